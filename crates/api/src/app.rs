@@ -1,0 +1,195 @@
+//! Building and running the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{ResourceDef, Server};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web_prom::PrometheusMetricsBuilder;
+use smaajob_persistence::{DbPool, connect, run_migrations};
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::routes;
+use crate::state::AppState;
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: DbPool,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] smaajob_persistence::RepoError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Metrics could not be set up.
+    #[error("metrics: {0}")]
+    Metrics(String),
+}
+
+/// A path template of the API with the methods it serves, for telling 405 from 404.
+struct KnownRoute {
+    def: ResourceDef,
+    methods: Vec<String>,
+}
+
+fn known_routes() -> Vec<KnownRoute> {
+    let mut routes: Vec<KnownRoute> = routes_of(&crate::openapi::spec());
+    for fixed in ["/openapi.json", "/metrics"] {
+        routes.push(KnownRoute { def: ResourceDef::new(fixed), methods: vec!["GET".into()] });
+    }
+    routes
+}
+
+fn routes_of(spec: &utoipa::openapi::OpenApi) -> Vec<KnownRoute> {
+    spec.paths
+        .paths
+        .iter()
+        .map(|(path, item)| {
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("PUT", item.put.is_some()),
+                ("POST", item.post.is_some()),
+                ("DELETE", item.delete.is_some()),
+                ("PATCH", item.patch.is_some()),
+            ]
+            .into_iter()
+            .filter(|(_, has)| *has)
+            .map(|(m, _)| m.to_owned())
+            .collect();
+            KnownRoute { def: ResourceDef::new(path.as_str()), methods }
+        })
+        .collect()
+}
+
+async fn fallback(req: HttpRequest, known: web::Data<Vec<KnownRoute>>) -> Result<HttpResponse, ApiError> {
+    let path = req.path();
+    Err(match known.iter().find(|r| r.def.is_match(path)) {
+        Some(r) if !r.methods.iter().any(|m| m == req.method().as_str()) => {
+            ApiError::MethodNotAllowed { allow: r.methods.clone() }
+        }
+        _ => ApiError::NotFound(format!("no resource at {path}")),
+    })
+}
+
+fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    match err {
+        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
+            ApiError::PayloadTooLarge { limit }
+        }
+        JsonPayloadError::ContentType => {
+            ApiError::UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)".into())
+        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            ApiError::Validation(vec![crate::error::FieldProblem::new("body", "invalid_body", e.to_string())])
+        }
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::BadRequest { code: "malformed_json", detail: format!("the body is not valid JSON: {e}") }
+        }
+        other => ApiError::BadRequest { code: "unreadable_body", detail: other.to_string() },
+    }
+    .into()
+}
+
+fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::BadRequest { code: "invalid_query", detail: format!("the query string is invalid: {err}") }.into()
+}
+
+fn path_error(_err: PathError, req: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound(format!("no resource at {}", req.path())).into()
+}
+
+impl Application {
+    /// Opens the database, applies migrations, binds the address; `port()` then tells where.
+    pub async fn build(settings: Settings) -> Result<Application, StartError> {
+        let pool = connect(&settings.database_url, settings.pool_size)?;
+        let applied = {
+            let mut conn = pool.get().map_err(smaajob_persistence::RepoError::from)?;
+            run_migrations(&mut conn)?
+        };
+        tracing::info!(database = %settings.database_url.redacted(), migrations_applied = applied, "database ready");
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?;
+        let port =
+            listener.local_addr().map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?.port();
+
+        let state = web::Data::new(AppState { pool: pool.clone(), data_key: settings.data_key.clone() });
+        let auth = web::Data::new(Arc::new(settings.auth));
+        let known = web::Data::new(known_routes());
+        let spec = crate::openapi::spec();
+        let metrics = PrometheusMetricsBuilder::new("smaajob")
+            .endpoint("/metrics")
+            .mask_unmatched_patterns("UNKNOWN")
+            .build()
+            .map_err(|e| StartError::Metrics(e.to_string()))?;
+        let limit = settings.max_body_bytes;
+
+        let server = HttpServer::new(move || {
+            let json = web::JsonConfig::default().limit(limit).content_type_required(true).error_handler(json_error);
+            App::new()
+                .into_utoipa_app()
+                .app_data(json)
+                .app_data(web::PayloadConfig::default().limit(limit))
+                .app_data(web::QueryConfig::default().error_handler(query_error))
+                .app_data(web::PathConfig::default().error_handler(path_error))
+                .app_data(state.clone())
+                .app_data(auth.clone())
+                .app_data(known.clone())
+                .service(utoipa_actix_web::scope("/api/v1").configure(routes::api_v1))
+                .service(routes::ops::healthz)
+                .service(routes::ops::readyz)
+                .into_app()
+                .wrap(metrics.clone())
+                .wrap(TracingLogger::default())
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
+                    }),
+                )
+                .default_service(web::to(fallback))
+        })
+        .workers(worker_count())
+        .shutdown_timeout(30)
+        .listen(listener)
+        .map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?
+        .run();
+        Ok(Application { port, server, pool })
+    }
+
+    /// The port the server is bound to.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The database pool the server uses (for tests and the demo loader).
+    pub fn pool(&self) -> &DbPool {
+        &self.pool
+    }
+
+    /// Serves until SIGINT/SIGTERM; in-flight requests get up to 30 s to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn worker_count() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8)
+}

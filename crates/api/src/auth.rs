@@ -1,0 +1,335 @@
+//! Bearer-token authentication: HS256 with a shared secret (embedded default) or RS256/ES256
+//! against a PEM public key or a JWKS file (an external identity provider). Issuer, audience,
+//! expiry and not-before are always checked; `alg: none` and unexpected algorithms are refused.
+
+use std::future::{Ready, ready};
+use std::sync::Arc;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use smaajob_domain::MunicipalityCode;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+
+/// Allowed clock skew between the token issuer and this server.
+const LEEWAY_SECONDS: u64 = 30;
+
+/// Who a token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Municipal or NGO staff, scoped to one municipality.
+    Coordinator,
+    /// An employer, scoped to one company.
+    Company,
+    /// A card holder, scoped to themself.
+    Citizen,
+}
+
+impl Role {
+    /// The claim value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Coordinator => "coordinator",
+            Role::Company => "company",
+            Role::Citizen => "citizen",
+        }
+    }
+}
+
+/// The claims of a Småjob token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// Subject: the person or system acting.
+    pub sub: String,
+    /// The role.
+    pub role: Role,
+    /// Expiry (seconds since the epoch).
+    pub exp: i64,
+    /// Issued at (seconds since the epoch).
+    pub iat: i64,
+    /// Not before (seconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// Coordinator scope: the municipality code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub municipality: Option<String>,
+    /// Company scope: the company id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<String>,
+    /// Citizen scope: the citizen id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citizen_id: Option<String>,
+}
+
+/// The authenticated caller, with the scope their role carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A coordinator of one municipality.
+    Coordinator {
+        /// Subject.
+        sub: String,
+        /// The municipality they act for.
+        municipality: MunicipalityCode,
+    },
+    /// A company.
+    Company {
+        /// Subject.
+        sub: String,
+        /// The company's id.
+        company_id: String,
+    },
+    /// A citizen.
+    Citizen {
+        /// Subject.
+        sub: String,
+        /// The citizen's id.
+        citizen_id: String,
+    },
+}
+
+impl Principal {
+    /// The subject.
+    pub fn sub(&self) -> &str {
+        match self {
+            Principal::Coordinator { sub, .. } | Principal::Company { sub, .. } | Principal::Citizen { sub, .. } => sub,
+        }
+    }
+
+    /// The role.
+    pub fn role(&self) -> Role {
+        match self {
+            Principal::Coordinator { .. } => Role::Coordinator,
+            Principal::Company { .. } => Role::Company,
+            Principal::Citizen { .. } => Role::Citizen,
+        }
+    }
+
+    /// The coordinator's municipality, or 403 for any other role.
+    pub fn coordinator(&self) -> Result<MunicipalityCode, ApiError> {
+        match self {
+            Principal::Coordinator { municipality, .. } => Ok(*municipality),
+            _ => Err(ApiError::Forbidden(format!(
+                "this operation is for coordinators, not the {} role",
+                self.role().as_str()
+            ))),
+        }
+    }
+
+    /// The citizen's id, or 403 for any other role.
+    pub fn citizen(&self) -> Result<&str, ApiError> {
+        match self {
+            Principal::Citizen { citizen_id, .. } => Ok(citizen_id),
+            _ => Err(ApiError::Forbidden(format!(
+                "this operation is for citizens, not the {} role",
+                self.role().as_str()
+            ))),
+        }
+    }
+
+    fn from_claims(c: Claims) -> Result<Principal, ApiError> {
+        let missing = |scope: &str| {
+            ApiError::invalid_token(format!("a {} token must carry the `{scope}` claim", c.role.as_str()))
+        };
+        Ok(match c.role {
+            Role::Coordinator => {
+                let m = c.municipality.as_deref().ok_or_else(|| missing("municipality"))?;
+                let municipality = MunicipalityCode::parse(m).map_err(|_| {
+                    ApiError::invalid_token("the token's municipality is not a Danish municipality code")
+                })?;
+                Principal::Coordinator { sub: c.sub, municipality }
+            }
+            Role::Company => {
+                let company_id = c.company_id.clone().ok_or_else(|| missing("company_id"))?;
+                Principal::Company { sub: c.sub, company_id }
+            }
+            Role::Citizen => {
+                let citizen_id = c.citizen_id.clone().ok_or_else(|| missing("citizen_id"))?;
+                Principal::Citizen { sub: c.sub, citizen_id }
+            }
+        })
+    }
+}
+
+/// Where verification keys come from.
+pub enum KeySource {
+    /// A shared HS256 secret (also used to mint development tokens).
+    Hs256(Vec<u8>),
+    /// A PEM public key (RSA → RS256, EC P-256 → ES256).
+    Pem(Vec<u8>),
+    /// A JWKS document (keys chosen by `kid`, RS256/ES256 only).
+    Jwks(String),
+}
+
+enum Keys {
+    Shared { decoding: DecodingKey, encoding: EncodingKey },
+    Single { decoding: DecodingKey, alg: Algorithm },
+    Set(JwkSet),
+}
+
+/// Verifies (and, with a shared secret, mints) tokens.
+pub struct Authenticator {
+    keys: Keys,
+    issuer: String,
+    audience: String,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an authenticator could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthConfigError {
+    /// The PEM key is neither an RSA nor an EC public key.
+    #[error("the JWT public key is not an RSA or EC (P-256) public key in PEM form")]
+    BadPem,
+    /// The JWKS document does not parse.
+    #[error("the JWKS file is not a valid JWK set: {0}")]
+    BadJwks(String),
+    /// The secret is too short to be safe.
+    #[error("the JWT secret must be at least 32 bytes")]
+    ShortSecret,
+}
+
+impl Authenticator {
+    /// Builds an authenticator for the given issuer and audience.
+    pub fn new(source: KeySource, issuer: &str, audience: &str) -> Result<Authenticator, AuthConfigError> {
+        let keys = match source {
+            KeySource::Hs256(secret) => {
+                if secret.len() < 32 {
+                    return Err(AuthConfigError::ShortSecret);
+                }
+                Keys::Shared {
+                    decoding: DecodingKey::from_secret(&secret),
+                    encoding: EncodingKey::from_secret(&secret),
+                }
+            }
+            KeySource::Pem(pem) => {
+                if let Ok(decoding) = DecodingKey::from_rsa_pem(&pem) {
+                    Keys::Single { decoding, alg: Algorithm::RS256 }
+                } else if let Ok(decoding) = DecodingKey::from_ec_pem(&pem) {
+                    Keys::Single { decoding, alg: Algorithm::ES256 }
+                } else {
+                    return Err(AuthConfigError::BadPem);
+                }
+            }
+            KeySource::Jwks(json) => {
+                Keys::Set(serde_json::from_str(&json).map_err(|e| AuthConfigError::BadJwks(e.to_string()))?)
+            }
+        };
+        Ok(Authenticator { keys, issuer: issuer.to_owned(), audience: audience.to_owned() })
+    }
+
+    /// The expected issuer.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The expected audience.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// Signs claims with the shared secret; `None` when keys come from an identity provider.
+    pub fn mint(&self, claims: &Claims) -> Option<String> {
+        match &self.keys {
+            Keys::Shared { encoding, .. } => {
+                jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, encoding).ok()
+            }
+            _ => None,
+        }
+    }
+
+    /// Verifies a token and returns the caller it speaks for.
+    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| ApiError::invalid_token("the token is malformed or uses an unsupported algorithm"))?;
+        let (key, alg) = match &self.keys {
+            Keys::Shared { decoding, .. } => (decoding.clone(), Algorithm::HS256),
+            Keys::Single { decoding, alg } => (decoding.clone(), *alg),
+            Keys::Set(set) => {
+                let kid = header
+                    .kid
+                    .as_deref()
+                    .ok_or_else(|| ApiError::invalid_token("the token has no `kid` to pick a key"))?;
+                let jwk =
+                    set.find(kid).ok_or_else(|| ApiError::invalid_token("the token's `kid` is not a known key"))?;
+                let key = DecodingKey::from_jwk(jwk)
+                    .map_err(|_| ApiError::invalid_token("the token's key cannot be used"))?;
+                // Only asymmetric algorithms are trusted from a key set.
+                let alg = match header.alg {
+                    Algorithm::RS256 | Algorithm::ES256 => header.alg,
+                    _ => return Err(ApiError::invalid_token("the token's algorithm is not accepted")),
+                };
+                (key, alg)
+            }
+        };
+        if header.alg != alg {
+            return Err(ApiError::invalid_token("the token's algorithm is not accepted"));
+        }
+        let mut validation = Validation::new(alg);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| {
+            ApiError::invalid_token(match e.kind() {
+                ErrorKind::ExpiredSignature => "the token has expired",
+                ErrorKind::ImmatureSignature => "the token is not valid yet",
+                ErrorKind::InvalidAudience => "the token is meant for another audience",
+                ErrorKind::InvalidIssuer => "the token comes from an unknown issuer",
+                ErrorKind::InvalidSignature => "the token's signature does not match",
+                ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted",
+                ErrorKind::MissingRequiredClaim(_) | ErrorKind::InvalidClaimFormat(_) | ErrorKind::Json(_) => {
+                    "the token's claims are missing or malformed"
+                }
+                _ => "the token is invalid",
+            })
+        })?;
+        Principal::from_claims(data.claims)
+    }
+}
+
+/// Reads the bearer token from a request.
+fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| ApiError::Unauthorized {
+        code: "missing_token",
+        detail: "an `Authorization: Bearer <token>` header is required".into(),
+    })?;
+    let value = value.to_str().map_err(|_| ApiError::invalid_token("the Authorization header is not readable"))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| ApiError::invalid_token("the Authorization header must be `Bearer <token>`"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::invalid_token("the Authorization header must be `Bearer <token>`"));
+    }
+    Ok(token.trim())
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Ready<Result<Principal, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = match req.app_data::<web::Data<Arc<Authenticator>>>() {
+            Some(auth) => bearer(req).and_then(|t| auth.verify(t)),
+            None => Err(ApiError::Internal("authenticator not configured".into())),
+        };
+        ready(result)
+    }
+}

@@ -1,0 +1,210 @@
+//! Settings for one server instance, built from the command line and environment by `main`
+//! (or directly by tests). Nothing here is global.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+use smaajob_persistence::crypto::DataKey;
+use smaajob_persistence::{BackendKind, DatabaseUrl};
+
+use crate::auth::{AuthConfigError, Authenticator, KeySource};
+
+/// The default issuer of Småjob's own tokens.
+pub const DEFAULT_ISSUER: &str = "smaajob";
+/// The default audience of Småjob's own tokens.
+pub const DEFAULT_AUDIENCE: &str = "smaajob-api";
+/// The default SQLite file, in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://smaajob.sqlite3";
+
+/// Everything one server instance needs.
+#[derive(Debug)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free one.
+    pub bind: String,
+    /// The database.
+    pub database_url: DatabaseUrl,
+    /// Token verification.
+    pub auth: Authenticator,
+    /// Key for personal data at rest.
+    pub data_key: DataKey,
+    /// Largest accepted request body in bytes.
+    pub max_body_bytes: usize,
+    /// Database connections in the pool.
+    pub pool_size: u32,
+}
+
+/// Where keys come from, as configured (environment or flags).
+#[derive(Debug, Clone, Default)]
+pub struct KeyInputs {
+    /// `SMAAJOB_JWT_SECRET`: HS256 secret.
+    pub jwt_secret: Option<String>,
+    /// `SMAAJOB_JWT_PUBLIC_KEY`: path to a PEM public key (RS256/ES256).
+    pub jwt_public_key: Option<PathBuf>,
+    /// `SMAAJOB_JWKS_PATH`: path to a JWKS file (RS256/ES256).
+    pub jwks_path: Option<PathBuf>,
+    /// `SMAAJOB_DATA_KEY`: base64 32-byte key for personal data.
+    pub data_key: Option<String>,
+    /// `SMAAJOB_JWT_ISSUER`.
+    pub issuer: Option<String>,
+    /// `SMAAJOB_JWT_AUDIENCE`.
+    pub audience: Option<String>,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// PostgreSQL needs explicit secrets.
+    #[error("{0} must be set when the database is PostgreSQL (local secrets are only generated for SQLite)")]
+    MissingSecret(&'static str),
+    /// The data key is malformed.
+    #[error(transparent)]
+    DataKey(#[from] smaajob_persistence::crypto::BadDataKey),
+    /// The token keys are unusable.
+    #[error(transparent)]
+    Auth(#[from] AuthConfigError),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The local secrets file is unreadable.
+    #[error(
+        "{0} is not a valid secrets file; move it away to generate a new one (data encrypted with the old key will be unreadable)"
+    )]
+    BadSecretsFile(String),
+}
+
+/// Secrets generated for local SQLite use, kept beside the database file.
+#[derive(Serialize, Deserialize)]
+struct LocalSecrets {
+    jwt_secret: String,
+    data_key: String,
+}
+
+/// The local secrets file for an SQLite database: `<database file>.secrets.json`.
+pub fn local_secrets_path(sqlite_path: &str) -> PathBuf {
+    PathBuf::from(format!("{sqlite_path}.secrets.json"))
+}
+
+/// Token verifier and data key from the configured inputs. For SQLite, secrets not given are
+/// generated once and kept beside the database file (mode 0600); `serve` and `token` therefore
+/// agree without flags. For PostgreSQL, missing secrets are an error.
+/// Returns the path of a secrets file that was created now, so the caller can log it.
+pub fn resolve_keys(
+    url: &DatabaseUrl,
+    inputs: &KeyInputs,
+) -> Result<(Authenticator, DataKey, Option<PathBuf>), ConfigError> {
+    let needs_local = inputs.data_key.is_none()
+        || (inputs.jwt_secret.is_none() && inputs.jwt_public_key.is_none() && inputs.jwks_path.is_none());
+    let (local, created) = match (needs_local, url.kind(), url.sqlite_path()) {
+        (false, _, _) => (None, None),
+        (true, BackendKind::Sqlite, Some(path)) => {
+            let (secrets, created) = load_or_create_local(&local_secrets_path(path))?;
+            (Some(secrets), created)
+        }
+        (true, _, _) => {
+            let which = if inputs.data_key.is_none() {
+                "SMAAJOB_DATA_KEY"
+            } else {
+                "SMAAJOB_JWT_SECRET (or SMAAJOB_JWT_PUBLIC_KEY / SMAAJOB_JWKS_PATH)"
+            };
+            return Err(ConfigError::MissingSecret(which));
+        }
+    };
+    let data_key = match (&inputs.data_key, &local) {
+        (Some(k), _) => DataKey::from_base64(k)?,
+        (None, Some(l)) => DataKey::from_base64(&l.data_key)?,
+        (None, None) => return Err(ConfigError::MissingSecret("SMAAJOB_DATA_KEY")),
+    };
+    let source = if let Some(path) = &inputs.jwt_public_key {
+        KeySource::Pem(read(path)?)
+    } else if let Some(path) = &inputs.jwks_path {
+        KeySource::Jwks(String::from_utf8_lossy(&read(path)?).into_owned())
+    } else if let Some(secret) = &inputs.jwt_secret {
+        KeySource::Hs256(secret.as_bytes().to_vec())
+    } else if let Some(l) = &local {
+        KeySource::Hs256(l.jwt_secret.as_bytes().to_vec())
+    } else {
+        return Err(ConfigError::MissingSecret("SMAAJOB_JWT_SECRET"));
+    };
+    let auth = Authenticator::new(
+        source,
+        inputs.issuer.as_deref().unwrap_or(DEFAULT_ISSUER),
+        inputs.audience.as_deref().unwrap_or(DEFAULT_AUDIENCE),
+    )?;
+    Ok((auth, data_key, created))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|source| ConfigError::Io { path: path.display().to_string(), source })
+}
+
+fn load_or_create_local(path: &Path) -> Result<(LocalSecrets, Option<PathBuf>), ConfigError> {
+    let io = |source| ConfigError::Io { path: path.display().to_string(), source };
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let s =
+                serde_json::from_slice(&bytes).map_err(|_| ConfigError::BadSecretsFile(path.display().to_string()))?;
+            return Ok((s, None));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
+    }
+    let secrets =
+        LocalSecrets { jwt_secret: STANDARD.encode(rand::random::<[u8; 48]>()), data_key: DataKey::generate_base64() };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            let json = serde_json::to_vec_pretty(&secrets).map_err(|e| io(std::io::Error::other(e)))?;
+            file.write_all(&json).map_err(io)?;
+            file.sync_all().map_err(io)?;
+            Ok((secrets, Some(path.to_owned())))
+        }
+        // Another process (e.g. `token` beside a starting `serve`) created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create_local(path),
+        Err(e) => Err(io(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn local_secrets_are_generated_once_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("x.sqlite3");
+        let url = DatabaseUrl::parse(db.to_str().unwrap()).unwrap();
+        let (_, _, created) = resolve_keys(&url, &KeyInputs::default()).unwrap();
+        let path = created.expect("created on first use");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let first = std::fs::read(&path).unwrap();
+        let (_, _, again) = resolve_keys(&url, &KeyInputs::default()).unwrap();
+        assert!(again.is_none());
+        assert_eq!(std::fs::read(&path).unwrap(), first);
+    }
+
+    #[test]
+    fn postgres_without_secrets_is_refused_by_name() {
+        let url = DatabaseUrl::parse("postgres://localhost/x").unwrap();
+        let err = resolve_keys(&url, &KeyInputs::default()).unwrap_err();
+        assert!(err.to_string().contains("SMAAJOB_DATA_KEY"), "{err}");
+        let only_key = KeyInputs { data_key: Some(DataKey::generate_base64()), ..Default::default() };
+        let err = resolve_keys(&url, &only_key).unwrap_err();
+        assert!(err.to_string().contains("SMAAJOB_JWT_SECRET"), "{err}");
+    }
+}

@@ -1,0 +1,190 @@
+//! `smaajob demo`: a small, realistic Randers data set. Idempotent: rows that exist are kept.
+
+use chrono::{Datelike, NaiveDate};
+use smaajob_domain::{Cpr, Cvr, WeeklyAvailability, with_valid_checksum};
+use smaajob_persistence::crypto::DataKey;
+use smaajob_persistence::repo::citizens::{self, CitizenRow};
+use smaajob_persistence::repo::companies::{self, CompanyRow};
+use smaajob_persistence::repo::frikort::{self, CardEventRow, CardRow};
+use smaajob_persistence::repo::{new_id, now};
+use smaajob_persistence::{DbConn, RepoError, write_transaction};
+
+/// What the demo loader created or found.
+#[derive(Debug, Default)]
+pub struct DemoSummary {
+    /// (name, id) of each demo company.
+    pub companies: Vec<(String, String)>,
+    /// (name, id, card status) of each demo citizen.
+    pub citizens: Vec<(String, String, Option<String>)>,
+    /// How many rows were new.
+    pub created: usize,
+}
+
+struct DemoCitizen {
+    cpr: &'static str,
+    name: &'static str,
+    municipality: &'static str,
+    skills: &'static [&'static str],
+    card: Option<(&'static str, &'static str)>,
+}
+
+const CITIZENS: &[DemoCitizen] = &[
+    DemoCitizen {
+        cpr: "120398-1235",
+        name: "Mads Kristensen",
+        municipality: "730",
+        skills: &["bageri", "rengøring"],
+        card: Some(("73001", "active")),
+    },
+    DemoCitizen {
+        cpr: "030785-2346",
+        name: "Lone Pedersen",
+        municipality: "730",
+        skills: &["lager", "truckcertifikat"],
+        card: Some(("73002", "active")),
+    },
+    DemoCitizen {
+        cpr: "250661-1457",
+        name: "Henrik Sørensen",
+        municipality: "730",
+        skills: &["havearbejde"],
+        card: Some(("73003", "deactivated")),
+    },
+    DemoCitizen {
+        cpr: "090902-4568",
+        name: "Sara Nielsen",
+        municipality: "730",
+        skills: &["kasse", "opfyldning"],
+        card: None,
+    },
+    DemoCitizen {
+        cpr: "171177-3679",
+        name: "Jonas Holm",
+        municipality: "751",
+        skills: &["køkken"],
+        card: Some(("75101", "active")),
+    },
+];
+
+const COMPANIES: &[(u32, &str, &str, &str)] = &[
+    (3051804, "Bageriet på Torvet ApS", "Torvegade 4, 8900 Randers C", "Karen Bager"),
+    (3218776, "Randers Genbrug og Lager I/S", "Industrivej 12, 8930 Randers NØ", "Peter Lund"),
+    (2971133, "Café Gudenå", "Toldbodgade 2, 8900 Randers C", "Mette Åby"),
+];
+
+fn cvr_from(prefix: u32) -> Option<Cvr> {
+    (prefix..prefix + 50).find_map(with_valid_checksum)
+}
+
+/// Loads the demo data set in one transaction.
+pub fn load(conn: &mut DbConn, key: &DataKey) -> Result<DemoSummary, RepoError> {
+    write_transaction(conn, |conn| {
+        let mut summary = DemoSummary::default();
+        let t = now();
+        for (prefix, name, address, contact) in COMPANIES {
+            let cvr = cvr_from(*prefix).ok_or_else(|| RepoError::Config("no valid demo CVR".into()))?.to_string();
+            let id = match companies::find_by_cvr(conn, &cvr)? {
+                Some(c) => c.id,
+                None => {
+                    let row = CompanyRow {
+                        id: new_id(),
+                        cvr,
+                        name: (*name).into(),
+                        address: Some((*address).into()),
+                        postcode: address.split(", ").nth(1).map(|p| p[..4].to_owned()),
+                        lat: Some(56.4607),
+                        lon: Some(10.0364),
+                        contact_name: (*contact).into(),
+                        contact_phone: Some("+4586123456".into()),
+                        contact_email: None,
+                        verification: "verified".into(),
+                        verification_reason: None,
+                        municipality: Some("730".into()),
+                        created_at: t,
+                        updated_at: t,
+                    };
+                    companies::insert(conn, &row)?;
+                    summary.created += 1;
+                    row.id
+                }
+            };
+            summary.companies.push(((*name).into(), id));
+        }
+        let availability =
+            serde_json::to_string(&WeeklyAvailability::default()).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+        for c in CITIZENS {
+            let cpr = Cpr::parse(c.cpr).map_err(|_| RepoError::Config("invalid demo CPR".into()))?;
+            let hash = key.lookup_hash(cpr.digits());
+            let id = match citizens::find_id_by_cpr_hash(conn, &hash)? {
+                Some(id) => id,
+                None => {
+                    let id = new_id();
+                    let row = CitizenRow {
+                        cpr_hash: hash,
+                        cpr_ciphertext: key.encrypt(&id, cpr.digits()),
+                        birth_date: cpr.birth_date(),
+                        name: c.name.into(),
+                        phone: None,
+                        municipality: c.municipality.into(),
+                        skills: serde_json::to_string(c.skills).map_err(|e| RepoError::Corrupt(e.to_string()))?,
+                        availability: availability.clone(),
+                        home_lat: None,
+                        home_lon: None,
+                        postcode: Some(if c.municipality == "730" { "8900" } else { "8000" }.into()),
+                        transport_modes: r#"["bicycle","public_transport"]"#.into(),
+                        created_at: t,
+                        updated_at: t,
+                        id: id.clone(),
+                    };
+                    citizens::insert(conn, &row)?;
+                    summary.created += 1;
+                    id
+                }
+            };
+            let mut status = None;
+            if let Some((number, wanted)) = c.card {
+                status = Some(wanted.to_owned());
+                if frikort::find_by_citizen(conn, &id)?.is_none() {
+                    let year = t.year() - 1;
+                    let issued = NaiveDate::from_ymd_opt(year, 2, 1).unwrap_or(t.date());
+                    let card = CardRow {
+                        id: new_id(),
+                        citizen_id: id.clone(),
+                        number: number.into(),
+                        status: wanted.into(),
+                        valid_from: issued,
+                        issued_on: issued,
+                        last_control_on: None,
+                        status_changed_at: t,
+                        created_at: t,
+                        updated_at: t,
+                    };
+                    frikort::insert(conn, &card)?;
+                    let mut events = vec![("issued", issued.and_hms_opt(0, 0, 0).unwrap_or(t), Some("demo data"))];
+                    if wanted == "deactivated" {
+                        events.push(("deactivated", t, Some("demo: started SU-eligible education")));
+                    }
+                    for (kind, at, reason) in events {
+                        frikort::append_event(
+                            conn,
+                            &CardEventRow {
+                                id: new_id(),
+                                card_id: card.id.clone(),
+                                kind: kind.into(),
+                                effective_at: at,
+                                reason: reason.map(Into::into),
+                                attestations: None,
+                                actor: "demo".into(),
+                                municipality: c.municipality.into(),
+                                recorded_at: t,
+                            },
+                        )?;
+                    }
+                    summary.created += 1;
+                }
+            }
+            summary.citizens.push((c.name.into(), id, status));
+        }
+        Ok(summary)
+    })
+}

@@ -1,0 +1,259 @@
+//! The one error type of the API, rendered as RFC 9457 `application/problem+json`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use http_api_problem::HttpApiProblem;
+use serde::Serialize;
+use smaajob_persistence::RepoError;
+use utoipa::{ToResponse, ToSchema};
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// The field's JSON path, e.g. `cpr` or `home.lat`.
+    pub field: String,
+    /// A stable machine code, e.g. `cpr_no_such_date`.
+    pub code: String,
+    /// What is wrong, for a person.
+    pub message: String,
+}
+
+impl FieldProblem {
+    /// A field problem.
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldProblem { field: field.into(), code: code.into(), message: message.into() }
+    }
+}
+
+/// An RFC 9457 problem document as this API sends it (for the OpenAPI description).
+#[derive(Debug, Serialize, ToSchema, ToResponse)]
+#[response(description = "An RFC 9457 problem (`application/problem+json`)", content_type = "application/problem+json")]
+pub struct Problem {
+    /// A URI naming the problem type: `urn:smaajob:problem:<code>`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// A short summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this occurrence, for a person.
+    pub detail: String,
+    /// The stable machine code (the last part of `type`).
+    pub code: String,
+    /// Per-field errors, for validation problems.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldProblem>>,
+}
+
+/// Everything a request can fail with. Each variant has one status and a stable code.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request could not be read (malformed JSON, bad query string, bad path).
+    #[error("{detail}")]
+    BadRequest {
+        /// Machine code.
+        code: &'static str,
+        /// Human detail.
+        detail: String,
+    },
+    /// 401: no usable credentials. Carries a `WWW-Authenticate` challenge.
+    #[error("{detail}")]
+    Unauthorized {
+        /// Machine code.
+        code: &'static str,
+        /// Human detail.
+        detail: String,
+    },
+    /// 403: authenticated, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such resource (or not visible to the caller).
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: the path exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed {
+        /// The methods the path supports.
+        allow: Vec<String>,
+    },
+    /// 409: the request conflicts with the current state.
+    #[error("{detail}")]
+    Conflict {
+        /// Machine code.
+        code: &'static str,
+        /// Human detail.
+        detail: String,
+    },
+    /// 413: the body is larger than allowed.
+    #[error("request body too large (limit {limit} bytes)")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// 415: the body is not JSON.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: per-field validation failed.
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldProblem>),
+    /// 422: well-formed but breaks a domain rule.
+    #[error("{detail}")]
+    Unprocessable {
+        /// Machine code.
+        code: &'static str,
+        /// Human detail.
+        detail: String,
+    },
+    /// 503: the database cannot be reached.
+    #[error("the service is temporarily unavailable")]
+    Unavailable(String),
+    /// 500: a bug or an unexpected failure; details go to the log only.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A validation problem on one field.
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Validation(vec![FieldProblem::new(field, code, message)])
+    }
+
+    /// The default 404 for an id the caller cannot see.
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::NotFound(format!("no {what} with that id"))
+    }
+
+    /// An invalid or missing token.
+    pub fn invalid_token(detail: impl Into<String>) -> ApiError {
+        ApiError::Unauthorized { code: "invalid_token", detail: detail.into() }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { code, .. }
+            | ApiError::Unauthorized { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Unprocessable { code, .. } => code,
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::Validation(_) => "validation",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { .. } => "Bad request",
+            ApiError::Unauthorized { .. } => "Unauthorized",
+            ApiError::Forbidden(_) => "Forbidden",
+            ApiError::NotFound(_) => "Not found",
+            ApiError::MethodNotAllowed { .. } => "Method not allowed",
+            ApiError::Conflict { .. } => "Conflict",
+            ApiError::PayloadTooLarge { .. } => "Payload too large",
+            ApiError::UnsupportedMediaType(_) => "Unsupported media type",
+            ApiError::Validation(_) => "Invalid request",
+            ApiError::Unprocessable { .. } => "Rule violated",
+            ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Internal(_) => "Internal server error",
+        }
+    }
+
+    /// The problem document for this error.
+    pub fn problem(&self) -> HttpApiProblem {
+        let status = self.status_code().as_u16();
+        let code = self.code();
+        let detail = match self {
+            // Internals stay in the log.
+            ApiError::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
+            ApiError::Unavailable(_) => "the database is unavailable; try again shortly".to_owned(),
+            other => other.to_string(),
+        };
+        let mut p = HttpApiProblem::new(http_api_problem::StatusCode::from_u16(status).unwrap_or_default())
+            .type_url(format!("urn:smaajob:problem:{code}"))
+            .title(self.title())
+            .detail(detail)
+            .value("code", &code);
+        if let ApiError::Validation(errors) = self {
+            p = p.value("errors", errors);
+        }
+        p
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) | ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(msg) => tracing::error!(error = %msg, "internal error"),
+            ApiError::Unavailable(msg) => tracing::warn!(error = %msg, "database unavailable"),
+            _ => {}
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        match self {
+            ApiError::Unauthorized { detail, .. } => {
+                let challenge = format!(
+                    "Bearer realm=\"smaajob\", error=\"invalid_token\", error_description=\"{}\"",
+                    detail.replace(['"', '\\'], "'")
+                );
+                res.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                res.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            _ => {}
+        }
+        res.body(self.problem().json_bytes())
+    }
+}
+
+impl From<RepoError> for ApiError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::NotFound => ApiError::NotFound("not found".into()),
+            RepoError::Conflict { constraint } => ApiError::Conflict {
+                code: "conflict",
+                detail: format!("a record with the same unique value already exists ({constraint})"),
+            },
+            RepoError::ForeignKey { .. } => ApiError::Unprocessable {
+                code: "reference_missing",
+                detail: "the request refers to a record that does not exist".into(),
+            },
+            RepoError::Check { constraint } => ApiError::Unprocessable {
+                code: "constraint_violated",
+                detail: format!("a stored rule refused the change ({constraint})"),
+            },
+            RepoError::Connection(msg) => ApiError::Unavailable(msg),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<smaajob_persistence::DieselError> for ApiError {
+    fn from(e: smaajob_persistence::DieselError) -> Self {
+        RepoError::from(e).into()
+    }
+}

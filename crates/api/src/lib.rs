@@ -1,0 +1,15 @@
+//! Småjob's HTTP API: actix-web handlers, JWT auth, problem+json errors and the OpenAPI
+//! description. The `smaajob` binary (in `main.rs`) wraps it in a command line.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::Settings;

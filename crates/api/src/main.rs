@@ -1,0 +1,240 @@
+//! The `smaajob` command: serve the API (default), migrate, mint a development token, load demo data,
+//! print the OpenAPI document.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use smaajob_api::auth::{Claims, Role};
+use smaajob_api::config::{DEFAULT_DATABASE_URL, KeyInputs, Settings, resolve_keys};
+use smaajob_api::telemetry::{self, LogFormat};
+use smaajob_api::{Application, demo, openapi};
+use smaajob_persistence::{DatabaseUrl, connect, run_migrations};
+
+/// Småjob: small jobs and the socialt frikort.
+#[derive(Parser)]
+#[command(name = "smaajob", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Print a signed development token (HS256 with the configured or local secret).
+    Token(TokenArgs),
+    /// Fill the database with a small Randers demo data set (idempotent).
+    Demo(DbArgs),
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Database URL: `sqlite://PATH` (default) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+    /// HS256 secret for tokens (generated beside the SQLite file when unset).
+    #[arg(long, env = "SMAAJOB_JWT_SECRET", hide_env_values = true, global = true)]
+    jwt_secret: Option<String>,
+    /// PEM public key (RSA → RS256, EC P-256 → ES256) of an external identity provider.
+    #[arg(long, env = "SMAAJOB_JWT_PUBLIC_KEY", global = true)]
+    jwt_public_key: Option<PathBuf>,
+    /// JWKS file of an external identity provider (RS256/ES256, keys by `kid`).
+    #[arg(long, env = "SMAAJOB_JWKS_PATH", global = true)]
+    jwks_path: Option<PathBuf>,
+    /// Expected token issuer.
+    #[arg(long, env = "SMAAJOB_JWT_ISSUER", global = true)]
+    jwt_issuer: Option<String>,
+    /// Expected token audience.
+    #[arg(long, env = "SMAAJOB_JWT_AUDIENCE", global = true)]
+    jwt_audience: Option<String>,
+    /// Base64 32-byte key encrypting personal data (generated beside the SQLite file when unset).
+    #[arg(long, env = "SMAAJOB_DATA_KEY", hide_env_values = true, global = true)]
+    data_key: Option<String>,
+    /// Log format.
+    #[arg(long, env = "SMAAJOB_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    log_format: LogFormat,
+}
+
+impl DbArgs {
+    fn key_inputs(&self) -> KeyInputs {
+        KeyInputs {
+            jwt_secret: self.jwt_secret.clone(),
+            jwt_public_key: self.jwt_public_key.clone(),
+            jwks_path: self.jwks_path.clone(),
+            data_key: self.data_key.clone(),
+            issuer: self.jwt_issuer.clone(),
+            audience: self.jwt_audience.clone(),
+        }
+    }
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SMAAJOB_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "SMAAJOB_MAX_BODY_BYTES", default_value_t = 65_536)]
+    max_body_bytes: usize,
+    /// Database connections in the pool.
+    #[arg(long, env = "SMAAJOB_POOL_SIZE", default_value_t = 10)]
+    pool_size: u32,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    /// The role the token carries.
+    #[arg(long, value_enum)]
+    role: Role,
+    /// Coordinator scope: the municipality code.
+    #[arg(long, default_value = "730")]
+    municipality: String,
+    /// Company scope: the company id.
+    #[arg(long)]
+    company_id: Option<String>,
+    /// Citizen scope: the citizen id.
+    #[arg(long)]
+    citizen_id: Option<String>,
+    /// Subject (who acts); defaults to `dev-<role>`.
+    #[arg(long)]
+    sub: Option<String>,
+    /// Lifetime, e.g. `8h`, `30m`.
+    #[arg(long, default_value = "8h", value_parser = humantime::parse_duration)]
+    ttl: Duration,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => serve(cli.serve),
+        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Migrate(db)) => migrate(db),
+        Some(Command::Token(args)) => token(args),
+        Some(Command::Demo(db)) => load_demo(db),
+        Some(Command::Openapi) => {
+            print!("{}", openapi::spec_json());
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("smaajob: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+fn keys(
+    db: &DbArgs,
+) -> Result<
+    (DatabaseUrl, smaajob_api::auth::Authenticator, smaajob_persistence::crypto::DataKey),
+    Box<dyn std::error::Error>,
+> {
+    let url = DatabaseUrl::parse(&db.database_url)?;
+    let (auth, key, created) = resolve_keys(&url, &db.key_inputs())?;
+    if let Some(path) = created {
+        tracing::warn!(path = %path.display(), "generated local secrets (JWT secret and data key) beside the SQLite file; keep this file, data encrypted with it is unreadable without it");
+    }
+    Ok((url, auth, key))
+}
+
+fn serve(args: ServeArgs) -> CliResult {
+    telemetry::init(args.db.log_format);
+    let (database_url, auth, data_key) = keys(&args.db)?;
+    let settings = Settings {
+        bind: args.bind,
+        database_url,
+        auth,
+        data_key,
+        max_body_bytes: args.max_body_bytes,
+        pool_size: args.pool_size,
+    };
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings).await?;
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tracing::info!(port = app.port(), "listening");
+        eprintln!("Småjob is listening on port {} — API docs: {base}/docs", app.port());
+        eprintln!("Mint a token:  cargo run --release -- token --role coordinator --municipality 730");
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn migrate(db: DbArgs) -> CliResult {
+    telemetry::init(db.log_format);
+    let url = DatabaseUrl::parse(&db.database_url)?;
+    let pool = connect(&url, 1)?;
+    let mut conn = pool.get()?;
+    let applied = run_migrations(&mut conn)?;
+    println!("{applied} migration(s) applied to {}", url.redacted());
+    Ok(())
+}
+
+fn token(args: TokenArgs) -> CliResult {
+    let (_, auth, _) = keys(&args.db)?;
+    let now = chrono::Utc::now().timestamp();
+    let ttl = i64::try_from(args.ttl.as_secs()).map_err(|_| "ttl too long")?;
+    if ttl == 0 {
+        return Err("ttl must be at least one second".into());
+    }
+    let scope_missing = |flag: &str| format!("--role {} needs --{flag}", args.role.as_str());
+    let claims = Claims {
+        sub: args.sub.clone().unwrap_or_else(|| format!("dev-{}", args.role.as_str())),
+        role: args.role,
+        exp: now + ttl,
+        iat: now,
+        nbf: None,
+        iss: auth.issuer().to_owned(),
+        aud: auth.audience().to_owned(),
+        municipality: (args.role == Role::Coordinator).then(|| args.municipality.clone()),
+        company_id: match args.role {
+            Role::Company => Some(args.company_id.clone().ok_or_else(|| scope_missing("company-id"))?),
+            _ => None,
+        },
+        citizen_id: match args.role {
+            Role::Citizen => Some(args.citizen_id.clone().ok_or_else(|| scope_missing("citizen-id"))?),
+            _ => None,
+        },
+    };
+    let token = auth.mint(&claims).ok_or(
+        "tokens can only be minted with an HS256 secret; this configuration verifies an identity provider's keys",
+    )?;
+    println!("{token}");
+    Ok(())
+}
+
+fn load_demo(db: DbArgs) -> CliResult {
+    telemetry::init(db.log_format);
+    let (url, _, key) = keys(&db)?;
+    let pool = connect(&url, 1)?;
+    let mut conn = pool.get()?;
+    run_migrations(&mut conn)?;
+    let summary = demo::load(&mut conn, &key)?;
+    println!("Demo data ready ({} new rows).", summary.created);
+    println!("Companies:");
+    for (name, id) in &summary.companies {
+        println!("  {id}  {name}");
+    }
+    println!("Citizens:");
+    for (name, id, card) in &summary.citizens {
+        println!("  {id}  {name}  (frikort: {})", card.as_deref().unwrap_or("none"));
+    }
+    println!("Token for a citizen:  smaajob token --role citizen --citizen-id <id>");
+    Ok(())
+}

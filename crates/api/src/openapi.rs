@@ -1,0 +1,62 @@
+//! The OpenAPI description, collected from the handlers by utoipa-actix-web.
+
+use actix_web::App;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldProblem, Problem};
+use crate::routes;
+
+/// The document's static parts; paths and schemas come from the registered handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Småjob API",
+        description = "Small jobs and the socialt frikort for a coordinating actor. Amounts are decimal strings in DKK; \
+                       errors are RFC 9457 `application/problem+json`; authenticate with `Authorization: Bearer <JWT>`.",
+        license(name = "EUPL-1.2")
+    ),
+    components(schemas(Problem, FieldProblem), responses(Problem)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "citizens", description = "Citizens and their own view"),
+        (name = "frikort", description = "Frikort cards: issue, deactivate, reactivate, control"),
+        (name = "caps", description = "The yearly tax-free amounts"),
+        (name = "companies", description = "Employers"),
+        (name = "audit", description = "Who read or changed what"),
+        (name = "operations", description = "Health and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The full OpenAPI document of this server.
+pub fn spec() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(utoipa_actix_web::scope("/api/v1").configure(routes::api_v1))
+        .service(routes::ops::healthz)
+        .service(routes::ops::readyz)
+        .split_for_parts();
+    api
+}
+
+/// The document as committed in `openapi/openapi.json`: pretty JSON with a final newline.
+pub fn spec_json() -> String {
+    let mut s = spec().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}

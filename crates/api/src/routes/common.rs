@@ -1,0 +1,143 @@
+//! Small pieces every handler module uses: field validation, paging, ids, time.
+
+use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use smaajob_domain::FieldError;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, FieldProblem};
+
+/// Collects per-field problems so one response lists every invalid field.
+#[derive(Debug, Default)]
+pub struct Fields {
+    errors: Vec<FieldProblem>,
+}
+
+impl Fields {
+    /// An empty collector.
+    pub fn new() -> Fields {
+        Fields::default()
+    }
+
+    /// Keeps the value, or records the error under `field`.
+    pub fn check<T, E: Into<FieldError>>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let e: FieldError = e.into();
+                self.errors.push(FieldProblem::new(field, e.code, e.message));
+                None
+            }
+        }
+    }
+
+    /// Like [`Fields::check`] for an optional input.
+    pub fn check_opt<T, E: Into<FieldError>>(
+        &mut self,
+        field: &str,
+        result: Option<Result<T, E>>,
+    ) -> Option<Option<T>> {
+        match result {
+            None => Some(None),
+            Some(r) => self.check(field, r).map(Some),
+        }
+    }
+
+    /// Records a problem directly.
+    pub fn push(&mut self, field: &str, code: &str, message: impl Into<String>) {
+        self.errors.push(FieldProblem::new(field, code, message));
+    }
+
+    /// Ok when nothing was recorded, else one 422 listing every problem.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
+    }
+}
+
+/// Unwraps a value checked by [`Fields`] after [`Fields::finish`] succeeded.
+pub fn checked<T>(value: Option<T>) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::Internal("a checked field was missing after validation".into()))
+}
+
+/// Paging of list endpoints.
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// How many items at most (1–200, default 50).
+    pub limit: Option<i64>,
+    /// How many items to skip (default 0).
+    pub offset: Option<i64>,
+}
+
+impl PageQuery {
+    /// The validated page.
+    pub fn page(self) -> Result<smaajob_persistence::repo::Page, ApiError> {
+        let limit = self.limit.unwrap_or(50);
+        let offset = self.offset.unwrap_or(0);
+        let mut f = Fields::new();
+        if !(1..=200).contains(&limit) {
+            f.push("limit", "out_of_range", "limit must be between 1 and 200");
+        }
+        if !(0..=1_000_000).contains(&offset) {
+            f.push("offset", "out_of_range", "offset must be between 0 and 1000000");
+        }
+        f.finish()?;
+        Ok(smaajob_persistence::repo::Page { limit, offset })
+    }
+}
+
+/// A page of items.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Paged<T: ToSchema> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// How many items match in all.
+    pub total: i64,
+    /// The page size used.
+    pub limit: i64,
+    /// The offset used.
+    pub offset: i64,
+}
+
+/// Checks that a path id is a UUID; anything else cannot name a record, so it is a 404.
+pub fn parse_id(raw: &str, what: &str) -> Result<String, ApiError> {
+    uuid::Uuid::parse_str(raw).map(|u| u.to_string()).map_err(|_| ApiError::not_found(what))
+}
+
+/// For PATCH bodies: distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
+/// Today's date in Europe/Copenhagen, the calendar the law counts in.
+pub fn today_copenhagen() -> NaiveDate {
+    Utc::now().with_timezone(&chrono_tz::Europe::Copenhagen).date_naive()
+}
+
+/// The Copenhagen calendar date of a stored UTC timestamp.
+pub fn copenhagen_date(utc: NaiveDateTime) -> NaiveDate {
+    Utc.from_utc_datetime(&utc).with_timezone(&chrono_tz::Europe::Copenhagen).date_naive()
+}
+
+/// A stored UTC timestamp as an RFC 3339 value.
+pub fn utc(t: NaiveDateTime) -> chrono::DateTime<Utc> {
+    Utc.from_utc_datetime(&t)
+}
+
+/// Trims an optional free-text field; empty means absent. Longer than `max` chars is a field error.
+pub fn optional_text(f: &mut Fields, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+    let v = value.map(str::trim).filter(|v| !v.is_empty())?;
+    if v.chars().count() > max {
+        f.push(field, "too_long", format!("at most {max} characters"));
+        return None;
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n') {
+        f.push(field, "control_characters", "control characters are not allowed");
+        return None;
+    }
+    Some(v.to_owned())
+}

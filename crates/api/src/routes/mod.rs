@@ -1,0 +1,34 @@
+//! HTTP handlers, one module per resource.
+
+pub mod audit;
+pub mod caps;
+pub mod citizens;
+pub mod common;
+pub mod companies;
+pub mod frikort;
+pub mod ops;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every `/api/v1` handler (each with its OpenAPI description).
+pub fn api_v1(cfg: &mut ServiceConfig) {
+    cfg.service(citizens::create_citizen)
+        .service(citizens::list_citizens)
+        .service(citizens::get_citizen)
+        .service(citizens::update_citizen)
+        .service(citizens::get_me)
+        .service(frikort::issue_card)
+        .service(frikort::get_card)
+        .service(frikort::deactivate_card)
+        .service(frikort::reactivate_card)
+        .service(frikort::record_control)
+        .service(frikort::controls_due)
+        .service(caps::list_caps)
+        .service(caps::get_cap)
+        .service(caps::set_cap)
+        .service(companies::create_company)
+        .service(companies::list_companies)
+        .service(companies::get_company)
+        .service(companies::update_company)
+        .service(audit::list_audit);
+}

@@ -1,0 +1,72 @@
+//! Shared per-process state handed to handlers, and the one way handlers reach the database.
+
+use actix_web::web;
+use smaajob_persistence::crypto::DataKey;
+use smaajob_persistence::repo::audit::NewAuditEntry;
+use smaajob_persistence::{DbConn, DbPool, read_transaction, write_transaction};
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub pool: DbPool,
+    /// The key protecting personal data.
+    pub data_key: DataKey,
+}
+
+impl AppState {
+    /// Runs `f` in a write transaction on a blocking thread. Everything `f` writes, including
+    /// its audit entries, commits together or not at all.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get().map_err(smaajob_persistence::RepoError::from)?;
+            write_transaction(&mut conn, f)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// Runs `f` in a read-only transaction on a blocking thread.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get().map_err(smaajob_persistence::RepoError::from)?;
+            read_transaction(&mut conn, f)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+    }
+}
+
+/// An audit entry for `principal` doing `action` to a target, filed in `municipality`'s log.
+pub fn audit_entry(
+    principal: &Principal,
+    action: &str,
+    target_type: &str,
+    target_id: &str,
+    municipality: Option<&str>,
+    details: Option<serde_json::Value>,
+) -> NewAuditEntry {
+    NewAuditEntry {
+        at: smaajob_persistence::repo::now(),
+        actor: principal.sub().to_owned(),
+        actor_role: principal.role().as_str().to_owned(),
+        action: action.to_owned(),
+        target_type: target_type.to_owned(),
+        target_id: target_id.to_owned(),
+        municipality: municipality.map(str::to_owned),
+        details: details.map(|d| d.to_string()),
+    }
+}

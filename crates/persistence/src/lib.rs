@@ -1,0 +1,14 @@
+//! Småjob persistence: diesel schema, repositories and embedded migrations. One code path for
+//! SQLite (the embedded default) and PostgreSQL (production), chosen by the database URL.
+
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod repo;
+pub mod schema;
+
+pub use db::{
+    BackendKind, DatabaseUrl, DbConn, DbPool, PooledConn, connect, read_transaction, run_migrations, write_transaction,
+};
+pub use diesel::result::Error as DieselError;
+pub use error::RepoError;

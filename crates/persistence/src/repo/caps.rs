@@ -1,0 +1,45 @@
+//! The yearly frikort caps (beløbsgrænser), maintained by coordinators.
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::error::RepoError;
+use crate::schema::caps;
+
+/// A cap set for one year.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = caps)]
+#[diesel(treat_none_as_null = true)]
+pub struct CapRow {
+    /// The calendar year.
+    pub year: i32,
+    /// The cap in øre.
+    pub amount_ore: i64,
+    /// The regulation percentage the amount was computed from, if it was.
+    pub regulation_percent: Option<String>,
+    /// Who set it (`law` for the seeded statutory amounts, else the coordinator's subject).
+    pub set_by: String,
+    /// When it was set (UTC).
+    pub set_at: chrono::NaiveDateTime,
+}
+
+/// All years that have a cap, in year order.
+pub fn list(conn: &mut DbConn) -> Result<Vec<CapRow>, RepoError> {
+    Ok(caps::table.order(caps::year.asc()).select(CapRow::as_select()).load(conn)?)
+}
+
+/// The cap set for `year`, if any.
+pub fn find(conn: &mut DbConn, year: i32) -> Result<Option<CapRow>, RepoError> {
+    Ok(caps::table.find(year).select(CapRow::as_select()).first(conn).optional()?)
+}
+
+/// Sets the cap of a year, replacing any earlier value.
+pub fn set(conn: &mut DbConn, row: &CapRow) -> Result<(), RepoError> {
+    // An upsert (ON CONFLICT) does not go through the multi-backend connection; update-then-insert
+    // inside the caller's write transaction does the same on both backends.
+    let updated = diesel::update(caps::table.find(row.year)).set(row).execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(caps::table).values(row).execute(conn)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! Citizens: the people the coordinator works with. CPR is stored only encrypted and hashed.
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::error::RepoError;
+use crate::repo::Page;
+use crate::schema::{citizens, frikort_cards};
+
+/// A citizen as stored. `skills`, `availability` and `transport_modes` are JSON.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = citizens)]
+#[diesel(treat_none_as_null = true)]
+pub struct CitizenRow {
+    /// Row id (UUID).
+    pub id: String,
+    /// Keyed hash of the CPR digits, for lookups and uniqueness.
+    pub cpr_hash: String,
+    /// The CPR digits, encrypted and bound to `id`.
+    pub cpr_ciphertext: String,
+    /// Birth date from the CPR (needed for age checks and the masked form).
+    pub birth_date: chrono::NaiveDate,
+    /// Full name.
+    pub name: String,
+    /// Phone number, normalized.
+    pub phone: Option<String>,
+    /// Acting municipality (handlekommune) code.
+    pub municipality: String,
+    /// Skills, a JSON array of strings.
+    pub skills: String,
+    /// Weekly availability, JSON.
+    pub availability: String,
+    /// Home latitude.
+    pub home_lat: Option<f64>,
+    /// Home longitude.
+    pub home_lon: Option<f64>,
+    /// Home postcode.
+    pub postcode: Option<String>,
+    /// Transport modes, a JSON array of strings.
+    pub transport_modes: String,
+    /// Created (UTC).
+    pub created_at: chrono::NaiveDateTime,
+    /// Last changed (UTC).
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// The card facts shown beside a citizen.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct CardSummary {
+    /// The card's 5-digit number.
+    pub number: String,
+    /// `active` or `deactivated`.
+    pub status: String,
+}
+
+/// A citizen with their card, if any.
+pub type CitizenWithCard = (CitizenRow, Option<CardSummary>);
+
+/// How to filter a citizen list by frikort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardFilter {
+    /// Every citizen.
+    Any,
+    /// Citizens with a card in this status (`active` / `deactivated`).
+    Status(&'static str),
+    /// Citizens who have never had a card.
+    NoCard,
+}
+
+/// Inserts a citizen.
+pub fn insert(conn: &mut DbConn, row: &CitizenRow) -> Result<(), RepoError> {
+    diesel::insert_into(citizens::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Replaces a citizen's stored fields.
+pub fn update(conn: &mut DbConn, row: &CitizenRow) -> Result<(), RepoError> {
+    let n = diesel::update(citizens::table.find(&row.id)).set(row).execute(conn)?;
+    if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+}
+
+/// A citizen and their card, if any.
+pub fn find(conn: &mut DbConn, id: &str) -> Result<CitizenWithCard, RepoError> {
+    Ok(citizens::table
+        .left_join(frikort_cards::table)
+        .filter(citizens::id.eq(id))
+        .select((CitizenRow::as_select(), (frikort_cards::number, frikort_cards::status).nullable()))
+        .first(conn)?)
+}
+
+/// The id of the citizen with this CPR hash, if any.
+pub fn find_id_by_cpr_hash(conn: &mut DbConn, hash: &str) -> Result<Option<String>, RepoError> {
+    Ok(citizens::table.filter(citizens::cpr_hash.eq(hash)).select(citizens::id).first(conn).optional()?)
+}
+
+/// One page of a municipality's citizens ordered by name, and how many match in all.
+pub fn list(
+    conn: &mut DbConn,
+    municipality: &str,
+    filter: CardFilter,
+    page: Page,
+) -> Result<(Vec<CitizenWithCard>, i64), RepoError> {
+    let base = || {
+        let q = citizens::table
+            .left_join(frikort_cards::table)
+            .filter(citizens::municipality.eq(municipality.to_owned()))
+            .into_boxed();
+        match filter {
+            CardFilter::Any => q,
+            CardFilter::Status(s) => q.filter(frikort_cards::status.nullable().eq(s)),
+            CardFilter::NoCard => q.filter(frikort_cards::id.nullable().is_null()),
+        }
+    };
+    let total: i64 = base().count().get_result(conn)?;
+    let rows = base()
+        .select((CitizenRow::as_select(), (frikort_cards::number, frikort_cards::status).nullable()))
+        .order((citizens::name.asc(), citizens::id.asc()))
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
+    Ok((rows, total))
+}

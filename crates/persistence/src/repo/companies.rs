@@ -1,0 +1,86 @@
+//! Companies (employers identified by CVR).
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::error::RepoError;
+use crate::repo::Page;
+use crate::schema::companies;
+
+/// A company as stored.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = companies)]
+#[diesel(treat_none_as_null = true)]
+pub struct CompanyRow {
+    /// Row id (UUID).
+    pub id: String,
+    /// 8-digit CVR number.
+    pub cvr: String,
+    /// Company name.
+    pub name: String,
+    /// Street address.
+    pub address: Option<String>,
+    /// Postcode.
+    pub postcode: Option<String>,
+    /// Latitude.
+    pub lat: Option<f64>,
+    /// Longitude.
+    pub lon: Option<f64>,
+    /// Contact person's name.
+    pub contact_name: String,
+    /// Contact person's phone.
+    pub contact_phone: Option<String>,
+    /// Contact person's email.
+    pub contact_email: Option<String>,
+    /// `unverified`, `verified` or `rejected`.
+    pub verification: String,
+    /// Why it was rejected (or a note on verification).
+    pub verification_reason: Option<String>,
+    /// The municipality of the coordinator who registered it.
+    pub municipality: Option<String>,
+    /// Created (UTC).
+    pub created_at: chrono::NaiveDateTime,
+    /// Last changed (UTC).
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// Inserts a company.
+pub fn insert(conn: &mut DbConn, row: &CompanyRow) -> Result<(), RepoError> {
+    diesel::insert_into(companies::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Replaces a company's stored fields.
+pub fn update(conn: &mut DbConn, row: &CompanyRow) -> Result<(), RepoError> {
+    let n = diesel::update(companies::table.find(&row.id)).set(row).execute(conn)?;
+    if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+}
+
+/// One company.
+pub fn find(conn: &mut DbConn, id: &str) -> Result<CompanyRow, RepoError> {
+    Ok(companies::table.find(id).select(CompanyRow::as_select()).first(conn)?)
+}
+
+/// The company with this CVR, if any.
+pub fn find_by_cvr(conn: &mut DbConn, cvr: &str) -> Result<Option<CompanyRow>, RepoError> {
+    Ok(companies::table.filter(companies::cvr.eq(cvr)).select(CompanyRow::as_select()).first(conn).optional()?)
+}
+
+/// One page of companies ordered by name (optionally only those with this verification), and the total.
+pub fn list(conn: &mut DbConn, verification: Option<&str>, page: Page) -> Result<(Vec<CompanyRow>, i64), RepoError> {
+    let base = || {
+        let q = companies::table.into_boxed();
+        match verification {
+            Some(v) => q.filter(companies::verification.eq(v.to_owned())),
+            None => q,
+        }
+    };
+    let total: i64 = base().count().get_result(conn)?;
+    let rows = base()
+        .select(CompanyRow::as_select())
+        .order((companies::name.asc(), companies::id.asc()))
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
+    Ok((rows, total))
+}

@@ -1,0 +1,111 @@
+//! Frikort cards and their append-only history of decisions.
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::error::RepoError;
+use crate::schema::{citizens, frikort_cards, frikort_events};
+
+/// A card's current state.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = frikort_cards)]
+#[diesel(treat_none_as_null = true)]
+pub struct CardRow {
+    /// Row id (UUID).
+    pub id: String,
+    /// The card holder.
+    pub citizen_id: String,
+    /// 5-digit card number, unique.
+    pub number: String,
+    /// `active` or `deactivated`.
+    pub status: String,
+    /// The date the card is valid from.
+    pub valid_from: chrono::NaiveDate,
+    /// The date (Europe/Copenhagen) it was issued.
+    pub issued_on: chrono::NaiveDate,
+    /// The date of the latest control of the conditions, if any.
+    pub last_control_on: Option<chrono::NaiveDate>,
+    /// When the status last changed (the decision time, UTC).
+    pub status_changed_at: chrono::NaiveDateTime,
+    /// Created (UTC).
+    pub created_at: chrono::NaiveDateTime,
+    /// Last changed (UTC).
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// One decision in a card's history.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = frikort_events)]
+pub struct CardEventRow {
+    /// Row id (UUID).
+    pub id: String,
+    /// The card.
+    pub card_id: String,
+    /// `issued`, `deactivated`, `reactivated` or `controlled`.
+    pub kind: String,
+    /// When the decision takes effect (UTC).
+    pub effective_at: chrono::NaiveDateTime,
+    /// The reason given.
+    pub reason: Option<String>,
+    /// The caseworker's attestations of the conditions, JSON.
+    pub attestations: Option<String>,
+    /// Who decided (subject).
+    pub actor: String,
+    /// The deciding municipality.
+    pub municipality: String,
+    /// When it was recorded (UTC).
+    pub recorded_at: chrono::NaiveDateTime,
+}
+
+/// Inserts a new card.
+pub fn insert(conn: &mut DbConn, card: &CardRow) -> Result<(), RepoError> {
+    diesel::insert_into(frikort_cards::table).values(card).execute(conn)?;
+    Ok(())
+}
+
+/// Saves a card's changed state.
+pub fn update(conn: &mut DbConn, card: &CardRow) -> Result<(), RepoError> {
+    let n = diesel::update(frikort_cards::table.find(&card.id)).set(card).execute(conn)?;
+    if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+}
+
+/// Appends a decision to a card's history.
+pub fn append_event(conn: &mut DbConn, event: &CardEventRow) -> Result<(), RepoError> {
+    diesel::insert_into(frikort_events::table).values(event).execute(conn)?;
+    Ok(())
+}
+
+/// The citizen's card, if they have one.
+pub fn find_by_citizen(conn: &mut DbConn, citizen_id: &str) -> Result<Option<CardRow>, RepoError> {
+    Ok(frikort_cards::table
+        .filter(frikort_cards::citizen_id.eq(citizen_id))
+        .select(CardRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Whether a card number is taken.
+pub fn number_taken(conn: &mut DbConn, number: &str) -> Result<bool, RepoError> {
+    let n: i64 = frikort_cards::table.filter(frikort_cards::number.eq(number)).count().get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// A card's history in effective-time order.
+pub fn events(conn: &mut DbConn, card_id: &str) -> Result<Vec<CardEventRow>, RepoError> {
+    Ok(frikort_events::table
+        .filter(frikort_events::card_id.eq(card_id))
+        .order((frikort_events::effective_at.asc(), frikort_events::recorded_at.asc()))
+        .select(CardEventRow::as_select())
+        .load(conn)?)
+}
+
+/// Active cards of a municipality's citizens with the holder's name, for the control list.
+pub fn active_cards_in(conn: &mut DbConn, municipality: &str) -> Result<Vec<(CardRow, String)>, RepoError> {
+    Ok(frikort_cards::table
+        .inner_join(citizens::table)
+        .filter(citizens::municipality.eq(municipality))
+        .filter(frikort_cards::status.eq("active"))
+        .order((frikort_cards::issued_on.asc(), frikort_cards::number.asc()))
+        .select((CardRow::as_select(), citizens::name))
+        .load(conn)?)
+}

@@ -6,6 +6,8 @@ pub mod db;
 pub mod error;
 pub mod repo;
 pub mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use db::{
     BackendKind, DatabaseUrl, DbConn, DbPool, PooledConn, connect, read_transaction, run_migrations, write_transaction,

@@ -1,0 +1,15 @@
+//! End-to-end tests over HTTP against a spawned server, on SQLite and on PostgreSQL.
+//! PostgreSQL runs when `SMAAJOB_TEST_POSTGRES_URL` names a server (see the README).
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod audit;
+mod auth;
+mod caps;
+mod citizens;
+mod companies;
+mod frikort;
+mod problems;
+mod smoke;

@@ -1,0 +1,272 @@
+//! Spawning the real server on a random port against a throwaway database, and talking to it
+//! over HTTP.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use awc::http::Method;
+use serde_json::Value;
+use smaajob_api::auth::{Authenticator, Claims, KeySource, Role};
+use smaajob_api::config::{DEFAULT_AUDIENCE, DEFAULT_ISSUER};
+use smaajob_api::{Application, Settings};
+use smaajob_persistence::DbPool;
+use smaajob_persistence::crypto::DataKey;
+use smaajob_persistence::testing::TestDatabase;
+
+/// The HS256 secret of test servers.
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh PostgreSQL database (skipped when none is configured).
+    Postgres,
+}
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub base: String,
+    pub port: u16,
+    pub pool: DbPool,
+    pub data_key: DataKey,
+    pub backend: Backend,
+    minter: Authenticator,
+    client: awc::Client,
+    db: TestDatabase,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: awc::http::header::HeaderMap,
+    pub body: Value,
+    pub raw: Vec<u8>,
+}
+
+impl Resp {
+    pub fn content_type(&self) -> &str {
+        self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the status, with the body in the message when it differs.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Resp {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        self
+    }
+
+    /// Asserts an RFC 9457 problem with this status and code.
+    #[track_caller]
+    pub fn expect_problem(&self, status: u16, code: &str) -> &Resp {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(self.content_type(), "application/problem+json", "body: {}", self.body);
+        assert_eq!(self.body["status"], status, "body: {}", self.body);
+        assert_eq!(self.body["code"], code, "body: {}", self.body);
+        assert_eq!(self.body["type"], format!("urn:smaajob:problem:{code}"), "body: {}", self.body);
+        assert!(self.body["title"].is_string() && self.body["detail"].is_string(), "body: {}", self.body);
+        self
+    }
+
+    /// The per-field errors of a validation problem, as `field` names.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Spawns a server with an HS256 secret; `None` when the backend is PostgreSQL and none is configured.
+pub async fn spawn(backend: Backend, test: &str) -> Option<TestApp> {
+    spawn_with_keys(backend, test, KeySource::Hs256(SECRET.as_bytes().to_vec())).await
+}
+
+/// Spawns a server that verifies tokens with the given keys.
+pub async fn spawn_with_keys(backend: Backend, test: &str, keys: KeySource) -> Option<TestApp> {
+    let db = match backend {
+        Backend::Sqlite => TestDatabase::sqlite(),
+        Backend::Postgres => TestDatabase::postgres(test)?,
+    };
+    let data_key = DataKey::from_bytes(&[42; 32]);
+    let settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: db.url().clone(),
+        auth: Authenticator::new(keys, DEFAULT_ISSUER, DEFAULT_AUDIENCE).expect("test keys are valid"),
+        data_key: data_key.clone(),
+        max_body_bytes: 16 * 1024,
+        pool_size: 4,
+    };
+    let app = Application::build(settings).await.expect("the test server starts");
+    let port = app.port();
+    let pool = app.pool().clone();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
+    let minter = Authenticator::new(KeySource::Hs256(SECRET.as_bytes().to_vec()), DEFAULT_ISSUER, DEFAULT_AUDIENCE)
+        .expect("valid secret");
+    Some(TestApp { base: format!("http://127.0.0.1:{port}"), port, pool, data_key, backend, minter, client, db })
+}
+
+/// Claims as the `token` command would make them, valid for an hour.
+pub fn claims(role: Role, sub: &str) -> Claims {
+    let now = chrono::Utc::now().timestamp();
+    Claims {
+        sub: sub.into(),
+        role,
+        exp: now + 3600,
+        iat: now,
+        nbf: None,
+        iss: DEFAULT_ISSUER.into(),
+        aud: DEFAULT_AUDIENCE.into(),
+        municipality: None,
+        company_id: None,
+        citizen_id: None,
+    }
+}
+
+impl TestApp {
+    /// Signs claims with the test secret.
+    pub fn sign(&self, claims: &Claims) -> String {
+        self.minter.mint(claims).expect("HS256 minting works")
+    }
+
+    /// A coordinator token for a municipality.
+    pub fn coordinator(&self, municipality: &str) -> String {
+        self.sign(&Claims { municipality: Some(municipality.into()), ..claims(Role::Coordinator, &format!("coord-{municipality}")) })
+    }
+
+    /// A company token.
+    pub fn company(&self, company_id: &str) -> String {
+        self.sign(&Claims { company_id: Some(company_id.into()), ..claims(Role::Company, &format!("company-{company_id}")) })
+    }
+
+    /// A citizen token.
+    pub fn citizen(&self, citizen_id: &str) -> String {
+        self.sign(&Claims { citizen_id: Some(citizen_id.into()), ..claims(Role::Citizen, &format!("citizen-{citizen_id}")) })
+    }
+
+    /// Sends a request with an optional token, content type and raw body.
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, content_type: Option<&str>, body: Vec<u8>) -> Resp {
+        let mut req = self.client.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        if let Some(ct) = content_type {
+            req = req.insert_header(("Content-Type", ct));
+        }
+        let mut res = req.send_body(body).await.expect("the server answers");
+        let raw = res.body().limit(16 * 1024 * 1024).await.expect("the body is readable").to_vec();
+        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Resp { status: res.status().as_u16(), headers: res.headers().clone(), body, raw }
+    }
+
+    /// `GET` with a token.
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.send(Method::GET, path, Some(token), None, Vec::new()).await
+    }
+
+    /// A JSON request with a token.
+    pub async fn json(&self, method: Method, path: &str, token: &str, body: &Value) -> Resp {
+        self.send(method, path, Some(token), Some("application/json"), serde_json::to_vec(body).expect("JSON")).await
+    }
+
+    /// `POST` JSON with a token.
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
+        self.json(Method::POST, path, token, body).await
+    }
+
+    /// `PATCH` JSON with a token.
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Resp {
+        self.json(Method::PATCH, path, token, body).await
+    }
+
+    /// `PUT` JSON with a token.
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> Resp {
+        self.json(Method::PUT, path, token, body).await
+    }
+
+    /// Enrols a citizen in the token's municipality and returns the id.
+    pub async fn enrol(&self, token: &str, cpr: &str, name: &str) -> String {
+        let r = self.post("/api/v1/citizens", token, &serde_json::json!({ "cpr": cpr, "name": name })).await;
+        r.expect(201);
+        r.body["id"].as_str().expect("an id").to_owned()
+    }
+
+    /// Issues a card with every condition attested and returns the card view.
+    pub async fn issue_card(&self, token: &str, citizen_id: &str) -> Value {
+        let r = self.post(&format!("/api/v1/citizens/{citizen_id}/frikort"), token, &all_attested()).await;
+        r.expect(201);
+        r.body.clone()
+    }
+
+    /// Registers a company and returns the id.
+    pub async fn register_company(&self, token: &str, cvr: &str, name: &str) -> String {
+        let r = self
+            .post("/api/v1/companies", token, &serde_json::json!({ "cvr": cvr, "name": name, "contact": { "name": "Karen Bager" } }))
+            .await;
+        r.expect(201);
+        r.body["id"].as_str().expect("an id").to_owned()
+    }
+}
+
+/// An issue body with every eligibility condition attested.
+pub fn all_attested() -> Value {
+    serde_json::json!({ "attestations": attestations(true) })
+}
+
+/// The four attestations, all set to `value`.
+pub fn attestations(value: bool) -> Value {
+    serde_json::json!({
+        "no_su_eligible_education": value,
+        "no_taxable_work_income_over_threshold": value,
+        "residence_9_of_last_10_years": value,
+        "in_target_group": value,
+    })
+}
+
+/// Valid CVR numbers for tests (modulus 11).
+pub const CVR_A: &str = "10150817";
+
+/// A valid CVR number derived from a seed, different for different seeds.
+pub fn cvr(seed: u32) -> String {
+    (1_000_000 + seed * 37..)
+        .find_map(smaajob_domain::with_valid_checksum)
+        .expect("some prefix completes")
+        .to_string()
+}
+
+/// Runs each test body once on SQLite and once on PostgreSQL, as `sqlite::NAME` and `postgres::NAME`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    let $app = $crate::support::spawn($crate::support::Backend::Sqlite, stringify!($name)).await.expect("SQLite always runs");
+                    $body
+                }
+            )*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    let Some($app) = $crate::support::spawn($crate::support::Backend::Postgres, stringify!($name)).await else { return };
+                    $body
+                }
+            )*
+        }
+    };
+}

@@ -11,5 +11,7 @@ mod caps;
 mod citizens;
 mod companies;
 mod frikort;
+mod openapi;
+mod privacy;
 mod problems;
 mod smoke;

@@ -125,7 +125,8 @@ fn main() -> ExitCode {
         Some(Command::Token(args)) => token(args),
         Some(Command::Demo(db)) => load_demo(db),
         Some(Command::Openapi) => {
-            print!("{}", openapi::spec_json());
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), openapi::spec_json().as_bytes());
             Ok(())
         }
     };

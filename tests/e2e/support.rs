@@ -139,21 +139,37 @@ impl TestApp {
 
     /// A coordinator token for a municipality.
     pub fn coordinator(&self, municipality: &str) -> String {
-        self.sign(&Claims { municipality: Some(municipality.into()), ..claims(Role::Coordinator, &format!("coord-{municipality}")) })
+        self.sign(&Claims {
+            municipality: Some(municipality.into()),
+            ..claims(Role::Coordinator, &format!("coord-{municipality}"))
+        })
     }
 
     /// A company token.
     pub fn company(&self, company_id: &str) -> String {
-        self.sign(&Claims { company_id: Some(company_id.into()), ..claims(Role::Company, &format!("company-{company_id}")) })
+        self.sign(&Claims {
+            company_id: Some(company_id.into()),
+            ..claims(Role::Company, &format!("company-{company_id}"))
+        })
     }
 
     /// A citizen token.
     pub fn citizen(&self, citizen_id: &str) -> String {
-        self.sign(&Claims { citizen_id: Some(citizen_id.into()), ..claims(Role::Citizen, &format!("citizen-{citizen_id}")) })
+        self.sign(&Claims {
+            citizen_id: Some(citizen_id.into()),
+            ..claims(Role::Citizen, &format!("citizen-{citizen_id}"))
+        })
     }
 
     /// Sends a request with an optional token, content type and raw body.
-    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, content_type: Option<&str>, body: Vec<u8>) -> Resp {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Resp {
         let mut req = self.client.request(method, format!("{}{}", self.base, path));
         if let Some(t) = token {
             req = req.insert_header(("Authorization", format!("Bearer {t}")));
@@ -209,7 +225,11 @@ impl TestApp {
     /// Registers a company and returns the id.
     pub async fn register_company(&self, token: &str, cvr: &str, name: &str) -> String {
         let r = self
-            .post("/api/v1/companies", token, &serde_json::json!({ "cvr": cvr, "name": name, "contact": { "name": "Karen Bager" } }))
+            .post(
+                "/api/v1/companies",
+                token,
+                &serde_json::json!({ "cvr": cvr, "name": name, "contact": { "name": "Karen Bager" } }),
+            )
             .await;
         r.expect(201);
         r.body["id"].as_str().expect("an id").to_owned()
@@ -236,10 +256,7 @@ pub const CVR_A: &str = "10150817";
 
 /// A valid CVR number derived from a seed, different for different seeds.
 pub fn cvr(seed: u32) -> String {
-    (1_000_000 + seed * 37..)
-        .find_map(smaajob_domain::with_valid_checksum)
-        .expect("some prefix completes")
-        .to_string()
+    (1_000_000 + seed * 37..).find_map(smaajob_domain::with_valid_checksum).expect("some prefix completes").to_string()
 }
 
 /// Runs each test body once on SQLite and once on PostgreSQL, as `sqlite::NAME` and `postgres::NAME`.

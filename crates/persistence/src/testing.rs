@@ -44,8 +44,8 @@ impl TestDatabase {
             return None;
         };
         let name = format!("smaajob_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(&admin_url)
-            .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_URL_ENV}: {e}"));
+        let mut admin =
+            PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_URL_ENV}: {e}"));
         admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
         let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
         let url = DatabaseUrl::parse(&format!("{base}/{name}")).expect("valid PostgreSQL URL");

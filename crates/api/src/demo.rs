@@ -172,6 +172,7 @@ pub fn load(conn: &mut DbConn, key: &DataKey) -> Result<DemoSummary, RepoError> 
                                 card_id: card.id.clone(),
                                 kind: kind.into(),
                                 effective_at: at,
+                                corrected_from: None,
                                 reason: reason.map(Into::into),
                                 attestations: None,
                                 actor: "demo".into(),

@@ -6,8 +6,10 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod idempotency;
 pub mod openapi;
 pub mod routes;
+pub mod services;
 pub mod state;
 pub mod telemetry;
 

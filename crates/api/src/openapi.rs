@@ -24,6 +24,9 @@ use crate::routes;
         (name = "frikort", description = "Frikort cards: issue, deactivate, reactivate, control"),
         (name = "caps", description = "The yearly tax-free amounts"),
         (name = "companies", description = "Employers"),
+        (name = "employments", description = "Registrations of frikort employments (§ 6)"),
+        (name = "payouts", description = "Payouts, their exempt/taxable split, reversals and adjustments"),
+        (name = "balance", description = "How much of the year's frikort amount is used and left"),
         (name = "audit", description = "Who read or changed what"),
         (name = "operations", description = "Health and readiness"),
     )

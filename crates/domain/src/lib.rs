@@ -8,6 +8,7 @@
 //! support, its `Debug` shows only the masked form, and no error message in
 //! this crate ever echoes the input of a CPR parse.
 
+pub mod allocation;
 pub mod caps;
 pub mod citizen;
 pub mod cpr;
@@ -19,6 +20,7 @@ pub mod municipality;
 #[cfg(test)]
 mod test_value;
 
+pub use allocation::*;
 pub use caps::*;
 pub use citizen::*;
 pub use cpr::*;

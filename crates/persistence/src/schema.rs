@@ -52,6 +52,7 @@ diesel::table! {
         card_id -> Text,
         kind -> Text,
         effective_at -> Timestamp,
+        corrected_from -> Nullable<Timestamp>,
         reason -> Nullable<Text>,
         attestations -> Nullable<Text>,
         actor -> Text,
@@ -94,7 +95,126 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    employments (id) {
+        id -> Text,
+        citizen_id -> Text,
+        company_id -> Text,
+        start_date -> Date,
+        end_date -> Nullable<Date>,
+        expected_hours_per_week -> Nullable<Double>,
+        expected_pay_ore -> Nullable<BigInt>,
+        contact_name -> Text,
+        contact_phone -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        registered_at -> Timestamp,
+        registered_by -> Text,
+        registered_by_role -> Text,
+        ended_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    citizen_years (citizen_id, year) {
+        citizen_id -> Text,
+        year -> Integer,
+        cap_ore -> BigInt,
+        cap_provisional -> Bool,
+        gross_ore -> BigInt,
+        exempt_ore -> BigInt,
+        taxable_ore -> BigInt,
+        payout_count -> Integer,
+        next_sequence -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payouts (id) {
+        id -> Text,
+        employment_id -> Text,
+        citizen_id -> Text,
+        company_id -> Text,
+        year -> Integer,
+        sequence -> BigInt,
+        payment_date -> Date,
+        worked_from -> Date,
+        worked_to -> Date,
+        wage_ore -> BigInt,
+        holiday_pay_ore -> BigInt,
+        holiday_pay_separate -> Bool,
+        pension_ore -> BigInt,
+        gross_ore -> BigInt,
+        exempt_ore -> BigInt,
+        taxable_ore -> BigInt,
+        coverage -> Text,
+        late_registration -> Bool,
+        registered_by -> Text,
+        registered_by_role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payout_reversals (payout_id) {
+        payout_id -> Text,
+        reason -> Text,
+        reversed_by -> Text,
+        reversed_by_role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    adjustments (id) {
+        id -> Text,
+        payout_id -> Text,
+        citizen_id -> Text,
+        company_id -> Text,
+        employment_id -> Text,
+        year -> Integer,
+        old_exempt_ore -> BigInt,
+        old_taxable_ore -> BigInt,
+        new_exempt_ore -> BigInt,
+        new_taxable_ore -> BigInt,
+        cause -> Text,
+        cause_ref -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (caller, idempotency_key) {
+        caller -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        response -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(frikort_cards -> citizens (citizen_id));
+diesel::joinable!(employments -> citizens (citizen_id));
+diesel::joinable!(employments -> companies (company_id));
+diesel::joinable!(payouts -> employments (employment_id));
+diesel::joinable!(payout_reversals -> payouts (payout_id));
+diesel::joinable!(adjustments -> companies (company_id));
+diesel::joinable!(adjustments -> citizens (citizen_id));
 diesel::joinable!(frikort_events -> frikort_cards (card_id));
 
-diesel::allow_tables_to_appear_in_same_query!(caps, citizens, frikort_cards, frikort_events, companies, audit_log,);
+diesel::allow_tables_to_appear_in_same_query!(
+    caps,
+    citizens,
+    frikort_cards,
+    frikort_events,
+    companies,
+    audit_log,
+    employments,
+    citizen_years,
+    payouts,
+    payout_reversals,
+    adjustments,
+    idempotency_keys,
+);

@@ -56,6 +56,7 @@ CREATE TABLE frikort_events (
     card_id TEXT NOT NULL REFERENCES frikort_cards (id),
     kind TEXT NOT NULL CHECK (kind IN ('issued', 'deactivated', 'reactivated', 'controlled')),
     effective_at TIMESTAMP NOT NULL,
+    corrected_from TIMESTAMP,
     reason TEXT,
     attestations TEXT,
     actor TEXT NOT NULL,

@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::routes::common::{Fields, checked, today_copenhagen, utc};
+use crate::services::accounting::reallocate_after_cap_change;
 use crate::state::{AppState, audit_entry};
 
 /// The cap (beløbsgrænse) of one calendar year.
@@ -123,7 +124,8 @@ pub async fn get_cap(
     Ok(web::Json(view))
 }
 
-/// Sets a year's cap by amount or by regulation of the previous year's cap (coordinator).
+/// Sets a year's cap by amount or by regulation of the previous year's cap (coordinator), and
+/// re-splits every citizen-year that uses it; each changed split becomes an adjustment.
 #[utoipa::path(
     tag = "caps",
     security(("bearer" = [])),
@@ -184,11 +186,14 @@ pub async fn set_cap(
                 set_at: smaajob_persistence::repo::now(),
             };
             caps::set(conn, &row)?;
+            // Every citizen-year using this cap (directly or provisionally) is re-split now.
+            let adjustments = reallocate_after_cap_change(conn, row.year)?;
             let details = serde_json::json!({
                 "year": row.year,
                 "amount": amount.money().to_string(),
                 "previous_amount": before.map(|b| Money::from_ore(b.amount_ore).to_string()),
                 "regulation_percent": row.regulation_percent,
+                "adjustments": adjustments,
             });
             audit::append(
                 conn,

@@ -122,9 +122,10 @@ pub struct CompanyFilter {
 }
 
 /// Parsed contact fields.
-type ContactRow = (String, Option<String>, Option<String>);
+pub type ContactRow = (String, Option<String>, Option<String>);
 
-fn parse_contact(f: &mut Fields, c: &Contact) -> Option<ContactRow> {
+/// Parses a contact person, recording field problems under `contact.*`.
+pub fn parse_contact(f: &mut Fields, c: &Contact) -> Option<ContactRow> {
     let name = f.check("contact.name", Name::parse(&c.name));
     let phone = f.check_opt("contact.phone", c.phone.as_deref().map(Phone::parse));
     let email = f.check_opt("contact.email", c.email.as_deref().map(Email::parse));

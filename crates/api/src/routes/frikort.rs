@@ -19,6 +19,8 @@ use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::routes::citizens::citizen_in_scope;
 use crate::routes::common::{Fields, optional_text, parse_id, today_copenhagen, utc};
+use crate::routes::payouts::{AdjustmentView, adjustment_view};
+use crate::services::accounting::{Cause, reallocate_citizen};
 use crate::state::{AppState, audit_entry};
 
 /// The caseworker's assessment of each eligibility condition (all must hold).
@@ -102,6 +104,8 @@ pub struct CardEventView {
     pub kind: String,
     /// When the decision takes effect.
     pub effective_at: DateTime<Utc>,
+    /// The originally recorded time, if the decision time was corrected.
+    pub corrected_from: Option<DateTime<Utc>>,
     /// The reason or note given.
     pub reason: Option<String>,
     /// The attestations recorded with the decision.
@@ -175,6 +179,7 @@ fn card_view(conn: &mut DbConn, card: &CardRow) -> Result<CardView, ApiError> {
                     .map_err(|err| ApiError::Internal(format!("stored attestations are corrupt: {err}")))?,
                 kind: e.kind,
                 effective_at: utc(e.effective_at),
+                corrected_from: e.corrected_from.map(utc),
                 reason: e.reason,
                 actor: e.actor,
                 municipality: e.municipality,
@@ -278,6 +283,7 @@ fn event(
         card_id: card.id.clone(),
         kind: kind.as_str().to_owned(),
         effective_at,
+        corrected_from: None,
         reason,
         attestations,
         actor: principal.sub().to_owned(),
@@ -493,8 +499,11 @@ pub async fn deactivate_card(
             card.status_changed_at = at;
             card.updated_at = now();
             frikort::update(conn, &card)?;
-            frikort::append_event(conn, &event(&card, CardEventKind::Deactivated, at, reason, None, &principal, own))?;
-            let details = serde_json::json!({ "number": card.number, "decided_at": utc(at) });
+            let ev = event(&card, CardEventKind::Deactivated, at, reason, None, &principal, own);
+            frikort::append_event(conn, &ev)?;
+            // A back-dated decision can uncover work already paid for.
+            let adjusted = reallocate_citizen(conn, &id, Cause::CardChanged, &ev.id)?.len();
+            let details = serde_json::json!({ "number": card.number, "decided_at": utc(at), "adjustments": adjusted });
             audit::append(
                 conn,
                 &[audit_entry(
@@ -553,11 +562,10 @@ pub async fn reactivate_card(
             card.status_changed_at = at;
             card.updated_at = now();
             frikort::update(conn, &card)?;
-            frikort::append_event(
-                conn,
-                &event(&card, CardEventKind::Reactivated, at, reason, Some(attestations), &principal, own),
-            )?;
-            let details = serde_json::json!({ "number": card.number, "decided_at": utc(at) });
+            let ev = event(&card, CardEventKind::Reactivated, at, reason, Some(attestations), &principal, own);
+            frikort::append_event(conn, &ev)?;
+            let adjusted = reallocate_citizen(conn, &id, Cause::CardChanged, &ev.id)?.len();
+            let details = serde_json::json!({ "number": card.number, "decided_at": utc(at), "adjustments": adjusted });
             audit::append(
                 conn,
                 &[audit_entry(
@@ -728,4 +736,103 @@ pub async fn controls_due(
         })
         .await?;
     Ok(web::Json(due))
+}
+
+/// A corrected time for the card's latest deactivation or reactivation decision.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectDecision {
+    /// The time the decision really took effect.
+    pub decided_at: DateTime<Utc>,
+    /// Why the recorded time was wrong.
+    pub reason: String,
+}
+
+/// The card after a corrected decision time, and the splits that changed because of it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CorrectionReceipt {
+    /// The card and its history.
+    pub card: CardView,
+    /// Payouts whose split changed; their employers correct eIndkomst.
+    pub adjustments: Vec<AdjustmentView>,
+}
+
+/// Corrects when the latest deactivation or reactivation took effect; every year with payouts
+/// is re-split and each changed split becomes an adjustment.
+#[utoipa::path(
+    tag = "frikort",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Citizen id")),
+    request_body = CorrectDecision,
+    responses(
+        (status = 200, body = CorrectionReceipt),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 404, response = Problem),
+        (status = 409, description = "No deactivation or reactivation to correct", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = Problem),
+    )
+)]
+#[post("/citizens/{id}/frikort/decision-time")]
+pub async fn correct_decision_time(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+    body: web::Json<CorrectDecision>,
+) -> Result<web::Json<CorrectionReceipt>, ApiError> {
+    let own = principal.coordinator()?;
+    let id = parse_id(&id, "citizen")?;
+    let b = body.into_inner();
+    let mut f = Fields::new();
+    let reason = optional_text(&mut f, "reason", Some(&b.reason), 2000);
+    if reason.is_none() {
+        f.push("reason", "required", "give the reason for the correction");
+    }
+    f.finish()?;
+    let receipt = state
+        .write(move |conn| {
+            let (citizen, _) = citizen_in_scope(conn, own, &id)?;
+            let mut card = card_of(conn, &id)?;
+            let history = frikort::events(conn, &card.id)?;
+            let decisions: Vec<&CardEventRow> =
+                history.iter().filter(|e| e.kind != CardEventKind::Controlled.as_str()).collect();
+            let Some((last, earlier)) = decisions.split_last() else {
+                return Err(ApiError::Internal("a card without an issue event".into()));
+            };
+            if last.kind == CardEventKind::Issued.as_str() {
+                return Err(ApiError::Conflict {
+                    code: "no_decision_to_correct",
+                    detail: "the card has no deactivation or reactivation to correct".into(),
+                });
+            }
+            let previous = earlier.last().map_or(NaiveDateTime::MIN, |e| e.effective_at);
+            let at = decision_time(Some(b.decided_at), previous)?;
+            frikort::correct_event_time(conn, last, at)?;
+            card.status_changed_at = at;
+            card.updated_at = now();
+            frikort::update(conn, &card)?;
+            let adjustments = reallocate_citizen(conn, &id, Cause::CardChanged, &last.id)?;
+            let details = serde_json::json!({
+                "event_id": last.id, "kind": last.kind, "from": utc(last.effective_at), "to": utc(at),
+                "reason": reason, "adjustments": adjustments.len(),
+            });
+            audit::append(
+                conn,
+                &[audit_entry(
+                    &principal,
+                    "frikort.decision_corrected",
+                    "citizen",
+                    &id,
+                    Some(&citizen.municipality),
+                    Some(details),
+                )],
+            )?;
+            Ok(CorrectionReceipt {
+                card: card_view(conn, &card)?,
+                adjustments: adjustments.iter().map(adjustment_view).collect(),
+            })
+        })
+        .await?;
+    Ok(web::Json(receipt))
 }

@@ -45,6 +45,8 @@ pub struct CardEventRow {
     pub kind: String,
     /// When the decision takes effect (UTC).
     pub effective_at: chrono::NaiveDateTime,
+    /// The originally recorded effective time, when it was later corrected.
+    pub corrected_from: Option<chrono::NaiveDateTime>,
     /// The reason given.
     pub reason: Option<String>,
     /// The caseworker's attestations of the conditions, JSON.
@@ -88,6 +90,19 @@ pub fn find_by_citizen(conn: &mut DbConn, citizen_id: &str) -> Result<Option<Car
 pub fn number_taken(conn: &mut DbConn, number: &str) -> Result<bool, RepoError> {
     let n: i64 = frikort_cards::table.filter(frikort_cards::number.eq(number)).count().get_result(conn)?;
     Ok(n > 0)
+}
+
+/// Corrects when a decision takes effect, keeping the first recorded time.
+pub fn correct_event_time(
+    conn: &mut DbConn,
+    event: &CardEventRow,
+    effective_at: chrono::NaiveDateTime,
+) -> Result<(), RepoError> {
+    let original = event.corrected_from.unwrap_or(event.effective_at);
+    diesel::update(frikort_events::table.find(&event.id))
+        .set((frikort_events::effective_at.eq(effective_at), frikort_events::corrected_from.eq(Some(original))))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// A card's history in effective-time order.

@@ -1,11 +1,14 @@
 //! Repositories. Every function takes `&mut DbConn`; the caller owns the transaction
 //! (see [`crate::db::write_transaction`]) so several steps and their audit entry commit together.
 
+pub mod accounting;
 pub mod audit;
 pub mod caps;
 pub mod citizens;
 pub mod companies;
+pub mod employments;
 pub mod frikort;
+pub mod idempotency;
 
 /// The current time as stored: UTC, truncated to microseconds so SQLite (nanoseconds) and
 /// PostgreSQL (microseconds) hold the same value.

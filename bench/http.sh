@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# HTTP benchmarks of docs/BENCHMARKS.md. Each figure is compared with a baseline measured in the
+# same run on the same machine (these machines are noisy; ratios are what hold):
+#   balance  — GET /citizens/{id}/balance on SQLite, 64 connections, vs GET /healthz (no work)
+#   payouts  — POST payouts on PostgreSQL, 1,000 citizens and one hot citizen, 32 connections,
+#              vs pgbench's built-in TPC-B-like script with 32 clients on the same server
+# Needs: wrk, python3, and for `payouts` PostgreSQL (BENCH_POSTGRES_URL, default
+# postgres://postgres@127.0.0.1:5432/postgres) with pgbench, createdb and dropdb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+duration=${DURATION:-15s}
+pg_admin=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+cargo build --release --locked -q -p smaajob-api --bin smaajob
+bin=$PWD/target/release/smaajob
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Starts the server in $work with the given database URL; sets $port and $token.
+start() {
+    local log=$work/serve-$RANDOM.log
+    (cd "$work" && exec "$bin" serve --bind 127.0.0.1:0 --database-url "$1" >"$log" 2>&1) &
+    pids+=($!)
+    for _ in $(seq 1 100); do
+        port=$(sed -nE 's/.*listening on port ([0-9]+).*/\1/p' "$log" | head -n1)
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { cat "$log"; exit 1; }
+    token=$(cd "$work" && "$bin" token --database-url "$1" --role coordinator --municipality 730 --ttl 2h)
+}
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); $(wrk --version 2>&1 | head -n1 | cut -d' ' -f1-2)"
+
+if [ "$what" = all ] || [ "$what" = balance ]; then
+    start "sqlite://$work/bench.sqlite3"
+    python3 bench/seed.py --base "http://127.0.0.1:$port" --token "$token" --citizens 1 --payouts 50 >"$work/one.txt"
+    citizen=$(cut -d' ' -f1 "$work/one.txt")
+    echo "== baseline: GET /healthz, 64 connections, $duration"
+    wrk -t2 -c64 -d"$duration" --latency "http://127.0.0.1:$port/healthz"
+    echo "== GET /api/v1/citizens/{id}/balance (50 payouts), SQLite, 64 connections, $duration"
+    wrk -t2 -c64 -d"$duration" --latency -H "Authorization: Bearer $token" \
+        "http://127.0.0.1:$port/api/v1/citizens/$citizen/balance"
+fi
+
+if [ "$what" = all ] || [ "$what" = payouts ]; then
+    db=smaajob_bench_$$
+    pgb=smaajob_pgbench_$$
+    base=${pg_admin%/*}
+    psql "$pg_admin" -qc "CREATE DATABASE $db" -c "CREATE DATABASE $pgb"
+    trap 'cleanup; psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "DROP DATABASE IF EXISTS $pgb WITH (FORCE)"' EXIT
+    export SMAAJOB_JWT_SECRET=bench-secret-bench-secret-bench-secret-0123
+    SMAAJOB_DATA_KEY=$(python3 -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')
+    export SMAAJOB_DATA_KEY
+    start "$base/$db"
+    echo "seeding 1,000 citizens with cards and employments…"
+    python3 bench/seed.py --base "http://127.0.0.1:$port" --token "$token" --citizens 1000 >"$work/employments.txt"
+    head -n1 "$work/employments.txt" >"$work/hot.txt"
+    export TOKEN=$token TODAY JAN1
+    TODAY=$(date +%F)
+    JAN1=$(date +%Y)-01-01
+    echo "== POST payouts, 1,000 distinct citizens, PostgreSQL, 32 connections, $duration"
+    EMPLOYMENTS=$work/employments.txt wrk -t2 -c32 -d"$duration" --latency -s bench/payouts.lua "http://127.0.0.1:$port"
+    echo "== POST payouts, one hot citizen, PostgreSQL, 32 connections, $duration"
+    EMPLOYMENTS=$work/hot.txt wrk -t2 -c32 -d"$duration" --latency -s bench/payouts.lua "http://127.0.0.1:$port"
+    echo "== baseline: pgbench TPC-B-like, scale 10, 32 clients, $duration"
+    pgbench -q -i -s 10 "$base/$pgb" >/dev/null 2>&1
+    pgbench -c 32 -j 2 -T "${duration%s}" "$base/$pgb" 2>/dev/null | grep -E 'tps|latency'
+fi

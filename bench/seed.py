@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Seeds a running Småjob server over its API for the HTTP benchmarks (standard library only).
+
+Creates one company and N citizens, each with an active frikort valid from 1 January of this
+year and an employment from the same day. Prints the employment ids, one per line.
+"""
+import argparse
+import datetime
+import http.client
+import json
+import sys
+import urllib.parse
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--base", required=True, help="e.g. http://127.0.0.1:8080")
+    p.add_argument("--token", required=True, help="a coordinator token for municipality 730")
+    p.add_argument("--citizens", type=int, default=1)
+    p.add_argument("--payouts", type=int, default=0, help="payouts to register per citizen")
+    args = p.parse_args()
+
+    url = urllib.parse.urlparse(args.base)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    headers = {"Authorization": f"Bearer {args.token}", "Content-Type": "application/json"}
+
+    def call(method: str, path: str, body: dict) -> dict:
+        conn.request(method, f"/api/v1{path}", body=json.dumps(body), headers=headers)
+        res = conn.getresponse()
+        data = res.read()
+        if res.status >= 300:
+            raise SystemExit(f"{method} {path}: {res.status} {data.decode()}")
+        return json.loads(data)
+
+    today = datetime.date.today()
+    jan1 = today.replace(month=1, day=1).isoformat()
+    company = call("POST", "/companies", {"cvr": "10150817", "name": "Benchmark ApS", "contact": {"name": "Bench"}, "verified": True})
+    attested = {k: True for k in ("no_su_eligible_education", "no_taxable_work_income_over_threshold",
+                                  "residence_9_of_last_10_years", "in_target_group")}
+    for i in range(args.citizens):
+        born = datetime.date(1970, 1, 1) + datetime.timedelta(days=i)
+        cpr = born.strftime("%d%m%y") + f"-{1000 + i % 3000}"
+        citizen = call("POST", "/citizens", {"cpr": cpr, "name": f"Bench Citizen {i}"})
+        call("POST", f"/citizens/{citizen['id']}/frikort", {"valid_from": jan1, "attestations": attested})
+        employment = call("POST", "/employments", {
+            "citizen": {"id": citizen["id"]}, "company_id": company["id"], "start_date": jan1,
+            "contact": {"name": "Bench"},
+        })
+        for _ in range(args.payouts):
+            call("POST", f"/employments/{employment['id']}/payouts", {
+                "payment_date": today.isoformat(), "worked_from": jan1, "worked_to": jan1,
+                "wage": "100.00", "holiday_pay": "0.00",
+            })
+        print(f"{citizen['id']} {employment['id']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+//! `Idempotency-Key` for writes money depends on: a retry with the same key and body gets the
+//! first response again (same status, same ids) without a second write; the same key with a
+//! different body is refused. Keys are stored per caller, in the write's own transaction.
+
+use std::future::{Ready, ready};
+
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use smaajob_persistence::repo::idempotency::{self, IdempotencyRow};
+use smaajob_persistence::{DbConn, RepoError};
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The request header.
+pub const HEADER: &str = "Idempotency-Key";
+/// Set on a replayed response.
+pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
+
+/// A client's idempotency key: 1–255 visible ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+/// The optional `Idempotency-Key` header. Absent is fine; present but malformed is a 400
+/// (actix's `Option<T>` extractor would silently drop a malformed key).
+#[derive(Debug, Clone)]
+pub struct IdempotencyHeader(pub Option<IdempotencyKey>);
+
+impl FromRequest for IdempotencyHeader {
+    type Error = ApiError;
+    type Future = Ready<Result<IdempotencyHeader, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let bad = || ApiError::BadRequest {
+            code: "invalid_idempotency_key",
+            detail: format!("{HEADER} must be 1–255 visible ASCII characters"),
+        };
+        let result = match req.headers().get(HEADER) {
+            None => Ok(IdempotencyHeader(None)),
+            Some(v) => v
+                .to_str()
+                .ok()
+                .filter(|s| !s.is_empty() && s.len() <= 255 && s.bytes().all(|b| b.is_ascii_graphic()))
+                .map(|s| IdempotencyHeader(Some(IdempotencyKey(s.to_owned()))))
+                .ok_or_else(bad),
+        };
+        ready(result)
+    }
+}
+
+/// A write's reply before it is sent (and stored under the key).
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// JSON body.
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    /// A reply with a serializable body.
+    pub fn new(status: StatusCode, body: &impl Serialize) -> Result<Reply, ApiError> {
+        Ok(Reply { status, body: serde_json::to_value(body).map_err(|e| ApiError::Internal(e.to_string()))? })
+    }
+}
+
+/// What identifies a keyed request: the caller, the key, and a hash of what was asked.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    caller: String,
+    key: Option<String>,
+    hash: String,
+}
+
+impl Idempotency {
+    /// For a request by `principal` with an optional key and its parsed body.
+    pub fn new(principal: &Principal, key: IdempotencyHeader, req: &HttpRequest, body: &impl Serialize) -> Idempotency {
+        // Re-serializing the parsed body makes the hash independent of whitespace and key order.
+        let canonical = serde_json::to_value(body).map(|v| v.to_string()).unwrap_or_default();
+        let mut h = Sha256::new();
+        h.update(req.method().as_str().as_bytes());
+        h.update(b" ");
+        h.update(req.path().as_bytes());
+        h.update(b"\n");
+        h.update(canonical.as_bytes());
+        let hash = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let caller = match principal {
+            Principal::Coordinator { sub, municipality } => format!("coordinator:{municipality}:{sub}"),
+            Principal::Company { sub, company_id } => format!("company:{company_id}:{sub}"),
+            Principal::Citizen { sub, citizen_id } => format!("citizen:{citizen_id}:{sub}"),
+        };
+        Idempotency { caller, key: key.0.map(|k| k.0), hash }
+    }
+
+    fn replay(&self, stored: IdempotencyRow) -> Result<HttpResponse, ApiError> {
+        if stored.request_hash != self.hash {
+            return Err(ApiError::Unprocessable {
+                code: "idempotency_key_reused",
+                detail: format!("this {HEADER} was used for a different request; use a new key for a new request"),
+            });
+        }
+        let status = u16::try_from(stored.status)
+            .ok()
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .ok_or_else(|| ApiError::Internal("stored status is invalid".into()))?;
+        Ok(HttpResponse::build(status)
+            .insert_header((REPLAYED_HEADER, "true"))
+            .content_type("application/json")
+            .body(stored.response))
+    }
+}
+
+enum Outcome {
+    Fresh(Reply),
+    Replay(IdempotencyRow),
+}
+
+/// Runs a write once per key: `f` runs in a write transaction unless the key was seen, and its
+/// reply is stored under the key in the same transaction.
+pub async fn run<F>(state: &AppState, idem: Idempotency, f: F) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<Reply, ApiError> + Send + 'static,
+{
+    let inner = idem.clone();
+    let outcome = state
+        .write(move |conn| {
+            if let Some(key) = &inner.key
+                && let Some(stored) = idempotency::find(conn, &inner.caller, key)?
+            {
+                return Ok(Outcome::Replay(stored));
+            }
+            let reply = f(conn)?;
+            if let Some(key) = &inner.key {
+                let row = IdempotencyRow {
+                    caller: inner.caller.clone(),
+                    idempotency_key: key.clone(),
+                    request_hash: inner.hash.clone(),
+                    status: i32::from(reply.status.as_u16()),
+                    response: reply.body.to_string(),
+                    created_at: smaajob_persistence::repo::now(),
+                };
+                idempotency::insert(conn, &row).map_err(|e| match e {
+                    // A concurrent request with the same key committed first; this one rolls back.
+                    RepoError::Conflict { .. } => {
+                        ApiError::Conflict { code: "idempotency_race", detail: String::new() }
+                    }
+                    other => other.into(),
+                })?;
+            }
+            Ok(Outcome::Fresh(reply))
+        })
+        .await;
+    match outcome {
+        Ok(Outcome::Fresh(reply)) => Ok(HttpResponse::build(reply.status).json(reply.body)),
+        Ok(Outcome::Replay(stored)) => idem.replay(stored),
+        Err(ApiError::Conflict { code: "idempotency_race", .. }) => {
+            let (caller, key) = (idem.caller.clone(), idem.key.clone().unwrap_or_default());
+            let stored = state
+                .read(move |conn| {
+                    idempotency::find(conn, &caller, &key)?
+                        .ok_or_else(|| ApiError::Internal("raced key vanished".into()))
+                })
+                .await?;
+            idem.replay(stored)
+        }
+        Err(e) => Err(e),
+    }
+}

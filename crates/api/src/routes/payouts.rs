@@ -1,0 +1,625 @@
+//! Payouts (`/employments/{id}/payouts`, `/payouts/{id}/reversal`) and adjustments
+//! (`/adjustments`): every krone registered, split exactly into the exempt part and the taxable
+//! excess, re-split whenever anything the split depends on changes.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use smaajob_domain::{CardCoverage, Coverage, Money, Split, card_coverage, holiday_pay};
+use smaajob_persistence::DbConn;
+use smaajob_persistence::repo::accounting::{self, AdjustmentRow, AdjustmentScope, PayoutRow, ReversalRow};
+use smaajob_persistence::repo::{audit, new_id, now};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Principal;
+use crate::error::{ApiError, Problem};
+use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
+use crate::routes::common::{
+    Fields, PageQuery, Paged, checked, copenhagen_date, optional_text, parse_id, today_copenhagen, utc,
+};
+use crate::routes::employments::employment_in_scope;
+use crate::services::accounting::{Cause, Reallocated, cap_for, card_periods, fresh_year, reallocate};
+use crate::state::{AppState, audit_entry};
+
+/// The largest gross a single payout may have (a typo guard far above any small job).
+const MAX_PAYOUT_KRONER: i64 = 1_000_000;
+/// Payouts are registered when paid; a payment date may lie at most this far ahead.
+const MAX_DAYS_AHEAD: i64 = 31;
+
+/// A payout to register.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterPayout {
+    /// The day the money is paid; its calendar year is the income year.
+    pub payment_date: NaiveDate,
+    /// First day of the work paid for.
+    pub worked_from: NaiveDate,
+    /// Last day of the work paid for.
+    pub worked_to: NaiveDate,
+    /// The wage, DKK decimal string, positive.
+    #[schema(example = "1250.00")]
+    pub wage: String,
+    /// Holiday pay paid with the wage; omitted → 12.5 % of the wage; `"0.00"` → paid separately later.
+    pub holiday_pay: Option<String>,
+    /// Pension paid out to the citizen, default `"0.00"`.
+    pub pension: Option<String>,
+}
+
+/// A reversal (correction) of a payout; the payout itself stays, marked reversed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReversePayout {
+    /// Why the payout is reversed.
+    pub reason: String,
+}
+
+/// A payout and its current split.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PayoutView {
+    /// The payout's id.
+    pub id: String,
+    /// The employment it pays for.
+    pub employment_id: String,
+    /// The employee.
+    pub citizen_id: String,
+    /// The employer.
+    pub company_id: String,
+    /// The income year (the payment date's year).
+    pub income_year: i32,
+    /// Payment date.
+    pub payment_date: NaiveDate,
+    /// First day worked.
+    pub worked_from: NaiveDate,
+    /// Last day worked.
+    pub worked_to: NaiveDate,
+    /// Wage, DKK.
+    pub wage: String,
+    /// Holiday pay, DKK.
+    pub holiday_pay: String,
+    /// True when holiday pay is paid separately later.
+    pub holiday_pay_separately: bool,
+    /// Pension, DKK.
+    pub pension: String,
+    /// Wage + holiday pay + pension, DKK.
+    pub gross: String,
+    /// The tax-free part, DKK.
+    pub exempt: String,
+    /// The part above the cap (or not covered), DKK: ordinary A-income the employer reports to eIndkomst.
+    pub taxable: String,
+    /// `covered`, `card_inactive`, `outside_employment` or `reversed`.
+    pub coverage: String,
+    /// True once reversed.
+    pub reversed: bool,
+    /// True when work began before the employment was registered.
+    pub late_registration: bool,
+    /// When it was registered.
+    pub registered_at: DateTime<Utc>,
+}
+
+/// Something the registering party should know.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Warning {
+    /// `cap_crossed`, `cap_nearly_reached`, `not_covered`, `late_registration`, `provisional_cap`, `splits_changed`.
+    pub code: String,
+    /// What it means and what to do.
+    pub message: String,
+}
+
+/// The citizen-year after a change. Companies see only the cap and the remaining amount.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BalanceSummary {
+    /// Income year.
+    pub year: i32,
+    /// The cap, DKK.
+    pub cap: String,
+    /// True while the year's cap is not set and the previous year's is used.
+    pub cap_provisional: bool,
+    /// What is left of the cap, DKK.
+    pub remaining: String,
+    /// Gross of all payouts (coordinators, citizens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gross: Option<String>,
+    /// Exempt so far (coordinators, citizens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exempt: Option<String>,
+    /// Taxable so far (coordinators, citizens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taxable: Option<String>,
+}
+
+/// A change of a payout's split after it was first reported: the employer corrects eIndkomst.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AdjustmentView {
+    /// The adjustment's id.
+    pub id: String,
+    /// The payout whose split changed.
+    pub payout_id: String,
+    /// Its employment.
+    pub employment_id: String,
+    /// The employer who may have to correct its eIndkomst report.
+    pub company_id: String,
+    /// The employee.
+    pub citizen_id: String,
+    /// Income year.
+    pub year: i32,
+    /// Exempt before, DKK.
+    pub old_exempt: String,
+    /// Taxable before, DKK.
+    pub old_taxable: String,
+    /// Exempt after, DKK.
+    pub new_exempt: String,
+    /// Taxable after, DKK.
+    pub new_taxable: String,
+    /// Change of the taxable part to report (positive: report more A-income), DKK.
+    pub taxable_change: String,
+    /// `reversal`, `backdated_payout`, `cap_changed` or `card_changed`.
+    pub cause: String,
+    /// What caused it: a payout id, a cap year or a card event.
+    pub cause_ref: Option<String>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a payout registration or reversal returns.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PayoutReceipt {
+    /// The payout and its split.
+    pub payout: PayoutView,
+    /// The citizen-year afterwards.
+    pub balance: BalanceSummary,
+    /// Things to act on (e.g. report the taxable part to eIndkomst).
+    pub warnings: Vec<Warning>,
+    /// Other payouts whose split changed because of this one.
+    pub adjustments: Vec<AdjustmentView>,
+}
+
+/// Filter of the adjustment list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdjustmentFilter {
+    /// Only this income year.
+    pub year: Option<i32>,
+}
+
+fn money(ore: i64) -> String {
+    Money::from_ore(ore).to_string()
+}
+
+/// Builds the view of a payout with its current split.
+pub fn payout_view(p: &PayoutRow, reversed: bool, split: Option<&Split>) -> PayoutView {
+    let (exempt, taxable, coverage) = match split {
+        Some(s) => (s.exempt.ore(), s.taxable.ore(), s.coverage.as_str().to_owned()),
+        None => (p.exempt_ore, p.taxable_ore, p.coverage.clone()),
+    };
+    PayoutView {
+        id: p.id.clone(),
+        employment_id: p.employment_id.clone(),
+        citizen_id: p.citizen_id.clone(),
+        company_id: p.company_id.clone(),
+        income_year: p.year,
+        payment_date: p.payment_date,
+        worked_from: p.worked_from,
+        worked_to: p.worked_to,
+        wage: money(p.wage_ore),
+        holiday_pay: money(p.holiday_pay_ore),
+        holiday_pay_separately: p.holiday_pay_separate,
+        pension: money(p.pension_ore),
+        gross: money(p.gross_ore),
+        exempt: money(exempt),
+        taxable: money(taxable),
+        coverage,
+        reversed,
+        late_registration: p.late_registration,
+        registered_at: utc(p.created_at),
+    }
+}
+
+/// Builds the view of an adjustment.
+pub fn adjustment_view(a: &AdjustmentRow) -> AdjustmentView {
+    AdjustmentView {
+        id: a.id.clone(),
+        payout_id: a.payout_id.clone(),
+        employment_id: a.employment_id.clone(),
+        company_id: a.company_id.clone(),
+        citizen_id: a.citizen_id.clone(),
+        year: a.year,
+        old_exempt: money(a.old_exempt_ore),
+        old_taxable: money(a.old_taxable_ore),
+        new_exempt: money(a.new_exempt_ore),
+        new_taxable: money(a.new_taxable_ore),
+        taxable_change: money(a.new_taxable_ore - a.old_taxable_ore),
+        cause: a.cause.clone(),
+        cause_ref: a.cause_ref.clone(),
+        created_at: utc(a.created_at),
+    }
+}
+
+fn summary(r: &Reallocated, full: bool) -> BalanceSummary {
+    let remaining = (r.year.cap_ore - r.year.exempt_ore).max(0);
+    BalanceSummary {
+        year: r.year.year,
+        cap: money(r.year.cap_ore),
+        cap_provisional: r.year.cap_provisional,
+        remaining: money(remaining),
+        gross: full.then(|| money(r.year.gross_ore)),
+        exempt: full.then(|| money(r.year.exempt_ore)),
+        taxable: full.then(|| money(r.year.taxable_ore)),
+    }
+}
+
+fn warnings(p: &PayoutRow, split: &Split, r: &Reallocated) -> Vec<Warning> {
+    let mut w = Vec::new();
+    let warn = |code: &str, message: String| Warning { code: code.into(), message };
+    match split.coverage {
+        Coverage::Covered if split.taxable.is_positive() => w.push(warn(
+            "cap_crossed",
+            format!(
+                "{} kr of this payout is above the frikort amount: it is ordinary taxable A-income that must be reported to eIndkomst",
+                split.taxable
+            ),
+        )),
+        Coverage::CardInactive => w.push(warn(
+            "not_covered",
+            "the frikort was not active during the work period: the whole payout is taxable and must be reported to eIndkomst".into(),
+        )),
+        Coverage::OutsideEmployment => w.push(warn(
+            "not_covered",
+            "the work period lies outside the registered employment: the whole payout is taxable and must be reported to eIndkomst".into(),
+        )),
+        _ => {}
+    }
+    let remaining = r.year.cap_ore - r.year.exempt_ore;
+    if remaining > 0 && remaining * 10 < r.year.cap_ore {
+        w.push(warn(
+            "cap_nearly_reached",
+            format!("only {} kr of this year's frikort amount is left", money(remaining)),
+        ));
+    }
+    if p.late_registration {
+        w.push(warn(
+            "late_registration",
+            "work began before the employment was registered; § 6 requires registration before work starts".into(),
+        ));
+    }
+    if r.cap.provisional {
+        w.push(warn(
+            "provisional_cap",
+            format!(
+                "the {} cap is not set yet; {}'s amount is used until it is, and splits may change then",
+                r.year.year, r.cap.source_year
+            ),
+        ));
+    }
+    if !r.adjustments.is_empty() {
+        w.push(warn(
+            "splits_changed",
+            format!(
+                "{} earlier payout(s) of the year changed split; see `adjustments` and correct eIndkomst",
+                r.adjustments.len()
+            ),
+        ));
+    }
+    w
+}
+
+struct ParsedPayout {
+    wage: Money,
+    holiday_pay: Money,
+    separate: bool,
+    pension: Money,
+    gross: Money,
+}
+
+fn parse_payout(b: &RegisterPayout) -> Result<ParsedPayout, ApiError> {
+    let mut f = Fields::new();
+    let wage = f.check("wage", Money::parse_positive(&b.wage));
+    let holiday = f.check_opt("holiday_pay", b.holiday_pay.as_deref().map(Money::parse_non_negative));
+    let pension = f.check_opt("pension", b.pension.as_deref().map(Money::parse_non_negative));
+    if b.worked_to < b.worked_from {
+        f.push("worked_to", "before_worked_from", "the work period ends before it starts");
+    }
+    if b.payment_date < b.worked_from {
+        f.push("payment_date", "before_work", "the payment date is before the work started");
+    }
+    if b.worked_from < NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or(NaiveDate::MIN) {
+        f.push("worked_from", "before_scheme", "the frikort scheme started on 2019-01-01");
+    }
+    if b.payment_date > today_copenhagen() + Duration::days(MAX_DAYS_AHEAD) {
+        f.push(
+            "payment_date",
+            "too_far_ahead",
+            format!("register payouts when paid (at most {MAX_DAYS_AHEAD} days ahead)"),
+        );
+    }
+    f.finish()?;
+    let wage = checked(wage)?;
+    let (holiday_pay, separate) = match checked(holiday)? {
+        None => (holiday_pay(wage), false),
+        Some(h) => (h, h.is_zero()),
+    };
+    let pension = checked(pension)?.unwrap_or(Money::ZERO);
+    let gross = wage
+        .checked_add(holiday_pay)
+        .and_then(|g| g.checked_add(pension))
+        .filter(|g| *g <= Money::from_kroner(MAX_PAYOUT_KRONER))
+        .ok_or_else(|| {
+            ApiError::field("wage", "too_large", format!("a payout above {MAX_PAYOUT_KRONER} kr is refused as a typo"))
+        })?;
+    Ok(ParsedPayout { wage, holiday_pay, separate, pension, gross })
+}
+
+/// Registers a payout on an employment and returns its split, the new balance and warnings.
+#[utoipa::path(
+    tag = "payouts",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "Employment id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response"),
+    ),
+    request_body = RegisterPayout,
+    responses(
+        (status = 201, description = "Registered", body = PayoutReceipt),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 404, response = Problem),
+        (status = 409, description = "The employment has ended", body = Problem, content_type = "application/problem+json"),
+        (status = 415, response = Problem),
+        (status = 422, description = "Invalid amounts or dates, a work period straddling a card decision, or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/employments/{id}/payouts")]
+pub async fn register_payout(
+    state: web::Data<AppState>,
+    principal: Principal,
+    key: IdempotencyHeader,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<RegisterPayout>,
+) -> Result<HttpResponse, ApiError> {
+    if let Principal::Citizen { .. } = principal {
+        return Err(ApiError::Forbidden("citizens cannot register payouts".into()));
+    }
+    let employment_id = parse_id(&id, "employment")?;
+    let b = body.into_inner();
+    let idem = Idempotency::new(&principal, key, &req, &b);
+    let parsed = parse_payout(&b)?;
+    idempotency::run(&state, idem, move |conn| {
+        let (employment, _, _, citizen) = employment_in_scope(conn, &principal, &employment_id)?;
+        if employment.ended_at.is_some() {
+            return Err(ApiError::Conflict {
+                code: "employment_ended",
+                detail: "the employment has ended; register later work on a new employment".into(),
+            });
+        }
+        let year = b.payment_date.year();
+        let cap = cap_for(conn, year)?;
+        // Lock before reading the card, so a concurrent card decision is seen whole.
+        let mut locked = accounting::lock_year(conn, &fresh_year(&citizen.id, year, &cap))?;
+        if card_coverage(&card_periods(conn, &citizen.id)?, b.worked_from, b.worked_to) == CardCoverage::Partial {
+            return Err(ApiError::Unprocessable {
+                code: "work_period_straddles_card_change",
+                detail: "the frikort was active for only part of the work period; register two payouts, split where the card was deactivated or reactivated".into(),
+            });
+        }
+        let sequence = locked.next_sequence;
+        locked.next_sequence += 1;
+        let row = PayoutRow {
+            id: new_id(),
+            employment_id: employment.id.clone(),
+            citizen_id: citizen.id.clone(),
+            company_id: employment.company_id.clone(),
+            year,
+            sequence,
+            payment_date: b.payment_date,
+            worked_from: b.worked_from,
+            worked_to: b.worked_to,
+            wage_ore: parsed.wage.ore(),
+            holiday_pay_ore: parsed.holiday_pay.ore(),
+            holiday_pay_separate: parsed.separate,
+            pension_ore: parsed.pension.ore(),
+            gross_ore: parsed.gross.ore(),
+            // Placeholders until the allocation below sets the real split.
+            exempt_ore: 0,
+            taxable_ore: parsed.gross.ore(),
+            coverage: "covered".into(),
+            late_registration: b.worked_from < copenhagen_date(employment.registered_at),
+            registered_by: principal.sub().to_owned(),
+            registered_by_role: principal.role().as_str().to_owned(),
+            created_at: now(),
+        };
+        accounting::insert_payout(conn, &row)?;
+        let r = reallocate(conn, locked, cap, Cause::Payout, Some(&row.id), Some(&row.id))?;
+        let split = *r.splits.get(&row.id).ok_or_else(|| ApiError::Internal("the new payout was not allocated".into()))?;
+        let details = serde_json::json!({
+            "payout_id": row.id, "employment_id": row.employment_id, "gross": money(row.gross_ore),
+            "exempt": split.exempt.to_string(), "taxable": split.taxable.to_string(), "adjustments": r.adjustments.len(),
+        });
+        audit::append(conn, &[audit_entry(&principal, "payout.registered", "citizen", &citizen.id, Some(&citizen.municipality), Some(details))])?;
+        let receipt = PayoutReceipt {
+            warnings: warnings(&row, &split, &r),
+            payout: payout_view(&row, false, Some(&split)),
+            balance: summary(&r, !matches!(principal, Principal::Company { .. })),
+            adjustments: r.adjustments.iter().map(adjustment_view).collect(),
+        };
+        Reply::new(StatusCode::CREATED, &receipt)
+    })
+    .await
+}
+
+/// Reverses a payout: it stops counting, the year is re-split, and every changed split is an adjustment.
+#[utoipa::path(
+    tag = "payouts",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "Payout id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response"),
+    ),
+    request_body = ReversePayout,
+    responses(
+        (status = 201, description = "Reversed", body = PayoutReceipt),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 404, response = Problem),
+        (status = 409, description = "Already reversed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = Problem),
+    )
+)]
+#[post("/payouts/{id}/reversal")]
+pub async fn reverse_payout(
+    state: web::Data<AppState>,
+    principal: Principal,
+    key: IdempotencyHeader,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<ReversePayout>,
+) -> Result<HttpResponse, ApiError> {
+    if let Principal::Citizen { .. } = principal {
+        return Err(ApiError::Forbidden("citizens cannot reverse payouts".into()));
+    }
+    let payout_id = parse_id(&id, "payout")?;
+    let b = body.into_inner();
+    let idem = Idempotency::new(&principal, key, &req, &b);
+    let mut f = Fields::new();
+    let reason = optional_text(&mut f, "reason", Some(&b.reason), 2000);
+    if reason.is_none() {
+        f.push("reason", "required", "give the reason for the reversal");
+    }
+    f.finish()?;
+    let reason = checked(reason)?;
+    idempotency::run(&state, idem, move |conn| {
+        let (payout, _) = accounting::find_payout(conn, &payout_id).map_err(|e| match e {
+            smaajob_persistence::RepoError::NotFound => ApiError::not_found("payout"),
+            other => other.into(),
+        })?;
+        let (_, _, _, citizen) = employment_in_scope(conn, &principal, &payout.employment_id)
+            .map_err(|e| if matches!(e, ApiError::NotFound(_)) { ApiError::not_found("payout") } else { e })?;
+        let cap = cap_for(conn, payout.year)?;
+        // Lock first, then look: a concurrent reversal of the same payout waits and then sees it.
+        let locked = accounting::lock_year(conn, &fresh_year(&citizen.id, payout.year, &cap))?;
+        if accounting::find_payout(conn, &payout_id)?.1 {
+            return Err(ApiError::Conflict {
+                code: "payout_already_reversed",
+                detail: "the payout is already reversed".into(),
+            });
+        }
+        accounting::insert_reversal(
+            conn,
+            &ReversalRow {
+                payout_id: payout.id.clone(),
+                reason,
+                reversed_by: principal.sub().to_owned(),
+                reversed_by_role: principal.role().as_str().to_owned(),
+                created_at: now(),
+            },
+        )?;
+        let r = reallocate(conn, locked, cap, Cause::Reversal, Some(&payout.id), None)?;
+        let split =
+            *r.splits.get(&payout.id).ok_or_else(|| ApiError::Internal("the payout was not allocated".into()))?;
+        let details = serde_json::json!({ "payout_id": payout.id, "adjustments": r.adjustments.len() });
+        audit::append(
+            conn,
+            &[audit_entry(
+                &principal,
+                "payout.reversed",
+                "citizen",
+                &citizen.id,
+                Some(&citizen.municipality),
+                Some(details),
+            )],
+        )?;
+        let receipt = PayoutReceipt {
+            warnings: warnings(&payout, &split, &r).into_iter().filter(|w| w.code != "late_registration").collect(),
+            payout: payout_view(&payout, true, Some(&split)),
+            balance: summary(&r, !matches!(principal, Principal::Company { .. })),
+            adjustments: r.adjustments.iter().map(adjustment_view).collect(),
+        };
+        Reply::new(StatusCode::CREATED, &receipt)
+    })
+    .await
+}
+
+/// The payouts of an employment, newest first.
+#[utoipa::path(
+    tag = "payouts",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Employment id")),
+    responses(
+        (status = 200, body = Vec<PayoutView>),
+        (status = 401, response = Problem),
+        (status = 404, response = Problem),
+    )
+)]
+#[get("/employments/{id}/payouts")]
+pub async fn list_payouts(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<web::Json<Vec<PayoutView>>, ApiError> {
+    let employment_id = parse_id(&id, "employment")?;
+    let views = state
+        .write(move |conn| {
+            let (_, _, _, citizen) = employment_in_scope(conn, &principal, &employment_id)?;
+            let rows = accounting::payouts_of_employment(conn, &employment_id)?;
+            audit::append(
+                conn,
+                &[audit_entry(
+                    &principal,
+                    "payout.listed",
+                    "employment",
+                    &employment_id,
+                    Some(&citizen.municipality),
+                    None,
+                )],
+            )?;
+            Ok(rows.iter().map(|(p, r)| payout_view(p, *r, None)).collect())
+        })
+        .await?;
+    Ok(web::Json(views))
+}
+
+/// Adjustments: a company sees what it must correct in eIndkomst; a coordinator sees the
+/// municipality's; a citizen their own.
+#[utoipa::path(
+    tag = "payouts",
+    security(("bearer" = [])),
+    params(AdjustmentFilter, PageQuery),
+    responses(
+        (status = 200, body = Paged<AdjustmentView>),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 422, response = Problem),
+    )
+)]
+#[get("/adjustments")]
+pub async fn list_adjustments(
+    state: web::Data<AppState>,
+    principal: Principal,
+    filter: web::Query<AdjustmentFilter>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<AdjustmentView>>, ApiError> {
+    let page = page.into_inner().page()?;
+    if filter.year.is_some_and(|y| !(2019..=2100).contains(&y)) {
+        return Err(ApiError::field("year", "out_of_range", "year must be between 2019 and 2100"));
+    }
+    let year = filter.year;
+    let scope = match &principal {
+        Principal::Company { company_id, .. } => AdjustmentScope::Company(company_id.clone()),
+        Principal::Coordinator { municipality, .. } => AdjustmentScope::Municipality(municipality.to_string()),
+        Principal::Citizen { citizen_id, .. } => AdjustmentScope::Citizen(citizen_id.clone()),
+    };
+    let paged = state
+        .read(move |conn: &mut DbConn| {
+            let (rows, total) = accounting::list_adjustments(conn, &scope, year, page)?;
+            Ok(Paged {
+                items: rows.iter().map(|(a, _)| adjustment_view(a)).collect(),
+                total,
+                limit: page.limit,
+                offset: page.offset,
+            })
+        })
+        .await?;
+    Ok(web::Json(paged))
+}

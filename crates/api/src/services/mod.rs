@@ -1,0 +1,4 @@
+//! Operations that span several repositories and the domain rules, run inside the caller's
+//! transaction.
+
+pub mod accounting;

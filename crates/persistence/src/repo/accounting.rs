@@ -1,0 +1,284 @@
+//! Cap accounting rows: the citizen-year totals (the row concurrent writers serialize on),
+//! payouts with their current split, reversals and adjustments.
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::error::RepoError;
+use crate::repo::Page;
+use crate::schema::{adjustments, citizen_years, citizens, companies, payout_reversals, payouts};
+
+/// A citizen's running totals for one income year.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = citizen_years)]
+pub struct CitizenYearRow {
+    /// The citizen.
+    pub citizen_id: String,
+    /// The income year.
+    pub year: i32,
+    /// The cap the split was computed with, in øre.
+    pub cap_ore: i64,
+    /// Whether that cap is provisional (the year has no cap set yet).
+    pub cap_provisional: bool,
+    /// Gross of all counted payouts, in øre.
+    pub gross_ore: i64,
+    /// Exempt part, in øre.
+    pub exempt_ore: i64,
+    /// Taxable part, in øre.
+    pub taxable_ore: i64,
+    /// Number of counted (not reversed) payouts.
+    pub payout_count: i32,
+    /// The registration sequence the next payout gets.
+    pub next_sequence: i64,
+    /// Last change (UTC).
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// A payout: immutable facts plus the current split.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payouts)]
+pub struct PayoutRow {
+    /// Row id (UUID).
+    pub id: String,
+    /// The employment it pays for.
+    pub employment_id: String,
+    /// The employee.
+    pub citizen_id: String,
+    /// The employer.
+    pub company_id: String,
+    /// Income year (the payment date's calendar year).
+    pub year: i32,
+    /// Registration sequence within the citizen-year.
+    pub sequence: i64,
+    /// Payment date.
+    pub payment_date: chrono::NaiveDate,
+    /// First day worked.
+    pub worked_from: chrono::NaiveDate,
+    /// Last day worked.
+    pub worked_to: chrono::NaiveDate,
+    /// Wage, øre.
+    pub wage_ore: i64,
+    /// Holiday pay, øre.
+    pub holiday_pay_ore: i64,
+    /// Whether holiday pay is paid separately later (`"0.00"` given).
+    pub holiday_pay_separate: bool,
+    /// Pension, øre.
+    pub pension_ore: i64,
+    /// Wage + holiday pay + pension, øre.
+    pub gross_ore: i64,
+    /// Current exempt part, øre.
+    pub exempt_ore: i64,
+    /// Current taxable part, øre.
+    pub taxable_ore: i64,
+    /// `covered`, `card_inactive`, `outside_employment` or `reversed`.
+    pub coverage: String,
+    /// Work began before the employment was registered.
+    pub late_registration: bool,
+    /// Who registered it.
+    pub registered_by: String,
+    /// The registering role.
+    pub registered_by_role: String,
+    /// Registered (UTC).
+    pub created_at: chrono::NaiveDateTime,
+}
+
+/// A reversal of a payout (the payout itself stays).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payout_reversals)]
+pub struct ReversalRow {
+    /// The reversed payout.
+    pub payout_id: String,
+    /// Why.
+    pub reason: String,
+    /// Who.
+    pub reversed_by: String,
+    /// The role.
+    pub reversed_by_role: String,
+    /// When (UTC).
+    pub created_at: chrono::NaiveDateTime,
+}
+
+/// A change of a payout's split after it was first reported.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = adjustments)]
+pub struct AdjustmentRow {
+    /// Row id (UUID).
+    pub id: String,
+    /// The payout whose split changed.
+    pub payout_id: String,
+    /// The employee.
+    pub citizen_id: String,
+    /// The employer, who may have to correct eIndkomst.
+    pub company_id: String,
+    /// The employment.
+    pub employment_id: String,
+    /// Income year.
+    pub year: i32,
+    /// Exempt before, øre.
+    pub old_exempt_ore: i64,
+    /// Taxable before, øre.
+    pub old_taxable_ore: i64,
+    /// Exempt after, øre.
+    pub new_exempt_ore: i64,
+    /// Taxable after, øre.
+    pub new_taxable_ore: i64,
+    /// `reversal`, `backdated_payout`, `cap_changed` or `card_changed`.
+    pub cause: String,
+    /// The id of what caused it (payout, cap year, card event).
+    pub cause_ref: Option<String>,
+    /// When (UTC).
+    pub created_at: chrono::NaiveDateTime,
+}
+
+/// Creates the citizen-year row if it is missing (a concurrent creator wins harmlessly), then
+/// returns it locked for the rest of the transaction: `SELECT … FOR UPDATE` on PostgreSQL; on
+/// SQLite the caller's `BEGIN IMMEDIATE` already serializes writers.
+pub fn lock_year(conn: &mut DbConn, fresh: &CitizenYearRow) -> Result<CitizenYearRow, RepoError> {
+    let key = (fresh.citizen_id.as_str(), fresh.year);
+    let exists: i64 = citizen_years::table.find(key).count().get_result(conn)?;
+    if exists == 0 {
+        // A savepoint, so a lost insert race does not abort the outer PostgreSQL transaction.
+        match conn.transaction(|c| diesel::insert_into(citizen_years::table).values(fresh).execute(c)) {
+            Ok(_) => {}
+            Err(e) => match RepoError::from(e) {
+                RepoError::Conflict { .. } => {}
+                other => return Err(other),
+            },
+        }
+    }
+    Ok(match conn {
+        DbConn::Pg(c) => citizen_years::table.find(key).select(CitizenYearRow::as_select()).for_update().first(c)?,
+        DbConn::Sqlite(_) => citizen_years::table.find(key).select(CitizenYearRow::as_select()).first(conn)?,
+    })
+}
+
+/// The citizen-year row, if any payout was ever registered for it (no lock).
+pub fn find_year(conn: &mut DbConn, citizen_id: &str, year: i32) -> Result<Option<CitizenYearRow>, RepoError> {
+    Ok(citizen_years::table.find((citizen_id, year)).select(CitizenYearRow::as_select()).first(conn).optional()?)
+}
+
+/// Citizen-years of `year` and later (candidates for re-allocation after a cap change).
+pub fn years_from(conn: &mut DbConn, year: i32) -> Result<Vec<(String, i32)>, RepoError> {
+    Ok(citizen_years::table
+        .filter(citizen_years::year.ge(year))
+        .select((citizen_years::citizen_id, citizen_years::year))
+        .order((citizen_years::year.asc(), citizen_years::citizen_id.asc()))
+        .load(conn)?)
+}
+
+/// The years of a citizen with payouts.
+pub fn years_of_citizen(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<i32>, RepoError> {
+    Ok(citizen_years::table
+        .filter(citizen_years::citizen_id.eq(citizen_id))
+        .select(citizen_years::year)
+        .order(citizen_years::year.asc())
+        .load(conn)?)
+}
+
+/// Saves the citizen-year totals.
+pub fn save_year(conn: &mut DbConn, row: &CitizenYearRow) -> Result<(), RepoError> {
+    let n = diesel::update(citizen_years::table.find((row.citizen_id.as_str(), row.year))).set(row).execute(conn)?;
+    if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+}
+
+/// Inserts a payout.
+pub fn insert_payout(conn: &mut DbConn, row: &PayoutRow) -> Result<(), RepoError> {
+    diesel::insert_into(payouts::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// One payout and whether it is reversed.
+pub fn find_payout(conn: &mut DbConn, id: &str) -> Result<(PayoutRow, bool), RepoError> {
+    let row = payouts::table.find(id).select(PayoutRow::as_select()).first(conn)?;
+    let reversed: i64 = payout_reversals::table.find(id).count().get_result(conn)?;
+    Ok((row, reversed > 0))
+}
+
+/// Every payout of a citizen-year with whether it is reversed, in registration order.
+pub fn payouts_of_year(conn: &mut DbConn, citizen_id: &str, year: i32) -> Result<Vec<(PayoutRow, bool)>, RepoError> {
+    let rows: Vec<(PayoutRow, Option<String>)> = payouts::table
+        .left_join(payout_reversals::table)
+        .filter(payouts::citizen_id.eq(citizen_id))
+        .filter(payouts::year.eq(year))
+        .order(payouts::sequence.asc())
+        .select((PayoutRow::as_select(), payout_reversals::payout_id.nullable()))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(p, r)| (p, r.is_some())).collect())
+}
+
+/// Sets a payout's current split.
+pub fn set_split(
+    conn: &mut DbConn,
+    id: &str,
+    exempt_ore: i64,
+    taxable_ore: i64,
+    coverage: &str,
+) -> Result<(), RepoError> {
+    diesel::update(payouts::table.find(id))
+        .set((payouts::exempt_ore.eq(exempt_ore), payouts::taxable_ore.eq(taxable_ore), payouts::coverage.eq(coverage)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records a reversal.
+pub fn insert_reversal(conn: &mut DbConn, row: &ReversalRow) -> Result<(), RepoError> {
+    diesel::insert_into(payout_reversals::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Appends an adjustment.
+pub fn insert_adjustment(conn: &mut DbConn, row: &AdjustmentRow) -> Result<(), RepoError> {
+    diesel::insert_into(adjustments::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Which adjustments to list.
+#[derive(Debug, Clone)]
+pub enum AdjustmentScope {
+    /// One company's.
+    Company(String),
+    /// Those of a municipality's citizens.
+    Municipality(String),
+    /// One citizen's.
+    Citizen(String),
+}
+
+/// A page of adjustments, newest first, with the company's name, and the total.
+pub fn list_adjustments(
+    conn: &mut DbConn,
+    scope: &AdjustmentScope,
+    year: Option<i32>,
+    page: Page,
+) -> Result<(Vec<(AdjustmentRow, String)>, i64), RepoError> {
+    let base = || {
+        let mut q = adjustments::table.inner_join(companies::table).inner_join(citizens::table).into_boxed();
+        q = match scope {
+            AdjustmentScope::Company(id) => q.filter(adjustments::company_id.eq(id.clone())),
+            AdjustmentScope::Municipality(m) => q.filter(citizens::municipality.eq(m.clone())),
+            AdjustmentScope::Citizen(id) => q.filter(adjustments::citizen_id.eq(id.clone())),
+        };
+        match year {
+            Some(y) => q.filter(adjustments::year.eq(y)),
+            None => q,
+        }
+    };
+    let total: i64 = base().count().get_result(conn)?;
+    let rows = base()
+        .select((AdjustmentRow::as_select(), companies::name))
+        .order((adjustments::created_at.desc(), adjustments::id.asc()))
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// Payouts of an employment, newest first.
+pub fn payouts_of_employment(conn: &mut DbConn, employment_id: &str) -> Result<Vec<(PayoutRow, bool)>, RepoError> {
+    let rows: Vec<(PayoutRow, Option<String>)> = payouts::table
+        .left_join(payout_reversals::table)
+        .filter(payouts::employment_id.eq(employment_id))
+        .order((payouts::payment_date.desc(), payouts::sequence.desc()))
+        .select((PayoutRow::as_select(), payout_reversals::payout_id.nullable()))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(p, r)| (p, r.is_some())).collect())
+}

@@ -19,7 +19,7 @@ use crate::routes::common::{
     Fields, PageQuery, Paged, checked, copenhagen_date, optional_text, parse_id, today_copenhagen, utc,
 };
 use crate::routes::employments::employment_in_scope;
-use crate::services::accounting::{Cause, Reallocated, cap_for, card_periods, fresh_year, reallocate};
+use crate::services::accounting::{Cause, Reallocated, cap_for, card_periods, fresh_year, reallocate, register};
 use crate::state::{AppState, audit_entry};
 
 /// The largest gross a single payout may have (a typo guard far above any small job).
@@ -430,7 +430,7 @@ pub async fn register_payout(
             created_at: now(),
         };
         accounting::insert_payout(conn, &row)?;
-        let r = reallocate(conn, locked, cap, Cause::Payout, Some(&row.id), Some(&row.id))?;
+        let r = register(conn, locked, cap, &row)?;
         let split = *r.splits.get(&row.id).ok_or_else(|| ApiError::Internal("the new payout was not allocated".into()))?;
         let details = serde_json::json!({
             "payout_id": row.id, "employment_id": row.employment_id, "gross": money(row.gross_ore),

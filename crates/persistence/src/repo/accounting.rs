@@ -175,6 +175,15 @@ pub fn years_of_citizen(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<i32>,
         .load(conn)?)
 }
 
+/// The latest payment date registered in a citizen-year (reversed payouts included).
+pub fn latest_payment_date(conn: &mut DbConn, citizen_id: &str, year: i32) -> Result<Option<chrono::NaiveDate>, RepoError> {
+    Ok(payouts::table
+        .filter(payouts::citizen_id.eq(citizen_id))
+        .filter(payouts::year.eq(year))
+        .select(diesel::dsl::max(payouts::payment_date))
+        .first(conn)?)
+}
+
 /// Saves the citizen-year totals.
 pub fn save_year(conn: &mut DbConn, row: &CitizenYearRow) -> Result<(), RepoError> {
     let n = diesel::update(citizen_years::table.find((row.citizen_id.as_str(), row.year))).set(row).execute(conn)?;

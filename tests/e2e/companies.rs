@@ -1,1 +1,395 @@
-//! (to be written)
+//! Companies over HTTP: registration with CVR validation and duplicates, the list with its
+//! verification filter and paging, who may read a company, partial updates including
+//! verification and rejection, and the audit of each of these.
+
+use serde_json::{Value, json};
+
+use crate::both_backends;
+#[allow(unused_imports)]
+use crate::support::*;
+
+/// `(field, code)` of every per-field error of a validation problem.
+fn field_errors(r: &Resp) -> Vec<(String, String)> {
+    r.body["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| (e["field"].as_str().unwrap_or("").to_owned(), e["code"].as_str().unwrap_or("").to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[track_caller]
+fn assert_field_error(r: &Resp, field: &str, code: &str) {
+    r.expect_problem(422, "validation");
+    assert_eq!(field_errors(r), [(field.to_owned(), code.to_owned())], "body: {}", r.body);
+}
+
+/// A registration with every field filled in.
+fn full_company(cvr: &str) -> Value {
+    json!({
+        "cvr": cvr,
+        "name": "  Bager Hansen ApS ",
+        "address": " Torvegade 4 ",
+        "postcode": "8900",
+        "location": { "lat": 56.4607, "lon": 10.0364 },
+        "contact": { "name": "Karen Bager", "phone": "+45 12 34 56 78", "email": "Karen@Bager.DK" }
+    })
+}
+
+fn names(r: &Resp) -> Vec<String> {
+    r.body["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect()
+}
+
+/// The coordinator's audit entries about one target, newest first.
+async fn audit_of(app: &TestApp, token: &str, target: &str) -> Vec<Value> {
+    let r = app.get(&format!("/api/v1/audit?target_id={target}"), token).await;
+    r.expect(200);
+    r.body["items"].as_array().unwrap().clone()
+}
+
+both_backends! {
+    async fn a_coordinator_registers_a_company_with_a_valid_cvr(app) {
+        let t = app.coordinator("730");
+        let r = app.post("/api/v1/companies", &t, &full_company(CVR_A)).await;
+        r.expect(201);
+        let id = r.body["id"].as_str().unwrap();
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+        assert_eq!(r.header("location"), Some(format!("/api/v1/companies/{id}").as_str()));
+        assert_eq!(r.body["cvr"], CVR_A);
+        assert_eq!(r.body["name"], "Bager Hansen ApS", "names are trimmed");
+        assert_eq!(r.body["address"], "Torvegade 4");
+        assert_eq!(r.body["postcode"], "8900");
+        assert_eq!(r.body["location"], json!({ "lat": 56.4607, "lon": 10.0364 }));
+        assert_eq!(
+            r.body["contact"],
+            json!({ "name": "Karen Bager", "phone": "+4512345678", "email": "Karen@bager.dk" })
+        );
+        assert_eq!(r.body["verified"], false);
+        assert_eq!(r.body["verification"], "unverified");
+        assert_eq!(r.body["verification_reason"], Value::Null);
+        assert_eq!(r.body["created_at"], r.body["updated_at"]);
+        // What was stored reads back the same.
+        let read = app.get(&format!("/api/v1/companies/{id}"), &t).await;
+        read.expect(200);
+        assert_eq!(read.body, r.body);
+
+        // The smallest registration, verified at once; the CVR may have surrounding spaces.
+        let cvr = cvr(1);
+        let body =
+            json!({ "cvr": format!(" {cvr} "), "name": "Lille Firma", "contact": { "name": "Ole" }, "verified": true });
+        let r = app.post("/api/v1/companies", &t, &body).await;
+        r.expect(201);
+        assert_eq!(r.body["cvr"], cvr);
+        assert_eq!((r.body["verified"].clone(), r.body["verification"].clone()), (json!(true), json!("verified")));
+        for field in ["address", "postcode", "location", "verification_reason"] {
+            assert_eq!(r.body[field], Value::Null, "{field}");
+        }
+        assert_eq!(r.body["contact"], json!({ "name": "Ole", "phone": null, "email": null }));
+    }
+
+    async fn a_cvr_with_a_wrong_check_digit_or_not_eight_digits_is_refused(app) {
+        let t = app.coordinator("730");
+        let register = |cvr: &str| json!({ "cvr": cvr, "name": "Firma", "contact": { "name": "Ole" } });
+        let r = app.post("/api/v1/companies", &t, &register("10150818")).await;
+        assert_field_error(&r, "cvr", "cvr_checksum");
+        for bad in ["1015081", "101508170", "01015081", "1015081a", "", "10 150 817"] {
+            let r = app.post("/api/v1/companies", &t, &register(bad)).await;
+            assert_eq!(r.status, 422, "{bad:?}: {}", r.body);
+            assert_field_error(&r, "cvr", "cvr_format");
+        }
+        // Every invalid field is reported at once.
+        let body = json!({
+            "cvr": "10150818", "name": " ", "postcode": "12",
+            "location": { "lat": 91.0, "lon": 0.0 },
+            "contact": { "name": "", "email": "nope" }
+        });
+        let r = app.post("/api/v1/companies", &t, &body).await;
+        r.expect_problem(422, "validation");
+        let mut fields = r.error_fields();
+        fields.sort();
+        assert_eq!(fields, ["contact.email", "contact.name", "cvr", "location", "name", "postcode"], "{}", r.body);
+        let list = app.get("/api/v1/companies", &t).await;
+        assert_eq!(list.body["total"], 0, "nothing was stored");
+    }
+
+    async fn registering_a_cvr_that_is_already_registered_is_a_conflict(app) {
+        let t = app.coordinator("730");
+        app.register_company(&t, CVR_A, "Bager Hansen").await;
+        let r = app
+            .post(
+                "/api/v1/companies",
+                &t,
+                &json!({ "cvr": CVR_A, "name": "Another Name", "contact": { "name": "Ole" } }),
+            )
+            .await;
+        r.expect_problem(409, "company_exists");
+        // Also from another municipality: a CVR is registered once in the whole system.
+        let r = app
+            .post(
+                "/api/v1/companies",
+                &app.coordinator("751"),
+                &json!({ "cvr": CVR_A, "name": "Bager", "contact": { "name": "Ole" } }),
+            )
+            .await;
+        r.expect_problem(409, "company_exists");
+        let list = app.get("/api/v1/companies", &t).await;
+        assert_eq!(list.body["total"], 1);
+    }
+
+    async fn only_a_coordinator_registers_lists_or_changes_companies(app) {
+        let t = app.coordinator("730");
+        let id = app.register_company(&t, CVR_A, "Bager Hansen").await;
+        let citizen = app.enrol(&t, "010190-1234", "Jens Hansen").await;
+        for token in [app.company(&id), app.citizen(&citizen)] {
+            app.post("/api/v1/companies", &token, &json!({ "cvr": cvr(2), "name": "X", "contact": { "name": "Ole" } }))
+                .await
+                .expect_problem(403, "forbidden");
+            app.get("/api/v1/companies", &token).await.expect_problem(403, "forbidden");
+            app.patch(&format!("/api/v1/companies/{id}"), &token, &json!({ "verified": true }))
+                .await
+                .expect_problem(403, "forbidden");
+        }
+        app.get(&format!("/api/v1/companies/{id}"), &app.citizen(&citizen)).await.expect_problem(403, "forbidden");
+        let r = app.get(&format!("/api/v1/companies/{id}"), &t).await;
+        assert_eq!(r.body["verification"], "unverified", "the company could not verify itself");
+    }
+
+    async fn the_company_list_is_ordered_by_name_filtered_by_verification_and_paged(app) {
+        let t = app.coordinator("730");
+        let mut ids = std::collections::HashMap::new();
+        for (i, name) in ["Echo ApS", "Charlie I/S", "Alfa ApS", "Delta ApS", "Bravo A/S"].into_iter().enumerate() {
+            ids.insert(name, app.register_company(&t, &cvr(10 + i as u32), name).await);
+        }
+        for name in ["Bravo A/S", "Delta ApS"] {
+            app.patch(&format!("/api/v1/companies/{}", ids[name]), &t, &json!({ "verified": true })).await.expect(200);
+        }
+        app.patch(
+            &format!("/api/v1/companies/{}", ids["Echo ApS"]),
+            &t,
+            &json!({ "verified": false, "verification_reason": "no activity" }),
+        )
+        .await
+        .expect(200);
+
+        let r = app.get("/api/v1/companies", &t).await;
+        r.expect(200);
+        assert_eq!(names(&r), ["Alfa ApS", "Bravo A/S", "Charlie I/S", "Delta ApS", "Echo ApS"]);
+        assert_eq!(
+            (r.body["total"].clone(), r.body["limit"].clone(), r.body["offset"].clone()),
+            (json!(5), json!(50), json!(0))
+        );
+
+        let page = |q: &str| format!("/api/v1/companies?{q}");
+        let r = app.get(&page("limit=2"), &t).await;
+        assert_eq!(
+            (names(&r), r.body["total"].clone(), r.body["limit"].clone()),
+            (vec!["Alfa ApS".into(), "Bravo A/S".into()], json!(5), json!(2))
+        );
+        let r = app.get(&page("limit=2&offset=2"), &t).await;
+        assert_eq!((names(&r), r.body["offset"].clone()), (vec!["Charlie I/S".into(), "Delta ApS".into()], json!(2)));
+        let r = app.get(&page("limit=2&offset=4"), &t).await;
+        assert_eq!(names(&r), ["Echo ApS"]);
+        let r = app.get(&page("offset=10"), &t).await;
+        assert_eq!((names(&r).len(), r.body["total"].clone()), (0, json!(5)));
+
+        let r = app.get(&page("verification=verified"), &t).await;
+        assert_eq!((names(&r), r.body["total"].clone()), (vec!["Bravo A/S".into(), "Delta ApS".into()], json!(2)));
+        assert!(r.body["items"].as_array().unwrap().iter().all(|c| c["verified"] == true));
+        let r = app.get(&page("verification=unverified"), &t).await;
+        assert_eq!((names(&r), r.body["total"].clone()), (vec!["Alfa ApS".into(), "Charlie I/S".into()], json!(2)));
+        let r = app.get(&page("verification=rejected"), &t).await;
+        assert_eq!(names(&r), ["Echo ApS"]);
+        assert_eq!(r.body["items"][0]["verification_reason"], "no activity");
+        let r = app.get(&page("verification=verified&limit=1&offset=1"), &t).await;
+        assert_eq!((names(&r), r.body["total"].clone()), (vec!["Delta ApS".into()], json!(2)));
+
+        assert_field_error(&app.get(&page("verification=maybe"), &t).await, "verification", "verification_filter");
+        for bad in ["limit=0", "limit=201", "offset=-1"] {
+            let r = app.get(&page(bad), &t).await;
+            assert_eq!(r.status, 422, "{bad}: {}", r.body);
+        }
+        app.get(&page("limit=200"), &t).await.expect(200);
+        // Companies are shared: a coordinator of another municipality sees the same list.
+        assert_eq!(app.get("/api/v1/companies", &app.coordinator("751")).await.body["total"], 5);
+    }
+
+    async fn a_company_is_read_by_any_coordinator_and_by_itself_but_not_by_another_company(app) {
+        let t = app.coordinator("730");
+        let mine = app.register_company(&t, CVR_A, "Bager Hansen").await;
+        let other = app.register_company(&t, &cvr(3), "Smed Jensen").await;
+        let path = format!("/api/v1/companies/{mine}");
+        let r = app.get(&path, &t).await;
+        r.expect(200);
+        assert_eq!(r.body["id"], mine.as_str());
+        app.get(&path, &app.coordinator("751")).await.expect(200);
+        let r = app.get(&path, &app.company(&mine)).await;
+        r.expect(200);
+        assert_eq!(r.body["cvr"], CVR_A);
+        app.get(&path, &app.company(&other)).await.expect_problem(404, "not_found");
+        // Upper-case ids name the same company.
+        app.get(&format!("/api/v1/companies/{}", mine.to_uppercase()), &app.company(&mine)).await.expect(200);
+        app.get(&format!("/api/v1/companies/{}", uuid::Uuid::new_v4()), &t).await.expect_problem(404, "not_found");
+        app.get("/api/v1/companies/not-a-uuid", &t).await.expect_problem(404, "not_found");
+    }
+
+    async fn a_coordinator_verifies_or_rejects_a_company_and_a_rejection_needs_a_reason(app) {
+        let t = app.coordinator("730");
+        let id = app.register_company(&t, CVR_A, "Bager Hansen").await;
+        let path = format!("/api/v1/companies/{id}");
+
+        let r = app
+            .patch(&path, &t, &json!({ "verified": true, "verification_reason": "checked in the CVR register" }))
+            .await;
+        r.expect(200);
+        assert_eq!((r.body["verified"].clone(), r.body["verification"].clone()), (json!(true), json!("verified")));
+        assert_eq!(r.body["verification_reason"], "checked in the CVR register");
+
+        for body in [
+            json!({ "verified": false }),
+            json!({ "verified": false, "verification_reason": "   " }),
+            json!({ "verified": false, "verification_reason": null }),
+        ] {
+            let r = app.patch(&path, &t, &body).await;
+            assert_field_error(&r, "verification_reason", "required");
+        }
+        assert_eq!(app.get(&path, &t).await.body["verification"], "verified", "a refused rejection changes nothing");
+
+        let r = app.patch(&path, &t, &json!({ "verified": false, "verification_reason": "not a real business" })).await;
+        r.expect(200);
+        assert_eq!((r.body["verified"].clone(), r.body["verification"].clone()), (json!(false), json!("rejected")));
+        assert_eq!(r.body["verification_reason"], "not a real business");
+        assert_eq!(app.get(&path, &t).await.body["verification"], "rejected");
+
+        // Verifying again without a note clears the old rejection reason.
+        let r = app.patch(&path, &t, &json!({ "verified": true })).await;
+        r.expect(200);
+        assert_eq!(r.body["verification"], "verified");
+        assert_eq!(r.body["verification_reason"], Value::Null);
+        // A change that does not touch verification keeps it.
+        let r = app.patch(&path, &t, &json!({ "name": "Bager Hansen & Søn" })).await;
+        assert_eq!(
+            (r.body["name"].clone(), r.body["verification"].clone()),
+            (json!("Bager Hansen & Søn"), json!("verified"))
+        );
+    }
+
+    async fn a_patch_changes_only_the_fields_given_and_null_clears_address_and_location(app) {
+        let t = app.coordinator("730");
+        let created = app.post("/api/v1/companies", &t, &full_company(CVR_A)).await;
+        created.expect(201);
+        let id = created.body["id"].as_str().unwrap();
+        let path = format!("/api/v1/companies/{id}");
+
+        let r = app.patch(&path, &t, &json!({ "address": null, "location": null })).await;
+        r.expect(200);
+        assert_eq!(r.body["address"], Value::Null);
+        assert_eq!(r.body["location"], Value::Null);
+        for kept in ["cvr", "name", "postcode", "contact", "verification", "created_at"] {
+            assert_eq!(r.body[kept], created.body[kept], "{kept} is untouched");
+        }
+        let time = |v: &Value| v.as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        assert!(time(&r.body["updated_at"]) >= time(&created.body["updated_at"]), "{}", r.body);
+        let stored = app.get(&path, &t).await;
+        assert_eq!((stored.body["address"].clone(), stored.body["location"].clone()), (Value::Null, Value::Null));
+
+        // A contact is replaced whole: fields left out of the new contact are gone.
+        let r = app.patch(&path, &t, &json!({ "contact": { "name": "Ny Kontakt", "email": "ny@bager.dk" } })).await;
+        r.expect(200);
+        assert_eq!(r.body["contact"], json!({ "name": "Ny Kontakt", "phone": null, "email": "ny@bager.dk" }));
+
+        let r = app
+            .patch(
+                &path,
+                &t,
+                &json!({ "postcode": null, "address": "Ny Vej 1", "location": { "lat": 55.0, "lon": 9.5 } }),
+            )
+            .await;
+        r.expect(200);
+        assert_eq!(r.body["postcode"], Value::Null);
+        assert_eq!(r.body["address"], "Ny Vej 1");
+        assert_eq!(r.body["location"], json!({ "lat": 55.0, "lon": 9.5 }));
+
+        // An empty body changes nothing but is accepted.
+        let before = app.get(&path, &t).await;
+        let r = app.patch(&path, &t, &json!({})).await;
+        r.expect(200);
+        for kept in ["name", "address", "postcode", "location", "contact", "verification"] {
+            assert_eq!(r.body[kept], before.body[kept], "{kept}");
+        }
+
+        // Invalid values are refused field by field and change nothing.
+        let r = app
+            .patch(
+                &path,
+                &t,
+                &json!({ "postcode": "89000", "contact": { "name": "" }, "location": { "lat": 0.0, "lon": 200.0 } }),
+            )
+            .await;
+        r.expect_problem(422, "validation");
+        let mut fields = r.error_fields();
+        fields.sort();
+        assert_eq!(fields, ["contact.name", "location", "postcode"]);
+        let r = app.patch(&path, &t, &json!({ "cvr": "12345674" })).await;
+        assert_eq!(r.status, 422, "the CVR cannot be changed: {}", r.body);
+        assert_eq!(app.get(&path, &t).await.body["cvr"], CVR_A);
+        app.patch(&format!("/api/v1/companies/{}", uuid::Uuid::new_v4()), &t, &json!({ "name": "X" }))
+            .await
+            .expect_problem(404, "not_found");
+    }
+
+    async fn registering_reading_and_changing_a_company_are_audited(app) {
+        let t = app.coordinator("730");
+        let id = app.register_company(&t, CVR_A, "Bager Hansen").await;
+        let path = format!("/api/v1/companies/{id}");
+        app.get(&path, &t).await.expect(200);
+        app.get(&path, &app.company(&id)).await.expect(200);
+        app.patch(&path, &t, &json!({ "address": null, "verified": true })).await.expect(200);
+        app.get("/api/v1/companies", &t).await.expect(200);
+
+        let entries = audit_of(&app, &t, &id).await;
+        let shape: Vec<(String, String, String, String)> = entries
+            .iter()
+            .map(|e| {
+                let s = |k: &str| e[k].as_str().unwrap().to_owned();
+                (s("action"), s("actor"), s("actor_role"), s("target_type"))
+            })
+            .collect();
+        let company_sub = format!("company-{id}");
+        let row =
+            |a: &str, actor: &str, role: &str| (a.to_owned(), actor.to_owned(), role.to_owned(), "company".to_owned());
+        assert_eq!(
+            shape,
+            [
+                row("company.updated", "coord-730", "coordinator"),
+                row("company.read", &company_sub, "company"),
+                row("company.read", "coord-730", "coordinator"),
+                row("company.created", "coord-730", "coordinator"),
+            ]
+        );
+        assert_eq!(entries[0]["details"], json!({ "fields": ["address", "verification"], "verification": "verified" }));
+        assert_eq!(entries[1]["details"], Value::Null);
+        assert_eq!(entries[3]["details"], json!({ "cvr": CVR_A, "verification": "unverified" }));
+        assert!(entries.iter().all(|e| e["target_id"] == id.as_str()));
+
+        // A coordinator of another municipality reading the company is filed in their own log.
+        let aarhus = app.coordinator("751");
+        app.get(&path, &aarhus).await.expect(200);
+        let theirs = audit_of(&app, &aarhus, &id).await;
+        assert_eq!(theirs.len(), 1, "{theirs:?}");
+        assert_eq!(
+            (theirs[0]["action"].clone(), theirs[0]["actor"].clone()),
+            (json!("company.read"), json!("coord-751"))
+        );
+        assert_eq!(audit_of(&app, &t, &id).await.len(), 4);
+
+        // Refused requests leave no trace.
+        app.post("/api/v1/companies", &t, &json!({ "cvr": CVR_A, "name": "Dup", "contact": { "name": "Ole" } }))
+            .await
+            .expect(409);
+        app.patch(&path, &t, &json!({ "verified": false })).await.expect(422);
+        app.get(&path, &app.company(&uuid::Uuid::new_v4().to_string())).await.expect(404);
+        assert_eq!(audit_of(&app, &t, &id).await.len(), 4);
+    }
+}

@@ -97,7 +97,7 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
             ApiError::UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)".into())
         }
         JsonPayloadError::Deserialize(e) if e.is_data() => {
-            ApiError::Validation(vec![crate::error::FieldProblem::new("body", "invalid_body", e.to_string())])
+            ApiError::Validation(vec![crate::error::FieldProblem::new("body", "invalid_body", redact_values(&e.to_string()))])
         }
         JsonPayloadError::Deserialize(e) => {
             ApiError::BadRequest { code: "malformed_json", detail: format!("the body is not valid JSON: {e}") }
@@ -107,12 +107,40 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     .into()
 }
 
+/// serde quotes the refused value in type errors (`invalid type: integer `0101901234`, expected
+/// a string`); a CPR sent in the wrong shape must not come back in a response or reach a log.
+fn redact_values(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some(at) = rest.find(", expected")
+        {
+            let kind = rest[..at].split([' ', '`', '"']).next().unwrap_or("value");
+            return format!("{prefix}{kind}{}", &rest[at..]);
+        }
+    }
+    message.to_owned()
+}
+
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::BadRequest { code: "invalid_query", detail: format!("the query string is invalid: {err}") }.into()
 }
 
 fn path_error(_err: PathError, req: &HttpRequest) -> actix_web::Error {
     ApiError::NotFound(format!("no resource at {}", req.path())).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_values;
+
+    #[test]
+    fn refused_values_are_not_echoed_in_type_errors() {
+        let m = redact_values("invalid type: integer `101901234`, expected a string at line 1 column 20");
+        assert_eq!(m, "invalid type: integer, expected a string at line 1 column 20");
+        let m = redact_values("invalid type: string \"010190-1234\", expected u8 at line 1 column 9");
+        assert_eq!(m, "invalid type: string, expected u8 at line 1 column 9");
+        assert_eq!(redact_values("missing field `name` at line 1 column 2"), "missing field `name` at line 1 column 2");
+    }
 }
 
 impl Application {

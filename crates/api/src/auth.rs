@@ -57,8 +57,8 @@ pub struct Claims {
     pub nbf: Option<i64>,
     /// Issuer.
     pub iss: String,
-    /// Audience.
-    pub aud: String,
+    /// Audience: one value or a list (RFC 7519 § 4.1.3).
+    pub aud: Audience,
     /// Coordinator scope: the municipality code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub municipality: Option<String>,
@@ -68,6 +68,28 @@ pub struct Claims {
     /// Citizen scope: the citizen id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub citizen_id: Option<String>,
+}
+
+/// The `aud` claim: identity providers often send a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// A single audience.
+    One(String),
+    /// Several audiences.
+    Many(Vec<String>),
+}
+
+impl From<&str> for Audience {
+    fn from(s: &str) -> Self {
+        Audience::One(s.to_owned())
+    }
+}
+
+impl From<String> for Audience {
+    fn from(s: String) -> Self {
+        Audience::One(s)
+    }
 }
 
 /// The authenticated caller, with the scope their role carries.

@@ -214,6 +214,10 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         match self {
+            // RFC 6750 § 3.1: a request without credentials gets a challenge without an error code.
+            ApiError::Unauthorized { code: "missing_token", .. } => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"smaajob\""));
+            }
             ApiError::Unauthorized { detail, .. } => {
                 let challenge = format!(
                     "Bearer realm=\"smaajob\", error=\"invalid_token\", error_description=\"{}\"",

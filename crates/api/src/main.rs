@@ -202,7 +202,7 @@ fn token(args: TokenArgs) -> CliResult {
         iat: now,
         nbf: None,
         iss: auth.issuer().to_owned(),
-        aud: auth.audience().to_owned(),
+        aud: auth.audience().into(),
         municipality: (args.role == Role::Coordinator).then(|| args.municipality.clone()),
         company_id: match args.role {
             Role::Company => Some(args.company_id.clone().ok_or_else(|| scope_missing("company-id"))?),

@@ -179,16 +179,19 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../mig
 /// Builds a pool and proves it can connect, so a bad URL or password fails at start-up with the
 /// driver's message instead of on the first request.
 pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, RepoError> {
-    let pool = Pool::builder()
+    // Connect once directly first: r2d2's own error after a timeout says only "timed out". On
+    // SQLite this also switches a new file to WAL before the pool's connections open in the
+    // background; several connections switching at once fail with "database is locked".
+    let mut probe = url
+        .establish()
+        .map_err(|e| RepoError::Connection(format!("cannot connect to {}: {e}", url.redacted())))?;
+    SqlitePragmas.on_acquire(&mut probe).map_err(|e| RepoError::Connection(e.to_string()))?;
+    drop(probe);
+    Ok(Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(10))
         .connection_customizer(Box::new(SqlitePragmas))
-        .build_unchecked(Manager { url: url.clone() });
-    // r2d2's own error after a timeout says only "timed out"; try once directly for the reason.
-    let mut probe =
-        url.establish().map_err(|e| RepoError::Connection(format!("cannot connect to {}: {e}", url.redacted())))?;
-    SqlitePragmas.on_acquire(&mut probe).map_err(|e| RepoError::Connection(e.to_string()))?;
-    Ok(pool)
+        .build_unchecked(Manager { url: url.clone() }))
 }
 
 /// Applies every pending migration of the connection's backend; returns how many ran.

@@ -1,7 +1,7 @@
 //! `GET /audit`: the municipality's audit log, for coordinators.
 
 use actix_web::{get, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smaajob_persistence::repo::audit::{self, AuditQuery};
 use utoipa::{IntoParams, ToSchema};
@@ -62,6 +62,13 @@ pub struct AuditFilter {
     pub limit: Option<i64>,
 }
 
+/// Stored times are whole microseconds and PostgreSQL compares at that precision; rounding a
+/// finer bound up keeps `from` inclusive and `to` exclusive on both backends.
+fn ceil_to_micros(t: NaiveDateTime) -> NaiveDateTime {
+    let truncated = smaajob_persistence::repo::truncate_to_micros(t);
+    if truncated == t { t } else { truncated + chrono::Duration::microseconds(1) }
+}
+
 /// The coordinator's municipality's audit log, newest first.
 #[utoipa::path(
     tag = "audit",
@@ -91,8 +98,8 @@ pub async fn list_audit(
         target_id: q.target_id,
         actor: q.actor,
         action: q.action,
-        from: q.from.map(|t| t.naive_utc()),
-        to: q.to.map(|t| t.naive_utc()),
+        from: q.from.map(|t| ceil_to_micros(t.naive_utc())),
+        to: q.to.map(|t| ceil_to_micros(t.naive_utc())),
         before_id: q.before,
     };
     let page = state

@@ -357,7 +357,8 @@ pub async fn issue_card(
             let (citizen, _) = citizen_in_scope(conn, own, &id)?;
             let existing = frikort::find_by_citizen(conn, &id)?;
             let status = transition(existing.as_ref().map(status_of).transpose()?, CardEventKind::Issued)?;
-            let attestations = eligibility(&key, &citizen, valid_from.max(today), b.attestations)?;
+            // The card covers work from valid_from on: the citizen must be 18 on that day.
+            let attestations = eligibility(&key, &citizen, valid_from, b.attestations)?;
             let number = match number {
                 Some(n) if frikort::number_taken(conn, n.as_str())? => {
                     return Err(ApiError::Conflict {
@@ -494,7 +495,9 @@ pub async fn deactivate_card(
             let (citizen, _) = citizen_in_scope(conn, own, &id)?;
             let mut card = card_of(conn, &id)?;
             let status = transition(Some(status_of(&card)?), CardEventKind::Deactivated)?;
-            let at = decision_time(b.decided_at, card.status_changed_at)?;
+            // A card deactivated before its valid-from date never becomes active: the decision
+            // takes effect when the card would have, which keeps the history in order.
+            let at = decision_time(b.decided_at, card.status_changed_at)?.max(start_of_day_utc(card.valid_from));
             card.status = status.as_str().to_owned();
             card.status_changed_at = at;
             card.updated_at = now();

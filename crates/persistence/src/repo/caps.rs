@@ -33,13 +33,20 @@ pub fn find(conn: &mut DbConn, year: i32) -> Result<Option<CapRow>, RepoError> {
     Ok(caps::table.find(year).select(CapRow::as_select()).first(conn).optional()?)
 }
 
-/// Sets the cap of a year, replacing any earlier value.
+/// Sets the cap of a year, replacing any earlier value (also one inserted concurrently).
 pub fn set(conn: &mut DbConn, row: &CapRow) -> Result<(), RepoError> {
     // An upsert (ON CONFLICT) does not go through the multi-backend connection; update-then-insert
     // inside the caller's write transaction does the same on both backends.
     let updated = diesel::update(caps::table.find(row.year)).set(row).execute(conn)?;
     if updated == 0 {
-        diesel::insert_into(caps::table).values(row).execute(conn)?;
+        // A savepoint: when a concurrent writer inserted the year first, replace its value.
+        match conn.transaction(|c| diesel::insert_into(caps::table).values(row).execute(c)).map_err(RepoError::from) {
+            Ok(_) => {}
+            Err(RepoError::Conflict { .. }) => {
+                diesel::update(caps::table.find(row.year)).set(row).execute(conn)?;
+            }
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }

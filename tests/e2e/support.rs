@@ -103,6 +103,7 @@ pub async fn spawn_with_keys(backend: Backend, test: &str, keys: KeySource) -> O
         data_key: data_key.clone(),
         max_body_bytes: 16 * 1024,
         pool_size: 4,
+        wage_floor: smaajob_domain::Money::from_kroner(130),
     };
     let app = Application::build(settings).await.expect("the test server starts");
     let port = app.port();
@@ -127,6 +128,7 @@ pub fn claims(role: Role, sub: &str) -> Claims {
         aud: DEFAULT_AUDIENCE.into(),
         municipality: None,
         company_id: None,
+        cvr: None,
         citizen_id: None,
     }
 }
@@ -286,4 +288,81 @@ macro_rules! both_backends {
             )*
         }
     };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cap accounting: employments, payouts and keyed requests.
+
+impl TestApp {
+    /// A JSON request with a token and extra headers (e.g. `Idempotency-Key`).
+    pub async fn json_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Resp {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Content-Type", "application/json"));
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
+        let mut res = req.send_body(serde_json::to_vec(body).expect("JSON")).await.expect("the server answers");
+        let raw = res.body().limit(16 * 1024 * 1024).await.expect("the body is readable").to_vec();
+        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Resp { status: res.status().as_u16(), headers: res.headers().clone(), body, raw }
+    }
+
+    /// `POST` JSON with an `Idempotency-Key`.
+    pub async fn post_with_key(&self, path: &str, token: &str, key: &str, body: &Value) -> Resp {
+        self.json_with_headers(Method::POST, path, token, &[("Idempotency-Key", key)], body).await
+    }
+
+    /// Enrols a citizen in the coordinator's municipality and issues a card valid from
+    /// `valid_from`; returns the citizen's id and the card number.
+    pub async fn card_holder(&self, coordinator: &str, cpr: &str, name: &str, valid_from: &str) -> (String, String) {
+        let id = self.enrol(coordinator, cpr, name).await;
+        let r = self
+            .post(
+                &format!("/api/v1/citizens/{id}/frikort"),
+                coordinator,
+                &serde_json::json!({ "attestations": attestations(true), "valid_from": valid_from }),
+            )
+            .await;
+        r.expect(201);
+        (id, r.body["number"].as_str().expect("a card number").to_owned())
+    }
+
+    /// Registers an employment and returns its id.
+    pub async fn register_employment(&self, token: &str, body: &Value) -> String {
+        let r = self.post("/api/v1/employments", token, body).await;
+        r.expect(201);
+        r.body["id"].as_str().expect("an id").to_owned()
+    }
+
+    /// Registers a payout on an employment.
+    pub async fn payout(&self, token: &str, employment_id: &str, body: &Value) -> Resp {
+        self.post(&format!("/api/v1/employments/{employment_id}/payouts"), token, body).await
+    }
+}
+
+/// An employment a company registers for itself, naming the citizen by CPR and card number.
+pub fn employment_by_card(cpr: &str, frikort_number: &str, start_date: &str) -> Value {
+    serde_json::json!({
+        "citizen": { "cpr": cpr, "frikort_number": frikort_number },
+        "start_date": start_date,
+        "contact": { "name": "Karen Bager" },
+    })
+}
+
+/// A payout with holiday pay paid separately (`"0.00"`), so its gross is the wage.
+pub fn payout_body(payment_date: &str, worked_from: &str, worked_to: &str, wage: &str) -> Value {
+    serde_json::json!({
+        "payment_date": payment_date, "worked_from": worked_from, "worked_to": worked_to,
+        "wage": wage, "holiday_pay": "0.00",
+    })
 }

@@ -157,7 +157,11 @@ impl Application {
         let port =
             listener.local_addr().map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?.port();
 
-        let state = web::Data::new(AppState { pool: pool.clone(), data_key: settings.data_key.clone() });
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            data_key: settings.data_key.clone(),
+            wage_floor: settings.wage_floor,
+        });
         let auth = web::Data::new(Arc::new(settings.auth));
         let known = web::Data::new(known_routes());
         let spec = crate::openapi::spec();

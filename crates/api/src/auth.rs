@@ -2,7 +2,6 @@
 //! against a PEM public key or a JWKS file (an external identity provider). Issuer, audience,
 //! expiry and not-before are always checked; `alg: none` and unexpected algorithms are refused.
 
-use std::future::{Ready, ready};
 use std::sync::Arc;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
@@ -10,10 +9,13 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::MunicipalityCode;
+use futures_util::future::LocalBoxFuture;
+use smaajob_domain::{Cvr, MunicipalityCode};
+use smaajob_persistence::repo::companies;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Allowed clock skew between the token issuer and this server.
 const LEEWAY_SECONDS: u64 = 30;
@@ -62,9 +64,12 @@ pub struct Claims {
     /// Coordinator scope: the municipality code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub municipality: Option<String>,
-    /// Company scope: the company id.
+    /// Company scope: the company id (Småjob's own development tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_id: Option<String>,
+    /// Company scope: the CVR number, as an identity provider for businesses asserts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cvr: Option<String>,
     /// Citizen scope: the citizen id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub citizen_id: Option<String>,
@@ -102,12 +107,20 @@ pub enum Principal {
         /// The municipality they act for.
         municipality: MunicipalityCode,
     },
-    /// A company.
+    /// A registered company.
     Company {
         /// Subject.
         sub: String,
         /// The company's id.
         company_id: String,
+    },
+    /// A company whose token names a CVR number that is not registered here yet: it may only
+    /// register itself (`POST /companies/self`).
+    NewCompany {
+        /// Subject.
+        sub: String,
+        /// The CVR number the token asserts.
+        cvr: Cvr,
     },
     /// A citizen.
     Citizen {
@@ -122,7 +135,10 @@ impl Principal {
     /// The subject.
     pub fn sub(&self) -> &str {
         match self {
-            Principal::Coordinator { sub, .. } | Principal::Company { sub, .. } | Principal::Citizen { sub, .. } => sub,
+            Principal::Coordinator { sub, .. }
+            | Principal::Company { sub, .. }
+            | Principal::NewCompany { sub, .. }
+            | Principal::Citizen { sub, .. } => sub,
         }
     }
 
@@ -130,7 +146,7 @@ impl Principal {
     pub fn role(&self) -> Role {
         match self {
             Principal::Coordinator { .. } => Role::Coordinator,
-            Principal::Company { .. } => Role::Company,
+            Principal::Company { .. } | Principal::NewCompany { .. } => Role::Company,
             Principal::Citizen { .. } => Role::Citizen,
         }
     }
@@ -157,28 +173,49 @@ impl Principal {
         }
     }
 
-    fn from_claims(c: Claims) -> Result<Principal, ApiError> {
-        let missing = |scope: &str| {
-            ApiError::invalid_token(format!("a {} token must carry the `{scope}` claim", c.role.as_str()))
-        };
-        Ok(match c.role {
+    /// The registered company's id; 403 for an unregistered company and other roles.
+    pub fn company(&self) -> Result<&str, ApiError> {
+        match self {
+            Principal::Company { company_id, .. } => Ok(company_id),
+            Principal::NewCompany { .. } => Err(unregistered()),
+            _ => Err(ApiError::Forbidden(format!("this operation is for companies, not the {} role", self.role().as_str()))),
+        }
+    }
+
+    fn from_claims(c: Claims) -> Result<Claimed, ApiError> {
+        let missing = |scope: &str| ApiError::invalid_token(format!("a {} token must carry the `{scope}` claim", c.role.as_str()));
+        Ok(Claimed::Ready(match c.role {
             Role::Coordinator => {
                 let m = c.municipality.as_deref().ok_or_else(|| missing("municipality"))?;
-                let municipality = MunicipalityCode::parse(m).map_err(|_| {
-                    ApiError::invalid_token("the token's municipality is not a Danish municipality code")
-                })?;
+                let municipality = MunicipalityCode::parse(m)
+                    .map_err(|_| ApiError::invalid_token("the token's municipality is not a Danish municipality code"))?;
                 Principal::Coordinator { sub: c.sub, municipality }
             }
-            Role::Company => {
-                let company_id = c.company_id.clone().ok_or_else(|| missing("company_id"))?;
-                Principal::Company { sub: c.sub, company_id }
-            }
+            Role::Company => match (c.company_id, c.cvr) {
+                (Some(company_id), _) => Principal::Company { sub: c.sub, company_id },
+                (None, Some(cvr)) => {
+                    let cvr = Cvr::parse(&cvr).map_err(|_| ApiError::invalid_token("the token's `cvr` is not a valid CVR number"))?;
+                    return Ok(Claimed::Cvr { sub: c.sub, cvr });
+                }
+                (None, None) => return Err(ApiError::invalid_token("a company token must carry the `cvr` or `company_id` claim")),
+            },
             Role::Citizen => {
                 let citizen_id = c.citizen_id.clone().ok_or_else(|| missing("citizen_id"))?;
                 Principal::Citizen { sub: c.sub, citizen_id }
             }
-        })
+        }))
     }
+}
+
+/// The 403 for a company that has not registered itself yet.
+pub fn unregistered() -> ApiError {
+    ApiError::Forbidden("the company behind this CVR number is not registered yet: register it with POST /api/v1/companies/self".into())
+}
+
+/// A verified token's caller, before a CVR is looked up.
+enum Claimed {
+    Ready(Principal),
+    Cvr { sub: String, cvr: Cvr },
 }
 
 /// Where verification keys come from.
@@ -276,8 +313,8 @@ impl Authenticator {
         }
     }
 
-    /// Verifies a token and returns the caller it speaks for.
-    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+    /// Verifies a token and returns the caller it speaks for (a CVR is not looked up here).
+    fn verify(&self, token: &str) -> Result<Claimed, ApiError> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| ApiError::invalid_token("the token is malformed or uses an unsupported algorithm"))?;
         let (key, alg) = match &self.keys {
@@ -345,13 +382,28 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
 
 impl FromRequest for Principal {
     type Error = ApiError;
-    type Future = Ready<Result<Principal, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Principal, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = match req.app_data::<web::Data<Arc<Authenticator>>>() {
+        let claimed = match req.app_data::<web::Data<Arc<Authenticator>>>() {
             Some(auth) => bearer(req).and_then(|t| auth.verify(t)),
             None => Err(ApiError::Internal("authenticator not configured".into())),
         };
-        ready(result)
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            match claimed? {
+                Claimed::Ready(p) => Ok(p),
+                // A business identity provider asserts the CVR; the company it registered here is looked up.
+                Claimed::Cvr { sub, cvr } => {
+                    let state = state.ok_or_else(|| ApiError::Internal("state not configured".into()))?;
+                    let key = cvr.to_string();
+                    let found = state.read(move |conn| Ok(companies::find_by_cvr(conn, &key)?)).await?;
+                    Ok(match found {
+                        Some(c) => Principal::Company { sub, company_id: c.id },
+                        None => Principal::NewCompany { sub, cvr },
+                    })
+                }
+            }
+        })
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
+use smaajob_domain::Money;
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::{BackendKind, DatabaseUrl};
 
@@ -16,6 +17,9 @@ use crate::auth::{AuthConfigError, Authenticator, KeySource};
 pub const DEFAULT_ISSUER: &str = "smaajob";
 /// The default audience of Småjob's own tokens.
 pub const DEFAULT_AUDIENCE: &str = "smaajob-api";
+/// The default wage floor per hour: around the lowest rates of the collective agreements for
+/// unskilled adult work; a coordinating actor configures its own.
+pub const DEFAULT_WAGE_FLOOR: &str = "130.00";
 /// The default SQLite file, in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://smaajob.sqlite3";
 
@@ -34,6 +38,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Database connections in the pool.
     pub pool_size: u32,
+    /// The lowest hourly wage a task may offer.
+    pub wage_floor: Money,
 }
 
 /// Where keys come from, as configured (environment or flags).

@@ -91,6 +91,7 @@ impl Idempotency {
             Principal::Coordinator { sub, municipality } => format!("coordinator:{municipality}:{sub}"),
             Principal::Company { sub, company_id } => format!("company:{company_id}:{sub}"),
             Principal::Citizen { sub, citizen_id } => format!("citizen:{citizen_id}:{sub}"),
+            Principal::NewCompany { sub, cvr } => format!("company-cvr:{cvr}:{sub}"),
         };
         Idempotency { caller, key: key.0.map(|k| k.0), hash }
     }

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use smaajob_api::auth::{Claims, Role};
-use smaajob_api::config::{DEFAULT_DATABASE_URL, KeyInputs, Settings, resolve_keys};
+use smaajob_api::config::{DEFAULT_DATABASE_URL, DEFAULT_WAGE_FLOOR, KeyInputs, Settings, resolve_keys};
+use smaajob_domain::Money;
 use smaajob_api::telemetry::{self, LogFormat};
 use smaajob_api::{Application, demo, openapi};
 use smaajob_persistence::{DatabaseUrl, connect, run_migrations};
@@ -88,6 +89,9 @@ struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, env = "SMAAJOB_POOL_SIZE", default_value_t = 10)]
     pool_size: u32,
+    /// The lowest hourly wage (DKK) a task may offer.
+    #[arg(long, env = "SMAAJOB_WAGE_FLOOR", default_value = DEFAULT_WAGE_FLOOR, value_parser = parse_wage_floor)]
+    wage_floor: Money,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -100,9 +104,13 @@ struct TokenArgs {
     /// Coordinator scope: the municipality code.
     #[arg(long, default_value = "730")]
     municipality: String,
-    /// Company scope: the company id.
+    /// Company scope: the company id (a registered company).
     #[arg(long)]
     company_id: Option<String>,
+    /// Company scope: the CVR number, as a business identity provider would assert it; the
+    /// company registers itself with it (POST /api/v1/companies/self) and is then scoped to it.
+    #[arg(long)]
+    cvr: Option<String>,
     /// Citizen scope: the citizen id.
     #[arg(long)]
     citizen_id: Option<String>,
@@ -139,6 +147,10 @@ fn main() -> ExitCode {
     }
 }
 
+fn parse_wage_floor(s: &str) -> Result<Money, String> {
+    Money::parse_positive(s).map_err(|e| e.to_string())
+}
+
 type CliResult = Result<(), Box<dyn std::error::Error>>;
 
 fn keys(
@@ -165,6 +177,7 @@ fn serve(args: ServeArgs) -> CliResult {
         data_key,
         max_body_bytes: args.max_body_bytes,
         pool_size: args.pool_size,
+        wage_floor: args.wage_floor,
     };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
@@ -195,6 +208,9 @@ fn token(args: TokenArgs) -> CliResult {
         return Err("ttl must be at least one second".into());
     }
     let scope_missing = |flag: &str| format!("--role {} needs --{flag}", args.role.as_str());
+    if args.role == Role::Company && args.company_id.is_none() && args.cvr.is_none() {
+        return Err(scope_missing("cvr (or --company-id)").into());
+    }
     let claims = Claims {
         sub: args.sub.clone().unwrap_or_else(|| format!("dev-{}", args.role.as_str())),
         role: args.role,
@@ -204,10 +220,8 @@ fn token(args: TokenArgs) -> CliResult {
         iss: auth.issuer().to_owned(),
         aud: auth.audience().into(),
         municipality: (args.role == Role::Coordinator).then(|| args.municipality.clone()),
-        company_id: match args.role {
-            Role::Company => Some(args.company_id.clone().ok_or_else(|| scope_missing("company-id"))?),
-            _ => None,
-        },
+        company_id: (args.role == Role::Company).then(|| args.company_id.clone()).flatten(),
+        cvr: (args.role == Role::Company).then(|| args.cvr.clone()).flatten(),
         citizen_id: match args.role {
             Role::Citizen => Some(args.citizen_id.clone().ok_or_else(|| scope_missing("citizen-id"))?),
             _ => None,

@@ -1,6 +1,7 @@
 //! Shared per-process state handed to handlers, and the one way handlers reach the database.
 
 use actix_web::web;
+use smaajob_domain::Money;
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::audit::NewAuditEntry;
 use smaajob_persistence::{DbConn, DbPool, read_transaction, write_transaction};
@@ -15,6 +16,8 @@ pub struct AppState {
     pub pool: DbPool,
     /// The key protecting personal data.
     pub data_key: DataKey,
+    /// The lowest hourly wage a task may offer.
+    pub wage_floor: Money,
 }
 
 impl AppState {

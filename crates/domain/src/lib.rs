@@ -14,8 +14,10 @@ pub mod citizen;
 pub mod cpr;
 pub mod cvr;
 pub mod frikort;
+pub mod jobs;
 pub mod money;
 pub mod municipality;
+pub mod stats;
 
 #[cfg(test)]
 mod test_value;
@@ -26,5 +28,7 @@ pub use citizen::*;
 pub use cpr::*;
 pub use cvr::*;
 pub use frikort::*;
+pub use jobs::*;
 pub use money::*;
 pub use municipality::*;
+pub use stats::*;

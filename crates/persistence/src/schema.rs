@@ -195,7 +195,82 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tasks (id) {
+        id -> Text,
+        company_id -> Text,
+        municipality -> Text,
+        title -> Text,
+        description -> Text,
+        required_skills -> Text,
+        address -> Nullable<Text>,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        schedule -> Text,
+        first_date -> Date,
+        last_date -> Date,
+        paid_minutes_per_shift -> Integer,
+        hourly_wage_ore -> BigInt,
+        positions -> Integer,
+        frikort_only -> Bool,
+        contact_name -> Text,
+        contact_phone -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        status -> Text,
+        opened_at -> Nullable<Timestamp>,
+        filled_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        close_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    placements (id) {
+        id -> Text,
+        task_id -> Text,
+        citizen_id -> Text,
+        state -> Text,
+        interested_at -> Nullable<Timestamp>,
+        offered_at -> Nullable<Timestamp>,
+        offered_by -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        approved_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        employment_id -> Nullable<Text>,
+        estimated_pay_ore -> Nullable<BigInt>,
+        estimated_taxable_ore -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shift_reports (id) {
+        id -> Text,
+        placement_id -> Text,
+        shift_date -> Date,
+        minutes -> Integer,
+        status -> Text,
+        reported_by -> Text,
+        reported_by_role -> Text,
+        reported_at -> Timestamp,
+        answered_by -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        dispute_reason -> Nullable<Text>,
+        payout_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(frikort_cards -> citizens (citizen_id));
+diesel::joinable!(tasks -> companies (company_id));
+diesel::joinable!(placements -> tasks (task_id));
+diesel::joinable!(placements -> citizens (citizen_id));
+diesel::joinable!(shift_reports -> placements (placement_id));
 diesel::joinable!(employments -> citizens (citizen_id));
 diesel::joinable!(employments -> companies (company_id));
 diesel::joinable!(payouts -> employments (employment_id));
@@ -217,4 +292,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     payout_reversals,
     adjustments,
     idempotency_keys,
+    tasks,
+    placements,
+    shift_reports,
 );

@@ -11,7 +11,7 @@ use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::{accounting, audit, citizens, companies, employments};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Principal;
+use crate::auth::{Principal, unregistered};
 use crate::error::{ApiError, Problem};
 use crate::routes::citizens::citizen_in_scope;
 use crate::routes::common::{parse_id, today_copenhagen};
@@ -202,6 +202,7 @@ pub async fn citizen_balance(
                 Principal::Citizen { .. } => {
                     return Err(ApiError::Forbidden("citizens read their own balance at /api/v1/me/balance".into()));
                 }
+                Principal::NewCompany { .. } => return Err(unregistered()),
             };
             let view = balance(conn, &id, year, full)?;
             let details = serde_json::json!({ "year": year });

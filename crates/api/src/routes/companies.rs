@@ -8,7 +8,7 @@ use smaajob_persistence::repo::companies::{self, CompanyRow};
 use smaajob_persistence::repo::{audit, new_id, now};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Principal;
+use crate::auth::{Principal, unregistered};
 use crate::error::{ApiError, Problem};
 use crate::routes::common::{Fields, PageQuery, Paged, checked, double_option, optional_text, parse_id, utc};
 use crate::state::{AppState, audit_entry};
@@ -306,6 +306,7 @@ pub async fn get_company(
         Principal::Company { company_id, .. } if *company_id == id => None,
         Principal::Company { .. } => return Err(ApiError::not_found("company")),
         Principal::Citizen { .. } => return Err(ApiError::Forbidden("citizens cannot read company records".into())),
+        Principal::NewCompany { .. } => return Err(unregistered()),
     };
     let view = state
         .write(move |conn| {
@@ -411,6 +412,138 @@ pub async fn update_company(
                 conn,
                 &[audit_entry(&principal, "company.updated", "company", &id, Some(&own.to_string()), Some(details))],
             )?;
+            Ok(company_view(row))
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// A company registering itself; the CVR number comes from its token.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterSelf {
+    /// The CVR number; optional, and when given it must equal the token's `cvr` claim.
+    pub cvr: Option<String>,
+    /// Name.
+    pub name: String,
+    /// The municipality the company mainly works in (its coordinators verify it), e.g. `730`.
+    pub municipality: String,
+    /// Street address.
+    pub address: Option<String>,
+    /// Postcode, 4 digits.
+    pub postcode: Option<String>,
+    /// Location.
+    pub location: Option<Location>,
+    /// Contact person for small jobs.
+    pub contact: Contact,
+}
+
+/// Registers the calling company (token with a `cvr` claim). It starts unverified: it can draft
+/// tasks but not open them until a coordinator verifies it.
+#[utoipa::path(
+    tag = "companies",
+    security(("bearer" = [])),
+    request_body = RegisterSelf,
+    responses(
+        (status = 201, description = "Registered, unverified", body = CompanyView),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, description = "Not a company token, or the CVR differs from the token's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The company is already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 415, response = Problem),
+        (status = 422, response = Problem),
+    )
+)]
+#[post("/companies/self")]
+pub async fn register_self(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: web::Json<RegisterSelf>,
+) -> Result<HttpResponse, ApiError> {
+    let cvr = match &principal {
+        Principal::NewCompany { cvr, .. } => *cvr,
+        Principal::Company { .. } => return Err(company_exists()),
+        _ => return Err(ApiError::Forbidden("only a company token with a `cvr` claim registers a company".into())),
+    };
+    let b = body.into_inner();
+    let mut f = Fields::new();
+    if let Some(given) = &b.cvr {
+        match Cvr::parse(given) {
+            Ok(c) if c == cvr => {}
+            Ok(_) => return Err(ApiError::Forbidden("the CVR number differs from the one in the token".into())),
+            Err(e) => {
+                f.check::<(), _>("cvr", Err(e));
+            }
+        }
+    }
+    let name = f.check("name", Name::parse(&b.name));
+    let municipality = f.check("municipality", smaajob_domain::MunicipalityCode::parse(&b.municipality));
+    let address = optional_text(&mut f, "address", b.address.as_deref(), 300);
+    let postcode = f.check_opt("postcode", b.postcode.as_deref().map(Postcode::parse));
+    let location = match &b.location {
+        Some(l) => parse_location(&mut f, l).map(Some),
+        None => Some(None),
+    };
+    let contact = parse_contact(&mut f, &b.contact);
+    f.finish()?;
+    let (contact_name, contact_phone, contact_email) = checked(contact)?;
+    let location = checked(location)?;
+    let municipality = checked(municipality)?.to_string();
+    let t = now();
+    let row = CompanyRow {
+        id: new_id(),
+        cvr: cvr.to_string(),
+        name: checked(name)?.as_str().to_owned(),
+        address,
+        postcode: checked(postcode)?.map(|p| p.to_string()),
+        lat: location.map(|l| l.lat()),
+        lon: location.map(|l| l.lon()),
+        contact_name,
+        contact_phone,
+        contact_email,
+        verification: "unverified".to_owned(),
+        verification_reason: None,
+        municipality: Some(municipality.clone()),
+        created_at: t,
+        updated_at: t,
+    };
+    let view = state
+        .write(move |conn| {
+            if companies::find_by_cvr(conn, &row.cvr)?.is_some() {
+                return Err(company_exists());
+            }
+            companies::insert(conn, &row).map_err(|e| if e.is_conflict_on("cvr") { company_exists() } else { e.into() })?;
+            let details = serde_json::json!({ "cvr": row.cvr, "self_registered": true });
+            audit::append(
+                conn,
+                &[audit_entry(&principal, "company.registered", "company", &row.id, Some(&municipality), Some(details))],
+            )?;
+            Ok(company_view(row))
+        })
+        .await?;
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/companies/{}", view.id))).json(view))
+}
+
+/// The calling company's own record.
+#[utoipa::path(
+    tag = "companies",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = CompanyView),
+        (status = 401, response = Problem),
+        (status = 403, description = "Not a company token, or the company is not registered yet", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/companies/self")]
+pub async fn get_self(state: web::Data<AppState>, principal: Principal) -> Result<web::Json<CompanyView>, ApiError> {
+    let id = principal.company()?.to_owned();
+    let view = state
+        .write(move |conn| {
+            let row = companies::find(conn, &id).map_err(|e| match e {
+                smaajob_persistence::RepoError::NotFound => ApiError::not_found("company"),
+                e => e.into(),
+            })?;
+            audit::append(conn, &[audit_entry(&principal, "company.read", "company", &id, row.municipality.as_deref(), None)])?;
             Ok(company_view(row))
         })
         .await?;

@@ -12,7 +12,7 @@ use smaajob_persistence::repo::{audit, companies, frikort, new_id, now};
 use smaajob_persistence::{DbConn, RepoError};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Principal;
+use crate::auth::{Principal, unregistered};
 use crate::error::{ApiError, Problem};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::routes::citizens::citizen_in_scope;
@@ -144,6 +144,7 @@ pub fn employment_in_scope(
         Principal::Company { company_id, .. } => *company_id == e.company_id,
         Principal::Coordinator { municipality, .. } => citizen.municipality == municipality.to_string(),
         Principal::Citizen { citizen_id, .. } => *citizen_id == e.citizen_id,
+        Principal::NewCompany { .. } => false,
     };
     if !visible {
         return Err(not_found());
@@ -227,6 +228,7 @@ pub async fn create_employment(
         (Principal::Citizen { .. }, _) => {
             return Err(ApiError::Forbidden("citizens cannot register employments".into()));
         }
+        (Principal::NewCompany { .. }, _) => return Err(unregistered()),
     };
     match (&principal, &b.citizen.id, &by_card) {
         (Principal::Company { .. }, Some(_), _) => {
@@ -352,6 +354,7 @@ pub async fn list_employments(
             (EmploymentScope::Municipality(municipality.to_string()), Some(municipality.to_string()))
         }
         Principal::Citizen { citizen_id, .. } => (EmploymentScope::Citizen(citizen_id.clone()), None),
+        Principal::NewCompany { .. } => return Err(unregistered()),
     };
     let paged = state
         .write(move |conn| {

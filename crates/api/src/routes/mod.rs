@@ -8,8 +8,12 @@ pub mod common;
 pub mod companies;
 pub mod employments;
 pub mod frikort;
+pub mod hours;
 pub mod ops;
 pub mod payouts;
+pub mod placements;
+pub mod queue;
+pub mod tasks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -30,6 +34,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(caps::list_caps)
         .service(caps::get_cap)
         .service(caps::set_cap)
+        .service(companies::register_self)
+        .service(companies::get_self)
         .service(companies::create_company)
         .service(companies::list_companies)
         .service(companies::get_company)
@@ -44,5 +50,31 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(payouts::reverse_payout)
         .service(payouts::list_adjustments)
         .service(balance::citizen_balance)
-        .service(balance::my_balance);
+        .service(balance::my_balance)
+        .service(tasks::create_task)
+        .service(tasks::list_tasks)
+        .service(tasks::get_task)
+        .service(tasks::update_task)
+        .service(tasks::open_task)
+        .service(tasks::complete_task)
+        .service(tasks::cancel_task)
+        .service(tasks::my_tasks)
+        .service(placements::offer)
+        .service(placements::show_interest)
+        .service(placements::list_placements)
+        .service(placements::my_offers)
+        .service(placements::get_placement)
+        .service(placements::offer_interest)
+        .service(placements::accept_offer)
+        .service(placements::decline_offer)
+        .service(placements::approve)
+        .service(placements::reject_placement)
+        .service(placements::cancel_placement)
+        .service(placements::no_show_placement)
+        .service(hours::report_hours)
+        .service(hours::list_hours)
+        .service(hours::confirm_hours)
+        .service(hours::dispute_hours)
+        .service(queue::queue)
+        .service(queue::placement_stats);
 }

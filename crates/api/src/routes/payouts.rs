@@ -8,11 +8,13 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use smaajob_domain::{CardCoverage, Coverage, Money, Split, card_coverage, holiday_pay};
 use smaajob_persistence::DbConn;
+use smaajob_persistence::repo::citizens::CitizenRow;
+use smaajob_persistence::repo::employments::EmploymentRow;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, AdjustmentScope, PayoutRow, ReversalRow};
 use smaajob_persistence::repo::{audit, new_id, now};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Principal;
+use crate::auth::{Principal, unregistered};
 use crate::error::{ApiError, Problem};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::routes::common::{
@@ -303,12 +305,23 @@ fn warnings(p: &PayoutRow, split: &Split, r: &Reallocated) -> Vec<Warning> {
     w
 }
 
-struct ParsedPayout {
+/// A payout's amounts, parsed and checked.
+#[derive(Debug, Clone, Copy)]
+pub struct ParsedPayout {
     wage: Money,
     holiday_pay: Money,
     separate: bool,
     pension: Money,
     gross: Money,
+}
+
+impl ParsedPayout {
+    /// Pay for confirmed hours: the wage, with 12.5 % holiday pay on top and no pension.
+    pub fn wage_with_holiday_pay(wage: Money) -> Result<ParsedPayout, ApiError> {
+        let holiday_pay = holiday_pay(wage);
+        let gross = wage.checked_add(holiday_pay).ok_or_else(|| ApiError::field("hours", "too_large", "the pay is too large"))?;
+        Ok(ParsedPayout { wage, holiday_pay, separate: false, pension: Money::ZERO, gross })
+    }
 }
 
 fn parse_payout(b: &RegisterPayout) -> Result<ParsedPayout, ApiError> {
@@ -387,65 +400,94 @@ pub async fn register_payout(
     let parsed = parse_payout(&b)?;
     idempotency::run(&state, idem, move |conn| {
         let (employment, _, _, citizen) = employment_in_scope(conn, &principal, &employment_id)?;
-        if employment.ended_at.is_some() {
-            return Err(ApiError::Conflict {
-                code: "employment_ended",
-                detail: "the employment has ended; register later work on a new employment".into(),
-            });
-        }
-        let year = b.payment_date.year();
-        let cap = cap_for(conn, year)?;
-        // Lock before reading the card, so a concurrent card decision is seen whole.
-        let mut locked = accounting::lock_year(conn, &fresh_year(&citizen.id, year, &cap))?;
-        if card_coverage(&card_periods(conn, &citizen.id)?, b.worked_from, b.worked_to) == CardCoverage::Partial {
-            return Err(ApiError::Unprocessable {
-                code: "work_period_straddles_card_change",
-                detail: "the frikort was active for only part of the work period; register two payouts, split where the card was deactivated or reactivated".into(),
-            });
-        }
-        let sequence = locked.next_sequence;
-        locked.next_sequence += 1;
-        let row = PayoutRow {
-            id: new_id(),
-            employment_id: employment.id.clone(),
-            citizen_id: citizen.id.clone(),
-            company_id: employment.company_id.clone(),
-            year,
-            sequence,
-            payment_date: b.payment_date,
-            worked_from: b.worked_from,
-            worked_to: b.worked_to,
-            wage_ore: parsed.wage.ore(),
-            holiday_pay_ore: parsed.holiday_pay.ore(),
-            holiday_pay_separate: parsed.separate,
-            pension_ore: parsed.pension.ore(),
-            gross_ore: parsed.gross.ore(),
-            // Placeholders until the allocation below sets the real split.
-            exempt_ore: 0,
-            taxable_ore: parsed.gross.ore(),
-            coverage: "covered".into(),
-            late_registration: b.worked_from < copenhagen_date(employment.registered_at),
-            registered_by: principal.sub().to_owned(),
-            registered_by_role: principal.role().as_str().to_owned(),
-            created_at: now(),
-        };
-        accounting::insert_payout(conn, &row)?;
-        let r = register(conn, locked, cap, &row)?;
-        let split = *r.splits.get(&row.id).ok_or_else(|| ApiError::Internal("the new payout was not allocated".into()))?;
-        let details = serde_json::json!({
-            "payout_id": row.id, "employment_id": row.employment_id, "gross": money(row.gross_ore),
-            "exempt": split.exempt.to_string(), "taxable": split.taxable.to_string(), "adjustments": r.adjustments.len(),
-        });
-        audit::append(conn, &[audit_entry(&principal, "payout.registered", "citizen", &citizen.id, Some(&citizen.municipality), Some(details))])?;
-        let receipt = PayoutReceipt {
-            warnings: warnings(&row, &split, &r),
-            payout: payout_view(&row, false, Some(&split)),
-            balance: summary(&r, !matches!(principal, Principal::Company { .. })),
-            adjustments: r.adjustments.iter().map(adjustment_view).collect(),
-        };
+        let work = Work { payment_date: b.payment_date, worked_from: b.worked_from, worked_to: b.worked_to };
+        let receipt = record_payout(conn, &principal, &employment, &citizen, work, &parsed)?;
         Reply::new(StatusCode::CREATED, &receipt)
     })
     .await
+}
+
+/// When the work happened and when it is paid.
+#[derive(Debug, Clone, Copy)]
+pub struct Work {
+    /// Payment date (its year is the income year).
+    pub payment_date: NaiveDate,
+    /// First day worked.
+    pub worked_from: NaiveDate,
+    /// Last day worked.
+    pub worked_to: NaiveDate,
+}
+
+/// Registers a payout on an employment inside the caller's write transaction: locks the
+/// citizen-year, refuses a work period straddling a card decision, splits it, audits it, and
+/// returns the receipt (companies see only cap and remaining of the balance).
+pub fn record_payout(
+    conn: &mut DbConn,
+    principal: &Principal,
+    employment: &EmploymentRow,
+    citizen: &CitizenRow,
+    work: Work,
+    parsed: &ParsedPayout,
+) -> Result<PayoutReceipt, ApiError> {
+    if employment.ended_at.is_some() {
+        return Err(ApiError::Conflict {
+            code: "employment_ended",
+            detail: "the employment has ended; register later work on a new employment".into(),
+        });
+    }
+    let year = work.payment_date.year();
+    let cap = cap_for(conn, year)?;
+    // Lock before reading the card, so a concurrent card decision is seen whole.
+    let mut locked = accounting::lock_year(conn, &fresh_year(&citizen.id, year, &cap))?;
+    if card_coverage(&card_periods(conn, &citizen.id)?, work.worked_from, work.worked_to) == CardCoverage::Partial {
+        return Err(ApiError::Unprocessable {
+            code: "work_period_straddles_card_change",
+            detail: "the frikort was active for only part of the work period; register two payouts, split where the card was deactivated or reactivated".into(),
+        });
+    }
+    let sequence = locked.next_sequence;
+    locked.next_sequence += 1;
+    let row = PayoutRow {
+        id: new_id(),
+        employment_id: employment.id.clone(),
+        citizen_id: citizen.id.clone(),
+        company_id: employment.company_id.clone(),
+        year,
+        sequence,
+        payment_date: work.payment_date,
+        worked_from: work.worked_from,
+        worked_to: work.worked_to,
+        wage_ore: parsed.wage.ore(),
+        holiday_pay_ore: parsed.holiday_pay.ore(),
+        holiday_pay_separate: parsed.separate,
+        pension_ore: parsed.pension.ore(),
+        gross_ore: parsed.gross.ore(),
+        // Placeholders until the allocation below sets the real split.
+        exempt_ore: 0,
+        taxable_ore: parsed.gross.ore(),
+        coverage: "covered".into(),
+        late_registration: work.worked_from < copenhagen_date(employment.registered_at),
+        registered_by: principal.sub().to_owned(),
+        registered_by_role: principal.role().as_str().to_owned(),
+        created_at: now(),
+    };
+    accounting::insert_payout(conn, &row)?;
+    let r = register(conn, locked, cap, &row)?;
+    let split = *r.splits.get(&row.id).ok_or_else(|| ApiError::Internal("the new payout was not allocated".into()))?;
+    let details = serde_json::json!({
+        "payout_id": row.id, "employment_id": row.employment_id, "gross": money(row.gross_ore),
+        "exempt": split.exempt.to_string(), "taxable": split.taxable.to_string(), "adjustments": r.adjustments.len(),
+    });
+    audit::append(
+        conn,
+        &[audit_entry(principal, "payout.registered", "citizen", &citizen.id, Some(&citizen.municipality), Some(details))],
+    )?;
+    Ok(PayoutReceipt {
+        warnings: warnings(&row, &split, &r),
+        payout: payout_view(&row, false, Some(&split)),
+        balance: summary(&r, !matches!(principal, Principal::Company { .. })),
+        adjustments: r.adjustments.iter().map(adjustment_view).collect(),
+    })
 }
 
 /// Reverses a payout: it stops counting, the year is re-split, and every changed split is an adjustment.
@@ -609,6 +651,7 @@ pub async fn list_adjustments(
         Principal::Company { company_id, .. } => AdjustmentScope::Company(company_id.clone()),
         Principal::Coordinator { municipality, .. } => AdjustmentScope::Municipality(municipality.to_string()),
         Principal::Citizen { citizen_id, .. } => AdjustmentScope::Citizen(citizen_id.clone()),
+        Principal::NewCompany { .. } => return Err(unregistered()),
     };
     let paged = state
         .read(move |conn: &mut DbConn| {

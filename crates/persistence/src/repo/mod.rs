@@ -9,6 +9,9 @@ pub mod companies;
 pub mod employments;
 pub mod frikort;
 pub mod idempotency;
+pub mod placements;
+pub mod shift_reports;
+pub mod tasks;
 
 /// The current time as stored: UTC, truncated to microseconds so SQLite (nanoseconds) and
 /// PostgreSQL (microseconds) hold the same value.

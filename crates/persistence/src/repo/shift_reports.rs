@@ -1,0 +1,103 @@
+//! Hours worked per shift, reported by one side and confirmed (or disputed) by the other.
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::error::RepoError;
+use crate::schema::{citizens, placements, shift_reports, tasks};
+
+/// A report of the hours worked on one shift.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = shift_reports)]
+#[diesel(treat_none_as_null = true)]
+pub struct ShiftReportRow {
+    /// Row id (UUID).
+    pub id: String,
+    /// The placement.
+    pub placement_id: String,
+    /// The shift's date.
+    pub shift_date: chrono::NaiveDate,
+    /// Minutes worked.
+    pub minutes: i32,
+    /// `reported`, `confirmed` or `disputed`.
+    pub status: String,
+    /// Who reported.
+    pub reported_by: String,
+    /// The reporting role.
+    pub reported_by_role: String,
+    /// When (UTC).
+    pub reported_at: chrono::NaiveDateTime,
+    /// Who confirmed or disputed.
+    pub answered_by: Option<String>,
+    /// When (UTC).
+    pub answered_at: Option<chrono::NaiveDateTime>,
+    /// Why it was disputed.
+    pub dispute_reason: Option<String>,
+    /// The payout the confirmed hours became.
+    pub payout_id: Option<String>,
+}
+
+/// Inserts a report.
+pub fn insert(conn: &mut DbConn, row: &ShiftReportRow) -> Result<(), RepoError> {
+    diesel::insert_into(shift_reports::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Saves a changed report.
+pub fn update(conn: &mut DbConn, row: &ShiftReportRow) -> Result<(), RepoError> {
+    let n = diesel::update(shift_reports::table.find(&row.id)).set(row).execute(conn)?;
+    if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+}
+
+/// One report.
+pub fn find(conn: &mut DbConn, id: &str) -> Result<ShiftReportRow, RepoError> {
+    Ok(shift_reports::table.find(id).select(ShiftReportRow::as_select()).first(conn)?)
+}
+
+/// The reports of a placement by shift date.
+pub fn of_placement(conn: &mut DbConn, placement_id: &str) -> Result<Vec<ShiftReportRow>, RepoError> {
+    Ok(shift_reports::table
+        .filter(shift_reports::placement_id.eq(placement_id))
+        .order(shift_reports::shift_date.asc())
+        .select(ShiftReportRow::as_select())
+        .load(conn)?)
+}
+
+/// Reports of a municipality's citizens still awaiting an answer, oldest first.
+pub fn unanswered_in(conn: &mut DbConn, municipality: &str) -> Result<Vec<(ShiftReportRow, String, String)>, RepoError> {
+    Ok(shift_reports::table
+        .inner_join(placements::table.inner_join(tasks::table).inner_join(citizens::table))
+        .filter(citizens::municipality.eq(municipality))
+        .filter(shift_reports::status.eq("reported"))
+        .order(shift_reports::reported_at.asc())
+        .select((ShiftReportRow::as_select(), citizens::name, tasks::title))
+        .load(conn)?)
+}
+
+/// Moves a report from `reported` to `status` (`confirmed` or `disputed`) unless someone else
+/// answered it first; returns whether this call did. The conditional update is atomic on both
+/// backends, so two concurrent confirmations cannot both become payouts.
+pub fn answer(
+    conn: &mut DbConn,
+    id: &str,
+    status: &str,
+    answered_by: &str,
+    at: chrono::NaiveDateTime,
+    dispute_reason: Option<&str>,
+) -> Result<bool, RepoError> {
+    let n = diesel::update(shift_reports::table.find(id).filter(shift_reports::status.eq("reported")))
+        .set((
+            shift_reports::status.eq(status),
+            shift_reports::answered_by.eq(Some(answered_by)),
+            shift_reports::answered_at.eq(Some(at)),
+            shift_reports::dispute_reason.eq(dispute_reason),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Links a confirmed report to the payout it became.
+pub fn set_payout(conn: &mut DbConn, id: &str, payout_id: &str) -> Result<(), RepoError> {
+    diesel::update(shift_reports::table.find(id)).set(shift_reports::payout_id.eq(Some(payout_id))).execute(conn)?;
+    Ok(())
+}

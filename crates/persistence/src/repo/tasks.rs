@@ -1,0 +1,157 @@
+//! Small-job tasks that companies hand to the coordinator.
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::error::RepoError;
+use crate::repo::Page;
+use crate::schema::{companies, tasks};
+
+/// A task as stored. `schedule` and `required_skills` are JSON.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = tasks)]
+#[diesel(treat_none_as_null = true)]
+pub struct TaskRow {
+    /// Row id (UUID).
+    pub id: String,
+    /// The company offering the work.
+    pub company_id: String,
+    /// The municipality whose citizens and coordinators the task is for.
+    pub municipality: String,
+    /// Short title.
+    pub title: String,
+    /// What the work is.
+    pub description: String,
+    /// Required skills, JSON array.
+    pub required_skills: String,
+    /// Where the work happens.
+    pub address: Option<String>,
+    /// Latitude.
+    pub lat: Option<f64>,
+    /// Longitude.
+    pub lon: Option<f64>,
+    /// The schedule, JSON (single shift or weekly pattern).
+    pub schedule: String,
+    /// Date of the first shift.
+    pub first_date: chrono::NaiveDate,
+    /// Date of the last shift.
+    pub last_date: chrono::NaiveDate,
+    /// Paid minutes per shift.
+    pub paid_minutes_per_shift: i32,
+    /// Hourly wage, øre.
+    pub hourly_wage_ore: i64,
+    /// Number of people wanted.
+    pub positions: i32,
+    /// Only for frikort holders.
+    pub frikort_only: bool,
+    /// Contact person.
+    pub contact_name: String,
+    /// Contact phone.
+    pub contact_phone: Option<String>,
+    /// Contact email.
+    pub contact_email: Option<String>,
+    /// `draft`, `open`, `filled`, `completed` or `cancelled`.
+    pub status: String,
+    /// When it was first opened (for time-to-placement).
+    pub opened_at: Option<chrono::NaiveDateTime>,
+    /// When the last position was filled.
+    pub filled_at: Option<chrono::NaiveDateTime>,
+    /// When it was completed or cancelled.
+    pub closed_at: Option<chrono::NaiveDateTime>,
+    /// Why it was cancelled.
+    pub close_reason: Option<String>,
+    /// Who created it.
+    pub created_by: String,
+    /// Created (UTC).
+    pub created_at: chrono::NaiveDateTime,
+    /// Last changed (UTC).
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// A task with its company's name and verification.
+pub type TaskWithCompany = (TaskRow, String, String);
+
+/// Who lists tasks.
+#[derive(Debug, Clone)]
+pub enum TaskScope {
+    /// A company: its own.
+    Company(String),
+    /// A coordinator: the municipality's.
+    Municipality(String),
+    /// A citizen: open tasks of the municipality.
+    OpenIn(String),
+}
+
+/// Inserts a task.
+pub fn insert(conn: &mut DbConn, row: &TaskRow) -> Result<(), RepoError> {
+    diesel::insert_into(tasks::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Saves a changed task.
+pub fn update(conn: &mut DbConn, row: &TaskRow) -> Result<(), RepoError> {
+    let n = diesel::update(tasks::table.find(&row.id)).set(row).execute(conn)?;
+    if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+}
+
+/// A task with its company's name and verification status.
+pub fn find(conn: &mut DbConn, id: &str) -> Result<TaskWithCompany, RepoError> {
+    Ok(tasks::table
+        .inner_join(companies::table)
+        .filter(tasks::id.eq(id))
+        .select((TaskRow::as_select(), companies::name, companies::verification))
+        .first(conn)?)
+}
+
+/// Locks a task row for the rest of the transaction (PostgreSQL `FOR UPDATE`; SQLite writers
+/// are already serialized by `BEGIN IMMEDIATE`), so two approvals cannot both take the last position.
+pub fn lock(conn: &mut DbConn, id: &str) -> Result<TaskRow, RepoError> {
+    Ok(match conn {
+        DbConn::Pg(c) => tasks::table.find(id).select(TaskRow::as_select()).for_update().first(c)?,
+        DbConn::Sqlite(_) => tasks::table.find(id).select(TaskRow::as_select()).first(conn)?,
+    })
+}
+
+/// One page of tasks in scope, by first date, and the total.
+pub fn list(
+    conn: &mut DbConn,
+    scope: &TaskScope,
+    status: Option<&str>,
+    page: Page,
+) -> Result<(Vec<TaskWithCompany>, i64), RepoError> {
+    let base = || {
+        let mut q = tasks::table.inner_join(companies::table).into_boxed();
+        q = match scope {
+            TaskScope::Company(id) => q.filter(tasks::company_id.eq(id.clone())),
+            TaskScope::Municipality(m) => q.filter(tasks::municipality.eq(m.clone())),
+            TaskScope::OpenIn(m) => q.filter(tasks::municipality.eq(m.clone())).filter(tasks::status.eq("open")),
+        };
+        match status {
+            Some(s) => q.filter(tasks::status.eq(s.to_owned())),
+            None => q,
+        }
+    };
+    let total: i64 = base().count().get_result(conn)?;
+    let rows = base()
+        .select((TaskRow::as_select(), companies::name, companies::verification))
+        .order((tasks::first_date.asc(), tasks::id.asc()))
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// Tasks of a municipality opened in [from, to) (for time-to-placement).
+pub fn opened_between(
+    conn: &mut DbConn,
+    municipality: &str,
+    from: chrono::NaiveDateTime,
+    to: chrono::NaiveDateTime,
+) -> Result<Vec<TaskRow>, RepoError> {
+    Ok(tasks::table
+        .filter(tasks::municipality.eq(municipality))
+        .filter(tasks::opened_at.ge(from))
+        .filter(tasks::opened_at.lt(to))
+        .select(TaskRow::as_select())
+        .load(conn)?)
+}

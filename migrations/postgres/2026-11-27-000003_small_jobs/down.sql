@@ -1,0 +1,3 @@
+DROP TABLE shift_reports;
+DROP TABLE placements;
+DROP TABLE tasks;

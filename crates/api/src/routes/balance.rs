@@ -16,6 +16,7 @@ use crate::error::{ApiError, Problem};
 use crate::routes::citizens::citizen_in_scope;
 use crate::routes::common::{parse_id, today_copenhagen};
 use crate::services::accounting::cap_for;
+use crate::services::planning::{planned_shifts, reached_on};
 use crate::state::{AppState, audit_entry};
 
 /// One employer's share of a citizen-year.
@@ -41,6 +42,15 @@ pub struct ProjectionView {
     /// Average covered earnings per week this year so far, DKK.
     pub weekly_pace: String,
     /// The date the cap would be reached at that pace; absent if not this year.
+    pub cap_reached_on: Option<NaiveDate>,
+}
+
+/// Pay planned by approved placements and not yet worked.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PlannedView {
+    /// Expected gross (wage and holiday pay) of the year's remaining approved shifts, DKK.
+    pub amount: String,
+    /// The shift on which the planned pay would use up the remaining amount; absent if it does not.
     pub cap_reached_on: Option<NaiveDate>,
 }
 
@@ -76,6 +86,9 @@ pub struct BalanceView {
     /// The pace this year and when the cap would be reached (current year only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub projection: Option<ProjectionView>,
+    /// Approved placements not yet paid, and when they would reach the cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planned: Option<PlannedView>,
 }
 
 /// The year asked for.
@@ -84,6 +97,10 @@ pub struct BalanceView {
 pub struct YearQuery {
     /// Income year; defaults to this year (Europe/Copenhagen).
     pub year: Option<i32>,
+}
+
+fn year_start(year: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MIN)
 }
 
 fn year_of(q: &YearQuery) -> Result<i32, ApiError> {
@@ -121,6 +138,7 @@ fn balance(conn: &mut DbConn, citizen_id: &str, year: i32, full: bool) -> Result
         payouts: None,
         per_employer: None,
         projection: None,
+        planned: None,
     };
     if !full {
         return Ok(view);
@@ -158,6 +176,15 @@ fn balance(conn: &mut DbConn, citizen_id: &str, year: i32, full: bool) -> Result
     view.taxable = Some(Money::from_ore(totals.as_ref().map_or(0, |t| t.taxable_ore)).to_string());
     view.payouts = Some(totals.as_ref().map_or(0, |t| u32::try_from(t.payout_count).unwrap_or(0)));
     view.per_employer = Some(breakdown);
+    let remaining = Money::from_ore((cap_ore - exempt).max(0));
+    let shifts: Vec<_> = planned_shifts(conn, citizen_id, today.max(year_start(year)))?
+        .into_iter()
+        .filter(|(d, _)| d.year() == year)
+        .collect();
+    view.planned = Some(PlannedView {
+        amount: Money::from_ore(shifts.iter().map(|(_, g)| g.ore()).sum()).to_string(),
+        cap_reached_on: reached_on(&shifts, remaining),
+    });
     view.projection = project(year, today, Money::from_ore(covered_so_far), Money::from_ore((cap_ore - exempt).max(0)))
         .map(|p| ProjectionView { weekly_pace: p.weekly_pace.to_string(), cap_reached_on: p.cap_reached_on });
     Ok(view)

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smaajob_domain::{
     Actor, CardCoverage, Money, PlacementAction, PlacementState, Schedule, TaskAction, TaskStatus, WeeklyAvailability,
@@ -27,6 +27,7 @@ use crate::routes::common::{Fields, PageQuery, Paged, optional_text, parse_id, t
 use crate::routes::employments::{EmploymentView, employment_view};
 use crate::routes::tasks::{Reason, step, stored_schedule, task_in_scope};
 use crate::services::accounting::{cap_for, card_periods};
+use crate::services::planning::planned_shifts;
 use crate::state::{AppState, audit_entry};
 
 /// An offer of a task to a citizen.
@@ -496,27 +497,17 @@ step_endpoint!(no_show_placement, "/placements/{id}/no-show", PlacementAction::N
     "Records that an approved citizen did not show up; the position frees up (coordinator or company).", "placements");
 
 /// Expected pay per year from today (wage plus holiday pay), and the part above what is left of
-/// the frikort after the citizen's other approved placements.
-fn estimate(
-    conn: &mut DbConn,
-    citizen_id: &str,
-    task: &TaskRow,
-    schedule: &Schedule,
-    others: &[(PlacementRow, TaskRow)],
-) -> Result<(Money, Money), ApiError> {
+/// the frikort after what is earned and what the citizen's other approved placements will pay.
+fn estimate(conn: &mut DbConn, citizen_id: &str, task: &TaskRow, schedule: &Schedule) -> Result<(Money, Money), ApiError> {
     let today = today_copenhagen();
     let minutes = u32::try_from(task.paid_minutes_per_shift).unwrap_or(0);
-    let gross = |pay: BTreeMap<i32, Money>| -> BTreeMap<i32, i64> {
-        pay.into_iter().map(|(y, w)| (y, w.ore() + holiday_pay(w).ore())).collect()
-    };
-    let mine = gross(estimated_pay(schedule, minutes, Money::from_ore(task.hourly_wage_ore), today));
+    let mine: BTreeMap<i32, i64> = estimated_pay(schedule, minutes, Money::from_ore(task.hourly_wage_ore), today)
+        .into_iter()
+        .map(|(y, w)| (y, w.ore() + holiday_pay(w).ore()))
+        .collect();
     let mut planned: BTreeMap<i32, i64> = BTreeMap::new();
-    for (_, t) in others {
-        let s = stored_schedule(t)?;
-        let m = u32::try_from(t.paid_minutes_per_shift).unwrap_or(0);
-        for (y, g) in gross(estimated_pay(&s, m, Money::from_ore(t.hourly_wage_ore), today)) {
-            *planned.entry(y).or_default() += g;
-        }
+    for (date, gross) in planned_shifts(conn, citizen_id, today)? {
+        *planned.entry(date.year()).or_default() += gross.ore();
     }
     let (mut total, mut taxable) = (0i64, 0i64);
     for (year, pay) in mine {
@@ -614,7 +605,7 @@ pub async fn approve(
                     });
                 }
             }
-            let (estimated, taxable) = estimate(conn, &citizen.id, &task, &schedule, &others)?;
+            let (estimated, taxable) = estimate(conn, &citizen.id, &task, &schedule)?;
             let taxable = if card { taxable } else { estimated };
             if card && taxable.is_positive() && !accept_excess {
                 return Err(ApiError::Unprocessable {

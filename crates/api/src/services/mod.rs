@@ -2,3 +2,4 @@
 //! transaction.
 
 pub mod accounting;
+pub mod planning;

@@ -301,7 +301,7 @@ fn covered_run(period: &CardPeriod) -> Option<DayRange> {
     let start_day = local_date(period.from);
     // The first whole day is the period's own start day only if the period
     // starts exactly at its local midnight.
-    let first = if local_midnight_utc(start_day) == Some(period.from) { start_day } else { start_day.succ_opt()? };
+    let first = if copenhagen_midnight_utc(start_day) == Some(period.from) { start_day } else { start_day.succ_opt()? };
     // A period ending at `to` covers day D iff 00:00 of D+1 ≤ `to`; the
     // latest such D+1 is the local day `to` falls on (its midnight is ≤ `to`
     // and the next midnight is after it).
@@ -323,7 +323,9 @@ fn local_date(utc: NaiveDateTime) -> NaiveDate {
 /// 00:00 of `day` in Copenhagen, as UTC. `earliest` because on a day whose
 /// midnight repeated, the day begins at the first one; `None` only for a
 /// midnight inside a DST gap, which Copenhagen (switching at 02:00) never has.
-fn local_midnight_utc(day: NaiveDate) -> Option<NaiveDateTime> {
+/// The start of a calendar day in Europe/Copenhagen (the calendar the law counts in), as UTC.
+/// `None` only for dates at the edge of chrono's range.
+pub fn copenhagen_midnight_utc(day: NaiveDate) -> Option<NaiveDateTime> {
     Copenhagen.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN)).earliest().map(|t| t.naive_utc())
 }
 
@@ -1097,14 +1099,14 @@ mod tests {
         let span = (day(year + 1, 2, 1) - base).num_days();
         prop_oneof![
             (0..span * 24 * 60).prop_map(move |minute| base.and_time(NaiveTime::MIN) + Duration::minutes(minute)),
-            (0..span).prop_map(move |d| local_midnight_utc(base + Duration::days(d)).unwrap()),
+            (0..span).prop_map(move |d| copenhagen_midnight_utc(base + Duration::days(d)).unwrap()),
         ]
     }
 
     /// Issued (half the time well before the year), then alternately
     /// deactivated and reactivated; sometimes no card at all.
     fn card_periods(year: i32) -> impl Strategy<Value = Vec<CardPeriod>> {
-        let long_ago = local_midnight_utc(day(year - 1, 6, 1)).unwrap();
+        let long_ago = copenhagen_midnight_utc(day(year - 1, 6, 1)).unwrap();
         (prop::bool::ANY, prop::collection::vec(instant(year), 0..=6)).prop_map(move |(issued_long_ago, mut times)| {
             if issued_long_ago {
                 times.push(long_ago);
@@ -1451,7 +1453,7 @@ mod tests {
             // Hours from 00:00 UTC of `base`, or snapped to that day's Copenhagen midnight.
             let at = |hours: i64, snap: bool| {
                 let t = base.and_time(NaiveTime::MIN) + Duration::hours(hours);
-                if snap { local_midnight_utc(local_date(t)).unwrap() } else { t }
+                if snap { copenhagen_midnight_utc(local_date(t)).unwrap() } else { t }
             };
             let periods: Vec<CardPeriod> = periods
                 .into_iter()

@@ -118,6 +118,11 @@ pub fn today_copenhagen() -> NaiveDate {
     Utc::now().with_timezone(&chrono_tz::Europe::Copenhagen).date_naive()
 }
 
+/// Midnight (Europe/Copenhagen) at the start of a date, as a stored UTC timestamp.
+pub fn start_of_day_utc(d: NaiveDate) -> NaiveDateTime {
+    smaajob_domain::copenhagen_midnight_utc(d).unwrap_or_else(|| d.and_time(chrono::NaiveTime::MIN))
+}
+
 /// The Copenhagen calendar date of a stored UTC timestamp.
 pub fn copenhagen_date(utc: NaiveDateTime) -> NaiveDate {
     Utc.from_utc_datetime(&utc).with_timezone(&chrono_tz::Europe::Copenhagen).date_naive()

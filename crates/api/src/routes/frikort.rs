@@ -2,7 +2,7 @@
 //! reactivate, record the periodic control of the conditions, and the full history.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smaajob_domain::{
     Attestations, CardEventKind, CardStatus, CardTransitionError, Cpr, EligibilityProblem, FrikortNumber,
@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::routes::citizens::citizen_in_scope;
-use crate::routes::common::{Fields, optional_text, parse_id, today_copenhagen, utc};
+use crate::routes::common::{Fields, optional_text, parse_id, start_of_day_utc, today_copenhagen, utc};
 use crate::routes::payouts::{AdjustmentView, adjustment_view};
 use crate::services::accounting::{Cause, reallocate_citizen};
 use crate::state::{AppState, audit_entry};
@@ -257,16 +257,6 @@ fn decision_time(decided_at: Option<DateTime<Utc>>, not_before: NaiveDateTime) -
         ));
     }
     Ok(t)
-}
-
-/// Midnight (Europe/Copenhagen) at the start of a date, in UTC.
-fn start_of_day_utc(d: NaiveDate) -> NaiveDateTime {
-    let local = d.and_time(chrono::NaiveTime::MIN);
-    chrono_tz::Europe::Copenhagen
-        .from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc).naive_utc())
-        .unwrap_or(local)
 }
 
 fn event(

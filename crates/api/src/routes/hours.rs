@@ -105,7 +105,8 @@ fn report_view(conn: &mut DbConn, r: ShiftReportRow) -> Result<ShiftReportView, 
     })
 }
 
-/// Reports the hours worked on one shift (the company, or a coordinator for it).
+/// Reports the hours worked on one shift (the company, or a coordinator for it). A disputed
+/// shift is reported again the same way.
 #[utoipa::path(
     tag = "hours",
     security(("bearer" = [])),
@@ -167,13 +168,31 @@ pub async fn report_hours(
                 dispute_reason: None,
                 payout_id: None,
             };
-            shift_reports::insert(conn, &row).map_err(|e| match e {
-                RepoError::Conflict { .. } => ApiError::Conflict {
-                    code: "hours_already_reported",
-                    detail: "hours are already reported for that shift".into(),
-                },
-                other => other.into(),
-            })?;
+            let existing = shift_reports::of_placement(conn, &p.id)?.into_iter().find(|r| r.shift_date == row.shift_date);
+            let row = match existing {
+                // A disputed report is settled by reporting the shift again; the dispute stays in the audit log.
+                Some(disputed) if disputed.status == "disputed" => {
+                    let again = ShiftReportRow { id: disputed.id, ..row };
+                    shift_reports::update(conn, &again)?;
+                    again
+                }
+                Some(_) => {
+                    return Err(ApiError::Conflict {
+                        code: "hours_already_reported",
+                        detail: "hours are already reported for that shift".into(),
+                    });
+                }
+                None => {
+                    shift_reports::insert(conn, &row).map_err(|e| match e {
+                        RepoError::Conflict { .. } => ApiError::Conflict {
+                            code: "hours_already_reported",
+                            detail: "hours are already reported for that shift".into(),
+                        },
+                        other => other.into(),
+                    })?;
+                    row
+                }
+            };
             let details = serde_json::json!({ "placement_id": p.id, "shift_date": row.shift_date, "minutes": row.minutes });
             audit::append(conn, &[audit_entry(&principal, "hours.reported", "placement", &p.id, Some(&citizen.municipality), Some(details))])?;
             report_view(conn, row)
@@ -273,7 +292,7 @@ pub async fn confirm_hours(state: web::Data<AppState>, principal: Principal, id:
     Ok(HttpResponse::Created().json(view))
 }
 
-/// Disputes reported hours (the company or coordinator then reports again after settling it).
+/// Disputes reported hours; the reporting side settles it and reports the shift again.
 #[utoipa::path(
     tag = "hours",
     security(("bearer" = [])),

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
-use crate::routes::common::{today_copenhagen, utc};
+use crate::routes::common::{start_of_day_utc, today_copenhagen, utc};
 use crate::services::accounting::cap_for;
 use crate::state::{AppState, audit_entry};
 
@@ -230,8 +230,10 @@ pub struct PlacementStats {
     pub tasks_opened: u32,
     /// Positions of those tasks.
     pub positions: u32,
-    /// Positions filled by an approved placement.
+    /// Positions filled by an approved placement (a refilled position counts once).
     pub positions_filled: u32,
+    /// Approved placements on those tasks, refills included: the placements the medians describe.
+    pub placements_approved: u32,
     /// Median hours from a task opening to an approved placement on it.
     pub median_hours_to_placement: Option<i64>,
     /// 90th percentile of those hours.
@@ -268,8 +270,8 @@ pub async fn placement_stats(
     }
     let stats = state
         .read(move |conn| {
-            let start = from.and_time(chrono::NaiveTime::MIN);
-            let end = (to + Duration::days(1)).and_time(chrono::NaiveTime::MIN);
+            // The period is in Copenhagen calendar days, like everything the jobcenter reads.
+            let (start, end) = (start_of_day_utc(from), start_of_day_utc(to + Duration::days(1)));
             let opened = tasks::opened_between(conn, &own, start, end)?;
             let ids: Vec<String> = opened.iter().map(|t| t.id.clone()).collect();
             let placed = placements::ever_approved_of_tasks(conn, &ids)?;
@@ -280,13 +282,22 @@ pub async fn placement_stats(
                     Some((p.approved_at? - task.opened_at?).num_hours().max(0))
                 })
                 .collect();
+            // A position refilled after a cancellation or no-show is one position, placed twice.
+            let positions_filled: u32 = opened
+                .iter()
+                .map(|t| {
+                    let approvals = placed.iter().filter(|p| p.task_id == t.id).count();
+                    u32::try_from(approvals.min(usize::try_from(t.positions).unwrap_or(0))).unwrap_or(0)
+                })
+                .sum();
             Ok(vec![PlacementStats {
                 municipality: own.clone(),
                 from,
                 to,
                 tasks_opened: u32::try_from(opened.len()).unwrap_or(u32::MAX),
                 positions: opened.iter().map(|t| u32::try_from(t.positions).unwrap_or(0)).sum(),
-                positions_filled: u32::try_from(hours.len()).unwrap_or(u32::MAX),
+                positions_filled,
+                placements_approved: u32::try_from(hours.len()).unwrap_or(u32::MAX),
                 median_hours_to_placement: nearest_rank(&hours, 50),
                 p90_hours_to_placement: nearest_rank(&hours, 90),
             }])

@@ -12,6 +12,7 @@ use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::audit_writer::AuditWriter;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::routes;
@@ -157,10 +158,13 @@ impl Application {
         let port =
             listener.local_addr().map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?.port();
 
+        let audit = AuditWriter::start(pool.clone())
+            .map_err(|source| StartError::Bind { addr: "audit writer thread".into(), source })?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             data_key: settings.data_key.clone(),
             wage_floor: settings.wage_floor,
+            audit,
         });
         let auth = web::Data::new(Arc::new(settings.auth));
         let known = web::Data::new(known_routes());

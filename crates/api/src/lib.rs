@@ -2,6 +2,7 @@
 //! description. The `smaajob` binary (in `main.rs`) wraps it in a command line.
 
 pub mod app;
+pub mod audit_writer;
 pub mod auth;
 pub mod config;
 pub mod demo;

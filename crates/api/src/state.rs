@@ -6,6 +6,7 @@ use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::audit::NewAuditEntry;
 use smaajob_persistence::{DbConn, DbPool, read_transaction, write_transaction};
 
+use crate::audit_writer::AuditWriter;
 use crate::auth::Principal;
 use crate::error::ApiError;
 
@@ -18,6 +19,8 @@ pub struct AppState {
     pub data_key: DataKey,
     /// The lowest hourly wage a task may offer.
     pub wage_floor: Money,
+    /// Commits the audit entries of reads.
+    pub audit: AuditWriter,
 }
 
 impl AppState {
@@ -35,6 +38,18 @@ impl AppState {
         })
         .await
         .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// Runs `f` in a read transaction and returns its value once the audit entries it produced
+    /// are committed (group commit): reads of personal data run concurrently and are all logged.
+    pub async fn read_audited<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<(T, Vec<NewAuditEntry>), ApiError> + Send + 'static,
+    {
+        let (value, entries) = self.read(f).await?;
+        self.audit.record(entries).await?;
+        Ok(value)
     }
 
     /// Runs `f` in a read-only transaction on a blocking thread.

@@ -250,7 +250,20 @@ fn summary(r: &Reallocated, full: bool) -> BalanceSummary {
     }
 }
 
-fn warnings(p: &PayoutRow, split: &Split, r: &Reallocated) -> Vec<Warning> {
+/// The adjustments a caller may see: a company only those of its own payouts (another
+/// employer's amounts are not its business); coordinators and citizens all of them.
+fn visible_adjustments(principal: &Principal, r: &Reallocated) -> Vec<AdjustmentView> {
+    r.adjustments
+        .iter()
+        .filter(|a| match principal {
+            Principal::Company { company_id, .. } => a.company_id == *company_id,
+            _ => true,
+        })
+        .map(adjustment_view)
+        .collect()
+}
+
+fn warnings(p: &PayoutRow, split: &Split, r: &Reallocated, adjustments: &[AdjustmentView]) -> Vec<Warning> {
     let mut w = Vec::new();
     let warn = |code: &str, message: String| Warning { code: code.into(), message };
     match split.coverage {
@@ -293,12 +306,12 @@ fn warnings(p: &PayoutRow, split: &Split, r: &Reallocated) -> Vec<Warning> {
             ),
         ));
     }
-    if !r.adjustments.is_empty() {
+    if !adjustments.is_empty() {
         w.push(warn(
             "splits_changed",
             format!(
                 "{} earlier payout(s) of the year changed split; see `adjustments` and correct eIndkomst",
-                r.adjustments.len()
+                adjustments.len()
             ),
         ));
     }
@@ -482,11 +495,12 @@ pub fn record_payout(
         conn,
         &[audit_entry(principal, "payout.registered", "citizen", &citizen.id, Some(&citizen.municipality), Some(details))],
     )?;
+    let adjustments = visible_adjustments(principal, &r);
     Ok(PayoutReceipt {
-        warnings: warnings(&row, &split, &r),
+        warnings: warnings(&row, &split, &r, &adjustments),
         payout: payout_view(&row, false, Some(&split)),
         balance: summary(&r, !matches!(principal, Principal::Company { .. })),
-        adjustments: r.adjustments.iter().map(adjustment_view).collect(),
+        adjustments,
     })
 }
 
@@ -572,11 +586,12 @@ pub async fn reverse_payout(
                 Some(details),
             )],
         )?;
+        let adjustments = visible_adjustments(&principal, &r);
         let receipt = PayoutReceipt {
-            warnings: warnings(&payout, &split, &r).into_iter().filter(|w| w.code != "late_registration").collect(),
+            warnings: warnings(&payout, &split, &r, &adjustments).into_iter().filter(|w| w.code != "late_registration").collect(),
             payout: payout_view(&payout, true, Some(&split)),
             balance: summary(&r, !matches!(principal, Principal::Company { .. })),
-            adjustments: r.adjustments.iter().map(adjustment_view).collect(),
+            adjustments,
         };
         Reply::new(StatusCode::CREATED, &receipt)
     })

@@ -366,3 +366,19 @@ pub fn payout_body(payment_date: &str, worked_from: &str, worked_to: &str, wage:
         "wage": wage, "holiday_pay": "0.00",
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Small jobs: company tokens as a business identity provider sends them (only a `cvr` claim).
+
+impl TestApp {
+    /// A company token carrying only a `cvr` claim; it resolves to the company registered with
+    /// that CVR number, or lets it register itself (`POST /companies/self`).
+    pub fn company_cvr_token(&self, cvr: &str) -> String {
+        self.company_cvr_token_as(cvr, &format!("company-cvr-{cvr}"))
+    }
+
+    /// Like [`TestApp::company_cvr_token`], for another person (`sub`) of the same company.
+    pub fn company_cvr_token_as(&self, cvr: &str, sub: &str) -> String {
+        self.sign(&Claims { cvr: Some(cvr.into()), ..claims(Role::Company, sub) })
+    }
+}

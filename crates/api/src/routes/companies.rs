@@ -401,6 +401,10 @@ pub async fn update_company(
                 changed.push("contact");
             }
             if let Some(v) = b.verified {
+                // A company is vouched for by the coordinators of the municipality it works in.
+                if row.municipality.as_deref().is_some_and(|m| m != own.to_string()) {
+                    return Err(ApiError::Forbidden("only coordinators of the company's municipality verify or reject it".into()));
+                }
                 row.verification = if v { "verified" } else { "rejected" }.to_owned();
                 row.verification_reason = reason;
                 changed.push("verification");

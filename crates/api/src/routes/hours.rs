@@ -173,7 +173,13 @@ pub async fn report_hours(
                 // A disputed report is settled by reporting the shift again; the dispute stays in the audit log.
                 Some(disputed) if disputed.status == "disputed" => {
                     let again = ShiftReportRow { id: disputed.id, ..row };
-                    shift_reports::update(conn, &again)?;
+                    // Conditional: of two concurrent re-reports (or a re-report racing an answer) one wins.
+                    if !shift_reports::report_again(conn, &again)? {
+                        return Err(ApiError::Conflict {
+                            code: "hours_already_reported",
+                            detail: "hours are already reported for that shift".into(),
+                        });
+                    }
                     again
                 }
                 Some(_) => {

@@ -172,7 +172,8 @@ pub fn placement_in_scope(
     let (citizen, _) = citizens::find(conn, &p.citizen_id)?;
     let visible = match principal {
         Principal::Coordinator { municipality, .. } => citizen.municipality == municipality.to_string(),
-        Principal::Company { company_id, .. } => *company_id == t.company_id,
+        // An employer sees the citizens placed with it, not who else was offered or interested.
+        Principal::Company { company_id, .. } => *company_id == t.company_id && p.approved_at.is_some(),
         Principal::Citizen { citizen_id, .. } => *citizen_id == p.citizen_id,
         Principal::NewCompany { .. } => return Err(unregistered()),
     };
@@ -293,7 +294,7 @@ pub async fn show_interest(state: web::Data<AppState>, principal: Principal, id:
     Ok(HttpResponse::Created().json(view))
 }
 
-/// Lists placements: a coordinator the municipality's, a company those on its tasks, a citizen their own.
+/// Lists placements: a coordinator the municipality's, a company those approved on its tasks, a citizen their own.
 #[utoipa::path(
     tag = "placements",
     security(("bearer" = [])),
@@ -558,6 +559,9 @@ pub async fn approve(
             // Lock the task before counting positions: two approvals for the last position
             // serialize here and the second sees it taken.
             let mut task = tasks::lock(conn, &task.id)?;
+            // Then the citizen: two approvals of one citizen for different tasks must not both
+            // pass the overlap, weekly-hours and headroom checks. (Always task, then citizen.)
+            citizens::lock(conn, &citizen.id)?;
             let (mut p, _, _) = placements::find(conn, &p.id)?;
             let after = transition(Some(state_of(&p)?), PlacementAction::Approve, &principal)?;
             if task.status != TaskStatus::Open.as_str() {

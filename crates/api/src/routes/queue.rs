@@ -230,7 +230,7 @@ pub struct PlacementStats {
     pub tasks_opened: u32,
     /// Positions of those tasks.
     pub positions: u32,
-    /// Positions filled by an approved placement (a refilled position counts once).
+    /// Positions held by an approved placement or worked to completion (a refilled position counts once).
     pub positions_filled: u32,
     /// Approved placements on those tasks, refills included: the placements the medians describe.
     pub placements_approved: u32,
@@ -282,12 +282,14 @@ pub async fn placement_stats(
                     Some((p.approved_at? - task.opened_at?).num_hours().max(0))
                 })
                 .collect();
-            // A position refilled after a cancellation or no-show is one position, placed twice.
+            // Filled = held now or worked to the end; a position refilled after a cancellation or
+            // no-show is one position, placed twice (both placements count in placements_approved).
+            let holds = |p: &&placements::PlacementRow| p.state == "approved" || p.state == "completed";
             let positions_filled: u32 = opened
                 .iter()
                 .map(|t| {
-                    let approvals = placed.iter().filter(|p| p.task_id == t.id).count();
-                    u32::try_from(approvals.min(usize::try_from(t.positions).unwrap_or(0))).unwrap_or(0)
+                    let filled = placed.iter().filter(|p| p.task_id == t.id).filter(holds).count();
+                    u32::try_from(filled.min(usize::try_from(t.positions).unwrap_or(0))).unwrap_or(0)
                 })
                 .sum();
             Ok(vec![PlacementStats {

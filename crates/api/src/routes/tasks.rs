@@ -346,7 +346,9 @@ pub fn task_in_scope(conn: &mut DbConn, principal: &Principal, id: &str) -> Resu
         Principal::Company { company_id, .. } => *company_id == t.company_id,
         Principal::Coordinator { municipality, .. } => t.municipality == municipality.to_string(),
         Principal::Citizen { citizen_id, .. } => {
-            t.status == "open" && citizens::find(conn, citizen_id)?.0.municipality == t.municipality
+            t.status == "open"
+                && citizens::find(conn, citizen_id)?.0.municipality == t.municipality
+                && (!t.frikort_only || frikort::find_by_citizen(conn, citizen_id)?.is_some_and(|c| c.status == "active"))
         }
         Principal::NewCompany { .. } => return Err(unregistered()),
     };
@@ -631,6 +633,9 @@ pub async fn update_task(
             let mut f = Fields::new();
             let title = f.check_opt("title", b.title.as_deref().map(Name::parse));
             let description = b.description.as_deref().map(|d| optional_text(&mut f, "description", Some(d), 4000));
+            if description.as_ref().is_some_and(Option::is_none) && b.description.as_deref().is_some_and(|d| d.trim().is_empty()) {
+                f.push("description", "required", "describe the work");
+            }
             let skills = f.check_opt("required_skills", b.required_skills.as_deref().map(parse_skills));
             let place = b.place.as_ref().map(|p| parse_place(&mut f, p));
             let schedule = match &b.schedule {
@@ -719,8 +724,15 @@ async fn act(
                     t.opened_at = t.opened_at.or(Some(at));
                 }
                 TaskAction::Complete => {
-                    for mut p in placements::approved_of_task(conn, &id)? {
-                        p.state = smaajob_domain::PlacementState::Completed.as_str().to_owned();
+                    // Approved placements complete with the task; offers and interest still open lapse.
+                    for mut p in placements::live_of_task(conn, &id)? {
+                        let approved = p.state == smaajob_domain::PlacementState::Approved.as_str();
+                        p.state = if approved { smaajob_domain::PlacementState::Completed } else { smaajob_domain::PlacementState::Cancelled }
+                            .as_str()
+                            .to_owned();
+                        if !approved {
+                            p.reason = Some("the task was completed".into());
+                        }
                         (p.decided_at, p.decided_by, p.updated_at) = (Some(at), Some(principal.sub().to_owned()), at);
                         placements::update(conn, &p)?;
                     }

@@ -88,6 +88,21 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<CitizenWithCard, RepoError> {
         .first(conn)?)
 }
 
+/// Locks a citizen's row for the rest of the transaction (PostgreSQL `FOR UPDATE`; SQLite writers
+/// are serialized already), so decisions that weigh all of a citizen's placements — overlaps,
+/// weekly hours, frikort headroom — are taken one at a time.
+pub fn lock(conn: &mut DbConn, id: &str) -> Result<(), RepoError> {
+    match conn {
+        DbConn::Pg(c) => {
+            citizens::table.find(id).select(citizens::id).for_update().first::<String>(c)?;
+        }
+        DbConn::Sqlite(_) => {
+            citizens::table.find(id).select(citizens::id).first::<String>(conn)?;
+        }
+    }
+    Ok(())
+}
+
 /// The id of the citizen with this CPR hash, if any.
 pub fn find_id_by_cpr_hash(conn: &mut DbConn, hash: &str) -> Result<Option<String>, RepoError> {
     Ok(citizens::table.filter(citizens::cpr_hash.eq(hash)).select(citizens::id).first(conn).optional()?)

@@ -57,7 +57,7 @@ pub type PlacementWithTask = (PlacementRow, TaskRow, String);
 pub enum PlacementScope {
     /// A coordinator: placements of the municipality's citizens.
     Municipality(String),
-    /// A company: placements on its tasks.
+    /// A company: placements on its tasks that were approved (its current and former employees).
     Company(String),
     /// A citizen: their own.
     Citizen(String),
@@ -144,7 +144,10 @@ pub fn list(
         let mut q = placements::table.inner_join(tasks::table).inner_join(citizens::table).into_boxed();
         q = match scope {
             PlacementScope::Municipality(m) => q.filter(citizens::municipality.eq(m.clone())),
-            PlacementScope::Company(id) => q.filter(tasks::company_id.eq(id.clone())),
+            // An employer sees the citizens placed with it, not who else was offered or interested.
+            PlacementScope::Company(id) => {
+                q.filter(tasks::company_id.eq(id.clone())).filter(placements::approved_at.is_not_null())
+            }
             PlacementScope::Citizen(id) => q.filter(placements::citizen_id.eq(id.clone())),
         };
         match state {

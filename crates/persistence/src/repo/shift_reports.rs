@@ -96,6 +96,15 @@ pub fn answer(
     Ok(n == 1)
 }
 
+/// Replaces a disputed report with new hours (back to `reported`), unless it is no longer
+/// disputed; returns whether this call did. Atomic like [`answer`].
+pub fn report_again(conn: &mut DbConn, row: &ShiftReportRow) -> Result<bool, RepoError> {
+    let n = diesel::update(shift_reports::table.find(&row.id).filter(shift_reports::status.eq("disputed")))
+        .set(row)
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// Links a confirmed report to the payout it became.
 pub fn set_payout(conn: &mut DbConn, id: &str, payout_id: &str) -> Result<(), RepoError> {
     diesel::update(shift_reports::table.find(id)).set(shift_reports::payout_id.eq(Some(payout_id))).execute(conn)?;

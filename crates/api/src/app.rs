@@ -97,9 +97,11 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
         JsonPayloadError::ContentType => {
             ApiError::UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)".into())
         }
-        JsonPayloadError::Deserialize(e) if e.is_data() => {
-            ApiError::Validation(vec![crate::error::FieldProblem::new("body", "invalid_body", redact_values(&e.to_string()))])
-        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::Validation(vec![crate::error::FieldProblem::new(
+            "body",
+            "invalid_body",
+            redact_values(&e.to_string()),
+        )]),
         JsonPayloadError::Deserialize(e) => {
             ApiError::BadRequest { code: "malformed_json", detail: format!("the body is not valid JSON: {e}") }
         }

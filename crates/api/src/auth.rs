@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use futures_util::future::LocalBoxFuture;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use futures_util::future::LocalBoxFuture;
 use smaajob_domain::{Cvr, MunicipalityCode};
 use smaajob_persistence::repo::companies;
 use utoipa::ToSchema;
@@ -178,26 +178,35 @@ impl Principal {
         match self {
             Principal::Company { company_id, .. } => Ok(company_id),
             Principal::NewCompany { .. } => Err(unregistered()),
-            _ => Err(ApiError::Forbidden(format!("this operation is for companies, not the {} role", self.role().as_str()))),
+            _ => Err(ApiError::Forbidden(format!(
+                "this operation is for companies, not the {} role",
+                self.role().as_str()
+            ))),
         }
     }
 
     fn from_claims(c: Claims) -> Result<Claimed, ApiError> {
-        let missing = |scope: &str| ApiError::invalid_token(format!("a {} token must carry the `{scope}` claim", c.role.as_str()));
+        let missing = |scope: &str| {
+            ApiError::invalid_token(format!("a {} token must carry the `{scope}` claim", c.role.as_str()))
+        };
         Ok(Claimed::Ready(match c.role {
             Role::Coordinator => {
                 let m = c.municipality.as_deref().ok_or_else(|| missing("municipality"))?;
-                let municipality = MunicipalityCode::parse(m)
-                    .map_err(|_| ApiError::invalid_token("the token's municipality is not a Danish municipality code"))?;
+                let municipality = MunicipalityCode::parse(m).map_err(|_| {
+                    ApiError::invalid_token("the token's municipality is not a Danish municipality code")
+                })?;
                 Principal::Coordinator { sub: c.sub, municipality }
             }
             Role::Company => match (c.company_id, c.cvr) {
                 (Some(company_id), _) => Principal::Company { sub: c.sub, company_id },
                 (None, Some(cvr)) => {
-                    let cvr = Cvr::parse(&cvr).map_err(|_| ApiError::invalid_token("the token's `cvr` is not a valid CVR number"))?;
+                    let cvr = Cvr::parse(&cvr)
+                        .map_err(|_| ApiError::invalid_token("the token's `cvr` is not a valid CVR number"))?;
                     return Ok(Claimed::Cvr { sub: c.sub, cvr });
                 }
-                (None, None) => return Err(ApiError::invalid_token("a company token must carry the `cvr` or `company_id` claim")),
+                (None, None) => {
+                    return Err(ApiError::invalid_token("a company token must carry the `cvr` or `company_id` claim"));
+                }
             },
             Role::Citizen => {
                 let citizen_id = c.citizen_id.clone().ok_or_else(|| missing("citizen_id"))?;
@@ -209,7 +218,9 @@ impl Principal {
 
 /// The 403 for a company that has not registered itself yet.
 pub fn unregistered() -> ApiError {
-    ApiError::Forbidden("the company behind this CVR number is not registered yet: register it with POST /api/v1/companies/self".into())
+    ApiError::Forbidden(
+        "the company behind this CVR number is not registered yet: register it with POST /api/v1/companies/self".into(),
+    )
 }
 
 /// A verified token's caller, before a CVR is looked up.

@@ -8,9 +8,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use smaajob_api::auth::{Claims, Role};
 use smaajob_api::config::{DEFAULT_DATABASE_URL, DEFAULT_WAGE_FLOOR, KeyInputs, Settings, resolve_keys};
-use smaajob_domain::Money;
 use smaajob_api::telemetry::{self, LogFormat};
 use smaajob_api::{Application, demo, openapi};
+use smaajob_domain::Money;
 use smaajob_persistence::{DatabaseUrl, connect, run_migrations};
 
 /// Småjob: small jobs and the socialt frikort.

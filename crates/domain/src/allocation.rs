@@ -301,7 +301,8 @@ fn covered_run(period: &CardPeriod) -> Option<DayRange> {
     let start_day = local_date(period.from);
     // The first whole day is the period's own start day only if the period
     // starts exactly at its local midnight.
-    let first = if copenhagen_midnight_utc(start_day) == Some(period.from) { start_day } else { start_day.succ_opt()? };
+    let first =
+        if copenhagen_midnight_utc(start_day) == Some(period.from) { start_day } else { start_day.succ_opt()? };
     // A period ending at `to` covers day D iff 00:00 of D+1 ≤ `to`; the
     // latest such D+1 is the local day `to` falls on (its midnight is ≤ `to`
     // and the next midnight is after it).

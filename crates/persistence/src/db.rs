@@ -182,9 +182,8 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, RepoError> {
     // Connect once directly first: r2d2's own error after a timeout says only "timed out". On
     // SQLite this also switches a new file to WAL before the pool's connections open in the
     // background; several connections switching at once fail with "database is locked".
-    let mut probe = url
-        .establish()
-        .map_err(|e| RepoError::Connection(format!("cannot connect to {}: {e}", url.redacted())))?;
+    let mut probe =
+        url.establish().map_err(|e| RepoError::Connection(format!("cannot connect to {}: {e}", url.redacted())))?;
     SqlitePragmas.on_acquire(&mut probe).map_err(|e| RepoError::Connection(e.to_string()))?;
     drop(probe);
     Ok(Pool::builder()

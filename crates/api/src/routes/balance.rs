@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use smaajob_domain::{Coverage, Money, project};
 use smaajob_persistence::DbConn;
-use smaajob_persistence::repo::{accounting, audit, citizens, companies, employments};
+use smaajob_persistence::repo::{accounting, citizens, companies, employments};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Principal, unregistered};
@@ -215,7 +215,7 @@ pub async fn citizen_balance(
     let id = parse_id(&id, "citizen")?;
     let year = year_of(&q)?;
     let view = state
-        .write(move |conn| {
+        .read_audited(move |conn| {
             let (municipality, full) = match &principal {
                 Principal::Coordinator { municipality, .. } => {
                     (citizen_in_scope(conn, *municipality, &id)?.0.municipality, true)
@@ -233,11 +233,9 @@ pub async fn citizen_balance(
             };
             let view = balance(conn, &id, year, full)?;
             let details = serde_json::json!({ "year": year });
-            audit::append(
-                conn,
-                &[audit_entry(&principal, "balance.read", "citizen", &id, Some(&municipality), Some(details))],
-            )?;
-            Ok(view)
+            let audit_entries =
+                vec![audit_entry(&principal, "balance.read", "citizen", &id, Some(&municipality), Some(details))];
+            Ok((view, audit_entries))
         })
         .await?;
     Ok(web::Json(view))
@@ -266,25 +264,22 @@ pub async fn my_balance(
     let id = parse_id(principal.citizen()?, "citizen")?;
     let year = year_of(&q)?;
     let view = state
-        .write(move |conn| {
+        .read_audited(move |conn| {
             let (citizen, _) = citizens::find(conn, &id).map_err(|e| match e {
                 smaajob_persistence::RepoError::NotFound => ApiError::not_found("citizen"),
                 other => other.into(),
             })?;
             let view = balance(conn, &id, year, true)?;
             let details = serde_json::json!({ "year": year });
-            audit::append(
-                conn,
-                &[audit_entry(
-                    &principal,
-                    "balance.read_self",
-                    "citizen",
-                    &id,
-                    Some(&citizen.municipality),
-                    Some(details),
-                )],
-            )?;
-            Ok(view)
+            let audit_entries = vec![audit_entry(
+                &principal,
+                "balance.read_self",
+                "citizen",
+                &id,
+                Some(&citizen.municipality),
+                Some(details),
+            )];
+            Ok((view, audit_entries))
         })
         .await?;
     Ok(web::Json(view))

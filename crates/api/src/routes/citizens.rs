@@ -425,16 +425,16 @@ pub async fn list_citizens(
         Some(_) => return Err(ApiError::field("frikort", "frikort_filter", "use active, deactivated or none")),
     };
     let paged = state
-        .write(move |conn| {
+        .read_audited(move |conn| {
             let m = own.to_string();
             let (rows, total) = citizens::list(conn, &m, card_filter, page)?;
             let entries: Vec<_> = rows
                 .iter()
                 .map(|(r, _)| audit_entry(&principal, "citizen.listed", "citizen", &r.id, Some(&m), None))
                 .collect();
-            audit::append(conn, &entries)?;
+            let audit_entries = entries;
             let items = rows.into_iter().map(|(r, c)| citizen_view(r, c)).collect::<Result<_, _>>()?;
-            Ok(Paged { items, total, limit: page.limit, offset: page.offset })
+            Ok((Paged { items, total, limit: page.limit, offset: page.offset }, audit_entries))
         })
         .await?;
     Ok(web::Json(paged))
@@ -461,13 +461,11 @@ pub async fn get_citizen(
     let own = principal.coordinator()?;
     let id = parse_id(&id, "citizen")?;
     let view = state
-        .write(move |conn| {
+        .read_audited(move |conn| {
             let (row, card) = citizen_in_scope(conn, own, &id)?;
-            audit::append(
-                conn,
-                &[audit_entry(&principal, "citizen.read", "citizen", &id, Some(&row.municipality), None)],
-            )?;
-            citizen_view(row, card)
+            let audit_entries =
+                vec![audit_entry(&principal, "citizen.read", "citizen", &id, Some(&row.municipality), None)];
+            Ok((citizen_view(row, card)?, audit_entries))
         })
         .await?;
     Ok(web::Json(view))
@@ -617,16 +615,14 @@ pub async fn update_citizen(
 pub async fn get_me(state: web::Data<AppState>, principal: Principal) -> Result<web::Json<CitizenView>, ApiError> {
     let id = parse_id(principal.citizen()?, "citizen")?;
     let view = state
-        .write(move |conn| {
+        .read_audited(move |conn| {
             let (row, card) = citizens::find(conn, &id).map_err(|e| match e {
                 smaajob_persistence::RepoError::NotFound => ApiError::not_found("citizen"),
                 e => e.into(),
             })?;
-            audit::append(
-                conn,
-                &[audit_entry(&principal, "citizen.read_self", "citizen", &id, Some(&row.municipality), None)],
-            )?;
-            citizen_view(row, card)
+            let audit_entries =
+                vec![audit_entry(&principal, "citizen.read_self", "citizen", &id, Some(&row.municipality), None)];
+            Ok((citizen_view(row, card)?, audit_entries))
         })
         .await?;
     Ok(web::Json(view))

@@ -309,14 +309,14 @@ pub async fn get_company(
         Principal::NewCompany { .. } => return Err(unregistered()),
     };
     let view = state
-        .write(move |conn| {
+        .read_audited(move |conn| {
             let row = companies::find(conn, &id).map_err(|e| match e {
                 smaajob_persistence::RepoError::NotFound => ApiError::not_found("company"),
                 e => e.into(),
             })?;
             let m = log_municipality.or_else(|| row.municipality.clone());
-            audit::append(conn, &[audit_entry(&principal, "company.read", "company", &id, m.as_deref(), None)])?;
-            Ok(company_view(row))
+            let audit_entries = vec![audit_entry(&principal, "company.read", "company", &id, m.as_deref(), None)];
+            Ok((company_view(row), audit_entries))
         })
         .await?;
     Ok(web::Json(view))
@@ -403,7 +403,9 @@ pub async fn update_company(
             if let Some(v) = b.verified {
                 // A company is vouched for by the coordinators of the municipality it works in.
                 if row.municipality.as_deref().is_some_and(|m| m != own.to_string()) {
-                    return Err(ApiError::Forbidden("only coordinators of the company's municipality verify or reject it".into()));
+                    return Err(ApiError::Forbidden(
+                        "only coordinators of the company's municipality verify or reject it".into(),
+                    ));
                 }
                 row.verification = if v { "verified" } else { "rejected" }.to_owned();
                 row.verification_reason = reason;
@@ -516,11 +518,19 @@ pub async fn register_self(
             if companies::find_by_cvr(conn, &row.cvr)?.is_some() {
                 return Err(company_exists());
             }
-            companies::insert(conn, &row).map_err(|e| if e.is_conflict_on("cvr") { company_exists() } else { e.into() })?;
+            companies::insert(conn, &row)
+                .map_err(|e| if e.is_conflict_on("cvr") { company_exists() } else { e.into() })?;
             let details = serde_json::json!({ "cvr": row.cvr, "self_registered": true });
             audit::append(
                 conn,
-                &[audit_entry(&principal, "company.registered", "company", &row.id, Some(&municipality), Some(details))],
+                &[audit_entry(
+                    &principal,
+                    "company.registered",
+                    "company",
+                    &row.id,
+                    Some(&municipality),
+                    Some(details),
+                )],
             )?;
             Ok(company_view(row))
         })
@@ -542,13 +552,14 @@ pub async fn register_self(
 pub async fn get_self(state: web::Data<AppState>, principal: Principal) -> Result<web::Json<CompanyView>, ApiError> {
     let id = principal.company()?.to_owned();
     let view = state
-        .write(move |conn| {
+        .read_audited(move |conn| {
             let row = companies::find(conn, &id).map_err(|e| match e {
                 smaajob_persistence::RepoError::NotFound => ApiError::not_found("company"),
                 e => e.into(),
             })?;
-            audit::append(conn, &[audit_entry(&principal, "company.read", "company", &id, row.municipality.as_deref(), None)])?;
-            Ok(company_view(row))
+            let audit_entries =
+                vec![audit_entry(&principal, "company.read", "company", &id, row.municipality.as_deref(), None)];
+            Ok((company_view(row), audit_entries))
         })
         .await?;
     Ok(web::Json(view))

@@ -357,7 +357,7 @@ pub async fn list_employments(
         Principal::NewCompany { .. } => return Err(unregistered()),
     };
     let paged = state
-        .write(move |conn| {
+        .read_audited(move |conn| {
             let (rows, total) = employments::list(conn, &scope, active, page)?;
             let mut entries = Vec::with_capacity(rows.len());
             for (e, _, _) in &rows {
@@ -367,13 +367,16 @@ pub async fn list_employments(
                 };
                 entries.push(audit_entry(&principal, "employment.listed", "employment", &e.id, Some(&m), None));
             }
-            audit::append(conn, &entries)?;
-            Ok(Paged {
-                items: rows.into_iter().map(employment_view).collect(),
-                total,
-                limit: page.limit,
-                offset: page.offset,
-            })
+            let audit_entries = entries;
+            Ok((
+                Paged {
+                    items: rows.into_iter().map(employment_view).collect(),
+                    total,
+                    limit: page.limit,
+                    offset: page.offset,
+                },
+                audit_entries,
+            ))
         })
         .await?;
     Ok(web::Json(paged))
@@ -398,13 +401,11 @@ pub async fn get_employment(
 ) -> Result<web::Json<EmploymentView>, ApiError> {
     let id = parse_id(&id, "employment")?;
     let view = state
-        .write(move |conn| {
+        .read_audited(move |conn| {
             let (e, cn, con, citizen) = employment_in_scope(conn, &principal, &id)?;
-            audit::append(
-                conn,
-                &[audit_entry(&principal, "employment.read", "employment", &id, Some(&citizen.municipality), None)],
-            )?;
-            Ok(employment_view((e, cn, con)))
+            let audit_entries =
+                vec![audit_entry(&principal, "employment.read", "employment", &id, Some(&citizen.municipality), None)];
+            Ok((employment_view((e, cn, con)), audit_entries))
         })
         .await?;
     Ok(web::Json(view))

@@ -435,14 +435,12 @@ pub async fn get_card(
     let own = principal.coordinator()?;
     let id = parse_id(&id, "citizen")?;
     let view = state
-        .write(move |conn| {
+        .read_audited(move |conn| {
             let (citizen, _) = citizen_in_scope(conn, own, &id)?;
             let card = card_of(conn, &id)?;
-            audit::append(
-                conn,
-                &[audit_entry(&principal, "frikort.read", "citizen", &id, Some(&citizen.municipality), None)],
-            )?;
-            card_view(conn, &card)
+            let audit_entries =
+                vec![audit_entry(&principal, "frikort.read", "citizen", &id, Some(&citizen.municipality), None)];
+            Ok((card_view(conn, &card)?, audit_entries))
         })
         .await?;
     Ok(web::Json(view))
@@ -702,7 +700,7 @@ pub async fn controls_due(
         return Err(ApiError::field("year", "out_of_range", "year must be between 2019 and 2100"));
     }
     let due = state
-        .write(move |conn| {
+        .read_audited(move |conn| {
             let m = own.to_string();
             let due: Vec<ControlDue> = frikort::active_cards_in(conn, &m)?
                 .into_iter()
@@ -724,8 +722,7 @@ pub async fn controls_due(
                 .iter()
                 .map(|d| audit_entry(&principal, "frikort.control_listed", "citizen", &d.citizen_id, Some(&m), None))
                 .collect();
-            audit::append(conn, &entries)?;
-            Ok(due)
+            Ok((due, entries))
         })
         .await?;
     Ok(web::Json(due))

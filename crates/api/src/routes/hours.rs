@@ -78,7 +78,8 @@ pub struct ConfirmationView {
 }
 
 fn hours_text(minutes: i32) -> String {
-    WorkedTime::from_minutes(u32::try_from(minutes).unwrap_or(0)).map_or_else(String::new, |w| w.to_hours_decimal().to_string())
+    WorkedTime::from_minutes(u32::try_from(minutes).unwrap_or(0))
+        .map_or_else(String::new, |w| w.to_hours_decimal().to_string())
 }
 
 fn report_view(conn: &mut DbConn, r: ShiftReportRow) -> Result<ShiftReportView, ApiError> {
@@ -130,7 +131,9 @@ pub async fn report_hours(
     body: web::Json<ReportHours>,
 ) -> Result<HttpResponse, ApiError> {
     if let Principal::Citizen { .. } = principal {
-        return Err(ApiError::Forbidden("the company or a coordinator reports hours; the citizen confirms them".into()));
+        return Err(ApiError::Forbidden(
+            "the company or a coordinator reports hours; the citizen confirms them".into(),
+        ));
     }
     let id = parse_id(&id, "placement")?;
     let b = body.into_inner();
@@ -145,7 +148,10 @@ pub async fn report_hours(
         .write(move |conn| {
             let (p, task, citizen) = placement_in_scope(conn, &principal, &id)?;
             if !was_approved(&p) {
-                return Err(ApiError::Conflict { code: "placement_not_approved", detail: "hours are reported on approved placements".into() });
+                return Err(ApiError::Conflict {
+                    code: "placement_not_approved",
+                    detail: "hours are reported on approved placements".into(),
+                });
             }
             let schedule = stored_schedule(&task)?;
             if !schedule.has_shift_on(b.shift_date) {
@@ -168,7 +174,8 @@ pub async fn report_hours(
                 dispute_reason: None,
                 payout_id: None,
             };
-            let existing = shift_reports::of_placement(conn, &p.id)?.into_iter().find(|r| r.shift_date == row.shift_date);
+            let existing =
+                shift_reports::of_placement(conn, &p.id)?.into_iter().find(|r| r.shift_date == row.shift_date);
             let row = match existing {
                 // A disputed report is settled by reporting the shift again; the dispute stays in the audit log.
                 Some(disputed) if disputed.status == "disputed" => {
@@ -199,8 +206,19 @@ pub async fn report_hours(
                     row
                 }
             };
-            let details = serde_json::json!({ "placement_id": p.id, "shift_date": row.shift_date, "minutes": row.minutes });
-            audit::append(conn, &[audit_entry(&principal, "hours.reported", "placement", &p.id, Some(&citizen.municipality), Some(details))])?;
+            let details =
+                serde_json::json!({ "placement_id": p.id, "shift_date": row.shift_date, "minutes": row.minutes });
+            audit::append(
+                conn,
+                &[audit_entry(
+                    &principal,
+                    "hours.reported",
+                    "placement",
+                    &p.id,
+                    Some(&citizen.municipality),
+                    Some(details),
+                )],
+            )?;
             report_view(conn, row)
         })
         .await?;
@@ -219,7 +237,11 @@ pub async fn report_hours(
     )
 )]
 #[get("/placements/{id}/hours")]
-pub async fn list_hours(state: web::Data<AppState>, principal: Principal, id: web::Path<String>) -> Result<web::Json<Vec<ShiftReportView>>, ApiError> {
+pub async fn list_hours(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<web::Json<Vec<ShiftReportView>>, ApiError> {
     let id = parse_id(&id, "placement")?;
     let views = state
         .read(move |conn| {
@@ -233,7 +255,11 @@ pub async fn list_hours(state: web::Data<AppState>, principal: Principal, id: we
 /// The report, checked to be in the caller's scope and answerable by them: the side that did
 /// not report (the citizen, or a coordinator for a company's report, or the company for a
 /// coordinator's report), never the reporter.
-fn answerable(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<(ShiftReportRow, crate::routes::placements::ScopedPlacement), ApiError> {
+fn answerable(
+    conn: &mut DbConn,
+    principal: &Principal,
+    id: &str,
+) -> Result<(ShiftReportRow, crate::routes::placements::ScopedPlacement), ApiError> {
     let report = shift_reports::find(conn, id).map_err(|e| match e {
         RepoError::NotFound => ApiError::not_found("hours report"),
         other => other.into(),
@@ -247,10 +273,15 @@ fn answerable(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<(Shi
         Principal::NewCompany { .. } => false,
     };
     if !other_side || report.reported_by == principal.sub() {
-        return Err(ApiError::Forbidden("hours are confirmed or disputed by the other side than the one that reported them".into()));
+        return Err(ApiError::Forbidden(
+            "hours are confirmed or disputed by the other side than the one that reported them".into(),
+        ));
     }
     if report.status != "reported" {
-        return Err(ApiError::Conflict { code: "hours_already_answered", detail: format!("the hours are already {}", report.status) });
+        return Err(ApiError::Conflict {
+            code: "hours_already_answered",
+            detail: format!("the hours are already {}", report.status),
+        });
     }
     Ok((report, scoped))
 }
@@ -271,26 +302,48 @@ fn answerable(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<(Shi
     )
 )]
 #[post("/hours/{id}/confirm")]
-pub async fn confirm_hours(state: web::Data<AppState>, principal: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn confirm_hours(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id, "hours report")?;
     let view = state
         .write(move |conn| {
             let (report, (p, task, citizen)) = answerable(conn, &principal, &id)?;
             // Atomic: of two concurrent confirmations only one gets here, so one payout.
             if !shift_reports::answer(conn, &id, "confirmed", principal.sub(), now(), None)? {
-                return Err(ApiError::Conflict { code: "hours_already_answered", detail: "the hours were answered meanwhile".into() });
+                return Err(ApiError::Conflict {
+                    code: "hours_already_answered",
+                    detail: "the hours were answered meanwhile".into(),
+                });
             }
-            let employment_id = p.employment_id.clone().ok_or_else(|| ApiError::Internal("approved placement without employment".into()))?;
+            let employment_id = p
+                .employment_id
+                .clone()
+                .ok_or_else(|| ApiError::Internal("approved placement without employment".into()))?;
             let (employment, _, _) = employments::find(conn, &employment_id)?;
             let worked = WorkedTime::from_minutes(u32::try_from(report.minutes).unwrap_or(0))
                 .ok_or_else(|| ApiError::Internal("stored minutes are invalid".into()))?;
             let wage = pay_for(worked, Money::from_ore(task.hourly_wage_ore));
             let parsed = ParsedPayout::wage_with_holiday_pay(wage)?;
-            let work = Work { payment_date: today_copenhagen(), worked_from: report.shift_date, worked_to: report.shift_date };
+            let work =
+                Work { payment_date: today_copenhagen(), worked_from: report.shift_date, worked_to: report.shift_date };
             let receipt = record_payout(conn, &principal, &employment, &citizen, work, &parsed)?;
             shift_reports::set_payout(conn, &id, &receipt.payout.id)?;
-            let details = serde_json::json!({ "report_id": id, "payout_id": receipt.payout.id, "gross": receipt.payout.gross });
-            audit::append(conn, &[audit_entry(&principal, "hours.confirmed", "placement", &p.id, Some(&citizen.municipality), Some(details))])?;
+            let details =
+                serde_json::json!({ "report_id": id, "payout_id": receipt.payout.id, "gross": receipt.payout.gross });
+            audit::append(
+                conn,
+                &[audit_entry(
+                    &principal,
+                    "hours.confirmed",
+                    "placement",
+                    &p.id,
+                    Some(&citizen.municipality),
+                    Some(details),
+                )],
+            )?;
             let report = shift_reports::find(conn, &id)?;
             Ok(ConfirmationView { report: report_view(conn, report)?, receipt })
         })
@@ -332,10 +385,23 @@ pub async fn dispute_hours(
         .write(move |conn| {
             let (_, (p, _, citizen)) = answerable(conn, &principal, &id)?;
             if !shift_reports::answer(conn, &id, "disputed", principal.sub(), now(), reason.as_deref())? {
-                return Err(ApiError::Conflict { code: "hours_already_answered", detail: "the hours were answered meanwhile".into() });
+                return Err(ApiError::Conflict {
+                    code: "hours_already_answered",
+                    detail: "the hours were answered meanwhile".into(),
+                });
             }
             let details = serde_json::json!({ "report_id": id, "reason": reason });
-            audit::append(conn, &[audit_entry(&principal, "hours.disputed", "placement", &p.id, Some(&citizen.municipality), Some(details))])?;
+            audit::append(
+                conn,
+                &[audit_entry(
+                    &principal,
+                    "hours.disputed",
+                    "placement",
+                    &p.id,
+                    Some(&citizen.municipality),
+                    Some(details),
+                )],
+            )?;
             let report = shift_reports::find(conn, &id)?;
             report_view(conn, report)
         })

@@ -8,9 +8,9 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use smaajob_domain::{CardCoverage, Coverage, Money, Split, card_coverage, holiday_pay};
 use smaajob_persistence::DbConn;
+use smaajob_persistence::repo::accounting::{self, AdjustmentRow, AdjustmentScope, PayoutRow, ReversalRow};
 use smaajob_persistence::repo::citizens::CitizenRow;
 use smaajob_persistence::repo::employments::EmploymentRow;
-use smaajob_persistence::repo::accounting::{self, AdjustmentRow, AdjustmentScope, PayoutRow, ReversalRow};
 use smaajob_persistence::repo::{audit, new_id, now};
 use utoipa::{IntoParams, ToSchema};
 
@@ -332,7 +332,9 @@ impl ParsedPayout {
     /// Pay for confirmed hours: the wage, with 12.5 % holiday pay on top and no pension.
     pub fn wage_with_holiday_pay(wage: Money) -> Result<ParsedPayout, ApiError> {
         let holiday_pay = holiday_pay(wage);
-        let gross = wage.checked_add(holiday_pay).ok_or_else(|| ApiError::field("hours", "too_large", "the pay is too large"))?;
+        let gross = wage
+            .checked_add(holiday_pay)
+            .ok_or_else(|| ApiError::field("hours", "too_large", "the pay is too large"))?;
         Ok(ParsedPayout { wage, holiday_pay, separate: false, pension: Money::ZERO, gross })
     }
 }
@@ -493,7 +495,14 @@ pub fn record_payout(
     });
     audit::append(
         conn,
-        &[audit_entry(principal, "payout.registered", "citizen", &citizen.id, Some(&citizen.municipality), Some(details))],
+        &[audit_entry(
+            principal,
+            "payout.registered",
+            "citizen",
+            &citizen.id,
+            Some(&citizen.municipality),
+            Some(details),
+        )],
     )?;
     let adjustments = visible_adjustments(principal, &r);
     Ok(PayoutReceipt {
@@ -588,7 +597,10 @@ pub async fn reverse_payout(
         )?;
         let adjustments = visible_adjustments(&principal, &r);
         let receipt = PayoutReceipt {
-            warnings: warnings(&payout, &split, &r, &adjustments).into_iter().filter(|w| w.code != "late_registration").collect(),
+            warnings: warnings(&payout, &split, &r, &adjustments)
+                .into_iter()
+                .filter(|w| w.code != "late_registration")
+                .collect(),
             payout: payout_view(&payout, true, Some(&split)),
             balance: summary(&r, !matches!(principal, Principal::Company { .. })),
             adjustments,
@@ -617,21 +629,18 @@ pub async fn list_payouts(
 ) -> Result<web::Json<Vec<PayoutView>>, ApiError> {
     let employment_id = parse_id(&id, "employment")?;
     let views = state
-        .write(move |conn| {
+        .read_audited(move |conn| {
             let (_, _, _, citizen) = employment_in_scope(conn, &principal, &employment_id)?;
             let rows = accounting::payouts_of_employment(conn, &employment_id)?;
-            audit::append(
-                conn,
-                &[audit_entry(
-                    &principal,
-                    "payout.listed",
-                    "employment",
-                    &employment_id,
-                    Some(&citizen.municipality),
-                    None,
-                )],
-            )?;
-            Ok(rows.iter().map(|(p, r)| payout_view(p, *r, None)).collect())
+            let audit_entries = vec![audit_entry(
+                &principal,
+                "payout.listed",
+                "employment",
+                &employment_id,
+                Some(&citizen.municipality),
+                None,
+            )];
+            Ok((rows.iter().map(|(p, r)| payout_view(p, *r, None)).collect(), audit_entries))
         })
         .await?;
     Ok(web::Json(views))

@@ -148,7 +148,11 @@ fn state_of(p: &PlacementRow) -> Result<PlacementState, ApiError> {
     PlacementState::parse(&p.state).ok_or_else(|| ApiError::Internal("stored placement state is invalid".into()))
 }
 
-fn transition(current: Option<PlacementState>, action: PlacementAction, principal: &Principal) -> Result<PlacementState, ApiError> {
+fn transition(
+    current: Option<PlacementState>,
+    action: PlacementAction,
+    principal: &Principal,
+) -> Result<PlacementState, ApiError> {
     placement_transition(current, action, actor(principal)).map_err(|e| match e {
         smaajob_domain::TransitionError::WrongActor { .. } => ApiError::Forbidden(e.to_string()),
         _ => ApiError::Conflict { code: "illegal_transition", detail: e.to_string() },
@@ -160,11 +164,7 @@ pub type ScopedPlacement = (PlacementRow, TaskRow, CitizenRow);
 
 /// Loads a placement the caller may see: a coordinator the municipality's citizens', a company
 /// those on its tasks, a citizen their own. Anything else is a 404.
-pub fn placement_in_scope(
-    conn: &mut DbConn,
-    principal: &Principal,
-    id: &str,
-) -> Result<ScopedPlacement, ApiError> {
+pub fn placement_in_scope(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<ScopedPlacement, ApiError> {
     let (p, t, _) = placements::find(conn, id).map_err(|e| match e {
         RepoError::NotFound => ApiError::not_found("placement"),
         other => other.into(),
@@ -210,7 +210,10 @@ fn has_active_card(conn: &mut DbConn, citizen_id: &str) -> Result<bool, ApiError
 }
 
 fn placement_exists() -> ApiError {
-    ApiError::Conflict { code: "placement_exists", detail: "the citizen already has a live placement on this task".into() }
+    ApiError::Conflict {
+        code: "placement_exists",
+        detail: "the citizen already has a live placement on this task".into(),
+    }
 }
 
 /// Offers a task to a citizen of the coordinator's municipality.
@@ -229,7 +232,11 @@ fn placement_exists() -> ApiError {
     )
 )]
 #[post("/placements")]
-pub async fn offer(state: web::Data<AppState>, principal: Principal, body: web::Json<CreateOffer>) -> Result<HttpResponse, ApiError> {
+pub async fn offer(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: web::Json<CreateOffer>,
+) -> Result<HttpResponse, ApiError> {
     let own = principal.coordinator()?;
     let task_id = parse_id(&body.task_id, "task")?;
     let citizen_id = parse_id(&body.citizen_id, "citizen")?;
@@ -238,7 +245,10 @@ pub async fn offer(state: web::Data<AppState>, principal: Principal, body: web::
             let (task, _, _) = task_in_scope(conn, &principal, &task_id)?;
             let (citizen, _) = citizen_in_scope(conn, own, &citizen_id)?;
             if task.status != TaskStatus::Open.as_str() {
-                return Err(ApiError::Conflict { code: "task_not_open", detail: "only open tasks can be offered".into() });
+                return Err(ApiError::Conflict {
+                    code: "task_not_open",
+                    detail: "only open tasks can be offered".into(),
+                });
             }
             if placements::live_for(conn, &task_id, &citizen_id)?.is_some() {
                 return Err(placement_exists());
@@ -248,7 +258,17 @@ pub async fn offer(state: web::Data<AppState>, principal: Principal, body: web::
             let mut p = new_placement(&task_id, &citizen_id, state, at);
             (p.offered_at, p.offered_by) = (Some(at), Some(principal.sub().to_owned()));
             placements::insert(conn, &p)?;
-            audit::append(conn, &[audit_entry(&principal, "placement.offered", "placement", &p.id, Some(&citizen.municipality), Some(serde_json::json!({ "task_id": task_id, "citizen_id": citizen_id })))])?;
+            audit::append(
+                conn,
+                &[audit_entry(
+                    &principal,
+                    "placement.offered",
+                    "placement",
+                    &p.id,
+                    Some(&citizen.municipality),
+                    Some(serde_json::json!({ "task_id": task_id, "citizen_id": citizen_id })),
+                )],
+            )?;
             Ok(placement_view(p, &task, citizen.name))
         })
         .await?;
@@ -269,7 +289,11 @@ pub async fn offer(state: web::Data<AppState>, principal: Principal, body: web::
     )
 )]
 #[post("/me/tasks/{id}/interest")]
-pub async fn show_interest(state: web::Data<AppState>, principal: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn show_interest(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let citizen_id = parse_id(principal.citizen()?, "citizen")?;
     let task_id = parse_id(&id, "task")?;
     let view = state
@@ -287,7 +311,17 @@ pub async fn show_interest(state: web::Data<AppState>, principal: Principal, id:
             let mut p = new_placement(&task_id, &citizen_id, state, at);
             p.interested_at = Some(at);
             placements::insert(conn, &p)?;
-            audit::append(conn, &[audit_entry(&principal, "placement.interested", "placement", &p.id, Some(&citizen.municipality), Some(serde_json::json!({ "task_id": task_id })))])?;
+            audit::append(
+                conn,
+                &[audit_entry(
+                    &principal,
+                    "placement.interested",
+                    "placement",
+                    &p.id,
+                    Some(&citizen.municipality),
+                    Some(serde_json::json!({ "task_id": task_id })),
+                )],
+            )?;
             Ok(placement_view(p, &task, citizen.name))
         })
         .await?;
@@ -370,7 +404,9 @@ pub async fn my_offers(
 ) -> Result<web::Json<Paged<PlacementView>>, ApiError> {
     let citizen_id = principal.citizen()?.to_owned();
     let page = page.into_inner().page()?;
-    Ok(web::Json(list(&state, PlacementScope::Citizen(citizen_id), Some(PlacementState::Offered.as_str()), page).await?))
+    Ok(web::Json(
+        list(&state, PlacementScope::Citizen(citizen_id), Some(PlacementState::Offered.as_str()), page).await?,
+    ))
 }
 
 /// One placement.
@@ -386,7 +422,11 @@ pub async fn my_offers(
     )
 )]
 #[get("/placements/{id}")]
-pub async fn get_placement(state: web::Data<AppState>, principal: Principal, id: web::Path<String>) -> Result<web::Json<PlacementView>, ApiError> {
+pub async fn get_placement(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<web::Json<PlacementView>, ApiError> {
     let id = parse_id(&id, "placement")?;
     let view = state
         .read(move |conn| {
@@ -414,7 +454,10 @@ async fn act(
             let before = state_of(&p)?;
             let after = transition(Some(before), action, &principal)?;
             if action == PlacementAction::Offer && task_now.status != TaskStatus::Open.as_str() {
-                return Err(ApiError::Conflict { code: "task_not_open", detail: "only open tasks can be offered".into() });
+                return Err(ApiError::Conflict {
+                    code: "task_not_open",
+                    detail: "only open tasks can be offered".into(),
+                });
             }
             let at = now();
             match action {
@@ -435,7 +478,17 @@ async fn act(
                 tasks::update(conn, &task_now)?;
             }
             let details = serde_json::json!({ "from": before.as_str(), "to": after.as_str(), "reason": reason });
-            audit::append(conn, &[audit_entry(&principal, &format!("placement.{}", action.as_str()), "placement", &id, Some(&citizen.municipality), Some(details))])?;
+            audit::append(
+                conn,
+                &[audit_entry(
+                    &principal,
+                    &format!("placement.{}", action.as_str()),
+                    "placement",
+                    &id,
+                    Some(&citizen.municipality),
+                    Some(details),
+                )],
+            )?;
             Ok(placement_view(p, &task_now, citizen.name))
         })
         .await?;
@@ -484,22 +537,63 @@ macro_rules! step_endpoint {
     };
 }
 
-step_endpoint!(offer_interest, "/placements/{id}/offer", PlacementAction::Offer, false,
-    "Turns a citizen's interest into an offer (coordinator).", "placements");
-step_endpoint!(accept_offer, "/me/offers/{id}/accept", PlacementAction::Accept, false,
-    "The citizen accepts an offer.", "placements");
-step_endpoint!(decline_offer, "/me/offers/{id}/decline", PlacementAction::Decline, false,
-    "The citizen declines an offer.", "placements");
-step_endpoint!(reject_placement, "/placements/{id}/reject", PlacementAction::Reject, true,
-    "Rejects an accepted placement (coordinator; reason required).", "placements");
-step_endpoint!(cancel_placement, "/placements/{id}/cancel", PlacementAction::Cancel, false,
-    "Cancels a placement; an approved one frees its position (coordinator or company once approved).", "placements");
-step_endpoint!(no_show_placement, "/placements/{id}/no-show", PlacementAction::NoShow, false,
-    "Records that an approved citizen did not show up; the position frees up (coordinator or company).", "placements");
+step_endpoint!(
+    offer_interest,
+    "/placements/{id}/offer",
+    PlacementAction::Offer,
+    false,
+    "Turns a citizen's interest into an offer (coordinator).",
+    "placements"
+);
+step_endpoint!(
+    accept_offer,
+    "/me/offers/{id}/accept",
+    PlacementAction::Accept,
+    false,
+    "The citizen accepts an offer.",
+    "placements"
+);
+step_endpoint!(
+    decline_offer,
+    "/me/offers/{id}/decline",
+    PlacementAction::Decline,
+    false,
+    "The citizen declines an offer.",
+    "placements"
+);
+step_endpoint!(
+    reject_placement,
+    "/placements/{id}/reject",
+    PlacementAction::Reject,
+    true,
+    "Rejects an accepted placement (coordinator; reason required).",
+    "placements"
+);
+step_endpoint!(
+    cancel_placement,
+    "/placements/{id}/cancel",
+    PlacementAction::Cancel,
+    false,
+    "Cancels a placement; an approved one frees its position (coordinator or company once approved).",
+    "placements"
+);
+step_endpoint!(
+    no_show_placement,
+    "/placements/{id}/no-show",
+    PlacementAction::NoShow,
+    false,
+    "Records that an approved citizen did not show up; the position frees up (coordinator or company).",
+    "placements"
+);
 
 /// Expected pay per year from today (wage plus holiday pay), and the part above what is left of
 /// the frikort after what is earned and what the citizen's other approved placements will pay.
-fn estimate(conn: &mut DbConn, citizen_id: &str, task: &TaskRow, schedule: &Schedule) -> Result<(Money, Money), ApiError> {
+fn estimate(
+    conn: &mut DbConn,
+    citizen_id: &str,
+    task: &TaskRow,
+    schedule: &Schedule,
+) -> Result<(Money, Money), ApiError> {
     let today = today_copenhagen();
     let minutes = u32::try_from(task.paid_minutes_per_shift).unwrap_or(0);
     let mine: BTreeMap<i32, i64> = estimated_pay(schedule, minutes, Money::from_ore(task.hourly_wage_ore), today)

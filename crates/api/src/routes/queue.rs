@@ -132,9 +132,10 @@ fn hours_since(t: NaiveDateTime, now: NaiveDateTime) -> i64 {
 pub async fn queue(state: web::Data<AppState>, principal: Principal) -> Result<web::Json<Queue>, ApiError> {
     let own = principal.coordinator()?.to_string();
     let q = state
-        .write(move |conn| {
+        .read_audited(move |conn| {
             let now = smaajob_persistence::repo::now();
-            let waiting = |rows: Vec<placements::PlacementWithTask>, since: fn(&placements::PlacementRow) -> NaiveDateTime| {
+            let waiting = |rows: Vec<placements::PlacementWithTask>,
+                           since: fn(&placements::PlacementRow) -> NaiveDateTime| {
                 rows.into_iter()
                     .map(|(p, t, name)| WaitingPlacement {
                         since: utc(since(&p)),
@@ -147,10 +148,12 @@ pub async fn queue(state: web::Data<AppState>, principal: Principal) -> Result<w
                     })
                     .collect::<Vec<_>>()
             };
-            let awaiting_approval =
-                waiting(placements::in_state_for_municipality(conn, &own, "accepted")?, |p| p.answered_at.unwrap_or(p.updated_at));
-            let mut unanswered_offers =
-                waiting(placements::in_state_for_municipality(conn, &own, "offered")?, |p| p.offered_at.unwrap_or(p.updated_at));
+            let awaiting_approval = waiting(placements::in_state_for_municipality(conn, &own, "accepted")?, |p| {
+                p.answered_at.unwrap_or(p.updated_at)
+            });
+            let mut unanswered_offers = waiting(placements::in_state_for_municipality(conn, &own, "offered")?, |p| {
+                p.offered_at.unwrap_or(p.updated_at)
+            });
             unanswered_offers.retain(|w| w.age_hours > OFFER_CHASE_HOURS);
             let unconfirmed_hours = shift_reports::unanswered_in(conn, &own)?
                 .into_iter()
@@ -164,16 +167,18 @@ pub async fn queue(state: web::Data<AppState>, principal: Principal) -> Result<w
                     reported_by_role: r.reported_by_role,
                 })
                 .collect();
-            let mut companies_awaiting_verification: Vec<WaitingCompany> = companies::list(
-                conn,
-                Some("unverified"),
-                smaajob_persistence::repo::Page { limit: 1_000, offset: 0 },
-            )?
-            .0
-            .into_iter()
-            .filter(|c| c.municipality.as_deref() == Some(own.as_str()))
-            .map(|c| WaitingCompany { age_hours: hours_since(c.created_at, now), company_id: c.id, name: c.name, cvr: c.cvr })
-            .collect();
+            let mut companies_awaiting_verification: Vec<WaitingCompany> =
+                companies::list(conn, Some("unverified"), smaajob_persistence::repo::Page { limit: 1_000, offset: 0 })?
+                    .0
+                    .into_iter()
+                    .filter(|c| c.municipality.as_deref() == Some(own.as_str()))
+                    .map(|c| WaitingCompany {
+                        age_hours: hours_since(c.created_at, now),
+                        company_id: c.id,
+                        name: c.name,
+                        cvr: c.cvr,
+                    })
+                    .collect();
             companies_awaiting_verification.sort_by_key(|c| std::cmp::Reverse(c.age_hours));
             let year = today_copenhagen().year();
             let cards_due_for_control = frikort::active_cards_in(conn, &own)?
@@ -183,7 +188,14 @@ pub async fn queue(state: web::Data<AppState>, principal: Principal) -> Result<w
                 .collect();
             let cap = cap_for(conn, year)?.amount.money().ore();
             let mut citizens_near_cap = Vec::new();
-            for (citizen, _) in citizens::list(conn, &own, citizens::CardFilter::Status("active"), smaajob_persistence::repo::Page { limit: 100_000, offset: 0 })?.0 {
+            for (citizen, _) in citizens::list(
+                conn,
+                &own,
+                citizens::CardFilter::Status("active"),
+                smaajob_persistence::repo::Page { limit: 100_000, offset: 0 },
+            )?
+            .0
+            {
                 let exempt = accounting::find_year(conn, &citizen.id, year)?.map_or(0, |y| y.exempt_ore);
                 if cap > 0 && exempt * 100 >= cap * NEAR_CAP_PERCENT {
                     citizens_near_cap.push(NearCap {
@@ -200,8 +212,18 @@ pub async fn queue(state: web::Data<AppState>, principal: Principal) -> Result<w
                 .iter()
                 .map(|c| audit_entry(&principal, "balance.listed", "citizen", &c.citizen_id, Some(&own), None))
                 .collect();
-            smaajob_persistence::repo::audit::append(conn, &entries)?;
-            Ok(Queue { awaiting_approval, unanswered_offers, unconfirmed_hours, companies_awaiting_verification, cards_due_for_control, citizens_near_cap })
+            let audit_entries = entries;
+            Ok((
+                Queue {
+                    awaiting_approval,
+                    unanswered_offers,
+                    unconfirmed_hours,
+                    companies_awaiting_verification,
+                    cards_due_for_control,
+                    citizens_near_cap,
+                },
+                audit_entries,
+            ))
         })
         .await?;
     Ok(web::Json(q))

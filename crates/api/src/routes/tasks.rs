@@ -6,7 +6,8 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use smaajob_domain::{
-    GeoPoint, Money, MunicipalityCode, Name, Schedule, TaskAction, TaskStatus, WorkedTime, parse_skills, task_transition,
+    GeoPoint, Money, MunicipalityCode, Name, Schedule, TaskAction, TaskStatus, WorkedTime, parse_skills,
+    task_transition,
 };
 use smaajob_persistence::repo::tasks::{self, TaskRow, TaskScope};
 use smaajob_persistence::repo::{audit, citizens, companies, frikort, new_id, now, placements};
@@ -207,7 +208,9 @@ fn parse_schedule(f: &mut Fields, s: &ScheduleDto) -> Option<Schedule> {
             for (i, w) in s.weekdays.iter().flatten().enumerate() {
                 match w.parse::<Weekday>().ok().filter(|_| w.len() == 3) {
                     Some(d) => weekdays.push(d),
-                    None => f.push(&format!("schedule.weekdays[{i}]"), "weekday", "use mon, tue, wed, thu, fri, sat or sun"),
+                    None => {
+                        f.push(&format!("schedule.weekdays[{i}]"), "weekday", "use mon, tue, wed, thu, fri, sat or sun")
+                    }
                 }
             }
             let (Some(from), Some(to)) = (s.from, s.to) else {
@@ -303,7 +306,12 @@ fn json<T: Serialize>(v: &T) -> Result<String, ApiError> {
 }
 
 /// Builds the view of a stored task.
-pub fn task_view(conn: &mut DbConn, t: TaskRow, company_name: String, verification: &str) -> Result<TaskView, ApiError> {
+pub fn task_view(
+    conn: &mut DbConn,
+    t: TaskRow,
+    company_name: String,
+    verification: &str,
+) -> Result<TaskView, ApiError> {
     let schedule = stored_schedule(&t)?;
     let filled = placements::approved_count(conn, &t.id)?;
     Ok(TaskView {
@@ -337,7 +345,11 @@ pub fn task_view(conn: &mut DbConn, t: TaskRow, company_name: String, verificati
 
 /// Loads a task the caller may see: a company its own, a coordinator the municipality's, a
 /// citizen open tasks of their municipality. Anything else is a 404.
-pub fn task_in_scope(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<(TaskRow, String, String), ApiError> {
+pub fn task_in_scope(
+    conn: &mut DbConn,
+    principal: &Principal,
+    id: &str,
+) -> Result<(TaskRow, String, String), ApiError> {
     let (t, name, verification) = tasks::find(conn, id).map_err(|e| match e {
         RepoError::NotFound => ApiError::not_found("task"),
         other => other.into(),
@@ -348,7 +360,8 @@ pub fn task_in_scope(conn: &mut DbConn, principal: &Principal, id: &str) -> Resu
         Principal::Citizen { citizen_id, .. } => {
             t.status == "open"
                 && citizens::find(conn, citizen_id)?.0.municipality == t.municipality
-                && (!t.frikort_only || frikort::find_by_citizen(conn, citizen_id)?.is_some_and(|c| c.status == "active"))
+                && (!t.frikort_only
+                    || frikort::find_by_citizen(conn, citizen_id)?.is_some_and(|c| c.status == "active"))
         }
         Principal::NewCompany { .. } => return Err(unregistered()),
     };
@@ -360,8 +373,10 @@ pub fn task_in_scope(conn: &mut DbConn, principal: &Principal, id: &str) -> Resu
 
 /// Applies a lifecycle step or answers 409.
 pub fn step(t: &TaskRow, action: TaskAction) -> Result<TaskStatus, ApiError> {
-    let status = TaskStatus::parse(&t.status).ok_or_else(|| ApiError::Internal("stored task status is invalid".into()))?;
-    task_transition(status, action).map_err(|e| ApiError::Conflict { code: "illegal_transition", detail: e.to_string() })
+    let status =
+        TaskStatus::parse(&t.status).ok_or_else(|| ApiError::Internal("stored task status is invalid".into()))?;
+    task_transition(status, action)
+        .map_err(|e| ApiError::Conflict { code: "illegal_transition", detail: e.to_string() })
 }
 
 /// Creates a task as a draft (a company for itself; a coordinator for a company).
@@ -379,14 +394,22 @@ pub fn step(t: &TaskRow, action: TaskAction) -> Result<TaskStatus, ApiError> {
     )
 )]
 #[post("/tasks")]
-pub async fn create_task(state: web::Data<AppState>, principal: Principal, body: web::Json<CreateTask>) -> Result<HttpResponse, ApiError> {
+pub async fn create_task(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: web::Json<CreateTask>,
+) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let company_id = match (&principal, &b.company_id) {
         (Principal::Company { company_id, .. }, None) => company_id.clone(),
         (Principal::Company { company_id, .. }, Some(given)) if given == company_id => company_id.clone(),
-        (Principal::Company { .. }, Some(_)) => return Err(ApiError::Forbidden("a company creates tasks for itself only".into())),
+        (Principal::Company { .. }, Some(_)) => {
+            return Err(ApiError::Forbidden("a company creates tasks for itself only".into()));
+        }
         (Principal::Coordinator { .. }, Some(given)) => parse_id(given, "company")?,
-        (Principal::Coordinator { .. }, None) => return Err(ApiError::field("company_id", "required", "coordinators name the company")),
+        (Principal::Coordinator { .. }, None) => {
+            return Err(ApiError::field("company_id", "required", "coordinators name the company"));
+        }
         (Principal::NewCompany { .. }, _) => return Err(unregistered()),
         (Principal::Citizen { .. }, _) => return Err(ApiError::Forbidden("citizens cannot create tasks".into())),
     };
@@ -442,7 +465,9 @@ pub async fn create_task(state: web::Data<AppState>, principal: Principal, body:
     let view = state
         .write(move |conn| {
             let company = companies::find(conn, &row.company_id).map_err(|e| match e {
-                RepoError::NotFound => ApiError::Unprocessable { code: "unknown_company", detail: "no company with that id".into() },
+                RepoError::NotFound => {
+                    ApiError::Unprocessable { code: "unknown_company", detail: "no company with that id".into() }
+                }
                 other => other.into(),
             })?;
             row.municipality = match (given_municipality, &principal) {
@@ -459,7 +484,10 @@ pub async fn create_task(state: web::Data<AppState>, principal: Principal, body:
             }
             tasks::insert(conn, &row)?;
             let details = serde_json::json!({ "company_id": row.company_id, "title": row.title });
-            audit::append(conn, &[audit_entry(&principal, "task.created", "task", &row.id, Some(&row.municipality), Some(details))])?;
+            audit::append(
+                conn,
+                &[audit_entry(&principal, "task.created", "task", &row.id, Some(&row.municipality), Some(details))],
+            )?;
             task_view(conn, row, company.name, &company.verification)
         })
         .await?;
@@ -491,7 +519,9 @@ pub async fn list_tasks(
     let scope = match &principal {
         Principal::Company { company_id, .. } => TaskScope::Company(company_id.clone()),
         Principal::Coordinator { municipality, .. } => TaskScope::Municipality(municipality.to_string()),
-        Principal::Citizen { .. } => return Err(ApiError::Forbidden("citizens see open tasks at /api/v1/me/tasks".into())),
+        Principal::Citizen { .. } => {
+            return Err(ApiError::Forbidden("citizens see open tasks at /api/v1/me/tasks".into()));
+        }
         Principal::NewCompany { .. } => return Err(unregistered()),
     };
     Ok(web::Json(list(&state, scope, status, page).await?))
@@ -500,9 +530,9 @@ pub async fn list_tasks(
 fn status_filter(s: Option<&str>) -> Result<Option<&'static str>, ApiError> {
     match s {
         None => Ok(None),
-        Some(s) => TaskStatus::parse(s)
-            .map(|t| Some(t.as_str()))
-            .ok_or_else(|| ApiError::field("status", "status_filter", "use draft, open, filled, completed or cancelled")),
+        Some(s) => TaskStatus::parse(s).map(|t| Some(t.as_str())).ok_or_else(|| {
+            ApiError::field("status", "status_filter", "use draft, open, filled, completed or cancelled")
+        }),
     }
 }
 
@@ -583,7 +613,11 @@ pub async fn my_tasks(
     )
 )]
 #[get("/tasks/{id}")]
-pub async fn get_task(state: web::Data<AppState>, principal: Principal, id: web::Path<String>) -> Result<web::Json<TaskView>, ApiError> {
+pub async fn get_task(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<web::Json<TaskView>, ApiError> {
     let id = parse_id(&id, "task")?;
     let view = state
         .read(move |conn| {
@@ -628,12 +662,17 @@ pub async fn update_task(
         .write(move |conn| {
             let (mut t, n, v) = task_in_scope(conn, &principal, &id)?;
             if t.status != TaskStatus::Draft.as_str() {
-                return Err(ApiError::Conflict { code: "task_not_editable", detail: "only draft tasks can be changed".into() });
+                return Err(ApiError::Conflict {
+                    code: "task_not_editable",
+                    detail: "only draft tasks can be changed".into(),
+                });
             }
             let mut f = Fields::new();
             let title = f.check_opt("title", b.title.as_deref().map(Name::parse));
             let description = b.description.as_deref().map(|d| optional_text(&mut f, "description", Some(d), 4000));
-            if description.as_ref().is_some_and(Option::is_none) && b.description.as_deref().is_some_and(|d| d.trim().is_empty()) {
+            if description.as_ref().is_some_and(Option::is_none)
+                && b.description.as_deref().is_some_and(|d| d.trim().is_empty())
+            {
                 f.push("description", "required", "describe the work");
             }
             let skills = f.check_opt("required_skills", b.required_skills.as_deref().map(parse_skills));
@@ -644,7 +683,10 @@ pub async fn update_task(
             };
             let minutes = match &b.hours_per_shift {
                 Some(h) => paid_minutes(&mut f, h, schedule.as_ref()).map(Some),
-                None if schedule.as_ref().is_some_and(|s| u32::try_from(t.paid_minutes_per_shift).unwrap_or(0) > s.shift_minutes()) => {
+                None if schedule
+                    .as_ref()
+                    .is_some_and(|s| u32::try_from(t.paid_minutes_per_shift).unwrap_or(0) > s.shift_minutes()) =>
+                {
                     f.push("hours_per_shift", "hours_exceed_shift", "more paid hours than the new shift is long");
                     None
                 }
@@ -719,7 +761,10 @@ async fn act(
                         });
                     }
                     if t.last_date < crate::routes::common::today_copenhagen() {
-                        return Err(ApiError::Unprocessable { code: "schedule_in_past", detail: "every shift of the task lies in the past".into() });
+                        return Err(ApiError::Unprocessable {
+                            code: "schedule_in_past",
+                            detail: "every shift of the task lies in the past".into(),
+                        });
                     }
                     t.opened_at = t.opened_at.or(Some(at));
                 }
@@ -727,9 +772,13 @@ async fn act(
                     // Approved placements complete with the task; offers and interest still open lapse.
                     for mut p in placements::live_of_task(conn, &id)? {
                         let approved = p.state == smaajob_domain::PlacementState::Approved.as_str();
-                        p.state = if approved { smaajob_domain::PlacementState::Completed } else { smaajob_domain::PlacementState::Cancelled }
-                            .as_str()
-                            .to_owned();
+                        p.state = if approved {
+                            smaajob_domain::PlacementState::Completed
+                        } else {
+                            smaajob_domain::PlacementState::Cancelled
+                        }
+                        .as_str()
+                        .to_owned();
                         if !approved {
                             p.reason = Some("the task was completed".into());
                         }
@@ -754,7 +803,17 @@ async fn act(
             t.updated_at = at;
             tasks::update(conn, &t)?;
             let details = serde_json::json!({ "status": t.status, "reason": reason });
-            audit::append(conn, &[audit_entry(&principal, &format!("task.{}", action.as_str()), "task", &id, Some(&t.municipality), Some(details))])?;
+            audit::append(
+                conn,
+                &[audit_entry(
+                    &principal,
+                    &format!("task.{}", action.as_str()),
+                    "task",
+                    &id,
+                    Some(&t.municipality),
+                    Some(details),
+                )],
+            )?;
             task_view(conn, t, n, &v)
         })
         .await?;
@@ -776,7 +835,11 @@ async fn act(
     )
 )]
 #[post("/tasks/{id}/open")]
-pub async fn open_task(state: web::Data<AppState>, principal: Principal, id: web::Path<String>) -> Result<web::Json<TaskView>, ApiError> {
+pub async fn open_task(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<web::Json<TaskView>, ApiError> {
     let id = parse_id(&id, "task")?;
     act(&state, principal, id, TaskAction::Open, None).await
 }
@@ -795,7 +858,11 @@ pub async fn open_task(state: web::Data<AppState>, principal: Principal, id: web
     )
 )]
 #[post("/tasks/{id}/complete")]
-pub async fn complete_task(state: web::Data<AppState>, principal: Principal, id: web::Path<String>) -> Result<web::Json<TaskView>, ApiError> {
+pub async fn complete_task(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<web::Json<TaskView>, ApiError> {
     let id = parse_id(&id, "task")?;
     act(&state, principal, id, TaskAction::Complete, None).await
 }

@@ -193,7 +193,12 @@ pub fn reallocate(
 /// it takes the headroom left by the stored totals — the allocation engine run on just this
 /// payout with the remaining cap, in O(1) instead of re-reading the year. Falls back to a full
 /// re-allocation when the stored totals were computed with another cap or the payout is back-dated.
-pub fn register(conn: &mut DbConn, locked: CitizenYearRow, cap: ResolvedCap, payout: &PayoutRow) -> Result<Reallocated, ApiError> {
+pub fn register(
+    conn: &mut DbConn,
+    locked: CitizenYearRow,
+    cap: ResolvedCap,
+    payout: &PayoutRow,
+) -> Result<Reallocated, ApiError> {
     let cap_ore = cap.amount.money().ore();
     let same_cap = locked.cap_ore == cap_ore && locked.cap_provisional == cap.provisional;
     let last = accounting::latest_payment_date(conn, &locked.citizen_id, locked.year)?;
@@ -205,7 +210,8 @@ pub fn register(conn: &mut DbConn, locked: CitizenYearRow, cap: ResolvedCap, pay
     let spans = employment_spans(conn, &locked.citizen_id)?;
     let facts = [facts(payout, false)];
     let headroom = Money::from_ore((cap_ore - locked.exempt_ore).max(0));
-    let allocation = allocate(&AllocationInput { cap: headroom, card_periods: &periods, employments: &spans, payouts: &facts });
+    let allocation =
+        allocate(&AllocationInput { cap: headroom, card_periods: &periods, employments: &spans, payouts: &facts });
     let split = *allocation.splits.get(&payout.id).ok_or_else(|| ApiError::Internal("payout not allocated".into()))?;
     accounting::set_split(conn, &payout.id, split.exempt.ore(), split.taxable.ore(), split.coverage.as_str())?;
     let year = CitizenYearRow {

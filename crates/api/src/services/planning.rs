@@ -10,10 +10,15 @@ use crate::routes::tasks::stored_schedule;
 
 /// Expected gross pay (wage plus holiday pay) per shift of the citizen's approved placements
 /// dated on or after `from`, leaving out shifts whose hours are already reported; date order.
-pub fn planned_shifts(conn: &mut DbConn, citizen_id: &str, from: NaiveDate) -> Result<Vec<(NaiveDate, Money)>, ApiError> {
+pub fn planned_shifts(
+    conn: &mut DbConn,
+    citizen_id: &str,
+    from: NaiveDate,
+) -> Result<Vec<(NaiveDate, Money)>, ApiError> {
     let mut planned = Vec::new();
     for (p, task) in placements::approved_of_citizen(conn, citizen_id)? {
-        let reported: Vec<NaiveDate> = shift_reports::of_placement(conn, &p.id)?.into_iter().map(|r| r.shift_date).collect();
+        let reported: Vec<NaiveDate> =
+            shift_reports::of_placement(conn, &p.id)?.into_iter().map(|r| r.shift_date).collect();
         let Some(worked) = WorkedTime::from_minutes(u32::try_from(task.paid_minutes_per_shift).unwrap_or(0)) else {
             continue;
         };
@@ -51,7 +56,8 @@ mod tests {
 
     #[test]
     fn the_cap_is_reached_on_the_shift_that_uses_the_last_of_it() {
-        let planned = [(d(1), Money::from_kroner(300)), (d(8), Money::from_kroner(300)), (d(15), Money::from_kroner(300))];
+        let planned =
+            [(d(1), Money::from_kroner(300)), (d(8), Money::from_kroner(300)), (d(15), Money::from_kroner(300))];
         assert_eq!(reached_on(&planned, Money::from_kroner(600)), Some(d(8)));
         assert_eq!(reached_on(&planned, Money::from_kroner(601)), Some(d(15)));
         assert_eq!(reached_on(&planned, Money::from_kroner(901)), None);

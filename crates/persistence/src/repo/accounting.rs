@@ -176,7 +176,11 @@ pub fn years_of_citizen(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<i32>,
 }
 
 /// The latest payment date registered in a citizen-year (reversed payouts included).
-pub fn latest_payment_date(conn: &mut DbConn, citizen_id: &str, year: i32) -> Result<Option<chrono::NaiveDate>, RepoError> {
+pub fn latest_payment_date(
+    conn: &mut DbConn,
+    citizen_id: &str,
+    year: i32,
+) -> Result<Option<chrono::NaiveDate>, RepoError> {
     Ok(payouts::table
         .filter(payouts::citizen_id.eq(citizen_id))
         .filter(payouts::year.eq(year))

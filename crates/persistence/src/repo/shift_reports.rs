@@ -64,7 +64,10 @@ pub fn of_placement(conn: &mut DbConn, placement_id: &str) -> Result<Vec<ShiftRe
 }
 
 /// Reports of a municipality's citizens still awaiting an answer, oldest first.
-pub fn unanswered_in(conn: &mut DbConn, municipality: &str) -> Result<Vec<(ShiftReportRow, String, String)>, RepoError> {
+pub fn unanswered_in(
+    conn: &mut DbConn,
+    municipality: &str,
+) -> Result<Vec<(ShiftReportRow, String, String)>, RepoError> {
     Ok(shift_reports::table
         .inner_join(placements::table.inner_join(tasks::table).inner_join(citizens::table))
         .filter(citizens::municipality.eq(municipality))

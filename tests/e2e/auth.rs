@@ -25,6 +25,9 @@ const COORDINATOR_OR_OWN_COMPANY: &[Role] = &[Role::Coordinator, Role::Company];
 /// A coordinator of the employee's municipality, or the employing company itself.
 const COORDINATOR_OR_EMPLOYER: &[Role] = &[Role::Coordinator, Role::Company];
 const EVERY_ROLE: &[Role] = &[Role::Coordinator, Role::Company, Role::Citizen];
+const COMPANY: &[Role] = &[Role::Company];
+/// A coordinator of the task's municipality, or the company whose task it is.
+const COORDINATOR_OR_TASK_OWNER: &[Role] = &[Role::Coordinator, Role::Company];
 
 /// The year used for `{year}` in paths.
 const CAP_YEAR: &str = "2030";
@@ -35,17 +38,24 @@ const JENS: &str = "010190-1234";
 /// An endpoint, the roles it serves and the status a request of such a role gets. Paths and
 /// bodies name placeholders that [`World::fill`] fills in: `{citizen}`, `{applicant}`,
 /// `{company}`, `{year}`, `{frikort}`, `{employment}`, `{employment_to_end}`,
-/// `{payout_to_reverse}` and `{now}`.
+/// `{payout_to_reverse}`, `{now}`, and for small jobs `{task}`, `{draft_task}`,
+/// `{task_to_open}`, `{task_to_complete}`, `{task_to_cancel}`, `{interested}`,
+/// `{offer_to_accept}`, `{offer_to_decline}`, `{accepted_to_approve}`, `{accepted_to_reject}`,
+/// `{placement_to_cancel}`, `{placement_to_no_show}`, `{placement}`, `{shift_to_report}`,
+/// `{report_to_confirm}` and `{report_to_dispute}`.
 struct Endpoint {
     method: Method,
     template: &'static str,
     allowed: &'static [Role],
     ok: u16,
     body: Option<Value>,
+    /// Roles the endpoint does not serve that may not even see the record the path names: they
+    /// get 404, where the other roles it does not serve get 403.
+    hidden_from: &'static [Role],
 }
 
 fn ep(method: Method, template: &'static str, allowed: &'static [Role], ok: u16, body: Option<Value>) -> Endpoint {
-    Endpoint { method, template, allowed, ok, body }
+    Endpoint { method, template, allowed, ok, body, hidden_from: &[] }
 }
 
 /// Every endpoint under /api/v1. The success test sends the rows in this order, so a row may
@@ -147,7 +157,186 @@ fn endpoints() -> Vec<Endpoint> {
         // The company employs the citizen, so it may read the remaining amount.
         ep(M::GET, "/api/v1/citizens/{citizen}/balance", COORDINATOR_OR_EMPLOYER, 200, None),
         ep(M::GET, "/api/v1/me/balance", CITIZEN, 200, None),
+        // --- Small jobs ---
+        // The world's company is registered already: 409 `company_exists` is as far as a
+        // registered company's token gets, past authorization (other roles: 403). An unregistered
+        // CVR's 201 is tested on its own below.
+        ep(
+            M::POST,
+            "/api/v1/companies/self",
+            COMPANY,
+            409,
+            Some(json!({ "name": "Bager Hansen ApS", "municipality": "730", "contact": { "name": "Karen Bager" } })),
+        ),
+        ep(M::GET, "/api/v1/companies/self", COMPANY, 200, None),
+        // A company names itself, a coordinator names the company: one body serves both.
+        ep(M::POST, "/api/v1/tasks", COORDINATOR_OR_TASK_OWNER, 201, Some(task_for_company("{company}"))),
+        ep(M::GET, "/api/v1/tasks", COORDINATOR_OR_TASK_OWNER, 200, None),
+        // An open task of the citizen's municipality: every role sees it.
+        ep(M::GET, "/api/v1/tasks/{task}", EVERY_ROLE, 200, None),
+        ep(
+            M::PATCH,
+            "/api/v1/tasks/{draft_task}",
+            COORDINATOR_OR_TASK_OWNER,
+            200,
+            Some(json!({ "title": "Ny titel" })),
+        ),
+        // A task opens, completes and is cancelled once (again: 409), so each allowed role
+        // acts on its own task.
+        ep(M::POST, "/api/v1/tasks/{task_to_open}/open", COORDINATOR_OR_TASK_OWNER, 200, None),
+        ep(M::POST, "/api/v1/tasks/{task_to_complete}/complete", COORDINATOR_OR_TASK_OWNER, 200, None),
+        ep(
+            M::POST,
+            "/api/v1/tasks/{task_to_cancel}/cancel",
+            COORDINATOR_OR_TASK_OWNER,
+            200,
+            Some(json!({ "reason": "Opgaven blev aflyst" })),
+        ),
+        ep(M::GET, "/api/v1/me/tasks", CITIZEN, 200, None),
+        ep(
+            M::POST,
+            "/api/v1/placements",
+            COORDINATOR,
+            201,
+            Some(json!({ "task_id": "{task}", "citizen_id": "{applicant}" })),
+        ),
+        ep(M::POST, "/api/v1/me/tasks/{task}/interest", CITIZEN, 201, None),
+        ep(M::GET, "/api/v1/placements", EVERY_ROLE, 200, None),
+        ep(M::GET, "/api/v1/me/offers", CITIZEN, 200, None),
+        // The citizen's approved placement on the company's task.
+        ep(M::GET, "/api/v1/placements/{placement}", EVERY_ROLE, 200, None),
+        // Every placement below is the world citizen's on the company's task, so the coordinator
+        // and the citizen see it and get 403 for a step that is not theirs. The company sees only
+        // the placements it was given (approved ones): until then it gets 404. Each step succeeds
+        // once.
+        ep(M::POST, "/api/v1/placements/{interested}/offer", COORDINATOR, 200, None).hidden_from(COMPANY),
+        ep(M::POST, "/api/v1/me/offers/{offer_to_accept}/accept", CITIZEN, 200, None).hidden_from(COMPANY),
+        ep(M::POST, "/api/v1/me/offers/{offer_to_decline}/decline", CITIZEN, 200, None).hidden_from(COMPANY),
+        ep(
+            M::POST,
+            "/api/v1/placements/{accepted_to_approve}/approve",
+            COORDINATOR,
+            200,
+            Some(json!({ "accept_taxable_excess": true })),
+        ),
+        ep(
+            M::POST,
+            "/api/v1/placements/{accepted_to_reject}/reject",
+            COORDINATOR,
+            200,
+            Some(json!({ "reason": "Opgaven passer ikke til borgeren" })),
+        )
+        .hidden_from(COMPANY),
+        // Approved placements: the coordinator or the company cancels or records a no-show, each
+        // on its own (the citizen withdraws only before approval; an approved one is refused 403).
+        ep(M::POST, "/api/v1/placements/{placement_to_cancel}/cancel", COORDINATOR_OR_EMPLOYER, 200, None),
+        ep(M::POST, "/api/v1/placements/{placement_to_no_show}/no-show", COORDINATOR_OR_EMPLOYER, 200, None),
+        // A shift's hours are reported once (again: 409), so each allowed role reports its own shift.
+        ep(
+            M::POST,
+            "/api/v1/placements/{placement}/hours",
+            COORDINATOR_OR_EMPLOYER,
+            201,
+            Some(json!({ "shift_date": "{shift_to_report}", "hours": "1" })),
+        ),
+        ep(M::GET, "/api/v1/placements/{placement}/hours", EVERY_ROLE, 200, None),
+        // Hours are answered once, by the side that did not report them: the coordinator answers
+        // a company's report, the company a coordinator's, the citizen either. Each role gets its
+        // own report (confirmed hours become a payout: 201).
+        ep(M::POST, "/api/v1/hours/{report_to_confirm}/confirm", EVERY_ROLE, 201, None),
+        ep(
+            M::POST,
+            "/api/v1/hours/{report_to_dispute}/dispute",
+            EVERY_ROLE,
+            200,
+            Some(json!({ "reason": "Der blev kun arbejdet en halv time" })),
+        ),
+        ep(M::GET, "/api/v1/queue", COORDINATOR, 200, None),
+        ep(M::GET, "/api/v1/stats/placements", COORDINATOR, 200, None),
     ]
+}
+
+/// The day `offset` days from today (UTC; Copenhagen is never behind, so a negative offset is
+/// always a past day there too).
+fn day(offset: i64) -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive() + chrono::Duration::days(offset)
+}
+
+/// A small job in time slot `slot` of the day: one paid hour from 06:00 + `slot` every day from
+/// three weeks ago to two weeks ahead. Its past shifts take hours; distinct slots never overlap,
+/// so the world citizen can be approved on several.
+fn small_job(slot: u32) -> Value {
+    json!({
+        "title": format!("Småjob {slot}"),
+        "description": "Fej gården og bær kasser ind.",
+        "schedule": {
+            "kind": "weekly", "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "start": format!("{:02}:00", 6 + slot), "end": format!("{:02}:00", 7 + slot),
+            "from": day(-21), "to": day(14),
+        },
+        "hours_per_shift": "1",
+        "hourly_wage": "130.00",
+        "positions": 2,
+        "frikort_only": false,
+        "contact": { "name": "Karen Bager" },
+    })
+}
+
+/// A small job naming its company, as a coordinator creates it.
+fn task_for_company(company_id: &str) -> Value {
+    let mut body = small_job(0);
+    body["company_id"] = json!(company_id);
+    body
+}
+
+fn id_of(r: &Resp, status: u16) -> String {
+    r.expect(status);
+    r.body["id"].as_str().expect("an id").to_owned()
+}
+
+/// Creates a draft task; returns its id.
+async fn draft_task(app: &TestApp, token: &str, body: &Value) -> String {
+    id_of(&app.post("/api/v1/tasks", token, body).await, 201)
+}
+
+/// Creates and opens a task; returns its id.
+async fn open_task(app: &TestApp, token: &str, body: &Value) -> String {
+    let id = draft_task(app, token, body).await;
+    app.post(&format!("/api/v1/tasks/{id}/open"), token, &json!({})).await.expect(200);
+    id
+}
+
+/// The coordinator offers `task` to `citizen`; returns the placement.
+async fn offer(app: &TestApp, coordinator: &str, task: &str, citizen: &str) -> String {
+    id_of(&app.post("/api/v1/placements", coordinator, &json!({ "task_id": task, "citizen_id": citizen })).await, 201)
+}
+
+/// An offer the citizen accepted.
+async fn accepted(app: &TestApp, coordinator: &str, task: &str, citizen: &str) -> String {
+    let p = offer(app, coordinator, task, citizen).await;
+    app.post(&format!("/api/v1/me/offers/{p}/accept"), &app.citizen(citizen), &json!({})).await.expect(200);
+    p
+}
+
+/// An accepted offer the coordinator approved.
+async fn approved(app: &TestApp, coordinator: &str, task: &str, citizen: &str) -> String {
+    let p = accepted(app, coordinator, task, citizen).await;
+    let r = app
+        .post(&format!("/api/v1/placements/{p}/approve"), coordinator, &json!({ "accept_taxable_excess": true }))
+        .await;
+    r.expect(200);
+    p
+}
+
+/// The citizen's interest in an open task.
+async fn interest(app: &TestApp, citizen_token: &str, task: &str) -> String {
+    id_of(&app.post(&format!("/api/v1/me/tasks/{task}/interest"), citizen_token, &json!({})).await, 201)
+}
+
+/// One hour reported on the placement's shift of `date`; returns the report.
+async fn report(app: &TestApp, token: &str, placement: &str, date: chrono::NaiveDate) -> String {
+    let body = json!({ "shift_date": date, "hours": "1" });
+    id_of(&app.post(&format!("/api/v1/placements/{placement}/hours"), token, &body).await, 201)
 }
 
 /// Real records and a token of each role, so requests in the matrix would otherwise succeed.
@@ -165,6 +354,32 @@ struct World {
     /// employment to end and its own payout (on `employment_id`) to reverse. See [`one_shot`].
     employments_to_end: [String; 2],
     payouts_to_reverse: [String; 2],
+    /// Small jobs, all the (verified) company's in 730. Open, with nothing of the citizen's on it.
+    task: String,
+    draft_task: String,
+    /// One-shot records, per role as in [`one_shot`]: drafts to open, open tasks to complete
+    /// and to cancel.
+    tasks_to_open: [String; 2],
+    tasks_to_complete: [String; 2],
+    tasks_to_cancel: [String; 2],
+    /// The citizen's placements, each on its own open task (a citizen has one live placement
+    /// per task): interested, offered (two), accepted (two), and approved ones to cancel and to
+    /// record a no-show on, per role as in [`one_shot`].
+    interested: String,
+    offer_to_accept: String,
+    offer_to_decline: String,
+    accepted_to_approve: String,
+    accepted_to_reject: String,
+    placements_to_cancel: [String; 2],
+    placements_to_no_show: [String; 2],
+    /// The citizen's approved placement whose past shifts take hours.
+    placement: String,
+    /// Past shifts of `placement` without hours, per role as in [`one_shot`].
+    shifts_to_report: [String; 2],
+    /// Hours on `placement` for each role to answer, per role as in [`per_role`]: the
+    /// coordinator's and the citizen's reported by the company, the company's by the coordinator.
+    reports_to_confirm: [String; 3],
+    reports_to_dispute: [String; 3],
     coordinator: String,
     company: String,
     citizen: String,
@@ -188,8 +403,69 @@ impl World {
             r.expect(201);
             payouts_to_reverse.push(r.body["payout"]["id"].as_str().expect("a payout id").to_owned());
         }
+
+        // Small jobs: a verified company, its tasks, and the citizen's placements on them.
+        let path = format!("/api/v1/companies/{company_id}");
+        app.patch(&path, &coordinator, &json!({ "verified": true })).await.expect(200);
+        let mut jobs = Vec::new();
+        for slot in 0..=10 {
+            jobs.push(open_task(app, &company, &small_job(slot)).await);
+        }
+        let [
+            hours_job,
+            cancel_a,
+            cancel_b,
+            no_show_a,
+            no_show_b,
+            approve_job,
+            reject_job,
+            accept_job,
+            decline_job,
+            interest_job,
+            task,
+        ]: [String; 11] = jobs.try_into().expect("eleven tasks");
+        // Approved on tasks of distinct slots, so no approval overlaps another.
+        let c = &citizen_id;
+        let placement = approved(app, &coordinator, &hours_job, c).await;
+        let placements_to_cancel =
+            [approved(app, &coordinator, &cancel_a, c).await, approved(app, &coordinator, &cancel_b, c).await];
+        let placements_to_no_show =
+            [approved(app, &coordinator, &no_show_a, c).await, approved(app, &coordinator, &no_show_b, c).await];
+        let accepted_to_approve = accepted(app, &coordinator, &approve_job, c).await;
+        let accepted_to_reject = accepted(app, &coordinator, &reject_job, c).await;
+        let offer_to_accept = offer(app, &coordinator, &accept_job, c).await;
+        let offer_to_decline = offer(app, &coordinator, &decline_job, c).await;
+        let citizen = app.citizen(&citizen_id);
+        let interested = interest(app, &citizen, &interest_job).await;
+        let job = small_job(0);
+        let draft = draft_task(app, &company, &job).await;
+        let tasks_to_open = [draft_task(app, &company, &job).await, draft_task(app, &company, &job).await];
+        let tasks_to_complete = [open_task(app, &company, &job).await, open_task(app, &company, &job).await];
+        let tasks_to_cancel = [open_task(app, &company, &job).await, open_task(app, &company, &job).await];
+        let by_company = |days_ago: i64| report(app, &company, &placement, day(-days_ago));
+        let by_coordinator = |days_ago: i64| report(app, &coordinator, &placement, day(-days_ago));
+        let reports_to_confirm = [by_company(1).await, by_coordinator(2).await, by_company(3).await];
+        let reports_to_dispute = [by_company(4).await, by_coordinator(5).await, by_company(6).await];
+        let shifts_to_report = [day(-7).to_string(), day(-8).to_string()];
+
         World {
-            citizen: app.citizen(&citizen_id),
+            citizen,
+            task,
+            draft_task: draft,
+            tasks_to_open,
+            tasks_to_complete,
+            tasks_to_cancel,
+            interested,
+            offer_to_accept,
+            offer_to_decline,
+            accepted_to_approve,
+            accepted_to_reject,
+            placements_to_cancel,
+            placements_to_no_show,
+            placement,
+            shifts_to_report,
+            reports_to_confirm,
+            reports_to_dispute,
             company,
             coordinator,
             citizen_id,
@@ -221,6 +497,22 @@ impl World {
             .replace("{employment_to_end}", one_shot(&self.employments_to_end, role))
             .replace("{payout_to_reverse}", one_shot(&self.payouts_to_reverse, role))
             .replace("{now}", &chrono::Utc::now().to_rfc3339())
+            .replace("{task}", &self.task)
+            .replace("{draft_task}", &self.draft_task)
+            .replace("{task_to_open}", one_shot(&self.tasks_to_open, role))
+            .replace("{task_to_complete}", one_shot(&self.tasks_to_complete, role))
+            .replace("{task_to_cancel}", one_shot(&self.tasks_to_cancel, role))
+            .replace("{interested}", &self.interested)
+            .replace("{offer_to_accept}", &self.offer_to_accept)
+            .replace("{offer_to_decline}", &self.offer_to_decline)
+            .replace("{accepted_to_approve}", &self.accepted_to_approve)
+            .replace("{accepted_to_reject}", &self.accepted_to_reject)
+            .replace("{placement_to_cancel}", one_shot(&self.placements_to_cancel, role))
+            .replace("{placement_to_no_show}", one_shot(&self.placements_to_no_show, role))
+            .replace("{placement}", &self.placement)
+            .replace("{shift_to_report}", one_shot(&self.shifts_to_report, role))
+            .replace("{report_to_confirm}", per_role(&self.reports_to_confirm, role))
+            .replace("{report_to_dispute}", per_role(&self.reports_to_dispute, role))
     }
 }
 
@@ -230,15 +522,34 @@ fn one_shot(records: &[String; 2], role: Option<Role>) -> &str {
     if role == Some(Role::Company) { &records[1] } else { &records[0] }
 }
 
+/// Like [`one_shot`] for requests every role may make: the coordinator's (also for no token),
+/// the company's, the citizen's.
+fn per_role(records: &[String; 3], role: Option<Role>) -> &str {
+    match role {
+        None | Some(Role::Coordinator) => &records[0],
+        Some(Role::Company) => &records[1],
+        Some(Role::Citizen) => &records[2],
+    }
+}
+
 impl Endpoint {
+    fn hidden_from(self, roles: &'static [Role]) -> Endpoint {
+        Endpoint { hidden_from: roles, ..self }
+    }
+
     fn label(&self) -> String {
         format!("{} {}", self.method, self.template)
     }
 
     async fn send(&self, app: &TestApp, w: &World, role: Option<Role>) -> Resp {
+        self.send_with(app, w, role, role.map(|r| w.token(r))).await
+    }
+
+    /// Sends the request filled in for `role`, with any token.
+    async fn send_with(&self, app: &TestApp, w: &World, role: Option<Role>, token: Option<&str>) -> Resp {
         let path = w.fill(self.template, role);
         let body = self.body.as_ref().map(|b| serde_json::from_str(&w.fill(&b.to_string(), role)).expect("JSON"));
-        send(app, &self.method, &path, role.map(|r| w.token(r)), body.as_ref()).await
+        send(app, &self.method, &path, token, body.as_ref()).await
     }
 }
 
@@ -275,6 +586,35 @@ fn assert_invalid_token(r: &Resp, what: &str) {
 // ---------------------------------------------------------------------------------------------
 // Tokens.
 // ---------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
+// A company token naming an unregistered CVR number (`Principal::NewCompany`): it may only
+// register the company.
+// ---------------------------------------------------------------------------------------------
+
+fn is_self_registration(e: &Endpoint) -> bool {
+    e.method == Method::POST && e.template == "/api/v1/companies/self"
+}
+
+/// Sends the rows `which` selects with an unregistered company's token (filled in as for a
+/// company) and lists each answer other than 403 `forbidden`.
+async fn answers_to_an_unregistered_company(
+    app: &TestApp,
+    w: &World,
+    token: &str,
+    which: impl Fn(&Endpoint) -> bool,
+) -> Vec<String> {
+    let mut answered = Vec::new();
+    for e in endpoints().iter().filter(|e| which(e)) {
+        let r = e.send_with(app, w, Some(Role::Company), Some(token)).await;
+        if (r.status, r.body["code"].as_str()) == (403, Some("forbidden")) {
+            r.expect_problem(403, "forbidden");
+        } else {
+            answered.push(format!("{} → {} {}", e.label(), r.status, r.body["code"]));
+        }
+    }
+    answered
+}
 
 /// A coordinator endpoint whose answer depends on the token only.
 const PROBE: &str = "/api/v1/citizens";
@@ -476,17 +816,32 @@ both_backends! {
 
     async fn a_token_of_a_role_an_endpoint_does_not_serve_is_forbidden_on_every_endpoint(app) {
         let w = World::new(&app).await;
-        let mut refused = 0;
+        let (mut refused, mut hidden) = (0, 0);
         for e in endpoints() {
             for role in EVERY_ROLE.iter().filter(|r| !e.allowed.contains(r)) {
                 let r = e.send(&app, &w, Some(*role)).await;
-                assert_problem(&r, 403, "forbidden", &format!("{} as {}", e.label(), role.as_str()));
-                refused += 1;
+                let what = format!("{} as {}", e.label(), role.as_str());
+                if e.hidden_from.contains(role) {
+                    assert_problem(&r, 404, "not_found", &what);
+                    hidden += 1;
+                } else {
+                    assert_problem(&r, 403, "forbidden", &what);
+                    refused += 1;
+                }
             }
         }
+        // The company on the offer, acceptance, declining and rejection of a placement it was
+        // never given.
+        assert_eq!(hidden, 4);
         // 16 coordinator-only endpoints × 2 roles, /me and /me/balance × 2, and the citizen on
         // GET /companies/{id}, GET /citizens/{id}/balance and the 4 employment and payout writes.
-        assert_eq!(refused, 16 * 2 + 2 * 2 + 6);
+        // Small jobs: 6 coordinator-only endpoints (offer, interest to offer, approve, reject,
+        // queue, statistics) and 2 company-only ones (/companies/self) × 2 roles; 5 citizen-only
+        // ones (/me/tasks, interest, /me/offers, accept, decline) × 2; the citizen on the 7 of
+        // coordinators and companies (creating, listing, changing, opening, completing and
+        // cancelling tasks; reporting hours) and on cancelling or no-showing an approved
+        // placement; less the 4 hidden from the company.
+        assert_eq!(refused, 16 * 2 + 2 * 2 + 6 + 8 * 2 + 5 * 2 + 7 + 2 - 4);
     }
 
     async fn every_endpoint_succeeds_for_each_role_it_serves(app) {
@@ -509,6 +864,62 @@ both_backends! {
             .map(|p| p["id"].as_str().unwrap())
             .collect();
         assert_eq!(reversed, w.payouts_to_reverse.iter().map(String::as_str).collect());
+        // … and each role allowed to step a task, a placement or hours used up its own.
+        let tasks =
+            [(&w.tasks_to_open, "open"), (&w.tasks_to_complete, "completed"), (&w.tasks_to_cancel, "cancelled")];
+        for (ids, status) in tasks {
+            for id in ids {
+                let t = app.get(&format!("/api/v1/tasks/{id}"), &w.coordinator).await;
+                assert_eq!(t.expect(200).body["status"], status, "{}", t.body);
+            }
+        }
+        let placements = [
+            (&w.interested, "offered"),
+            (&w.offer_to_accept, "accepted"),
+            (&w.offer_to_decline, "declined"),
+            (&w.accepted_to_approve, "approved"),
+            (&w.accepted_to_reject, "rejected"),
+            (&w.placements_to_cancel[0], "cancelled"),
+            (&w.placements_to_cancel[1], "cancelled"),
+            (&w.placements_to_no_show[0], "no_show"),
+            (&w.placements_to_no_show[1], "no_show"),
+        ];
+        for (id, state) in placements {
+            let p = app.get(&format!("/api/v1/placements/{id}"), &w.coordinator).await;
+            assert_eq!(p.expect(200).body["state"], state, "{}", p.body);
+        }
+        let hours = app.get(&format!("/api/v1/placements/{}/hours", w.placement), &w.coordinator).await;
+        hours.expect(200);
+        let status_of = |id: &str| {
+            hours.body.as_array().unwrap().iter().find(|r| r["id"] == id).map(|r| r["status"].clone())
+        };
+        for id in &w.reports_to_confirm {
+            assert_eq!(status_of(id), Some(json!("confirmed")), "{}", hours.body);
+        }
+        for id in &w.reports_to_dispute {
+            assert_eq!(status_of(id), Some(json!("disputed")), "{}", hours.body);
+        }
+        let reported: BTreeSet<&str> = hours.body.as_array().unwrap().iter()
+            .map(|r| r["shift_date"].as_str().unwrap())
+            .collect();
+        assert!(w.shifts_to_report.iter().all(|d| reported.contains(d.as_str())), "{}", hours.body);
+    }
+
+    async fn an_unregistered_companys_token_is_forbidden_everywhere_but_self_registration(app) {
+        let w = World::new(&app).await;
+        let token = app.company_cvr_token(&cvr(5));
+        let checked = |e: &Endpoint| !is_self_registration(e);
+        let answered = answers_to_an_unregistered_company(&app, &w, &token, checked).await;
+        assert!(answered.is_empty(), "an unregistered company was not refused 403: {answered:#?}");
+        // Nothing was registered on its behalf meanwhile; now it registers itself and is a company.
+        let e = endpoints().into_iter().find(is_self_registration).expect("the self-registration row");
+        let r = e.send_with(&app, &w, Some(Role::Company), Some(&token)).await;
+        r.expect(201);
+        assert_eq!((r.body["cvr"].as_str(), r.body["verified"].as_bool()), (Some(cvr(5).as_str()), Some(false)));
+        let me = app.get("/api/v1/companies/self", &token).await;
+        assert_eq!(me.expect(200).body["id"], r.body["id"]);
+        let tasks = app.get("/api/v1/tasks", &token).await;
+        assert_eq!(tasks.expect(200).body["total"], 0, "none of the other company's tasks: {}", tasks.body);
     }
 
     async fn the_caps_are_readable_by_every_authenticated_role(app) {
@@ -869,6 +1280,242 @@ both_backends! {
         his.expect(200);
         assert_eq!(his.body["citizen_id"], s.jens.as_str());
         assert_eq!(his.body["exempt"], "10000.00", "{}", his.body);
+    }
+
+    async fn a_company_never_sees_another_companys_tasks_placements_or_hours(app) {
+        let w = World::new(&app).await;
+        let b = app.register_company(&w.coordinator, &cvr(2), "Tømrer Olsen ApS").await;
+        app.patch(&format!("/api/v1/companies/{b}"), &w.coordinator, &json!({ "verified": true })).await.expect(200);
+        let b_token = app.company(&b);
+        let b_draft = draft_task(&app, &b_token, &small_job(0)).await;
+        let b_task = open_task(&app, &b_token, &small_job(0)).await;
+        let mette = app.enrol(&w.coordinator, METTE, "Mette Jensen").await;
+        let b_placement = approved(&app, &w.coordinator, &b_task, &mette).await;
+        // Reported by the coordinator, so a company would be the side to answer it; and by B.
+        let b_report = report(&app, &w.coordinator, &b_placement, day(-1)).await;
+        let b_own_report = report(&app, &b_token, &b_placement, day(-2)).await;
+        let t = &w.company;
+
+        let tasks = app.get("/api/v1/tasks?limit=200", t).await;
+        tasks.expect(200);
+        let own = |i: &Value| i["company_id"] == w.company_id.as_str();
+        assert!(tasks.body["items"].as_array().unwrap().iter().all(own), "{}", tasks.body);
+        let seen = ids(&tasks.body["items"]);
+        assert!(!seen.contains(&b_task.as_str()) && !seen.contains(&b_draft.as_str()), "{}", tasks.body);
+        let placements = app.get("/api/v1/placements?limit=200", t).await;
+        placements.expect(200);
+        assert!(placements.body["items"].as_array().unwrap().iter().all(own), "{}", placements.body);
+        assert!(!ids(&placements.body["items"]).contains(&b_placement.as_str()));
+        let b_sees = app.get("/api/v1/placements", &b_token).await;
+        assert_eq!(ids(&b_sees.expect(200).body["items"]), [b_placement.as_str()]);
+
+        let reason = json!({ "reason": "Ikke vores" });
+        let hours = json!({ "shift_date": day(-3), "hours": "1" });
+        let cases = [
+            (Method::GET, format!("/api/v1/tasks/{b_task}"), &b_task, None),
+            (Method::PATCH, format!("/api/v1/tasks/{b_draft}"), &b_draft, Some(json!({ "title": "Overtaget" }))),
+            (Method::POST, format!("/api/v1/tasks/{b_draft}/open"), &b_draft, None),
+            (Method::POST, format!("/api/v1/tasks/{b_task}/complete"), &b_task, None),
+            (Method::POST, format!("/api/v1/tasks/{b_task}/cancel"), &b_task, Some(reason.clone())),
+            (Method::GET, format!("/api/v1/placements/{b_placement}"), &b_placement, None),
+            (Method::POST, format!("/api/v1/placements/{b_placement}/cancel"), &b_placement, None),
+            (Method::POST, format!("/api/v1/placements/{b_placement}/no-show"), &b_placement, None),
+            (Method::POST, format!("/api/v1/placements/{b_placement}/hours"), &b_placement, Some(hours)),
+            (Method::GET, format!("/api/v1/placements/{b_placement}/hours"), &b_placement, None),
+            (Method::POST, format!("/api/v1/hours/{b_report}/confirm"), &b_report, None),
+            (Method::POST, format!("/api/v1/hours/{b_report}/dispute"), &b_report, Some(reason.clone())),
+            (Method::POST, format!("/api/v1/hours/{b_own_report}/confirm"), &b_own_report, None),
+        ];
+        for (method, path, id, body) in &cases {
+            assert_hidden(&app, t, method, path, id, body.as_ref()).await;
+        }
+        // Nor does it create tasks for B.
+        let r = app.post("/api/v1/tasks", t, &task_for_company(&b)).await;
+        assert_problem(&r, 403, "forbidden", "a task for another company");
+
+        // Nothing of B's changed.
+        let task = app.get(&format!("/api/v1/tasks/{b_task}"), &b_token).await;
+        assert_eq!(task.expect(200).body["status"], "open");
+        let draft = app.get(&format!("/api/v1/tasks/{b_draft}"), &b_token).await;
+        assert_eq!(draft.expect(200).body["title"], "Småjob 0");
+        assert_eq!(draft.body["status"], "draft");
+        let p = app.get(&format!("/api/v1/placements/{b_placement}"), &b_token).await;
+        assert_eq!(p.expect(200).body["state"], "approved");
+        let reports = app.get(&format!("/api/v1/placements/{b_placement}/hours"), &b_token).await;
+        let statuses: Vec<&Value> = reports.expect(200).body.as_array().unwrap().iter().map(|r| &r["status"]).collect();
+        assert_eq!(statuses, [&json!("reported"), &json!("reported")], "{}", reports.body);
+        let tasks = app.get("/api/v1/tasks", &b_token).await;
+        let mut own = ids(&tasks.expect(200).body["items"]);
+        own.sort_unstable();
+        let mut expected = [b_task.as_str(), b_draft.as_str()];
+        expected.sort_unstable();
+        assert_eq!(own, expected);
+    }
+
+    async fn a_coordinator_gets_404_for_another_municipalitys_tasks_placements_and_hours_and_counts_none_of_them(app) {
+        let w = World::new(&app).await;
+        let aarhus = app.coordinator("751");
+
+        // Randers' queue and statistics are full; Aarhus' lists, queue and statistics are empty.
+        let randers_queue = app.get("/api/v1/queue", &w.coordinator).await;
+        randers_queue.expect(200);
+        let waiting: Vec<&str> = randers_queue.body["awaiting_approval"].as_array().unwrap().iter()
+            .map(|p| p["placement_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(waiting.len(), 2, "{}", randers_queue.body);
+        assert_eq!(randers_queue.body["unconfirmed_hours"].as_array().map(Vec::len), Some(6), "{}", randers_queue.body);
+        let randers_stats = app.get("/api/v1/stats/placements", &w.coordinator).await;
+        randers_stats.expect(200);
+        assert!(randers_stats.body[0]["tasks_opened"].as_u64() >= Some(15), "{}", randers_stats.body);
+        assert!(randers_stats.body[0]["placements_approved"].as_u64() >= Some(5), "{}", randers_stats.body);
+
+        for path in ["/api/v1/tasks", "/api/v1/placements"] {
+            let list = app.get(path, &aarhus).await;
+            list.expect(200);
+            assert_eq!((list.body["items"].clone(), list.body["total"].clone()), (json!([]), json!(0)), "{path}");
+        }
+        let queue = app.get("/api/v1/queue", &aarhus).await;
+        queue.expect(200);
+        for (list, items) in queue.body.as_object().unwrap() {
+            assert_eq!(items, &json!([]), "{list} in Aarhus' queue: {}", queue.body);
+        }
+        let stats = app.get("/api/v1/stats/placements", &aarhus).await;
+        stats.expect(200);
+        assert_eq!(stats.body[0]["municipality"], "751");
+        for figure in ["tasks_opened", "positions", "positions_filled", "placements_approved"] {
+            assert_eq!(stats.body[0][figure], 0, "{figure}: {}", stats.body);
+        }
+        assert_eq!(stats.body[0]["median_hours_to_placement"], Value::Null);
+
+        let reason = json!({ "reason": "Ikke vores borger" });
+        let hours = json!({ "shift_date": w.shifts_to_report[0], "hours": "1" });
+        let approve = json!({ "accept_taxable_excess": true });
+        let cases = [
+            (Method::GET, "/api/v1/tasks/{}", &w.task, None),
+            (Method::PATCH, "/api/v1/tasks/{}", &w.draft_task, Some(json!({ "title": "Overtaget" }))),
+            (Method::POST, "/api/v1/tasks/{}/open", &w.tasks_to_open[0], None),
+            (Method::POST, "/api/v1/tasks/{}/complete", &w.tasks_to_complete[0], None),
+            (Method::POST, "/api/v1/tasks/{}/cancel", &w.tasks_to_cancel[0], Some(reason.clone())),
+            (Method::GET, "/api/v1/placements/{}", &w.placement, None),
+            (Method::POST, "/api/v1/placements/{}/offer", &w.interested, None),
+            (Method::POST, "/api/v1/placements/{}/approve", &w.accepted_to_approve, Some(approve)),
+            (Method::POST, "/api/v1/placements/{}/reject", &w.accepted_to_reject, Some(reason.clone())),
+            (Method::POST, "/api/v1/placements/{}/cancel", &w.placements_to_cancel[0], None),
+            (Method::POST, "/api/v1/placements/{}/cancel", &w.offer_to_accept, None),
+            (Method::POST, "/api/v1/placements/{}/no-show", &w.placements_to_no_show[0], None),
+            (Method::POST, "/api/v1/placements/{}/hours", &w.placement, Some(hours)),
+            (Method::GET, "/api/v1/placements/{}/hours", &w.placement, None),
+            (Method::POST, "/api/v1/hours/{}/confirm", &w.reports_to_confirm[0], None),
+            (Method::POST, "/api/v1/hours/{}/dispute", &w.reports_to_dispute[0], Some(reason.clone())),
+        ];
+        for (method, template, id, body) in &cases {
+            assert_hidden(&app, &aarhus, method, &template.replace("{}", id), id, body.as_ref()).await;
+        }
+
+        // Offering Randers' task to an Aarhus citizen: the task is unknown to Aarhus.
+        let ole = app.enrol(&aarhus, "050590-1234", "Ole Larsen").await;
+        let r = app.post("/api/v1/placements", &aarhus, &json!({ "task_id": w.task, "citizen_id": ole })).await;
+        assert_problem(&r, 404, "not_found", "offering another municipality's task");
+        let unknown = json!({ "task_id": uuid::Uuid::new_v4().to_string(), "citizen_id": ole });
+        let none = app.post("/api/v1/placements", &aarhus, &unknown).await;
+        assert_eq!(r.body["detail"], none.body["detail"]);
+        // Aarhus' own task, for Randers' company: Randers' citizen is unknown to Aarhus.
+        let own = open_task(&app, &aarhus, &task_for_company(&w.company_id)).await;
+        let r = app.post("/api/v1/placements", &aarhus, &json!({ "task_id": own, "citizen_id": w.citizen_id })).await;
+        assert_problem(&r, 404, "not_found", "offering to another municipality's citizen");
+        // Nor does Aarhus create a task in Randers.
+        let mut in_randers = task_for_company(&w.company_id);
+        in_randers["municipality"] = json!("730");
+        assert_problem(&app.post("/api/v1/tasks", &aarhus, &in_randers).await, 403, "forbidden", "a task in 730");
+        let list = app.get("/api/v1/tasks", &aarhus).await;
+        assert_eq!(ids(&list.expect(200).body["items"]), [own.as_str()]);
+
+        // Nothing in Randers changed.
+        let again = app.get("/api/v1/queue", &w.coordinator).await;
+        again.expect(200);
+        assert_eq!(again.body["awaiting_approval"], randers_queue.body["awaiting_approval"]);
+        assert_eq!(again.body["unconfirmed_hours"], randers_queue.body["unconfirmed_hours"]);
+        let draft = app.get(&format!("/api/v1/tasks/{}", w.draft_task), &w.coordinator).await;
+        assert_eq!(draft.expect(200).body["title"], "Småjob 0");
+        let unchanged =
+            [(&w.interested, "interested"), (&w.placements_to_cancel[0], "approved"), (&w.offer_to_accept, "offered")];
+        for (id, state) in unchanged {
+            let p = app.get(&format!("/api/v1/placements/{id}"), &w.coordinator).await;
+            assert_eq!(p.expect(200).body["state"], state, "{}", p.body);
+        }
+    }
+
+    async fn a_citizen_never_sees_another_citizens_placements_or_offers_nor_another_municipalitys_tasks(app) {
+        let w = World::new(&app).await;
+        let mette = app.enrol(&w.coordinator, METTE, "Mette Jensen").await;
+        let her = app.citizen(&mette);
+        let her_offer = offer(&app, &w.coordinator, &w.task, &mette).await;
+
+        let list = app.get("/api/v1/placements", &her).await;
+        assert_eq!(ids(&list.expect(200).body["items"]), [her_offer.as_str()]);
+        assert_eq!(list.body["total"], 1);
+        let offers = app.get("/api/v1/me/offers", &her).await;
+        assert_eq!(ids(&offers.expect(200).body["items"]), [her_offer.as_str()]);
+        let his = app.get("/api/v1/placements?limit=200", &w.citizen).await;
+        his.expect(200);
+        let own = |p: &Value| p["citizen_id"] == w.citizen_id.as_str();
+        assert!(his.body["items"].as_array().unwrap().iter().all(own), "{}", his.body);
+        assert!(!ids(&his.body["items"]).contains(&her_offer.as_str()));
+        let his_offers = app.get("/api/v1/me/offers", &w.citizen).await;
+        let mut his_offers = ids(&his_offers.expect(200).body["items"]);
+        his_offers.sort_unstable();
+        let mut expected = [w.offer_to_accept.as_str(), w.offer_to_decline.as_str()];
+        expected.sort_unstable();
+        assert_eq!(his_offers, expected);
+
+        let reason = json!({ "reason": "Det var ikke mig" });
+        let cases = [
+            (Method::GET, "/api/v1/placements/{}", &w.placement, None),
+            (Method::GET, "/api/v1/placements/{}/hours", &w.placement, None),
+            (Method::POST, "/api/v1/me/offers/{}/accept", &w.offer_to_accept, None),
+            (Method::POST, "/api/v1/me/offers/{}/decline", &w.offer_to_decline, None),
+            (Method::POST, "/api/v1/placements/{}/cancel", &w.accepted_to_reject, None),
+            (Method::POST, "/api/v1/placements/{}/cancel", &w.interested, None),
+            (Method::POST, "/api/v1/hours/{}/confirm", &w.reports_to_confirm[2], None),
+            (Method::POST, "/api/v1/hours/{}/dispute", &w.reports_to_dispute[2], Some(reason)),
+        ];
+        for (method, template, id, body) in &cases {
+            assert_hidden(&app, &her, method, &template.replace("{}", id), id, body.as_ref()).await;
+        }
+        // And the other way round.
+        let path = format!("/api/v1/placements/{her_offer}");
+        assert_hidden(&app, &w.citizen, &Method::GET, &path, &her_offer, None).await;
+        let path = format!("/api/v1/me/offers/{her_offer}/accept");
+        assert_hidden(&app, &w.citizen, &Method::POST, &path, &her_offer, None).await;
+
+        // An open task of Aarhus, and a draft of Randers: neither is the Randers citizen's to see.
+        let aarhus = app.coordinator("751");
+        let aarhus_task = open_task(&app, &aarhus, &task_for_company(&w.company_id)).await;
+        for (method, path, id) in [
+            (Method::GET, format!("/api/v1/tasks/{aarhus_task}"), &aarhus_task),
+            (Method::POST, format!("/api/v1/me/tasks/{aarhus_task}/interest"), &aarhus_task),
+            (Method::GET, format!("/api/v1/tasks/{}", w.draft_task), &w.draft_task),
+            (Method::POST, format!("/api/v1/me/tasks/{}/interest", w.draft_task), &w.draft_task),
+        ] {
+            assert_hidden(&app, &w.citizen, &method, &path, id, None).await;
+        }
+        let open = app.get("/api/v1/me/tasks?limit=200", &w.citizen).await;
+        open.expect(200);
+        let items = open.body["items"].as_array().unwrap();
+        assert!(items.iter().all(|t| t["municipality"] == "730" && t["status"] == "open"), "{}", open.body);
+        let seen = ids(&open.body["items"]);
+        assert!(seen.contains(&w.task.as_str()) && !seen.contains(&aarhus_task.as_str()), "{}", open.body);
+        // An Aarhus citizen sees it, and none of Randers'.
+        let ole = app.enrol(&aarhus, "050590-1234", "Ole Larsen").await;
+        let theirs = app.get("/api/v1/me/tasks", &app.citizen(&ole)).await;
+        assert_eq!(ids(&theirs.expect(200).body["items"]), [aarhus_task.as_str()]);
+        // Nothing of the Randers citizen's changed.
+        let unchanged =
+            [(&w.offer_to_accept, "offered"), (&w.offer_to_decline, "offered"), (&w.interested, "interested")];
+        for (id, state) in unchanged {
+            let p = app.get(&format!("/api/v1/placements/{id}"), &w.citizen).await;
+            assert_eq!(p.expect(200).body["state"], state, "{}", p.body);
+        }
     }
 
     // --- 3. Bad tokens -------------------------------------------------------------------

@@ -96,7 +96,6 @@ async fn audit_actions(app: &TestApp, t: &str) -> Vec<String> {
     r.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect()
 }
 
-
 both_backends! {
     async fn issuing_a_card_generates_a_five_digit_number_and_starts_the_history(app) {
         let t = app.coordinator("730");
@@ -683,31 +682,31 @@ both_backends! {
 mod validity {
     use super::*;
 
-both_backends! {
-    async fn a_card_cannot_be_valid_from_a_date_before_the_citizen_turned_18(app) {
-        let t = app.coordinator("730");
-        // 18 years and 2 months old today; 17 years and 8 months old six months ago.
-        let born = today().checked_sub_months(Months::new(18 * 12 + 2)).unwrap();
-        let id = app.enrol(&t, &cpr_born(born, "321"), "Nylig Atten").await;
-        let valid_from = today().checked_sub_months(Months::new(6)).unwrap();
-        let r = app
-            .post(&path(&id, ""), &t, &json!({ "valid_from": valid_from, "attestations": attestations(true) }))
-            .await;
-        r.expect_problem(422, "underage");
-        app.get(&path(&id, ""), &t).await.expect_problem(404, "not_found");
-    }
+    both_backends! {
+        async fn a_card_cannot_be_valid_from_a_date_before_the_citizen_turned_18(app) {
+            let t = app.coordinator("730");
+            // 18 years and 2 months old today; 17 years and 8 months old six months ago.
+            let born = today().checked_sub_months(Months::new(18 * 12 + 2)).unwrap();
+            let id = app.enrol(&t, &cpr_born(born, "321"), "Nylig Atten").await;
+            let valid_from = today().checked_sub_months(Months::new(6)).unwrap();
+            let r = app
+                .post(&path(&id, ""), &t, &json!({ "valid_from": valid_from, "attestations": attestations(true) }))
+                .await;
+            r.expect_problem(422, "underage");
+            app.get(&path(&id, ""), &t).await.expect_problem(404, "not_found");
+        }
 
-    async fn a_card_valid_from_a_future_date_keeps_its_issue_first_in_the_history(app) {
-        let t = app.coordinator("730");
-        let id = app.enrol(&t, "010190-1234", "Jens Hansen").await;
-        let valid_from = today() + Duration::days(30);
-        let r = app
-            .post(&path(&id, ""), &t, &json!({ "valid_from": valid_from, "attestations": attestations(true) }))
-            .await;
-        r.expect(201);
-        assert_eq!(r.body["valid_from"], valid_from.to_string());
-        let c = deactivate(&app, &t, &id, "fortrudt").await;
-        assert_eq!(kinds(&c), ["issued", "deactivated"], "the history is not in decision order: {c}");
+        async fn a_card_valid_from_a_future_date_keeps_its_issue_first_in_the_history(app) {
+            let t = app.coordinator("730");
+            let id = app.enrol(&t, "010190-1234", "Jens Hansen").await;
+            let valid_from = today() + Duration::days(30);
+            let r = app
+                .post(&path(&id, ""), &t, &json!({ "valid_from": valid_from, "attestations": attestations(true) }))
+                .await;
+            r.expect(201);
+            assert_eq!(r.body["valid_from"], valid_from.to_string());
+            let c = deactivate(&app, &t, &id, "fortrudt").await;
+            assert_eq!(kinds(&c), ["issued", "deactivated"], "the history is not in decision order: {c}");
+        }
     }
-}
 }

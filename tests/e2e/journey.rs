@@ -166,6 +166,7 @@ struct Placed {
     company: String,
     citizen_id: String,
     citizen: String,
+    #[allow(dead_code)]
     task: String,
     placement: String,
     employment: String,
@@ -786,7 +787,7 @@ mod pay {
             confirm(&app, &w.coordinator, &report_id).await.expect_problem(409, "employment_ended");
             // Rolled back whole: still reported and unanswered, and no payout.
             let listed = hours_of(&app, &w.company, &w.placement).await;
-            assert_eq!(ids(&listed, "id"), [report_id.clone()]);
+            assert_eq!(ids(&listed, "id"), std::slice::from_ref(&report_id));
             let keys = ["status", "answered_by", "answered_at", "payout"];
             assert_eq!(pick(&listed[0], &keys), json!(["reported", null, null, null]));
             let r = app.get(&format!("/api/v1/employments/{}/payouts", w.employment), &w.coordinator).await;
@@ -795,7 +796,7 @@ mod pay {
             let r = app.get("/api/v1/me/balance", &w.citizen).await;
             r.expect(200);
             assert_eq!((&r.body["gross"], &r.body["payouts"]), (&json!("0.00"), &json!(0)));
-            assert_eq!(ids(&queue(&app, &w.coordinator).await["unconfirmed_hours"], "report_id"), [report_id.clone()]);
+            assert_eq!(ids(&queue(&app, &w.coordinator).await["unconfirmed_hours"], "report_id"), std::slice::from_ref(&report_id));
             // It can still be disputed.
             dispute(&app, &w.citizen, &report_id, "Ansættelsen er ophørt").await.expect(200);
         }
@@ -1040,8 +1041,8 @@ mod work_queue {
             assert_eq!(ids(&q["unanswered_offers"], "placement_id"), [chased]);
             assert_eq!(ids(&q["unconfirmed_hours"], "report_id"), [report_id]);
             assert_eq!(ids(&q["companies_awaiting_verification"], "company_id"), [unverified]);
-            assert_eq!(ids(&q["cards_due_for_control"], "citizen_id"), [w.citizen_id.clone()]);
-            assert_eq!(ids(&q["citizens_near_cap"], "citizen_id"), [w.citizen_id.clone()]);
+            assert_eq!(ids(&q["cards_due_for_control"], "citizen_id"), std::slice::from_ref(&w.citizen_id));
+            assert_eq!(ids(&q["citizens_near_cap"], "citizen_id"), std::slice::from_ref(&w.citizen_id));
 
             let q = queue(&app, &randers).await;
             let lists = [

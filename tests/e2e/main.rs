@@ -15,3 +15,9 @@ mod openapi;
 mod privacy;
 mod problems;
 mod smoke;
+
+mod accounting;
+mod concurrency;
+mod employments;
+mod jobs;
+mod journey;

@@ -91,6 +91,10 @@ pub async fn spawn(backend: Backend, test: &str) -> Option<TestApp> {
 
 /// Spawns a server that verifies tokens with the given keys.
 pub async fn spawn_with_keys(backend: Backend, test: &str, keys: KeySource) -> Option<TestApp> {
+    if std::env::var_os("SMAAJOB_TEST_LOG").is_some() {
+        // The server's log on stderr, e.g. to see what an internal error was.
+        smaajob_api::telemetry::init(smaajob_api::telemetry::LogFormat::Text);
+    }
     let db = match backend {
         Backend::Sqlite => TestDatabase::sqlite(),
         Backend::Postgres => TestDatabase::postgres(test)?,

@@ -132,20 +132,6 @@ fn path_error(_err: PathError, req: &HttpRequest) -> actix_web::Error {
     ApiError::NotFound(format!("no resource at {}", req.path())).into()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::redact_values;
-
-    #[test]
-    fn refused_values_are_not_echoed_in_type_errors() {
-        let m = redact_values("invalid type: integer `101901234`, expected a string at line 1 column 20");
-        assert_eq!(m, "invalid type: integer, expected a string at line 1 column 20");
-        let m = redact_values("invalid type: string \"010190-1234\", expected u8 at line 1 column 9");
-        assert_eq!(m, "invalid type: string, expected u8 at line 1 column 9");
-        assert_eq!(redact_values("missing field `name` at line 1 column 2"), "missing field `name` at line 1 column 2");
-    }
-}
-
 impl Application {
     /// Opens the database, applies migrations, binds the address; `port()` then tells where.
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
@@ -230,4 +216,18 @@ impl Application {
 
 fn worker_count() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_values;
+
+    #[test]
+    fn refused_values_are_not_echoed_in_type_errors() {
+        let m = redact_values("invalid type: integer `101901234`, expected a string at line 1 column 20");
+        assert_eq!(m, "invalid type: integer, expected a string at line 1 column 20");
+        let m = redact_values("invalid type: string \"010190-1234\", expected u8 at line 1 column 9");
+        assert_eq!(m, "invalid type: string, expected u8 at line 1 column 9");
+        assert_eq!(redact_values("missing field `name` at line 1 column 2"), "missing field `name` at line 1 column 2");
+    }
 }

@@ -9,10 +9,10 @@ use smaajob_domain::{
     CapAmount, CapYear, FIRST_CAP_YEAR, Money, RegulationPercent, ResolvedCap, regulate, resolve_cap,
 };
 use smaajob_persistence::DbConn;
-use smaajob_persistence::repo::{audit, caps, caps::CapRow};
+use smaajob_persistence::repo::{accounting, audit, caps, caps::CapRow};
 use utoipa::ToSchema;
 
-use crate::auth::Principal;
+use crate::auth::{Principal, unregistered};
 use crate::error::{ApiError, Problem};
 use crate::routes::common::{Fields, checked, today_copenhagen, utc};
 use crate::services::accounting::reallocate_after_cap_change;
@@ -50,6 +50,14 @@ pub struct SetCap {
     pub regulation_percent: Option<String>,
 }
 
+/// Caps are public figures every role may read; an unregistered company may only register itself.
+fn public_reader(principal: &Principal) -> Result<(), ApiError> {
+    match principal {
+        Principal::NewCompany { .. } => Err(unregistered()),
+        _ => Ok(()),
+    }
+}
+
 fn load_set(conn: &mut DbConn) -> Result<(Vec<CapRow>, BTreeMap<i32, CapAmount>), ApiError> {
     let rows = caps::list(conn)?;
     let set = rows.iter().filter_map(|r| CapAmount::from_kroner(r.amount_ore / 100).map(|a| (r.year, a))).collect();
@@ -79,7 +87,8 @@ fn view(resolved: ResolvedCap, rows: &[CapRow]) -> CapView {
     )
 )]
 #[get("/caps")]
-pub async fn list_caps(state: web::Data<AppState>, _principal: Principal) -> Result<web::Json<Vec<CapView>>, ApiError> {
+pub async fn list_caps(state: web::Data<AppState>, principal: Principal) -> Result<web::Json<Vec<CapView>>, ApiError> {
+    public_reader(&principal)?;
     let views = state
         .read(|conn| {
             let (rows, set) = load_set(conn)?;
@@ -108,9 +117,10 @@ pub async fn list_caps(state: web::Data<AppState>, _principal: Principal) -> Res
 #[get("/caps/{year}")]
 pub async fn get_cap(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     year: web::Path<i32>,
 ) -> Result<web::Json<CapView>, ApiError> {
+    public_reader(&principal)?;
     let year = CapYear::parse(year.into_inner())
         .map_err(|_| ApiError::NotFound("the frikort exists from 2019 to 2100".into()))?;
     let view = state
@@ -177,6 +187,8 @@ pub async fn set_cap(
                 }
                 (None, None) => return Err(ApiError::Internal("no amount after validation".into())),
             };
+            // Before the cap is written: no citizen-year may be split with the old cap after this.
+            accounting::lock_all_years(conn)?;
             let before = caps::find(conn, year.get())?;
             let row = CapRow {
                 year: year.get(),

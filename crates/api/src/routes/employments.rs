@@ -144,7 +144,7 @@ pub fn employment_in_scope(
         Principal::Company { company_id, .. } => *company_id == e.company_id,
         Principal::Coordinator { municipality, .. } => citizen.municipality == municipality.to_string(),
         Principal::Citizen { citizen_id, .. } => *citizen_id == e.citizen_id,
-        Principal::NewCompany { .. } => false,
+        Principal::NewCompany { .. } => return Err(unregistered()),
     };
     if !visible {
         return Err(not_found());
@@ -444,7 +444,9 @@ pub async fn end_employment(
     f.finish()?;
     let view = state
         .write(move |conn| {
-            let (mut e, cn, con, citizen) = employment_in_scope(conn, &principal, &id)?;
+            let (_, cn, con, citizen) = employment_in_scope(conn, &principal, &id)?;
+            // Locked, so a payout on it cannot slip in between the check below and the end.
+            let mut e = employments::lock(conn, &id)?;
             if e.ended_at.is_some() {
                 return Err(ApiError::Conflict {
                     code: "employment_ended",

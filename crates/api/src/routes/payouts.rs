@@ -10,7 +10,7 @@ use smaajob_domain::{CardCoverage, Coverage, Money, Split, card_coverage, holida
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, AdjustmentScope, PayoutRow, ReversalRow};
 use smaajob_persistence::repo::citizens::CitizenRow;
-use smaajob_persistence::repo::employments::EmploymentRow;
+use smaajob_persistence::repo::employments::{self, EmploymentRow};
 use smaajob_persistence::repo::{audit, new_id, now};
 use utoipa::{IntoParams, ToSchema};
 
@@ -21,7 +21,7 @@ use crate::routes::common::{
     Fields, PageQuery, Paged, checked, copenhagen_date, optional_text, parse_id, today_copenhagen, utc,
 };
 use crate::routes::employments::employment_in_scope;
-use crate::services::accounting::{Cause, Reallocated, cap_for, card_periods, fresh_year, reallocate, register};
+use crate::services::accounting::{Cause, Reallocated, card_periods, lock_year, reallocate, register};
 use crate::state::{AppState, audit_entry};
 
 /// The largest gross a single payout may have (a typo guard far above any small job).
@@ -444,6 +444,8 @@ pub fn record_payout(
     work: Work,
     parsed: &ParsedPayout,
 ) -> Result<PayoutReceipt, ApiError> {
+    // Lock the employment first: ending it and paying on it must not interleave.
+    let employment = &employments::lock(conn, &employment.id)?;
     if employment.ended_at.is_some() {
         return Err(ApiError::Conflict {
             code: "employment_ended",
@@ -451,9 +453,9 @@ pub fn record_payout(
         });
     }
     let year = work.payment_date.year();
-    let cap = cap_for(conn, year)?;
-    // Lock before reading the card, so a concurrent card decision is seen whole.
-    let mut locked = accounting::lock_year(conn, &fresh_year(&citizen.id, year, &cap))?;
+    // The cap and the card are read under the lock, so a cap set or a card decision committed
+    // meanwhile is seen (and not undone by a split computed from what was read before).
+    let (mut locked, cap) = lock_year(conn, &citizen.id, year)?;
     if card_coverage(&card_periods(conn, &citizen.id)?, work.worked_from, work.worked_to) == CardCoverage::Partial {
         return Err(ApiError::Unprocessable {
             code: "work_period_straddles_card_change",
@@ -561,9 +563,9 @@ pub async fn reverse_payout(
         })?;
         let (_, _, _, citizen) = employment_in_scope(conn, &principal, &payout.employment_id)
             .map_err(|e| if matches!(e, ApiError::NotFound(_)) { ApiError::not_found("payout") } else { e })?;
-        let cap = cap_for(conn, payout.year)?;
-        // Lock first, then look: a concurrent reversal of the same payout waits and then sees it.
-        let locked = accounting::lock_year(conn, &fresh_year(&citizen.id, payout.year, &cap))?;
+        // Lock first, then look: a concurrent reversal of the same payout waits and then sees it,
+        // and a cap set meanwhile is read after it committed.
+        let (locked, cap) = lock_year(conn, &citizen.id, payout.year)?;
         if accounting::find_payout(conn, &payout_id)?.1 {
             return Err(ApiError::Conflict {
                 code: "payout_already_reversed",

@@ -112,6 +112,15 @@ pub fn fresh_year(citizen_id: &str, year: i32, cap: &ResolvedCap) -> CitizenYear
     }
 }
 
+/// Locks a citizen-year (creating it if needed) and only then reads the year's cap: a cap set by a
+/// transaction that committed while this one waited for the lock is seen, not undone.
+pub fn lock_year(conn: &mut DbConn, citizen_id: &str, year: i32) -> Result<(CitizenYearRow, ResolvedCap), ApiError> {
+    let guess = cap_for(conn, year)?;
+    let locked = accounting::lock_year(conn, &fresh_year(citizen_id, year, &guess))?;
+    let cap = cap_for(conn, year)?;
+    Ok((locked, cap))
+}
+
 /// Re-runs the allocation of a locked citizen-year, stores every changed split, records an
 /// adjustment for each payout whose split changed (except `new_payout`, which had none before),
 /// and saves the totals. The caller holds the citizen-year lock (see `lock_year`).
@@ -241,8 +250,7 @@ fn coverage_of(s: &str) -> Result<Coverage, ApiError> {
 pub fn reallocate_after_cap_change(conn: &mut DbConn, year: i32) -> Result<usize, ApiError> {
     let mut adjusted = 0;
     for (citizen_id, y) in accounting::years_from(conn, year)? {
-        let cap = cap_for(conn, y)?;
-        let locked = accounting::lock_year(conn, &fresh_year(&citizen_id, y, &cap))?;
+        let (locked, cap) = lock_year(conn, &citizen_id, y)?;
         if locked.cap_ore == cap.amount.money().ore() && locked.cap_provisional == cap.provisional {
             continue;
         }
@@ -263,8 +271,7 @@ pub fn reallocate_citizen(
     let mut adjustments = Vec::new();
     // Ascending year order: every writer takes citizen-year locks in the same order.
     for year in accounting::years_of_citizen(conn, citizen_id)? {
-        let cap = cap_for(conn, year)?;
-        let locked = accounting::lock_year(conn, &fresh_year(citizen_id, year, &cap))?;
+        let (locked, cap) = lock_year(conn, citizen_id, year)?;
         adjustments.extend(reallocate(conn, locked, cap, cause, Some(cause_ref), None)?.adjustments);
     }
     Ok(adjustments)

@@ -131,7 +131,7 @@ pub struct AdjustmentRow {
 }
 
 /// Creates the citizen-year row if it is missing (a concurrent creator wins harmlessly), then
-/// returns it locked for the rest of the transaction: `SELECT … FOR UPDATE` on PostgreSQL; on
+/// returns it locked for the rest of the transaction: a row lock on PostgreSQL (see below); on
 /// SQLite the caller's `BEGIN IMMEDIATE` already serializes writers.
 pub fn lock_year(conn: &mut DbConn, fresh: &CitizenYearRow) -> Result<CitizenYearRow, RepoError> {
     let key = (fresh.citizen_id.as_str(), fresh.year);
@@ -146,10 +146,28 @@ pub fn lock_year(conn: &mut DbConn, fresh: &CitizenYearRow) -> Result<CitizenYea
             },
         }
     }
-    Ok(match conn {
-        DbConn::Pg(c) => citizen_years::table.find(key).select(CitizenYearRow::as_select()).for_update().first(c)?,
-        DbConn::Sqlite(_) => citizen_years::table.find(key).select(CitizenYearRow::as_select()).first(conn)?,
-    })
+    if let DbConn::Pg(c) = conn {
+        // Lock the row with a no-op UPDATE rather than `SELECT … FOR UPDATE`: an UPDATE also takes
+        // the table's ROW EXCLUSIVE lock now, so a cap change (`lock_all_years`) waits for this
+        // transaction or this one for it — never each for the other (a deadlock when the row lock
+        // came first and the table lock only with the later UPDATE).
+        diesel::update(citizen_years::table.find(key))
+            .set(citizen_years::updated_at.eq(citizen_years::updated_at))
+            .execute(c)?;
+    }
+    Ok(citizen_years::table.find(key).select(CitizenYearRow::as_select()).first(conn)?)
+}
+
+/// Holds off every other writer of citizen-years until the transaction ends, and waits for those
+/// under way (PostgreSQL `SHARE ROW EXCLUSIVE`; SQLite serializes writers already). A cap change
+/// takes it before it lists the citizen-years to re-split, so a citizen-year created meanwhile by a
+/// first payout is either in the list or is created after the new cap is committed.
+pub fn lock_all_years(conn: &mut DbConn) -> Result<(), RepoError> {
+    use diesel::connection::SimpleConnection;
+    if let DbConn::Pg(c) = conn {
+        c.batch_execute("LOCK TABLE citizen_years IN SHARE ROW EXCLUSIVE MODE")?;
+    }
+    Ok(())
 }
 
 /// The citizen-year row, if any payout was ever registered for it (no lock).

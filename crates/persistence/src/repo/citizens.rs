@@ -88,13 +88,13 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<CitizenWithCard, RepoError> {
         .first(conn)?)
 }
 
-/// Locks a citizen's row for the rest of the transaction (PostgreSQL `FOR UPDATE`; SQLite writers
+/// Locks a citizen's row for the rest of the transaction (PostgreSQL `FOR NO KEY UPDATE`, which still lets other transactions insert rows referring to it; SQLite writers
 /// are serialized already), so decisions that weigh all of a citizen's placements — overlaps,
 /// weekly hours, frikort headroom — are taken one at a time.
 pub fn lock(conn: &mut DbConn, id: &str) -> Result<(), RepoError> {
     match conn {
         DbConn::Pg(c) => {
-            citizens::table.find(id).select(citizens::id).for_update().first::<String>(c)?;
+            citizens::table.find(id).select(citizens::id).for_no_key_update().first::<String>(c)?;
         }
         DbConn::Sqlite(_) => {
             citizens::table.find(id).select(citizens::id).first::<String>(conn)?;

@@ -70,6 +70,15 @@ pub fn update(conn: &mut DbConn, row: &EmploymentRow) -> Result<(), RepoError> {
     if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
+/// Locks an employment's row for the rest of the transaction (PostgreSQL `FOR NO KEY UPDATE`, which still lets other transactions insert rows referring to it; SQLite
+/// writers are serialized already): ending it and paying on it must not interleave.
+pub fn lock(conn: &mut DbConn, id: &str) -> Result<EmploymentRow, RepoError> {
+    Ok(match conn {
+        DbConn::Pg(c) => employments::table.find(id).select(EmploymentRow::as_select()).for_no_key_update().first(c)?,
+        DbConn::Sqlite(_) => employments::table.find(id).select(EmploymentRow::as_select()).first(conn)?,
+    })
+}
+
 /// One employment with the citizen's and the company's names.
 pub fn find(conn: &mut DbConn, id: &str) -> Result<EmploymentWithNames, RepoError> {
     Ok(employments::table

@@ -103,11 +103,11 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<TaskWithCompany, RepoError> {
         .first(conn)?)
 }
 
-/// Locks a task row for the rest of the transaction (PostgreSQL `FOR UPDATE`; SQLite writers
+/// Locks a task row for the rest of the transaction (PostgreSQL `FOR NO KEY UPDATE`, which still lets other transactions insert rows referring to it; SQLite writers
 /// are already serialized by `BEGIN IMMEDIATE`), so two approvals cannot both take the last position.
 pub fn lock(conn: &mut DbConn, id: &str) -> Result<TaskRow, RepoError> {
     Ok(match conn {
-        DbConn::Pg(c) => tasks::table.find(id).select(TaskRow::as_select()).for_update().first(c)?,
+        DbConn::Pg(c) => tasks::table.find(id).select(TaskRow::as_select()).for_no_key_update().first(c)?,
         DbConn::Sqlite(_) => tasks::table.find(id).select(TaskRow::as_select()).first(conn)?,
     })
 }

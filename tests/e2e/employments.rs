@@ -1,0 +1,358 @@
+//! Employments over HTTP: a company registers for itself by CPR + card number (one generic
+//! refusal for every mismatch), a coordinator by citizen id for a named company, who sees which
+//! employments, ending one, and retries with an `Idempotency-Key`.
+
+use serde_json::{Value, json};
+
+use crate::both_backends;
+#[allow(unused_imports)]
+use crate::support::*;
+
+const JENS: &str = "010190-1234";
+const MARIE: &str = "020290-2345";
+const OLE: &str = "030390-3456";
+const ANNA: &str = "040490-4567";
+
+/// Enrols a citizen of the coordinator's municipality and issues a card with a chosen number.
+async fn holder_with_number(app: &TestApp, coordinator: &str, cpr: &str, name: &str, number: &str) -> String {
+    let id = app.enrol(coordinator, cpr, name).await;
+    let body = json!({ "attestations": attestations(true), "valid_from": "2019-01-01", "number": number });
+    app.post(&format!("/api/v1/citizens/{id}/frikort"), coordinator, &body).await.expect(201);
+    id
+}
+
+async fn deactivate(app: &TestApp, coordinator: &str, citizen_id: &str) {
+    let body = json!({ "reason": "betingelserne er ikke længere opfyldt" });
+    app.post(&format!("/api/v1/citizens/{citizen_id}/frikort/deactivate"), coordinator, &body).await.expect(200);
+}
+
+/// The ids of a list response's items.
+fn ids(r: &Resp) -> Vec<String> {
+    r.expect(200);
+    let mut ids: Vec<String> =
+        r.body["items"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+    ids.sort();
+    ids
+}
+
+fn sorted(mut v: Vec<&str>) -> Vec<String> {
+    v.sort_unstable();
+    v.into_iter().map(str::to_owned).collect()
+}
+
+/// An employment a coordinator registers for a company, naming the citizen by id.
+fn by_id(citizen_id: &str, company_id: &str, start_date: &str) -> Value {
+    json!({
+        "citizen": { "id": citizen_id },
+        "company_id": company_id,
+        "start_date": start_date,
+        "contact": { "name": "Karen Bager" },
+    })
+}
+
+#[track_caller]
+fn assert_field_error(r: &Resp, field: &str, code: &str) {
+    r.expect_problem(422, "validation");
+    let errors: Vec<(String, String)> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap().to_owned(), e["code"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(errors, [(field.to_owned(), code.to_owned())], "body: {}", r.body);
+}
+
+both_backends! {
+    async fn a_company_registers_an_employment_naming_the_citizen_by_cpr_and_card_number(app) {
+        let coordinator = app.coordinator("730");
+        let citizen = holder_with_number(&app, &coordinator, JENS, "Jens Hansen", "11111").await;
+        let company = app.register_company(&coordinator, CVR_A, "Bager Hansen").await;
+        let t = app.company(&company);
+        // The dash of the CPR number is optional.
+        let body = json!({
+            "citizen": { "cpr": "0101901234", "frikort_number": "11111" },
+            "start_date": "2024-01-01",
+            "end_date": "2024-12-31",
+            "expected_hours_per_week": 8.0,
+            "expected_pay": "20000.00",
+            "contact": { "name": "Karen Bager", "phone": "+4512345678" },
+        });
+        let r = app.post("/api/v1/employments", &t, &body).await;
+        r.expect(201);
+        let e = &r.body;
+        assert_eq!(e["citizen_id"], citizen.as_str());
+        assert_eq!(e["citizen_name"], "Jens Hansen");
+        assert_eq!(e["company_id"], company.as_str());
+        assert_eq!(e["company_name"], "Bager Hansen");
+        assert_eq!(e["start_date"], "2024-01-01");
+        assert_eq!(e["end_date"], "2024-12-31");
+        assert_eq!(e["expected_hours_per_week"], 8.0);
+        assert_eq!(e["expected_pay"], "20000.00");
+        assert_eq!(e["contact"]["name"], "Karen Bager");
+        assert_eq!(e["status"], "active");
+        assert_eq!(e["registered_by"], format!("company-{company}"));
+        assert!(e["ended_at"].is_null() && e["end_reason"].is_null(), "body: {e}");
+        assert!(!String::from_utf8_lossy(&r.raw).contains("010190"), "the CPR number is never echoed: {e}");
+
+        let id = e["id"].as_str().unwrap();
+        let got = app.get(&format!("/api/v1/employments/{id}"), &t).await;
+        got.expect(200);
+        assert_eq!(got.body, r.body);
+    }
+
+    async fn every_mismatch_of_cpr_and_card_number_gets_one_and_the_same_refusal(app) {
+        let coordinator = app.coordinator("730");
+        holder_with_number(&app, &coordinator, JENS, "Jens Hansen", "11111").await;
+        holder_with_number(&app, &coordinator, MARIE, "Marie Jensen", "22222").await;
+        let deactivated = holder_with_number(&app, &coordinator, OLE, "Ole Olsen", "33333").await;
+        deactivate(&app, &coordinator, &deactivated).await;
+        app.enrol(&coordinator, ANNA, "Anna Berg").await;
+        let company = app.register_company(&coordinator, CVR_A, "Bager Hansen").await;
+        let t = app.company(&company);
+
+        let cases = [
+            ("a CPR number nobody has", "050590-1678", "11111"),
+            ("a wrong card number", JENS, "11112"),
+            ("a deactivated card", OLE, "33333"),
+            ("another citizen's card", JENS, "22222"),
+            ("a citizen without a card", ANNA, "11111"),
+        ];
+        let mut first: Option<Value> = None;
+        for (what, cpr, number) in cases {
+            let r = app.post("/api/v1/employments", &t, &employment_by_card(cpr, number, "2024-01-01")).await;
+            r.expect_problem(422, "citizen_not_matched");
+            assert!(r.body.get("errors").is_none(), "{what}: no hint which part was wrong: {}", r.body);
+            match &first {
+                None => first = Some(r.body.clone()),
+                Some(body) => assert_eq!(&r.body, body, "{what} is refused exactly like the others"),
+            }
+        }
+        assert_eq!(ids(&app.get("/api/v1/employments", &t).await), Vec::<String>::new());
+        // The right pair still works.
+        app.register_employment(&t, &employment_by_card(MARIE, "22222", "2024-01-01")).await;
+    }
+
+    async fn a_company_cannot_register_an_employment_for_another_company_and_a_citizen_cannot_register_one(app) {
+        let coordinator = app.coordinator("730");
+        let citizen = holder_with_number(&app, &coordinator, JENS, "Jens Hansen", "11111").await;
+        let own = app.register_company(&coordinator, CVR_A, "Bager Hansen").await;
+        let other = app.register_company(&coordinator, &cvr(2), "Tømrer Olsen").await;
+        let t = app.company(&own);
+
+        let mut body = employment_by_card(JENS, "11111", "2024-01-01");
+        body["company_id"] = json!(other);
+        app.post("/api/v1/employments", &t, &body).await.expect_problem(403, "forbidden");
+        app.post("/api/v1/employments", &app.citizen(&citizen), &employment_by_card(JENS, "11111", "2024-01-01"))
+            .await
+            .expect_problem(403, "forbidden");
+        // A company names the citizen by CPR and card number, never by id.
+        let r = app
+            .post(
+                "/api/v1/employments",
+                &t,
+                &json!({
+                    "citizen": { "id": citizen }, "start_date": "2024-01-01", "contact": { "name": "Karen Bager" },
+                }),
+            )
+            .await;
+        assert_field_error(&r, "citizen.id", "not_allowed");
+        assert_eq!(ids(&app.get("/api/v1/employments", &coordinator).await), Vec::<String>::new());
+
+        // Its own id is fine.
+        body["company_id"] = json!(own);
+        let id = app.register_employment(&t, &body).await;
+        assert_eq!(ids(&app.get("/api/v1/employments", &coordinator).await), [id]);
+    }
+
+    async fn a_coordinator_registers_by_citizen_id_for_a_named_company_of_its_own_citizens_only(app) {
+        let randers = app.coordinator("730");
+        let aarhus = app.coordinator("751");
+        let own = holder_with_number(&app, &randers, JENS, "Jens Hansen", "11111").await;
+        let foreign = holder_with_number(&app, &aarhus, MARIE, "Marie Jensen", "22222").await;
+        let company = app.register_company(&randers, CVR_A, "Bager Hansen").await;
+
+        let r = app.post("/api/v1/employments", &randers, &by_id(&own, &company, "2024-02-01")).await;
+        r.expect(201);
+        assert_eq!(r.body["citizen_id"], own.as_str());
+        assert_eq!(r.body["company_id"], company.as_str());
+        assert_eq!(r.body["registered_by"], "coord-730");
+        let registered = r.body["id"].as_str().unwrap().to_owned();
+
+        let mut without_company = by_id(&own, &company, "2024-02-01");
+        without_company.as_object_mut().unwrap().remove("company_id");
+        assert_field_error(
+            &app.post("/api/v1/employments", &randers, &without_company).await,
+            "company_id",
+            "required",
+        );
+        app.post("/api/v1/employments", &randers, &by_id(&foreign, &company, "2024-02-01"))
+            .await
+            .expect_problem(404, "not_found");
+        // By CPR + card number, another municipality's citizen is the generic refusal.
+        let mut by_card = employment_by_card(MARIE, "22222", "2024-02-01");
+        by_card["company_id"] = json!(company);
+        app.post("/api/v1/employments", &randers, &by_card).await.expect_problem(422, "citizen_not_matched");
+
+        assert_eq!(ids(&app.get("/api/v1/employments", &randers).await), [registered]);
+        assert_eq!(ids(&app.get("/api/v1/employments", &aarhus).await), Vec::<String>::new());
+    }
+
+    async fn a_citizen_without_an_active_card_cannot_be_employed(app) {
+        let coordinator = app.coordinator("730");
+        let without = app.enrol(&coordinator, JENS, "Jens Hansen").await;
+        let deactivated = holder_with_number(&app, &coordinator, MARIE, "Marie Jensen", "22222").await;
+        deactivate(&app, &coordinator, &deactivated).await;
+        let company = app.register_company(&coordinator, CVR_A, "Bager Hansen").await;
+        for citizen in [&without, &deactivated] {
+            app.post("/api/v1/employments", &coordinator, &by_id(citizen, &company, "2024-01-01"))
+                .await
+                .expect_problem(422, "no_active_card");
+        }
+        assert_eq!(ids(&app.get("/api/v1/employments", &coordinator).await), Vec::<String>::new());
+    }
+
+    async fn a_company_sees_its_current_and_former_employees_and_never_another_company_s(app) {
+        let coordinator = app.coordinator("730");
+        holder_with_number(&app, &coordinator, JENS, "Jens Hansen", "11111").await;
+        holder_with_number(&app, &coordinator, MARIE, "Marie Jensen", "22222").await;
+        let a = app.register_company(&coordinator, CVR_A, "Bager Hansen").await;
+        let b = app.register_company(&coordinator, &cvr(2), "Tømrer Olsen").await;
+        let (ta, tb) = (app.company(&a), app.company(&b));
+        let a_current = app.register_employment(&ta, &employment_by_card(JENS, "11111", "2024-03-01")).await;
+        let a_former = app.register_employment(&ta, &employment_by_card(MARIE, "22222", "2024-01-01")).await;
+        app.post(&format!("/api/v1/employments/{a_former}/end"), &ta, &json!({ "end_date": "2024-02-29" }))
+            .await
+            .expect(200);
+        // Company B employs one of the same citizens.
+        let b_own = app.register_employment(&tb, &employment_by_card(JENS, "11111", "2024-05-01")).await;
+
+        assert_eq!(ids(&app.get("/api/v1/employments", &ta).await), sorted(vec![&a_current, &a_former]));
+        assert_eq!(ids(&app.get("/api/v1/employments?status=active", &ta).await), [a_current.as_str()]);
+        assert_eq!(ids(&app.get("/api/v1/employments?status=ended", &ta).await), [a_former.as_str()]);
+        assert_eq!(ids(&app.get("/api/v1/employments", &tb).await), [b_own.as_str()]);
+        app.get(&format!("/api/v1/employments/{b_own}"), &ta).await.expect_problem(404, "not_found");
+        app.get(&format!("/api/v1/employments/{a_former}"), &tb).await.expect_problem(404, "not_found");
+        app.get(&format!("/api/v1/employments/{a_former}"), &ta).await.expect(200);
+        let total = app.get("/api/v1/employments", &ta).await;
+        assert_eq!(total.body["total"], 2);
+    }
+
+    async fn a_coordinator_sees_only_the_employments_of_its_own_municipality_s_citizens(app) {
+        let randers = app.coordinator("730");
+        let aarhus = app.coordinator("751");
+        holder_with_number(&app, &randers, JENS, "Jens Hansen", "11111").await;
+        holder_with_number(&app, &aarhus, MARIE, "Marie Jensen", "22222").await;
+        let company = app.register_company(&randers, CVR_A, "Bager Hansen").await;
+        let t = app.company(&company);
+        let in_randers = app.register_employment(&t, &employment_by_card(JENS, "11111", "2024-01-01")).await;
+        let in_aarhus = app.register_employment(&t, &employment_by_card(MARIE, "22222", "2024-01-01")).await;
+
+        assert_eq!(ids(&app.get("/api/v1/employments", &randers).await), [in_randers.as_str()]);
+        assert_eq!(ids(&app.get("/api/v1/employments", &aarhus).await), [in_aarhus.as_str()]);
+        app.get(&format!("/api/v1/employments/{in_randers}"), &aarhus).await.expect_problem(404, "not_found");
+        app.get(&format!("/api/v1/employments/{in_aarhus}"), &randers).await.expect_problem(404, "not_found");
+        // The company sees both: its employees live in different municipalities.
+        assert_eq!(ids(&app.get("/api/v1/employments", &t).await), sorted(vec![&in_randers, &in_aarhus]));
+    }
+
+    async fn a_citizen_sees_only_their_own_employments(app) {
+        let coordinator = app.coordinator("730");
+        let jens = holder_with_number(&app, &coordinator, JENS, "Jens Hansen", "11111").await;
+        let marie = holder_with_number(&app, &coordinator, MARIE, "Marie Jensen", "22222").await;
+        let company = app.register_company(&coordinator, CVR_A, "Bager Hansen").await;
+        let t = app.company(&company);
+        let of_jens = app.register_employment(&t, &employment_by_card(JENS, "11111", "2024-01-01")).await;
+        let of_marie = app.register_employment(&t, &employment_by_card(MARIE, "22222", "2024-01-01")).await;
+
+        let tj = app.citizen(&jens);
+        assert_eq!(ids(&app.get("/api/v1/employments", &tj).await), [of_jens.as_str()]);
+        app.get(&format!("/api/v1/employments/{of_jens}"), &tj).await.expect(200);
+        app.get(&format!("/api/v1/employments/{of_marie}"), &tj).await.expect_problem(404, "not_found");
+        assert_eq!(ids(&app.get("/api/v1/employments", &app.citizen(&marie)).await), [of_marie]);
+        // A citizen cannot end an employment either.
+        app.post(&format!("/api/v1/employments/{of_jens}/end"), &tj, &json!({})).await.expect_problem(403, "forbidden");
+    }
+
+    async fn an_ended_employment_takes_no_more_payouts_and_cannot_end_twice(app) {
+        let coordinator = app.coordinator("730");
+        holder_with_number(&app, &coordinator, JENS, "Jens Hansen", "11111").await;
+        let company = app.register_company(&coordinator, CVR_A, "Bager Hansen").await;
+        let t = app.company(&company);
+        let id = app.register_employment(&t, &employment_by_card(JENS, "11111", "2024-01-01")).await;
+        app.payout(&t, &id, &payout_body("2024-03-05", "2024-03-01", "2024-03-04", "1000.00")).await.expect(201);
+
+        // Not before the last paid work.
+        let r = app.post(&format!("/api/v1/employments/{id}/end"), &t, &json!({ "end_date": "2024-03-03" })).await;
+        assert_field_error(&r, "end_date", "before_paid_work");
+
+        let r = app
+            .post(
+                &format!("/api/v1/employments/{id}/end"),
+                &t,
+                &json!({ "end_date": "2024-03-31", "reason": "sæsonen er slut" }),
+            )
+            .await;
+        r.expect(200);
+        assert_eq!(r.body["status"], "ended");
+        assert_eq!(r.body["end_date"], "2024-03-31");
+        assert_eq!(r.body["end_reason"], "sæsonen er slut");
+        assert!(r.body["ended_at"].is_string(), "body: {}", r.body);
+        assert_eq!(app.get(&format!("/api/v1/employments/{id}"), &t).await.body["status"], "ended");
+
+        let late = app.payout(&t, &id, &payout_body("2024-03-30", "2024-03-25", "2024-03-29", "500.00")).await;
+        late.expect_problem(409, "employment_ended");
+        app.post(&format!("/api/v1/employments/{id}/end"), &t, &json!({}))
+            .await
+            .expect_problem(409, "employment_ended");
+
+        let payouts = app.get(&format!("/api/v1/employments/{id}/payouts"), &t).await;
+        payouts.expect(200);
+        assert_eq!(payouts.body.as_array().unwrap().len(), 1, "the refused payout was not written");
+    }
+
+    async fn an_end_date_before_the_start_is_refused(app) {
+        let coordinator = app.coordinator("730");
+        holder_with_number(&app, &coordinator, JENS, "Jens Hansen", "11111").await;
+        let company = app.register_company(&coordinator, CVR_A, "Bager Hansen").await;
+        let t = app.company(&company);
+
+        let mut body = employment_by_card(JENS, "11111", "2024-06-01");
+        body["end_date"] = json!("2024-05-31");
+        assert_field_error(&app.post("/api/v1/employments", &t, &body).await, "end_date", "before_start");
+        assert_eq!(ids(&app.get("/api/v1/employments", &t).await), Vec::<String>::new());
+
+        let id = app.register_employment(&t, &employment_by_card(JENS, "11111", "2024-06-01")).await;
+        let r = app.post(&format!("/api/v1/employments/{id}/end"), &t, &json!({ "end_date": "2024-05-31" })).await;
+        assert_field_error(&r, "end_date", "before_start");
+        assert_eq!(app.get(&format!("/api/v1/employments/{id}"), &t).await.body["status"], "active");
+        // Ending on the first day is fine.
+        let r = app.post(&format!("/api/v1/employments/{id}/end"), &t, &json!({ "end_date": "2024-06-01" })).await;
+        r.expect(200);
+        assert_eq!(r.body["end_date"], "2024-06-01");
+    }
+
+    async fn retrying_a_registration_with_the_same_idempotency_key_returns_the_same_employment(app) {
+        let coordinator = app.coordinator("730");
+        holder_with_number(&app, &coordinator, JENS, "Jens Hansen", "11111").await;
+        let company = app.register_company(&coordinator, CVR_A, "Bager Hansen").await;
+        let t = app.company(&company);
+        let body = employment_by_card(JENS, "11111", "2024-01-01");
+
+        let first = app.post_with_key("/api/v1/employments", &t, "ansaettelse-1", &body).await;
+        first.expect(201);
+        assert_eq!(first.header("idempotent-replayed"), None);
+        let retry = app.post_with_key("/api/v1/employments", &t, "ansaettelse-1", &body).await;
+        retry.expect(201);
+        assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+        assert_eq!(retry.body, first.body);
+        let id = first.body["id"].as_str().unwrap().to_owned();
+        assert_eq!(ids(&app.get("/api/v1/employments", &t).await), [id.as_str()]);
+
+        let mut other = body.clone();
+        other["start_date"] = json!("2024-02-01");
+        app.post_with_key("/api/v1/employments", &t, "ansaettelse-1", &other)
+            .await
+            .expect_problem(422, "idempotency_key_reused");
+        assert_eq!(ids(&app.get("/api/v1/employments", &t).await), [id]);
+    }
+}

@@ -256,6 +256,21 @@ impl From<RepoError> for ApiError {
     }
 }
 
+/// Turns a repository's "no such row" into the API's 404 for `what`; other errors map as usual.
+pub trait OrNotFound<T> {
+    /// The value, a 404 "no `what` with that id", or the mapped database error.
+    fn or_not_found(self, what: &str) -> Result<T, ApiError>;
+}
+
+impl<T> OrNotFound<T> for Result<T, RepoError> {
+    fn or_not_found(self, what: &str) -> Result<T, ApiError> {
+        self.map_err(|e| match e {
+            RepoError::NotFound => ApiError::not_found(what),
+            other => other.into(),
+        })
+    }
+}
+
 impl From<smaajob_persistence::DieselError> for ApiError {
     fn from(e: smaajob_persistence::DieselError) -> Self {
         RepoError::from(e).into()

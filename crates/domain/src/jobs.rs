@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::caps::FIRST_CAP_YEAR;
 use crate::citizen::{FieldError, parse_hh_mm, parse_weekday_code, weekday_code};
-use crate::money::Money;
+use crate::money::{DecimalError, Money, parse_hundredths};
 
 // ---------------------------------------------------------------------------
 // Schedules
@@ -375,10 +375,6 @@ impl From<HoursError> for FieldError {
     }
 }
 
-fn is_digits(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
-}
-
 impl WorkedTime {
     /// Parses decimal hours, `-?digits(.d|.dd)?`: `"4"`, `"4.5"`, `"4.25"`,
     /// `"0.75"`. Strict like [`Money::parse`]: no `+`, no whitespace, no
@@ -388,35 +384,16 @@ impl WorkedTime {
     /// A leading `-` is read so that `"-1"` gets the more helpful
     /// [`HoursError::NotPositive`] rather than a format error.
     pub fn parse_hours(s: &str) -> Result<WorkedTime, HoursError> {
-        let (negative, unsigned) = match s.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, s),
-        };
-        let (int_part, frac_part) = match unsigned.split_once('.') {
-            Some((i, f)) => (i, Some(f)),
-            None => (unsigned, None),
-        };
-        if !is_digits(int_part) {
-            return Err(HoursError::Format);
-        }
-        let hundredths_frac = match frac_part {
-            None => 0,
-            Some(f) if !is_digits(f) || f.len() > 2 => return Err(HoursError::Format),
-            Some(f) => {
-                let v: u64 = f.bytes().fold(0, |acc, b| acc * 10 + u64::from(b - b'0'));
-                if f.len() == 1 { v * 10 } else { v }
-            }
-        };
-        if negative {
+        let d = parse_hundredths(s).map_err(|e| match e {
+            DecimalError::Format | DecimalError::TooPrecise => HoursError::Format,
+            // A huge integer part: too many hours — unless negative, which is the better answer.
+            DecimalError::TooLarge if s.starts_with('-') => HoursError::NotPositive,
+            DecimalError::TooLarge => HoursError::TooMany,
+        })?;
+        if d.negative {
             return Err(HoursError::NotPositive);
         }
-        // Overflow can only come from a huge integer part: too many hours.
-        let hundredths = int_part
-            .bytes()
-            .try_fold(0u64, |acc, b| acc.checked_mul(10)?.checked_add(u64::from(b - b'0')))
-            .and_then(|h| h.checked_mul(100))
-            .and_then(|h| h.checked_add(hundredths_frac))
-            .ok_or(HoursError::TooMany)?;
+        let hundredths = d.hundredths;
         if hundredths == 0 {
             return Err(HoursError::NotPositive);
         }

@@ -17,6 +17,56 @@ pub const MAX_ABS_ORE: i64 = 100_000_000_000;
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
 pub struct Money(i64);
 
+/// A decimal string read as a whole number of hundredths: `"-12.5"` → negative, 1250.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Hundredths {
+    pub(crate) negative: bool,
+    pub(crate) hundredths: u64,
+}
+
+/// Why a string is not a decimal with at most two decimals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DecimalError {
+    /// Not `-?digits(.d|.dd)?`.
+    Format,
+    /// More than two decimals.
+    TooPrecise,
+    /// Does not fit.
+    TooLarge,
+}
+
+/// Parses `-?digits(.d|.dd)?` exactly, in integers (amounts and hours share the grammar).
+/// Strict on purpose: no `+`, no whitespace, no exponent, no thousands separators, no `".5"` or `"5."`.
+pub(crate) fn parse_hundredths(s: &str) -> Result<Hundredths, DecimalError> {
+    let (negative, unsigned) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (int_part, frac_part) = match unsigned.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (unsigned, None),
+    };
+    if !is_digits(int_part) {
+        return Err(DecimalError::Format);
+    }
+    let frac = match frac_part {
+        None => 0,
+        Some(f) if !is_digits(f) => return Err(DecimalError::Format),
+        Some(f) if f.len() > 2 => return Err(DecimalError::TooPrecise),
+        Some(f) => {
+            let v: u64 = f.bytes().fold(0, |acc, b| acc * 10 + u64::from(b - b'0'));
+            if f.len() == 1 { v * 10 } else { v }
+        }
+    };
+    let hundredths = int_part
+        .bytes()
+        .try_fold(0u64, |acc, b| acc.checked_mul(10)?.checked_add(u64::from(b - b'0')))
+        .and_then(|i| i.checked_mul(100))
+        .and_then(|i| i.checked_add(frac))
+        .ok_or(DecimalError::TooLarge)?;
+    Ok(Hundredths { negative, hundredths })
+}
+
 /// Why a string is not an acceptable amount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum MoneyError {
@@ -79,33 +129,13 @@ impl Money {
     /// Strict on purpose: no `+`, no whitespace (not even around the
     /// number), no exponent, no thousands separators, no `".5"` or `"5."`.
     pub fn parse(s: &str) -> Result<Money, MoneyError> {
-        let (negative, unsigned) = match s.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, s),
-        };
-        let (int_part, frac_part) = match unsigned.split_once('.') {
-            Some((i, f)) => (i, Some(f)),
-            None => (unsigned, None),
-        };
-        if !is_digits(int_part) {
-            return Err(MoneyError::Format);
-        }
-        let frac_ore = match frac_part {
-            None => 0,
-            Some(f) if !is_digits(f) => return Err(MoneyError::Format),
-            Some(f) if f.len() > 2 => return Err(MoneyError::TooPrecise),
-            Some(f) => {
-                let v: i64 = f.bytes().fold(0, |acc, b| acc * 10 + i64::from(b - b'0'));
-                if f.len() == 1 { v * 10 } else { v }
-            }
-        };
-        let kroner = int_part.bytes().try_fold(0i64, |acc, b| acc.checked_mul(10)?.checked_add(i64::from(b - b'0')));
-        let ore = kroner
-            .and_then(|k| k.checked_mul(100))
-            .and_then(|o| o.checked_add(frac_ore))
-            .filter(|o| *o <= MAX_ABS_ORE)
-            .ok_or(MoneyError::TooLarge)?;
-        Ok(Money(if negative { -ore } else { ore }))
+        let d = parse_hundredths(s).map_err(|e| match e {
+            DecimalError::Format => MoneyError::Format,
+            DecimalError::TooPrecise => MoneyError::TooPrecise,
+            DecimalError::TooLarge => MoneyError::TooLarge,
+        })?;
+        let ore = i64::try_from(d.hundredths).ok().filter(|o| *o <= MAX_ABS_ORE).ok_or(MoneyError::TooLarge)?;
+        Ok(Money(if d.negative { -ore } else { ore }))
     }
 
     /// Like [`Money::parse`], but negative amounts are refused.

@@ -12,7 +12,7 @@ use smaajob_persistence::repo::{accounting, citizens, companies, employments};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Principal, unregistered};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, OrNotFound, Problem};
 use crate::routes::citizens::citizen_in_scope;
 use crate::routes::common::{parse_id, today_copenhagen};
 use crate::services::accounting::cap_for;
@@ -265,10 +265,7 @@ pub async fn my_balance(
     let year = year_of(&q)?;
     let view = state
         .read_audited(move |conn| {
-            let (citizen, _) = citizens::find(conn, &id).map_err(|e| match e {
-                smaajob_persistence::RepoError::NotFound => ApiError::not_found("citizen"),
-                other => other.into(),
-            })?;
+            let (citizen, _) = citizens::find(conn, &id).or_not_found("citizen")?;
             let view = balance(conn, &id, year, true)?;
             let details = serde_json::json!({ "year": year });
             let audit_entries = vec![audit_entry(

@@ -14,7 +14,7 @@ use smaajob_persistence::repo::{audit, new_id, now};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Principal;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, OrNotFound, Problem};
 use crate::routes::common::{Fields, PageQuery, Paged, checked, double_option, parse_id, today_copenhagen, utc};
 use crate::state::{AppState, audit_entry};
 
@@ -616,10 +616,7 @@ pub async fn get_me(state: web::Data<AppState>, principal: Principal) -> Result<
     let id = parse_id(principal.citizen()?, "citizen")?;
     let view = state
         .read_audited(move |conn| {
-            let (row, card) = citizens::find(conn, &id).map_err(|e| match e {
-                smaajob_persistence::RepoError::NotFound => ApiError::not_found("citizen"),
-                e => e.into(),
-            })?;
+            let (row, card) = citizens::find(conn, &id).or_not_found("citizen")?;
             let audit_entries =
                 vec![audit_entry(&principal, "citizen.read_self", "citizen", &id, Some(&row.municipality), None)];
             Ok((citizen_view(row, card)?, audit_entries))

@@ -9,7 +9,7 @@ use smaajob_persistence::repo::{audit, new_id, now};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Principal, unregistered};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, OrNotFound, Problem};
 use crate::routes::common::{Fields, PageQuery, Paged, checked, double_option, optional_text, parse_id, utc};
 use crate::state::{AppState, audit_entry};
 
@@ -310,10 +310,7 @@ pub async fn get_company(
     };
     let view = state
         .read_audited(move |conn| {
-            let row = companies::find(conn, &id).map_err(|e| match e {
-                smaajob_persistence::RepoError::NotFound => ApiError::not_found("company"),
-                e => e.into(),
-            })?;
+            let row = companies::find(conn, &id).or_not_found("company")?;
             let m = log_municipality.or_else(|| row.municipality.clone());
             let audit_entries = vec![audit_entry(&principal, "company.read", "company", &id, m.as_deref(), None)];
             Ok((company_view(row), audit_entries))
@@ -374,10 +371,7 @@ pub async fn update_company(
         (name.flatten(), checked(postcode)?, checked(location)?, checked(contact)?);
     let view = state
         .write(move |conn| {
-            let mut row = companies::find(conn, &id).map_err(|e| match e {
-                smaajob_persistence::RepoError::NotFound => ApiError::not_found("company"),
-                e => e.into(),
-            })?;
+            let mut row = companies::find(conn, &id).or_not_found("company")?;
             let mut changed: Vec<&str> = Vec::new();
             if let Some(n) = name {
                 row.name = n.as_str().to_owned();
@@ -553,10 +547,7 @@ pub async fn get_self(state: web::Data<AppState>, principal: Principal) -> Resul
     let id = principal.company()?.to_owned();
     let view = state
         .read_audited(move |conn| {
-            let row = companies::find(conn, &id).map_err(|e| match e {
-                smaajob_persistence::RepoError::NotFound => ApiError::not_found("company"),
-                e => e.into(),
-            })?;
+            let row = companies::find(conn, &id).or_not_found("company")?;
             let audit_entries =
                 vec![audit_entry(&principal, "company.read", "company", &id, row.municipality.as_deref(), None)];
             Ok((company_view(row), audit_entries))

@@ -13,7 +13,7 @@ use smaajob_persistence::{DbConn, RepoError};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Principal, unregistered};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, OrNotFound, Problem};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::routes::citizens::citizen_in_scope;
 use crate::routes::common::{Fields, PageQuery, Paged, checked, optional_text, parse_id, today_copenhagen, utc};
@@ -134,11 +134,7 @@ pub fn employment_in_scope(
     principal: &Principal,
     id: &str,
 ) -> Result<(EmploymentRow, String, String, CitizenRow), ApiError> {
-    let not_found = || ApiError::not_found("employment");
-    let (e, citizen_name, company_name) = employments::find(conn, id).map_err(|err| match err {
-        RepoError::NotFound => not_found(),
-        other => other.into(),
-    })?;
+    let (e, citizen_name, company_name) = employments::find(conn, id).or_not_found("employment")?;
     let (citizen, _) = citizens::find(conn, &e.citizen_id)?;
     let visible = match principal {
         Principal::Company { company_id, .. } => *company_id == e.company_id,
@@ -147,7 +143,7 @@ pub fn employment_in_scope(
         Principal::NewCompany { .. } => return Err(unregistered()),
     };
     if !visible {
-        return Err(not_found());
+        return Err(ApiError::not_found("employment"));
     }
     Ok((e, citizen_name, company_name, citizen))
 }

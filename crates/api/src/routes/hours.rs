@@ -13,7 +13,7 @@ use smaajob_persistence::{DbConn, RepoError};
 use utoipa::ToSchema;
 
 use crate::auth::Principal;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, OrNotFound, Problem};
 use crate::routes::common::{Fields, checked, optional_text, parse_id, today_copenhagen, utc};
 use crate::routes::payouts::{ParsedPayout, PayoutReceipt, PayoutView, Work, payout_view, record_payout};
 use crate::routes::placements::{placement_in_scope, was_approved};
@@ -260,10 +260,7 @@ fn answerable(
     principal: &Principal,
     id: &str,
 ) -> Result<(ShiftReportRow, crate::routes::placements::ScopedPlacement), ApiError> {
-    let report = shift_reports::find(conn, id).map_err(|e| match e {
-        RepoError::NotFound => ApiError::not_found("hours report"),
-        other => other.into(),
-    })?;
+    let report = shift_reports::find(conn, id).or_not_found("hours report")?;
     let scoped = placement_in_scope(conn, principal, &report.placement_id)
         .map_err(|e| if matches!(e, ApiError::NotFound(_)) { ApiError::not_found("hours report") } else { e })?;
     let other_side = match principal {

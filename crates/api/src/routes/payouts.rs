@@ -15,7 +15,7 @@ use smaajob_persistence::repo::{audit, new_id, now};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Principal, unregistered};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, OrNotFound, Problem};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::routes::common::{
     Fields, PageQuery, Paged, checked, copenhagen_date, optional_text, parse_id, today_copenhagen, utc,
@@ -557,10 +557,7 @@ pub async fn reverse_payout(
     f.finish()?;
     let reason = checked(reason)?;
     idempotency::run(&state, idem, move |conn| {
-        let (payout, _) = accounting::find_payout(conn, &payout_id).map_err(|e| match e {
-            smaajob_persistence::RepoError::NotFound => ApiError::not_found("payout"),
-            other => other.into(),
-        })?;
+        let (payout, _) = accounting::find_payout(conn, &payout_id).or_not_found("payout")?;
         let (_, _, _, citizen) = employment_in_scope(conn, &principal, &payout.employment_id)
             .map_err(|e| if matches!(e, ApiError::NotFound(_)) { ApiError::not_found("payout") } else { e })?;
         // Lock first, then look: a concurrent reversal of the same payout waits and then sees it,

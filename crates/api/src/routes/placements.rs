@@ -12,16 +12,16 @@ use smaajob_domain::{
     Actor, CardCoverage, Money, PlacementAction, PlacementState, Schedule, TaskAction, TaskStatus, WeeklyAvailability,
     card_coverage, estimated_pay, has_free_position, holiday_pay, placement_transition,
 };
+use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::citizens::{self, CitizenRow};
 use smaajob_persistence::repo::employments::{self, EmploymentRow};
 use smaajob_persistence::repo::placements::{self, PlacementRow, PlacementScope};
 use smaajob_persistence::repo::tasks::{self, TaskRow};
 use smaajob_persistence::repo::{accounting, audit, frikort, new_id, now};
-use smaajob_persistence::{DbConn, RepoError};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Principal, unregistered};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, OrNotFound, Problem};
 use crate::routes::citizens::citizen_in_scope;
 use crate::routes::common::{Fields, PageQuery, Paged, optional_text, parse_id, today_copenhagen, utc};
 use crate::routes::employments::{EmploymentView, employment_view};
@@ -165,10 +165,7 @@ pub type ScopedPlacement = (PlacementRow, TaskRow, CitizenRow);
 /// Loads a placement the caller may see: a coordinator the municipality's citizens', a company
 /// those on its tasks, a citizen their own. Anything else is a 404.
 pub fn placement_in_scope(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<ScopedPlacement, ApiError> {
-    let (p, t, _) = placements::find(conn, id).map_err(|e| match e {
-        RepoError::NotFound => ApiError::not_found("placement"),
-        other => other.into(),
-    })?;
+    let (p, t, _) = placements::find(conn, id).or_not_found("placement")?;
     let (citizen, _) = citizens::find(conn, &p.citizen_id)?;
     let visible = match principal {
         Principal::Coordinator { municipality, .. } => citizen.municipality == municipality.to_string(),

@@ -15,7 +15,7 @@ use smaajob_persistence::{DbConn, RepoError};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Principal, unregistered};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, OrNotFound, Problem};
 use crate::routes::common::{Fields, PageQuery, Paged, checked, optional_text, parse_id, utc};
 use crate::routes::companies::{Contact, parse_contact};
 use crate::state::{AppState, audit_entry};
@@ -350,10 +350,7 @@ pub fn task_in_scope(
     principal: &Principal,
     id: &str,
 ) -> Result<(TaskRow, String, String), ApiError> {
-    let (t, name, verification) = tasks::find(conn, id).map_err(|e| match e {
-        RepoError::NotFound => ApiError::not_found("task"),
-        other => other.into(),
-    })?;
+    let (t, name, verification) = tasks::find(conn, id).or_not_found("task")?;
     let visible = match principal {
         Principal::Company { company_id, .. } => *company_id == t.company_id,
         Principal::Coordinator { municipality, .. } => t.municipality == municipality.to_string(),
@@ -575,10 +572,7 @@ pub async fn my_tasks(
     let page = page.into_inner().page()?;
     let paged = state
         .read(move |conn| {
-            let (citizen, _) = citizens::find(conn, &id).map_err(|e| match e {
-                RepoError::NotFound => ApiError::not_found("citizen"),
-                other => other.into(),
-            })?;
+            let (citizen, _) = citizens::find(conn, &id).or_not_found("citizen")?;
             let has_card = frikort::find_by_citizen(conn, &id)?.is_some_and(|c| c.status == "active");
             let (rows, _) = tasks::list(
                 conn,

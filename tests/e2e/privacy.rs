@@ -167,3 +167,37 @@ fn a_refused_database_connection_is_reported_truthfully_without_the_password() {
     assert!(err.contains("127.0.0.1") && err.to_lowercase().contains("connect"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+#[test]
+fn the_demo_data_loads_once_and_loading_it_again_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrate = smaajob(dir.path()).arg("migrate").output().unwrap();
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("migration(s) applied"));
+    let first = smaajob(dir.path()).arg("demo").output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let out = String::from_utf8_lossy(&first.stdout);
+    assert!(out.contains("Bageriet på Torvet") && out.contains("Mads Kristensen"), "{out}");
+    assert!(!out.contains("(0 new rows)"), "{out}");
+    let again = smaajob(dir.path()).arg("demo").output().unwrap();
+    assert!(again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("(0 new rows)"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    // Demo CPR numbers are stored encrypted like any other.
+    assert!(files_contain(dir.path(), b"1203981235").is_empty());
+}
+
+#[test]
+fn a_company_token_needs_a_cvr_or_a_company_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = smaajob(dir.path()).args(["token", "--role", "company"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--cvr"), "{}", String::from_utf8_lossy(&out.stderr));
+    let ok =
+        smaajob(dir.path()).args(["token", "--role", "company", "--cvr", "29403473", "--ttl", "30m"]).output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert_eq!(String::from_utf8_lossy(&ok.stdout).trim().split('.').count(), 3);
+}

@@ -24,24 +24,6 @@ const LAW: [(i32, &str); 7] = [
     (2025, "42766.00"),
 ];
 
-/// `(field, code)` of every per-field error of a validation problem.
-fn field_errors(r: &Resp) -> Vec<(String, String)> {
-    r.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| (e["field"].as_str().unwrap_or("").to_owned(), e["code"].as_str().unwrap_or("").to_owned()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-#[track_caller]
-fn assert_field_error(r: &Resp, field: &str, code: &str) {
-    r.expect_problem(422, "validation");
-    assert_eq!(field_errors(r), [(field.to_owned(), code.to_owned())], "body: {}", r.body);
-}
-
 /// The view of a provisional year borrowing `source_year`'s `amount`.
 fn provisional(year: i32, amount: &str, source_year: i32) -> Value {
     json!({
@@ -126,9 +108,9 @@ both_backends! {
         }
         for year in [2018, 2101] {
             let r = app.put(&format!("/api/v1/caps/{year}"), &t, &json!({ "amount": "43000" })).await;
-            assert_field_error(&r, "year", "cap_year_out_of_range");
+            expect_field_error(&r, "year", "cap_year_out_of_range");
             let r = app.put(&format!("/api/v1/caps/{year}"), &t, &json!({ "regulation_percent": "2" })).await;
-            assert_field_error(&r, "year", "cap_year_out_of_range");
+            expect_field_error(&r, "year", "cap_year_out_of_range");
         }
         app.get("/api/v1/caps/twenty", &t).await.expect_problem(404, "not_found");
         assert!(cap_audit(&app, &t).await.is_empty());
@@ -189,7 +171,7 @@ both_backends! {
         for (amount, code) in cases {
             let r = app.put("/api/v1/caps/2026", &t, &json!({ "amount": amount })).await;
             assert_eq!(r.status, 422, "{amount}: {}", r.body);
-            assert_field_error(&r, "amount", code);
+            expect_field_error(&r, "amount", code);
         }
         for amount in ["43,500", "43500 kr", "1e5", ""] {
             let r = app.put("/api/v1/caps/2026", &t, &json!({ "amount": amount })).await;
@@ -211,7 +193,7 @@ both_backends! {
             json!({ "amount": null, "regulation_percent": null }),
         ] {
             let r = app.put("/api/v1/caps/2026", &t, &body).await;
-            assert_field_error(&r, "amount", "one_of_amount_or_percent");
+            expect_field_error(&r, "amount", "one_of_amount_or_percent");
         }
         let r = app.put("/api/v1/caps/2026", &t, &json!({ "amount": "43500", "note": "x" })).await;
         assert_eq!(r.status, 422, "unknown fields are refused: {}", r.body);
@@ -260,7 +242,7 @@ both_backends! {
         ] {
             let r = app.put("/api/v1/caps/2029", &t, &json!({ "regulation_percent": pct })).await;
             assert_eq!(r.status, 422, "{pct}: {}", r.body);
-            assert_field_error(&r, "regulation_percent", code);
+            expect_field_error(&r, "regulation_percent", code);
         }
     }
 

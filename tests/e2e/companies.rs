@@ -8,24 +8,6 @@ use crate::both_backends;
 #[allow(unused_imports)]
 use crate::support::*;
 
-/// `(field, code)` of every per-field error of a validation problem.
-fn field_errors(r: &Resp) -> Vec<(String, String)> {
-    r.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| (e["field"].as_str().unwrap_or("").to_owned(), e["code"].as_str().unwrap_or("").to_owned()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-#[track_caller]
-fn assert_field_error(r: &Resp, field: &str, code: &str) {
-    r.expect_problem(422, "validation");
-    assert_eq!(field_errors(r), [(field.to_owned(), code.to_owned())], "body: {}", r.body);
-}
-
 /// A registration with every field filled in.
 fn full_company(cvr: &str) -> Value {
     json!({
@@ -93,11 +75,11 @@ both_backends! {
         let t = app.coordinator("730");
         let register = |cvr: &str| json!({ "cvr": cvr, "name": "Firma", "contact": { "name": "Ole" } });
         let r = app.post("/api/v1/companies", &t, &register("10150818")).await;
-        assert_field_error(&r, "cvr", "cvr_checksum");
+        expect_field_error(&r, "cvr", "cvr_checksum");
         for bad in ["1015081", "101508170", "01015081", "1015081a", "", "10 150 817"] {
             let r = app.post("/api/v1/companies", &t, &register(bad)).await;
             assert_eq!(r.status, 422, "{bad:?}: {}", r.body);
-            assert_field_error(&r, "cvr", "cvr_format");
+            expect_field_error(&r, "cvr", "cvr_format");
         }
         // Every invalid field is reported at once.
         let body = json!({
@@ -205,7 +187,7 @@ both_backends! {
         let r = app.get(&page("verification=verified&limit=1&offset=1"), &t).await;
         assert_eq!((names(&r), r.body["total"].clone()), (vec!["Delta ApS".into()], json!(2)));
 
-        assert_field_error(&app.get(&page("verification=maybe"), &t).await, "verification", "verification_filter");
+        expect_field_error(&app.get(&page("verification=maybe"), &t).await, "verification", "verification_filter");
         for bad in ["limit=0", "limit=201", "offset=-1"] {
             let r = app.get(&page(bad), &t).await;
             assert_eq!(r.status, 422, "{bad}: {}", r.body);
@@ -252,7 +234,7 @@ both_backends! {
             json!({ "verified": false, "verification_reason": null }),
         ] {
             let r = app.patch(&path, &t, &body).await;
-            assert_field_error(&r, "verification_reason", "required");
+            expect_field_error(&r, "verification_reason", "required");
         }
         assert_eq!(app.get(&path, &t).await.body["verification"], "verified", "a refused rejection changes nothing");
 

@@ -50,18 +50,6 @@ fn by_id(citizen_id: &str, company_id: &str, start_date: &str) -> Value {
     })
 }
 
-#[track_caller]
-fn assert_field_error(r: &Resp, field: &str, code: &str) {
-    r.expect_problem(422, "validation");
-    let errors: Vec<(String, String)> = r.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["field"].as_str().unwrap().to_owned(), e["code"].as_str().unwrap().to_owned()))
-        .collect();
-    assert_eq!(errors, [(field.to_owned(), code.to_owned())], "body: {}", r.body);
-}
-
 both_backends! {
     async fn a_company_registers_an_employment_naming_the_citizen_by_cpr_and_card_number(app) {
         let coordinator = app.coordinator("730");
@@ -155,7 +143,7 @@ both_backends! {
                 }),
             )
             .await;
-        assert_field_error(&r, "citizen.id", "not_allowed");
+        expect_field_error(&r, "citizen.id", "not_allowed");
         assert_eq!(ids(&app.get("/api/v1/employments", &coordinator).await), Vec::<String>::new());
 
         // Its own id is fine.
@@ -180,7 +168,7 @@ both_backends! {
 
         let mut without_company = by_id(&own, &company, "2024-02-01");
         without_company.as_object_mut().unwrap().remove("company_id");
-        assert_field_error(
+        expect_field_error(
             &app.post("/api/v1/employments", &randers, &without_company).await,
             "company_id",
             "required",
@@ -283,7 +271,7 @@ both_backends! {
 
         // Not before the last paid work.
         let r = app.post(&format!("/api/v1/employments/{id}/end"), &t, &json!({ "end_date": "2024-03-03" })).await;
-        assert_field_error(&r, "end_date", "before_paid_work");
+        expect_field_error(&r, "end_date", "before_paid_work");
 
         let r = app
             .post(
@@ -318,12 +306,12 @@ both_backends! {
 
         let mut body = employment_by_card(JENS, "11111", "2024-06-01");
         body["end_date"] = json!("2024-05-31");
-        assert_field_error(&app.post("/api/v1/employments", &t, &body).await, "end_date", "before_start");
+        expect_field_error(&app.post("/api/v1/employments", &t, &body).await, "end_date", "before_start");
         assert_eq!(ids(&app.get("/api/v1/employments", &t).await), Vec::<String>::new());
 
         let id = app.register_employment(&t, &employment_by_card(JENS, "11111", "2024-06-01")).await;
         let r = app.post(&format!("/api/v1/employments/{id}/end"), &t, &json!({ "end_date": "2024-05-31" })).await;
-        assert_field_error(&r, "end_date", "before_start");
+        expect_field_error(&r, "end_date", "before_start");
         assert_eq!(app.get(&format!("/api/v1/employments/{id}"), &t).await.body["status"], "active");
         // Ending on the first day is fine.
         let r = app.post(&format!("/api/v1/employments/{id}/end"), &t, &json!({ "end_date": "2024-06-01" })).await;

@@ -77,18 +77,6 @@ fn column(list: &Value, key: &str) -> Value {
     )
 }
 
-/// The (field, code) pairs of a validation problem.
-fn field_codes(r: &Resp) -> Vec<(String, String)> {
-    r.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| (e["field"].as_str().unwrap_or("").to_owned(), e["code"].as_str().unwrap_or("").to_owned()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// A weekly task, 08:00–12:00 (4 hours), 3.5 paid hours a shift, from 21 days ago to 21 days
 /// ahead on every weekday except that of [`OFF`].
 fn task_body(title: &str, wage: &str, positions: u32, frikort_only: bool) -> Value {

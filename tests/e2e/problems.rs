@@ -28,18 +28,6 @@ async fn audit_log(app: &TestApp, t: &str) -> Value {
     r.body["items"].clone()
 }
 
-/// The `(field, code)` pairs of a validation problem.
-fn field_codes(r: &Resp) -> Vec<(String, String)> {
-    r.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| (e["field"].as_str().unwrap().to_owned(), e["code"].as_str().unwrap().to_owned()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn allowed(r: &Resp) -> Vec<String> {
     let mut m: Vec<String> =
         r.header("allow").unwrap_or("").split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();

@@ -242,6 +242,25 @@ impl TestApp {
     }
 }
 
+/// `(field, code)` of every per-field error of a validation problem.
+pub fn field_codes(r: &Resp) -> Vec<(String, String)> {
+    r.body["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| (e["field"].as_str().unwrap_or("").to_owned(), e["code"].as_str().unwrap_or("").to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Asserts a 422 validation problem with exactly this one field error.
+#[track_caller]
+pub fn expect_field_error(r: &Resp, field: &str, code: &str) {
+    r.expect_problem(422, "validation");
+    assert_eq!(field_codes(r), [(field.to_owned(), code.to_owned())], "body: {}", r.body);
+}
+
 /// An issue body with every eligibility condition attested.
 pub fn all_attested() -> Value {
     serde_json::json!({ "attestations": attestations(true) })

@@ -456,7 +456,8 @@ pub fn record_payout(
     // The cap and the card are read under the lock, so a cap set or a card decision committed
     // meanwhile is seen (and not undone by a split computed from what was read before).
     let (mut locked, cap) = lock_year(conn, &citizen.id, year)?;
-    if card_coverage(&card_periods(conn, &citizen.id)?, work.worked_from, work.worked_to) == CardCoverage::Partial {
+    let periods = card_periods(conn, &citizen.id)?;
+    if card_coverage(&periods, work.worked_from, work.worked_to) == CardCoverage::Partial {
         return Err(ApiError::Unprocessable {
             code: "work_period_straddles_card_change",
             detail: "the frikort was active for only part of the work period; register two payouts, split where the card was deactivated or reactivated".into(),
@@ -489,7 +490,7 @@ pub fn record_payout(
         created_at: now(),
     };
     accounting::insert_payout(conn, &row)?;
-    let r = register(conn, locked, cap, &row)?;
+    let r = register(conn, locked, cap, &row, &periods)?;
     let split = *r.splits.get(&row.id).ok_or_else(|| ApiError::Internal("the new payout was not allocated".into()))?;
     let details = serde_json::json!({
         "payout_id": row.id, "employment_id": row.employment_id, "gross": money(row.gross_ore),

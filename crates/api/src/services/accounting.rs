@@ -207,6 +207,7 @@ pub fn register(
     locked: CitizenYearRow,
     cap: ResolvedCap,
     payout: &PayoutRow,
+    periods: &[CardPeriod],
 ) -> Result<Reallocated, ApiError> {
     let cap_ore = cap.amount.money().ore();
     let same_cap = locked.cap_ore == cap_ore && locked.cap_provisional == cap.provisional;
@@ -215,12 +216,11 @@ pub fn register(
     if !same_cap || last.is_some_and(|d| d > payout.payment_date) {
         return reallocate(conn, locked, cap, Cause::Payout, Some(&payout.id), Some(&payout.id));
     }
-    let periods = card_periods(conn, &locked.citizen_id)?;
     let spans = employment_spans(conn, &locked.citizen_id)?;
     let facts = [facts(payout, false)];
     let headroom = Money::from_ore((cap_ore - locked.exempt_ore).max(0));
     let allocation =
-        allocate(&AllocationInput { cap: headroom, card_periods: &periods, employments: &spans, payouts: &facts });
+        allocate(&AllocationInput { cap: headroom, card_periods: periods, employments: &spans, payouts: &facts });
     let split = *allocation.splits.get(&payout.id).ok_or_else(|| ApiError::Internal("payout not allocated".into()))?;
     accounting::set_split(conn, &payout.id, split.exempt.ore(), split.taxable.ore(), split.coverage.as_str())?;
     let year = CitizenYearRow {

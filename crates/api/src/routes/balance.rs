@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{Principal, unregistered};
 use crate::error::{ApiError, OrNotFound, Problem};
 use crate::routes::citizens::citizen_in_scope;
-use crate::routes::common::{parse_id, today_copenhagen};
+use crate::routes::common::{frikort_year, parse_id, today_copenhagen};
 use crate::services::accounting::cap_for;
 use crate::services::planning::{planned_shifts, reached_on};
 use crate::state::{AppState, audit_entry};
@@ -104,11 +104,7 @@ fn year_start(year: i32) -> NaiveDate {
 }
 
 fn year_of(q: &YearQuery) -> Result<i32, ApiError> {
-    let year = q.year.unwrap_or_else(|| today_copenhagen().year());
-    if !(2019..=2100).contains(&year) {
-        return Err(ApiError::field("year", "out_of_range", "the frikort covers the years 2019 to 2100"));
-    }
-    Ok(year)
+    frikort_year("year", q.year.unwrap_or_else(|| today_copenhagen().year()))
 }
 
 #[derive(Default)]

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Principal;
 use crate::error::{ApiError, OrNotFound, Problem};
-use crate::routes::common::{Fields, PageQuery, Paged, checked, double_option, parse_id, today_copenhagen, utc};
+use crate::routes::common::{Fields, PageQuery, Paged, checked, double_option, json, parse_id, today_copenhagen, utc};
 use crate::state::{AppState, audit_entry};
 
 /// A municipality: code and name.
@@ -254,10 +254,6 @@ fn parse_transport(f: &mut Fields, modes: &[String]) -> Option<Vec<TransportMode
         }
     }
     Some(out)
-}
-
-fn json<T: Serialize>(v: &T) -> Result<String, ApiError> {
-    serde_json::to_string(v).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, ApiError> {

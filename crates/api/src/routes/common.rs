@@ -113,6 +113,26 @@ where
     Option::<T>::deserialize(de).map(Some)
 }
 
+/// Serializes a value for a JSON text column.
+pub fn json<T: Serialize>(v: &T) -> Result<String, ApiError> {
+    serde_json::to_string(v).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// A year the frikort covers (2019–2100, the cap table's range), or a 422 on `field`.
+pub fn frikort_year(field: &str, year: i32) -> Result<i32, ApiError> {
+    smaajob_domain::CapYear::parse(year)
+        .map(smaajob_domain::CapYear::get)
+        .map_err(|_| ApiError::field(field, "out_of_range", "the frikort covers the years 2019 to 2100"))
+}
+
+/// Records a `before_scheme` problem on `field` when `date` precedes the scheme (1 January 2019).
+pub fn check_not_before_scheme(f: &mut Fields, field: &str, date: NaiveDate) {
+    let start = NaiveDate::from_ymd_opt(smaajob_domain::FIRST_CAP_YEAR, 1, 1).unwrap_or(NaiveDate::MIN);
+    if date < start {
+        f.push(field, "before_scheme", "the frikort scheme started on 2019-01-01");
+    }
+}
+
 /// Today's date in Europe/Copenhagen, the calendar the law counts in.
 pub fn today_copenhagen() -> NaiveDate {
     Utc::now().with_timezone(&chrono_tz::Europe::Copenhagen).date_naive()

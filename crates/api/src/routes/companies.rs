@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smaajob_domain::{Cvr, Email, GeoPoint, Name, Phone, Postcode};
+use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::companies::{self, CompanyRow};
 use smaajob_persistence::repo::{audit, new_id, now};
 use utoipa::{IntoParams, ToSchema};
@@ -154,6 +155,67 @@ pub fn company_view(row: CompanyRow) -> CompanyView {
     }
 }
 
+/// A new company's profile, parsed.
+struct Profile {
+    name: Name,
+    address: Option<String>,
+    postcode: Option<Postcode>,
+    location: Option<GeoPoint>,
+    contact: ContactRow,
+}
+
+/// Parses a new company's profile, recording every field problem in `f`.
+fn parse_profile(
+    f: &mut Fields,
+    name: &str,
+    address: Option<&str>,
+    postcode: Option<&str>,
+    location: Option<&Location>,
+    contact: &Contact,
+) -> Option<Profile> {
+    let name = f.check("name", Name::parse(name));
+    let address = optional_text(f, "address", address, 300);
+    let postcode = f.check_opt("postcode", postcode.map(Postcode::parse));
+    let location = match location {
+        Some(l) => parse_location(f, l).map(Some),
+        None => Some(None),
+    };
+    let contact = parse_contact(f, contact);
+    Some(Profile { name: name?, address, postcode: postcode?, location: location?, contact: contact? })
+}
+
+/// The row of a new company.
+fn new_company(cvr: Cvr, p: Profile, verification: &str, municipality: String) -> CompanyRow {
+    let t = now();
+    let (contact_name, contact_phone, contact_email) = p.contact;
+    CompanyRow {
+        id: new_id(),
+        cvr: cvr.to_string(),
+        name: p.name.as_str().to_owned(),
+        address: p.address,
+        postcode: p.postcode.map(|p| p.to_string()),
+        lat: p.location.map(|l| l.lat()),
+        lon: p.location.map(|l| l.lon()),
+        contact_name,
+        contact_phone,
+        contact_email,
+        verification: verification.to_owned(),
+        verification_reason: None,
+        municipality: Some(municipality),
+        created_at: t,
+        updated_at: t,
+    }
+}
+
+/// Inserts a new company, or 409 `company_exists` when its CVR number is registered (also by a
+/// concurrent request).
+fn insert_new(conn: &mut DbConn, row: &CompanyRow) -> Result<(), ApiError> {
+    if companies::find_by_cvr(conn, &row.cvr)?.is_some() {
+        return Err(company_exists());
+    }
+    companies::insert(conn, row).map_err(|e| if e.is_conflict_on("cvr") { company_exists() } else { e.into() })
+}
+
 fn company_exists() -> ApiError {
     ApiError::Conflict { code: "company_exists", detail: "a company with this CVR number is already registered".into() }
 }
@@ -183,42 +245,14 @@ pub async fn create_company(
     let b = body.into_inner();
     let mut f = Fields::new();
     let cvr = f.check("cvr", Cvr::parse(&b.cvr));
-    let name = f.check("name", Name::parse(&b.name));
-    let address = optional_text(&mut f, "address", b.address.as_deref(), 300);
-    let postcode = f.check_opt("postcode", b.postcode.as_deref().map(Postcode::parse));
-    let location = match &b.location {
-        Some(l) => parse_location(&mut f, l).map(Some),
-        None => Some(None),
-    };
-    let contact = parse_contact(&mut f, &b.contact);
+    let profile =
+        parse_profile(&mut f, &b.name, b.address.as_deref(), b.postcode.as_deref(), b.location.as_ref(), &b.contact);
     f.finish()?;
-    let (contact_name, contact_phone, contact_email) = checked(contact)?;
-    let location = checked(location)?;
-    let t = now();
-    let row = CompanyRow {
-        id: new_id(),
-        cvr: checked(cvr)?.to_string(),
-        name: checked(name)?.as_str().to_owned(),
-        address,
-        postcode: checked(postcode)?.map(|p| p.to_string()),
-        lat: location.map(|l| l.lat()),
-        lon: location.map(|l| l.lon()),
-        contact_name,
-        contact_phone,
-        contact_email,
-        verification: if b.verified { "verified" } else { "unverified" }.to_owned(),
-        verification_reason: None,
-        municipality: Some(own.to_string()),
-        created_at: t,
-        updated_at: t,
-    };
+    let verification = if b.verified { "verified" } else { "unverified" };
+    let row = new_company(checked(cvr)?, checked(profile)?, verification, own.to_string());
     let view = state
         .write(move |conn| {
-            if companies::find_by_cvr(conn, &row.cvr)?.is_some() {
-                return Err(company_exists());
-            }
-            companies::insert(conn, &row)
-                .map_err(|e| if e.is_conflict_on("cvr") { company_exists() } else { e.into() })?;
+            insert_new(conn, &row)?;
             let details = serde_json::json!({ "cvr": row.cvr, "verification": row.verification });
             audit::append(
                 conn,
@@ -476,44 +510,15 @@ pub async fn register_self(
             }
         }
     }
-    let name = f.check("name", Name::parse(&b.name));
+    let profile =
+        parse_profile(&mut f, &b.name, b.address.as_deref(), b.postcode.as_deref(), b.location.as_ref(), &b.contact);
     let municipality = f.check("municipality", smaajob_domain::MunicipalityCode::parse(&b.municipality));
-    let address = optional_text(&mut f, "address", b.address.as_deref(), 300);
-    let postcode = f.check_opt("postcode", b.postcode.as_deref().map(Postcode::parse));
-    let location = match &b.location {
-        Some(l) => parse_location(&mut f, l).map(Some),
-        None => Some(None),
-    };
-    let contact = parse_contact(&mut f, &b.contact);
     f.finish()?;
-    let (contact_name, contact_phone, contact_email) = checked(contact)?;
-    let location = checked(location)?;
     let municipality = checked(municipality)?.to_string();
-    let t = now();
-    let row = CompanyRow {
-        id: new_id(),
-        cvr: cvr.to_string(),
-        name: checked(name)?.as_str().to_owned(),
-        address,
-        postcode: checked(postcode)?.map(|p| p.to_string()),
-        lat: location.map(|l| l.lat()),
-        lon: location.map(|l| l.lon()),
-        contact_name,
-        contact_phone,
-        contact_email,
-        verification: "unverified".to_owned(),
-        verification_reason: None,
-        municipality: Some(municipality.clone()),
-        created_at: t,
-        updated_at: t,
-    };
+    let row = new_company(cvr, checked(profile)?, "unverified", municipality.clone());
     let view = state
         .write(move |conn| {
-            if companies::find_by_cvr(conn, &row.cvr)?.is_some() {
-                return Err(company_exists());
-            }
-            companies::insert(conn, &row)
-                .map_err(|e| if e.is_conflict_on("cvr") { company_exists() } else { e.into() })?;
+            insert_new(conn, &row)?;
             let details = serde_json::json!({ "cvr": row.cvr, "self_registered": true });
             audit::append(
                 conn,

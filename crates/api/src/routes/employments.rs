@@ -16,7 +16,9 @@ use crate::auth::{Principal, unregistered};
 use crate::error::{ApiError, OrNotFound, Problem};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::routes::citizens::citizen_in_scope;
-use crate::routes::common::{Fields, PageQuery, Paged, checked, optional_text, parse_id, today_copenhagen, utc};
+use crate::routes::common::{
+    Fields, PageQuery, Paged, check_not_before_scheme, checked, optional_text, parse_id, today_copenhagen, utc,
+};
 use crate::routes::companies::{Contact, parse_contact};
 use crate::state::{AppState, audit_entry};
 
@@ -236,9 +238,7 @@ pub async fn create_employment(
     if b.end_date.is_some_and(|e| e < b.start_date) {
         f.push("end_date", "before_start", "the end date is before the start date");
     }
-    if b.start_date < NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or(NaiveDate::MIN) {
-        f.push("start_date", "before_scheme", "the frikort scheme started on 2019-01-01");
-    }
+    check_not_before_scheme(&mut f, "start_date", b.start_date);
     if b.expected_hours_per_week.is_some_and(|h| !(h > 0.0 && h <= 60.0)) {
         f.push("expected_hours_per_week", "out_of_range", "between 0 and 60 hours");
     }

@@ -18,7 +18,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::routes::citizens::citizen_in_scope;
-use crate::routes::common::{Fields, optional_text, parse_id, start_of_day_utc, today_copenhagen, utc};
+use crate::routes::common::{
+    Fields, check_not_before_scheme, frikort_year, optional_text, parse_id, start_of_day_utc, today_copenhagen, utc,
+};
 use crate::routes::payouts::{AdjustmentView, adjustment_view};
 use crate::services::accounting::{Cause, reallocate_citizen};
 use crate::state::{AppState, audit_entry};
@@ -333,9 +335,7 @@ pub async fn issue_card(
     let note = optional_text(&mut f, "note", b.note.as_deref(), 2000);
     let today = today_copenhagen();
     let valid_from = b.valid_from.unwrap_or(today);
-    if valid_from < NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or(NaiveDate::MIN) {
-        f.push("valid_from", "before_scheme", "the frikort scheme started on 2019-01-01");
-    }
+    check_not_before_scheme(&mut f, "valid_from", valid_from);
     if valid_from > today + Duration::days(366) {
         f.push("valid_from", "too_far_ahead", "valid_from can be at most a year ahead");
     }
@@ -695,10 +695,7 @@ pub async fn controls_due(
     q: web::Query<ControlsQuery>,
 ) -> Result<web::Json<Vec<ControlDue>>, ApiError> {
     let own = principal.coordinator()?;
-    let year = q.year.unwrap_or_else(|| today_copenhagen().year());
-    if !(2019..=2100).contains(&year) {
-        return Err(ApiError::field("year", "out_of_range", "year must be between 2019 and 2100"));
-    }
+    let year = frikort_year("year", q.year.unwrap_or_else(|| today_copenhagen().year()))?;
     let due = state
         .read_audited(move |conn| {
             let m = own.to_string();

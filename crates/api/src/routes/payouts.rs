@@ -18,7 +18,8 @@ use crate::auth::{Principal, unregistered};
 use crate::error::{ApiError, OrNotFound, Problem};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::routes::common::{
-    Fields, PageQuery, Paged, checked, copenhagen_date, optional_text, parse_id, today_copenhagen, utc,
+    Fields, PageQuery, Paged, check_not_before_scheme, checked, copenhagen_date, frikort_year, optional_text, parse_id,
+    today_copenhagen, utc,
 };
 use crate::routes::employments::employment_in_scope;
 use crate::services::accounting::{Cause, Reallocated, card_periods, lock_year, reallocate, register};
@@ -350,9 +351,7 @@ fn parse_payout(b: &RegisterPayout) -> Result<ParsedPayout, ApiError> {
     if b.payment_date < b.worked_from {
         f.push("payment_date", "before_work", "the payment date is before the work started");
     }
-    if b.worked_from < NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or(NaiveDate::MIN) {
-        f.push("worked_from", "before_scheme", "the frikort scheme started on 2019-01-01");
-    }
+    check_not_before_scheme(&mut f, "worked_from", b.worked_from);
     if b.payment_date > today_copenhagen() + Duration::days(MAX_DAYS_AHEAD) {
         f.push(
             "payment_date",
@@ -667,10 +666,7 @@ pub async fn list_adjustments(
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Paged<AdjustmentView>>, ApiError> {
     let page = page.into_inner().page()?;
-    if filter.year.is_some_and(|y| !(2019..=2100).contains(&y)) {
-        return Err(ApiError::field("year", "out_of_range", "year must be between 2019 and 2100"));
-    }
-    let year = filter.year;
+    let year = filter.year.map(|y| frikort_year("year", y)).transpose()?;
     let scope = match &principal {
         Principal::Company { company_id, .. } => AdjustmentScope::Company(company_id.clone()),
         Principal::Coordinator { municipality, .. } => AdjustmentScope::Municipality(municipality.to_string()),

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Principal, unregistered};
 use crate::error::{ApiError, OrNotFound, Problem};
-use crate::routes::common::{Fields, PageQuery, Paged, checked, optional_text, parse_id, utc};
+use crate::routes::common::{Fields, PageQuery, Paged, checked, json, optional_text, parse_id, utc};
 use crate::routes::companies::{Contact, parse_contact};
 use crate::state::{AppState, audit_entry};
 
@@ -299,10 +299,6 @@ fn positions(f: &mut Fields, n: u32) -> Option<i32> {
         return None;
     }
     i32::try_from(n).ok()
-}
-
-fn json<T: Serialize>(v: &T) -> Result<String, ApiError> {
-    serde_json::to_string(v).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Builds the view of a stored task.

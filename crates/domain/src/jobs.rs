@@ -8,7 +8,6 @@
 //! (inside one transaction, so two approvals cannot both take the last seat).
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use chrono::{Datelike, IsoWeek, NaiveDate, NaiveTime, Timelike, Weekday};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -505,35 +504,6 @@ impl TransitionError {
     }
 }
 
-/// Implements `ALL`, `as_str`, `parse` and `Display` for a fieldless enum
-/// from one list of (variant, code) pairs, so the codes cannot drift apart.
-macro_rules! coded_enum {
-    ($ty:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
-        impl $ty {
-            /// Every value, in declaration order.
-            pub const ALL: [$ty; [$($code),+].len()] = [$($ty::$variant),+];
-
-            /// The stable snake_case code (as in JSON).
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($ty::$variant => $code),+
-                }
-            }
-
-            /// The inverse of `as_str`.
-            pub fn parse(s: &str) -> Option<$ty> {
-                $ty::ALL.into_iter().find(|v| v.as_str() == s)
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 /// Where a task is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -550,7 +520,7 @@ pub enum TaskStatus {
     Cancelled,
 }
 
-coded_enum!(TaskStatus {
+crate::coded_enum!(TaskStatus, "task status" {
     Draft => "draft",
     Open => "open",
     Filled => "filled",
@@ -581,7 +551,7 @@ pub enum TaskAction {
     Cancel,
 }
 
-coded_enum!(TaskAction {
+crate::coded_enum!(TaskAction, "task action" {
     Open => "open",
     Fill => "fill",
     Reopen => "reopen",
@@ -630,7 +600,7 @@ pub enum PlacementState {
     Completed,
 }
 
-coded_enum!(PlacementState {
+crate::coded_enum!(PlacementState, "placement state" {
     Interested => "interested",
     Offered => "offered",
     Accepted => "accepted",
@@ -689,7 +659,7 @@ pub enum PlacementAction {
     Complete,
 }
 
-coded_enum!(PlacementAction {
+crate::coded_enum!(PlacementAction, "placement action" {
     ShowInterest => "show_interest",
     Offer => "offer",
     Accept => "accept",
@@ -713,7 +683,7 @@ pub enum Actor {
     Citizen,
 }
 
-coded_enum!(Actor {
+crate::coded_enum!(Actor, "actor" {
     Coordinator => "coordinator",
     Company => "company",
     Citizen => "citizen",

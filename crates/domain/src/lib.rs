@@ -11,6 +11,7 @@
 pub mod allocation;
 pub mod caps;
 pub mod citizen;
+pub mod coded;
 pub mod cpr;
 pub mod cvr;
 pub mod frikort;

@@ -26,7 +26,7 @@ const AARHUS: &str = "751";
 const OFF: i64 = -8;
 
 fn today() -> NaiveDate {
-    smaajob_api::routes::common::today_copenhagen()
+    smaajob_api::services::common::today_copenhagen()
 }
 
 fn day(offset: i64) -> NaiveDate {

@@ -16,6 +16,7 @@ use crate::audit_writer::AuditWriter;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::routes;
+use crate::services::error::Code;
 use crate::state::AppState;
 
 /// A bound, not yet running server.
@@ -103,9 +104,9 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
             redact_values(&e.to_string()),
         )]),
         JsonPayloadError::Deserialize(e) => {
-            ApiError::BadRequest { code: "malformed_json", detail: format!("the body is not valid JSON: {e}") }
+            ApiError::BadRequest { code: Code::MalformedJson, detail: format!("the body is not valid JSON: {e}") }
         }
-        other => ApiError::BadRequest { code: "unreadable_body", detail: other.to_string() },
+        other => ApiError::BadRequest { code: Code::UnreadableBody, detail: other.to_string() },
     }
     .into()
 }
@@ -125,7 +126,7 @@ fn redact_values(message: &str) -> String {
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::BadRequest { code: "invalid_query", detail: format!("the query string is invalid: {err}") }.into()
+    ApiError::BadRequest { code: Code::InvalidQuery, detail: format!("the query string is invalid: {err}") }.into()
 }
 
 fn path_error(_err: PathError, req: &HttpRequest) -> actix_web::Error {

@@ -12,36 +12,15 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use smaajob_domain::{Cvr, MunicipalityCode};
 use smaajob_persistence::repo::companies;
-use utoipa::ToSchema;
 
 use crate::error::ApiError;
+use crate::services::error::Code;
+use crate::services::principal::Principal;
+pub use crate::services::principal::Role;
 use crate::state::AppState;
 
 /// Allowed clock skew between the token issuer and this server.
 const LEEWAY_SECONDS: u64 = 30;
-
-/// Who a token speaks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Municipal or NGO staff, scoped to one municipality.
-    Coordinator,
-    /// An employer, scoped to one company.
-    Company,
-    /// A card holder, scoped to themself.
-    Citizen,
-}
-
-impl Role {
-    /// The claim value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Coordinator => "coordinator",
-            Role::Company => "company",
-            Role::Citizen => "citizen",
-        }
-    }
-}
 
 /// The claims of a Småjob token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,95 +76,9 @@ impl From<String> for Audience {
     }
 }
 
-/// The authenticated caller, with the scope their role carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    /// A coordinator of one municipality.
-    Coordinator {
-        /// Subject.
-        sub: String,
-        /// The municipality they act for.
-        municipality: MunicipalityCode,
-    },
-    /// A registered company.
-    Company {
-        /// Subject.
-        sub: String,
-        /// The company's id.
-        company_id: String,
-    },
-    /// A company whose token names a CVR number that is not registered here yet: it may only
-    /// register itself (`POST /companies/self`).
-    NewCompany {
-        /// Subject.
-        sub: String,
-        /// The CVR number the token asserts.
-        cvr: Cvr,
-    },
-    /// A citizen.
-    Citizen {
-        /// Subject.
-        sub: String,
-        /// The citizen's id.
-        citizen_id: String,
-    },
-}
-
-impl Principal {
-    /// The subject.
-    pub fn sub(&self) -> &str {
-        match self {
-            Principal::Coordinator { sub, .. }
-            | Principal::Company { sub, .. }
-            | Principal::NewCompany { sub, .. }
-            | Principal::Citizen { sub, .. } => sub,
-        }
-    }
-
-    /// The role.
-    pub fn role(&self) -> Role {
-        match self {
-            Principal::Coordinator { .. } => Role::Coordinator,
-            Principal::Company { .. } | Principal::NewCompany { .. } => Role::Company,
-            Principal::Citizen { .. } => Role::Citizen,
-        }
-    }
-
-    /// The coordinator's municipality, or 403 for any other role.
-    pub fn coordinator(&self) -> Result<MunicipalityCode, ApiError> {
-        match self {
-            Principal::Coordinator { municipality, .. } => Ok(*municipality),
-            _ => Err(ApiError::Forbidden(format!(
-                "this operation is for coordinators, not the {} role",
-                self.role().as_str()
-            ))),
-        }
-    }
-
-    /// The citizen's id, or 403 for any other role.
-    pub fn citizen(&self) -> Result<&str, ApiError> {
-        match self {
-            Principal::Citizen { citizen_id, .. } => Ok(citizen_id),
-            _ => Err(ApiError::Forbidden(format!(
-                "this operation is for citizens, not the {} role",
-                self.role().as_str()
-            ))),
-        }
-    }
-
-    /// The registered company's id; 403 for an unregistered company and other roles.
-    pub fn company(&self) -> Result<&str, ApiError> {
-        match self {
-            Principal::Company { company_id, .. } => Ok(company_id),
-            Principal::NewCompany { .. } => Err(unregistered()),
-            _ => Err(ApiError::Forbidden(format!(
-                "this operation is for companies, not the {} role",
-                self.role().as_str()
-            ))),
-        }
-    }
-
-    fn from_claims(c: Claims) -> Result<Claimed, ApiError> {
+impl Claims {
+    fn into_principal(self) -> Result<Claimed, ApiError> {
+        let c = self;
         let missing = |scope: &str| {
             ApiError::invalid_token(format!("a {} token must carry the `{scope}` claim", c.role.as_str()))
         };
@@ -214,13 +107,6 @@ impl Principal {
             }
         }))
     }
-}
-
-/// The 403 for a company that has not registered itself yet.
-pub fn unregistered() -> ApiError {
-    ApiError::Forbidden(
-        "the company behind this CVR number is not registered yet: register it with POST /api/v1/companies/self".into(),
-    )
 }
 
 /// A verified token's caller, before a CVR is looked up.
@@ -371,14 +257,14 @@ impl Authenticator {
                 _ => "the token is invalid",
             })
         })?;
-        Principal::from_claims(data.claims)
+        data.claims.into_principal()
     }
 }
 
 /// Reads the bearer token from a request.
 fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| ApiError::Unauthorized {
-        code: "missing_token",
+        code: Code::MissingToken,
         detail: "an `Authorization: Bearer <token>` header is required".into(),
     })?;
     let value = value.to_str().map_err(|_| ApiError::invalid_token("the Authorization header is not readable"))?;

@@ -6,6 +6,8 @@ use actix_web::{HttpResponse, ResponseError};
 use http_api_problem::HttpApiProblem;
 use serde::Serialize;
 use smaajob_persistence::RepoError;
+
+use crate::services::error::{Code, FieldIssue, ServiceError};
 use utoipa::{ToResponse, ToSchema};
 
 /// The media type of every error body.
@@ -56,7 +58,7 @@ pub enum ApiError {
     #[error("{detail}")]
     BadRequest {
         /// Machine code.
-        code: &'static str,
+        code: Code,
         /// Human detail.
         detail: String,
     },
@@ -64,7 +66,7 @@ pub enum ApiError {
     #[error("{detail}")]
     Unauthorized {
         /// Machine code.
-        code: &'static str,
+        code: Code,
         /// Human detail.
         detail: String,
     },
@@ -84,7 +86,7 @@ pub enum ApiError {
     #[error("{detail}")]
     Conflict {
         /// Machine code.
-        code: &'static str,
+        code: Code,
         /// Human detail.
         detail: String,
     },
@@ -104,7 +106,7 @@ pub enum ApiError {
     #[error("{detail}")]
     Unprocessable {
         /// Machine code.
-        code: &'static str,
+        code: Code,
         /// Human detail.
         detail: String,
     },
@@ -129,23 +131,23 @@ impl ApiError {
 
     /// An invalid or missing token.
     pub fn invalid_token(detail: impl Into<String>) -> ApiError {
-        ApiError::Unauthorized { code: "invalid_token", detail: detail.into() }
+        ApiError::Unauthorized { code: Code::InvalidToken, detail: detail.into() }
     }
 
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             ApiError::BadRequest { code, .. }
             | ApiError::Unauthorized { code, .. }
             | ApiError::Conflict { code, .. }
-            | ApiError::Unprocessable { code, .. } => code,
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::NotFound(_) => "not_found",
-            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
-            ApiError::PayloadTooLarge { .. } => "payload_too_large",
-            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
-            ApiError::Validation(_) => "validation",
-            ApiError::Unavailable(_) => "unavailable",
-            ApiError::Internal(_) => "internal",
+            | ApiError::Unprocessable { code, .. } => *code,
+            ApiError::Forbidden(_) => Code::Forbidden,
+            ApiError::NotFound(_) => Code::NotFound,
+            ApiError::MethodNotAllowed { .. } => Code::MethodNotAllowed,
+            ApiError::PayloadTooLarge { .. } => Code::PayloadTooLarge,
+            ApiError::UnsupportedMediaType(_) => Code::UnsupportedMediaType,
+            ApiError::Validation(_) => Code::Validation,
+            ApiError::Unavailable(_) => Code::Unavailable,
+            ApiError::Internal(_) => Code::Internal,
         }
     }
 
@@ -169,7 +171,7 @@ impl ApiError {
     /// The problem document for this error.
     pub fn problem(&self) -> HttpApiProblem {
         let status = self.status_code().as_u16();
-        let code = self.code();
+        let code = self.code().as_str();
         let detail = match self {
             // Internals stay in the log.
             ApiError::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
@@ -215,7 +217,7 @@ impl ResponseError for ApiError {
         res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         match self {
             // RFC 6750 § 3.1: a request without credentials gets a challenge without an error code.
-            ApiError::Unauthorized { code: "missing_token", .. } => {
+            ApiError::Unauthorized { code: Code::MissingToken, .. } => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"smaajob\""));
             }
             ApiError::Unauthorized { detail, .. } => {
@@ -239,15 +241,15 @@ impl From<RepoError> for ApiError {
         match e {
             RepoError::NotFound => ApiError::NotFound("not found".into()),
             RepoError::Conflict { constraint } => ApiError::Conflict {
-                code: "conflict",
+                code: Code::Conflict,
                 detail: format!("a record with the same unique value already exists ({constraint})"),
             },
             RepoError::ForeignKey { .. } => ApiError::Unprocessable {
-                code: "reference_missing",
+                code: Code::ReferenceMissing,
                 detail: "the request refers to a record that does not exist".into(),
             },
             RepoError::Check { constraint } => ApiError::Unprocessable {
-                code: "constraint_violated",
+                code: Code::ConstraintViolated,
                 detail: format!("a stored rule refused the change ({constraint})"),
             },
             RepoError::Connection(msg) => ApiError::Unavailable(msg),
@@ -256,18 +258,25 @@ impl From<RepoError> for ApiError {
     }
 }
 
-/// Turns a repository's "no such row" into the API's 404 for `what`; other errors map as usual.
-pub trait OrNotFound<T> {
-    /// The value, a 404 "no `what` with that id", or the mapped database error.
-    fn or_not_found(self, what: &str) -> Result<T, ApiError>;
+impl From<FieldIssue> for FieldProblem {
+    fn from(i: FieldIssue) -> Self {
+        FieldProblem { field: i.field, code: i.code, message: i.message }
+    }
 }
 
-impl<T> OrNotFound<T> for Result<T, RepoError> {
-    fn or_not_found(self, what: &str) -> Result<T, ApiError> {
-        self.map_err(|e| match e {
-            RepoError::NotFound => ApiError::not_found(what),
-            other => other.into(),
-        })
+/// The one mapping from a use case's failure to an HTTP problem.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound(what) => ApiError::not_found(what),
+            ServiceError::Forbidden(detail) => ApiError::Forbidden(detail),
+            ServiceError::Unregistered => ApiError::Forbidden(ServiceError::Unregistered.to_string()),
+            ServiceError::Conflict { code, detail } => ApiError::Conflict { code, detail },
+            ServiceError::Rule { code, detail } => ApiError::Unprocessable { code, detail },
+            ServiceError::Invalid(issues) => ApiError::Validation(issues.into_iter().map(FieldProblem::from).collect()),
+            ServiceError::Repo(e) => e.into(),
+            ServiceError::Internal(detail) => ApiError::Internal(detail),
+        }
     }
 }
 

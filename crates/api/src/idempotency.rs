@@ -11,8 +11,9 @@ use sha2::{Digest, Sha256};
 use smaajob_persistence::repo::idempotency::{self, IdempotencyRow};
 use smaajob_persistence::{DbConn, RepoError};
 
-use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::services::error::Code;
+use crate::services::principal::Principal;
 use crate::state::AppState;
 
 /// The request header.
@@ -35,7 +36,7 @@ impl FromRequest for IdempotencyHeader {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let bad = || ApiError::BadRequest {
-            code: "invalid_idempotency_key",
+            code: Code::InvalidIdempotencyKey,
             detail: format!("{HEADER} must be 1–255 visible ASCII characters"),
         };
         let result = match req.headers().get(HEADER) {
@@ -99,7 +100,7 @@ impl Idempotency {
     fn replay(&self, stored: IdempotencyRow) -> Result<HttpResponse, ApiError> {
         if stored.request_hash != self.hash {
             return Err(ApiError::Unprocessable {
-                code: "idempotency_key_reused",
+                code: Code::IdempotencyKeyReused,
                 detail: format!("this {HEADER} was used for a different request; use a new key for a new request"),
             });
         }
@@ -146,7 +147,7 @@ where
                 idempotency::insert(conn, &row).map_err(|e| match e {
                     // A concurrent request with the same key committed first; this one rolls back.
                     RepoError::Conflict { .. } => {
-                        ApiError::Conflict { code: "idempotency_race", detail: String::new() }
+                        ApiError::Conflict { code: Code::IdempotencyRace, detail: String::new() }
                     }
                     other => other.into(),
                 })?;
@@ -157,7 +158,7 @@ where
     match outcome {
         Ok(Outcome::Fresh(reply)) => Ok(HttpResponse::build(reply.status).json(reply.body)),
         Ok(Outcome::Replay(stored)) => idem.replay(stored),
-        Err(ApiError::Conflict { code: "idempotency_race", .. }) => {
+        Err(ApiError::Conflict { code: Code::IdempotencyRace, .. }) => {
             let (caller, key) = (idem.caller.clone(), idem.key.clone().unwrap_or_default());
             let stored = state
                 .read(move |conn| {

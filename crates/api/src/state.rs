@@ -7,7 +7,6 @@ use smaajob_persistence::repo::audit::NewAuditEntry;
 use smaajob_persistence::{DbConn, DbPool, read_transaction, write_transaction};
 
 use crate::audit_writer::AuditWriter;
-use crate::auth::Principal;
 use crate::error::ApiError;
 
 /// What every handler can reach.
@@ -65,26 +64,5 @@ impl AppState {
         })
         .await
         .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
-    }
-}
-
-/// An audit entry for `principal` doing `action` to a target, filed in `municipality`'s log.
-pub fn audit_entry(
-    principal: &Principal,
-    action: &str,
-    target_type: &str,
-    target_id: &str,
-    municipality: Option<&str>,
-    details: Option<serde_json::Value>,
-) -> NewAuditEntry {
-    NewAuditEntry {
-        at: smaajob_persistence::repo::now(),
-        actor: principal.sub().to_owned(),
-        actor_role: principal.role().as_str().to_owned(),
-        action: action.to_owned(),
-        target_type: target_type.to_owned(),
-        target_id: target_id.to_owned(),
-        municipality: municipality.map(str::to_owned),
-        details: details.map(|d| d.to_string()),
     }
 }

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use smaajob_persistence::repo::audit::{self, AuditQuery};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
-use crate::routes::common::utc;
+use crate::http::utc;
+use crate::services::principal::Principal;
 use crate::state::AppState;
 
 /// One audit entry.

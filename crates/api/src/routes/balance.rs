@@ -11,13 +11,17 @@ use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::{accounting, citizens, companies, employments};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Principal, unregistered};
-use crate::error::{ApiError, OrNotFound, Problem};
+use crate::error::{ApiError, Problem};
+use crate::http::parse_id;
 use crate::routes::citizens::citizen_in_scope;
-use crate::routes::common::{frikort_year, parse_id, today_copenhagen};
 use crate::services::accounting::cap_for;
+use crate::services::audit;
+use crate::services::common::{frikort_year, today_copenhagen};
+use crate::services::error::OrNotFound;
+use crate::services::error::ServiceError;
 use crate::services::planning::{planned_shifts, reached_on};
-use crate::state::{AppState, audit_entry};
+use crate::services::principal::Principal;
+use crate::state::AppState;
 
 /// One employer's share of a citizen-year.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -104,7 +108,7 @@ fn year_start(year: i32) -> NaiveDate {
 }
 
 fn year_of(q: &YearQuery) -> Result<i32, ApiError> {
-    frikort_year("year", q.year.unwrap_or_else(|| today_copenhagen().year()))
+    Ok(frikort_year("year", q.year.unwrap_or_else(|| today_copenhagen().year()))?)
 }
 
 #[derive(Default)]
@@ -225,12 +229,12 @@ pub async fn citizen_balance(
                 Principal::Citizen { .. } => {
                     return Err(ApiError::Forbidden("citizens read their own balance at /api/v1/me/balance".into()));
                 }
-                Principal::NewCompany { .. } => return Err(unregistered()),
+                Principal::NewCompany { .. } => return Err(ServiceError::Unregistered.into()),
             };
             let view = balance(conn, &id, year, full)?;
             let details = serde_json::json!({ "year": year });
             let audit_entries =
-                vec![audit_entry(&principal, "balance.read", "citizen", &id, Some(&municipality), Some(details))];
+                vec![audit::entry(&principal, "balance.read", "citizen", &id, Some(&municipality), Some(details))];
             Ok((view, audit_entries))
         })
         .await?;
@@ -264,7 +268,7 @@ pub async fn my_balance(
             let (citizen, _) = citizens::find(conn, &id).or_not_found("citizen")?;
             let view = balance(conn, &id, year, true)?;
             let details = serde_json::json!({ "year": year });
-            let audit_entries = vec![audit_entry(
+            let audit_entries = vec![audit::entry(
                 &principal,
                 "balance.read_self",
                 "citizen",

@@ -12,11 +12,15 @@ use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::{accounting, audit, caps, caps::CapRow};
 use utoipa::ToSchema;
 
-use crate::auth::{Principal, unregistered};
 use crate::error::{ApiError, Problem};
-use crate::routes::common::{Fields, checked, today_copenhagen, utc};
+use crate::http::utc;
 use crate::services::accounting::reallocate_after_cap_change;
-use crate::state::{AppState, audit_entry};
+use crate::services::audit as audit_log;
+use crate::services::common::today_copenhagen;
+use crate::services::error::{Code, ServiceError};
+use crate::services::error::{Fields, checked};
+use crate::services::principal::Principal;
+use crate::state::AppState;
 
 /// The cap (beløbsgrænse) of one calendar year.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -53,7 +57,7 @@ pub struct SetCap {
 /// Caps are public figures every role may read; an unregistered company may only register itself.
 fn public_reader(principal: &Principal) -> Result<(), ApiError> {
     match principal {
-        Principal::NewCompany { .. } => Err(unregistered()),
+        Principal::NewCompany { .. } => Err(ServiceError::Unregistered.into()),
         _ => Ok(()),
     }
 }
@@ -179,7 +183,7 @@ pub async fn set_cap(
                     let previous = caps::find(conn, year.get() - 1)?
                         .and_then(|r| CapAmount::from_kroner(r.amount_ore / 100))
                         .ok_or_else(|| ApiError::Conflict {
-                            code: "previous_cap_not_set",
+                            code: Code::PreviousCapNotSet,
                             detail: format!("regulation needs the {} cap to be set first", year.get() - 1),
                         })?;
                     regulate(previous, pct)
@@ -209,7 +213,7 @@ pub async fn set_cap(
             });
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     "cap.set",
                     "cap",

@@ -13,10 +13,14 @@ use smaajob_persistence::repo::citizens::{self, CardFilter, CardSummary, Citizen
 use smaajob_persistence::repo::{audit, new_id, now};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Principal;
-use crate::error::{ApiError, OrNotFound, Problem};
-use crate::routes::common::{Fields, PageQuery, Paged, checked, double_option, json, parse_id, today_copenhagen, utc};
-use crate::state::{AppState, audit_entry};
+use crate::error::{ApiError, Problem};
+use crate::http::{PageQuery, Paged, double_option, parse_id, utc};
+use crate::services::audit as audit_log;
+use crate::services::common::{json, today_copenhagen};
+use crate::services::error::{Code, OrNotFound};
+use crate::services::error::{Fields, checked};
+use crate::services::principal::Principal;
+use crate::state::AppState;
 
 /// A municipality: code and name.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -376,7 +380,7 @@ pub async fn create_citizen(
                 .map_err(|e| if e.is_conflict_on("cpr_hash") { citizen_exists() } else { e.into() })?;
             audit::append(
                 conn,
-                &[audit_entry(&principal, "citizen.created", "citizen", &row.id, Some(&row.municipality), None)],
+                &[audit_log::entry(&principal, "citizen.created", "citizen", &row.id, Some(&row.municipality), None)],
             )?;
             citizen_view(row, None)
         })
@@ -386,7 +390,7 @@ pub async fn create_citizen(
 
 fn citizen_exists() -> ApiError {
     ApiError::Conflict {
-        code: "citizen_exists",
+        code: Code::CitizenExists,
         detail: "a citizen with this CPR is already enrolled; if they live in another municipality, that municipality hands them over".into(),
     }
 }
@@ -426,7 +430,7 @@ pub async fn list_citizens(
             let (rows, total) = citizens::list(conn, &m, card_filter, page)?;
             let entries: Vec<_> = rows
                 .iter()
-                .map(|(r, _)| audit_entry(&principal, "citizen.listed", "citizen", &r.id, Some(&m), None))
+                .map(|(r, _)| audit_log::entry(&principal, "citizen.listed", "citizen", &r.id, Some(&m), None))
                 .collect();
             let audit_entries = entries;
             let items = rows.into_iter().map(|(r, c)| citizen_view(r, c)).collect::<Result<_, _>>()?;
@@ -460,7 +464,7 @@ pub async fn get_citizen(
         .read_audited(move |conn| {
             let (row, card) = citizen_in_scope(conn, own, &id)?;
             let audit_entries =
-                vec![audit_entry(&principal, "citizen.read", "citizen", &id, Some(&row.municipality), None)];
+                vec![audit_log::entry(&principal, "citizen.read", "citizen", &id, Some(&row.municipality), None)];
             Ok((citizen_view(row, card)?, audit_entries))
         })
         .await?;
@@ -557,7 +561,7 @@ pub async fn update_citizen(
             }
             let mut entries = Vec::new();
             if !changed.is_empty() {
-                entries.push(audit_entry(
+                entries.push(audit_log::entry(
                     &principal,
                     "citizen.updated",
                     "citizen",
@@ -569,7 +573,7 @@ pub async fn update_citizen(
             if let Some(to) = municipality.filter(|m| *m != own) {
                 let from = own.to_string();
                 let details = serde_json::json!({ "from": from, "to": to.to_string() });
-                entries.push(audit_entry(
+                entries.push(audit_log::entry(
                     &principal,
                     "citizen.moved_out",
                     "citizen",
@@ -577,7 +581,7 @@ pub async fn update_citizen(
                     Some(&from),
                     Some(details.clone()),
                 ));
-                entries.push(audit_entry(
+                entries.push(audit_log::entry(
                     &principal,
                     "citizen.moved_in",
                     "citizen",
@@ -614,7 +618,7 @@ pub async fn get_me(state: web::Data<AppState>, principal: Principal) -> Result<
         .read_audited(move |conn| {
             let (row, card) = citizens::find(conn, &id).or_not_found("citizen")?;
             let audit_entries =
-                vec![audit_entry(&principal, "citizen.read_self", "citizen", &id, Some(&row.municipality), None)];
+                vec![audit_log::entry(&principal, "citizen.read_self", "citizen", &id, Some(&row.municipality), None)];
             Ok((citizen_view(row, card)?, audit_entries))
         })
         .await?;

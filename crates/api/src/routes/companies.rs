@@ -9,10 +9,15 @@ use smaajob_persistence::repo::companies::{self, CompanyRow};
 use smaajob_persistence::repo::{audit, new_id, now};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Principal, unregistered};
-use crate::error::{ApiError, OrNotFound, Problem};
-use crate::routes::common::{Fields, PageQuery, Paged, checked, double_option, optional_text, parse_id, utc};
-use crate::state::{AppState, audit_entry};
+use crate::error::{ApiError, Problem};
+use crate::http::{PageQuery, Paged, double_option, parse_id, utc};
+use crate::services::audit as audit_log;
+use crate::services::common::optional_text;
+use crate::services::error::OrNotFound;
+use crate::services::error::{Code, ServiceError};
+use crate::services::error::{Fields, checked};
+use crate::services::principal::Principal;
+use crate::state::AppState;
 
 /// A point on the map.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -217,7 +222,10 @@ fn insert_new(conn: &mut DbConn, row: &CompanyRow) -> Result<(), ApiError> {
 }
 
 fn company_exists() -> ApiError {
-    ApiError::Conflict { code: "company_exists", detail: "a company with this CVR number is already registered".into() }
+    ApiError::Conflict {
+        code: Code::CompanyExists,
+        detail: "a company with this CVR number is already registered".into(),
+    }
 }
 
 /// Registers a company (coordinator).
@@ -256,7 +264,7 @@ pub async fn create_company(
             let details = serde_json::json!({ "cvr": row.cvr, "verification": row.verification });
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     "company.created",
                     "company",
@@ -340,13 +348,13 @@ pub async fn get_company(
         Principal::Company { company_id, .. } if *company_id == id => None,
         Principal::Company { .. } => return Err(ApiError::not_found("company")),
         Principal::Citizen { .. } => return Err(ApiError::Forbidden("citizens cannot read company records".into())),
-        Principal::NewCompany { .. } => return Err(unregistered()),
+        Principal::NewCompany { .. } => return Err(ServiceError::Unregistered.into()),
     };
     let view = state
         .read_audited(move |conn| {
             let row = companies::find(conn, &id).or_not_found("company")?;
             let m = log_municipality.or_else(|| row.municipality.clone());
-            let audit_entries = vec![audit_entry(&principal, "company.read", "company", &id, m.as_deref(), None)];
+            let audit_entries = vec![audit_log::entry(&principal, "company.read", "company", &id, m.as_deref(), None)];
             Ok((company_view(row), audit_entries))
         })
         .await?;
@@ -444,7 +452,14 @@ pub async fn update_company(
             let details = serde_json::json!({ "fields": changed, "verification": row.verification });
             audit::append(
                 conn,
-                &[audit_entry(&principal, "company.updated", "company", &id, Some(&own.to_string()), Some(details))],
+                &[audit_log::entry(
+                    &principal,
+                    "company.updated",
+                    "company",
+                    &id,
+                    Some(&own.to_string()),
+                    Some(details),
+                )],
             )?;
             Ok(company_view(row))
         })
@@ -522,7 +537,7 @@ pub async fn register_self(
             let details = serde_json::json!({ "cvr": row.cvr, "self_registered": true });
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     "company.registered",
                     "company",
@@ -554,7 +569,7 @@ pub async fn get_self(state: web::Data<AppState>, principal: Principal) -> Resul
         .read_audited(move |conn| {
             let row = companies::find(conn, &id).or_not_found("company")?;
             let audit_entries =
-                vec![audit_entry(&principal, "company.read", "company", &id, row.municipality.as_deref(), None)];
+                vec![audit_log::entry(&principal, "company.read", "company", &id, row.municipality.as_deref(), None)];
             Ok((company_view(row), audit_entries))
         })
         .await?;

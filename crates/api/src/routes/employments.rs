@@ -12,15 +12,18 @@ use smaajob_persistence::repo::{audit, companies, frikort, new_id, now};
 use smaajob_persistence::{DbConn, RepoError};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Principal, unregistered};
-use crate::error::{ApiError, OrNotFound, Problem};
+use crate::error::{ApiError, Problem};
+use crate::http::{PageQuery, Paged, parse_id, utc};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::routes::citizens::citizen_in_scope;
-use crate::routes::common::{
-    Fields, PageQuery, Paged, check_not_before_scheme, checked, optional_text, parse_id, today_copenhagen, utc,
-};
 use crate::routes::companies::{Contact, parse_contact};
-use crate::state::{AppState, audit_entry};
+use crate::services::audit as audit_log;
+use crate::services::common::{check_not_before_scheme, optional_text, today_copenhagen};
+use crate::services::error::OrNotFound;
+use crate::services::error::{Code, ServiceError};
+use crate::services::error::{Fields, checked};
+use crate::services::principal::Principal;
+use crate::state::AppState;
 
 /// Who is employed: a company names the citizen by CPR and frikort number; a coordinator may
 /// use the citizen's id instead.
@@ -142,7 +145,7 @@ pub fn employment_in_scope(
         Principal::Company { company_id, .. } => *company_id == e.company_id,
         Principal::Coordinator { municipality, .. } => citizen.municipality == municipality.to_string(),
         Principal::Citizen { citizen_id, .. } => *citizen_id == e.citizen_id,
-        Principal::NewCompany { .. } => return Err(unregistered()),
+        Principal::NewCompany { .. } => return Err(ServiceError::Unregistered.into()),
     };
     if !visible {
         return Err(ApiError::not_found("employment"));
@@ -152,7 +155,7 @@ pub fn employment_in_scope(
 
 fn not_matched() -> ApiError {
     ApiError::Unprocessable {
-        code: "citizen_not_matched",
+        code: Code::CitizenNotMatched,
         detail: "no active frikort matches that CPR number and card number".into(),
     }
 }
@@ -226,7 +229,7 @@ pub async fn create_employment(
         (Principal::Citizen { .. }, _) => {
             return Err(ApiError::Forbidden("citizens cannot register employments".into()));
         }
-        (Principal::NewCompany { .. }, _) => return Err(unregistered()),
+        (Principal::NewCompany { .. }, _) => return Err(ServiceError::Unregistered.into()),
     };
     match (&principal, &b.citizen.id, &by_card) {
         (Principal::Company { .. }, Some(_), _) => {
@@ -260,7 +263,7 @@ pub async fn create_employment(
                 let (c, card) = citizen_in_scope(conn, *municipality, &id)?;
                 if card.is_none_or(|c| c.status != "active") {
                     return Err(ApiError::Unprocessable {
-                        code: "no_active_card",
+                        code: Code::NoActiveCard,
                         detail: "the citizen has no active frikort".into(),
                     });
                 }
@@ -278,7 +281,7 @@ pub async fn create_employment(
         };
         let company = companies::find(conn, &company_id).map_err(|e| match e {
             RepoError::NotFound => {
-                ApiError::Unprocessable { code: "unknown_company", detail: "no company with that id".into() }
+                ApiError::Unprocessable { code: Code::UnknownCompany, detail: "no company with that id".into() }
             }
             other => other.into(),
         })?;
@@ -303,7 +306,7 @@ pub async fn create_employment(
         let details = serde_json::json!({ "company_id": company.id, "start_date": row.start_date });
         audit::append(
             conn,
-            &[audit_entry(
+            &[audit_log::entry(
                 &principal,
                 "employment.registered",
                 "employment",
@@ -350,7 +353,7 @@ pub async fn list_employments(
             (EmploymentScope::Municipality(municipality.to_string()), Some(municipality.to_string()))
         }
         Principal::Citizen { citizen_id, .. } => (EmploymentScope::Citizen(citizen_id.clone()), None),
-        Principal::NewCompany { .. } => return Err(unregistered()),
+        Principal::NewCompany { .. } => return Err(ServiceError::Unregistered.into()),
     };
     let paged = state
         .read_audited(move |conn| {
@@ -361,7 +364,7 @@ pub async fn list_employments(
                     Some(m) => m.clone(),
                     None => citizens::find(conn, &e.citizen_id)?.0.municipality,
                 };
-                entries.push(audit_entry(&principal, "employment.listed", "employment", &e.id, Some(&m), None));
+                entries.push(audit_log::entry(&principal, "employment.listed", "employment", &e.id, Some(&m), None));
             }
             let audit_entries = entries;
             Ok((
@@ -399,8 +402,14 @@ pub async fn get_employment(
     let view = state
         .read_audited(move |conn| {
             let (e, cn, con, citizen) = employment_in_scope(conn, &principal, &id)?;
-            let audit_entries =
-                vec![audit_entry(&principal, "employment.read", "employment", &id, Some(&citizen.municipality), None)];
+            let audit_entries = vec![audit_log::entry(
+                &principal,
+                "employment.read",
+                "employment",
+                &id,
+                Some(&citizen.municipality),
+                None,
+            )];
             Ok((employment_view((e, cn, con)), audit_entries))
         })
         .await?;
@@ -445,7 +454,7 @@ pub async fn end_employment(
             let mut e = employments::lock(conn, &id)?;
             if e.ended_at.is_some() {
                 return Err(ApiError::Conflict {
-                    code: "employment_ended",
+                    code: Code::EmploymentEnded,
                     detail: "the employment has already ended".into(),
                 });
             }
@@ -472,7 +481,7 @@ pub async fn end_employment(
             let details = serde_json::json!({ "end_date": end });
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     "employment.ended",
                     "employment",

@@ -15,15 +15,19 @@ use smaajob_persistence::repo::frikort::{self, CardEventRow, CardRow};
 use smaajob_persistence::repo::{audit, new_id, now, truncate_to_micros};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
+use crate::http::{parse_id, utc};
 use crate::routes::citizens::citizen_in_scope;
-use crate::routes::common::{
-    Fields, check_not_before_scheme, frikort_year, optional_text, parse_id, start_of_day_utc, today_copenhagen, utc,
-};
 use crate::routes::payouts::{AdjustmentView, adjustment_view};
 use crate::services::accounting::{Cause, reallocate_citizen};
-use crate::state::{AppState, audit_entry};
+use crate::services::audit as audit_log;
+use crate::services::common::{
+    check_not_before_scheme, frikort_year, optional_text, start_of_day_utc, today_copenhagen,
+};
+use crate::services::error::Code;
+use crate::services::error::Fields;
+use crate::services::principal::Principal;
+use crate::state::AppState;
 
 /// The caseworker's assessment of each eligibility condition (all must hold).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -208,11 +212,11 @@ fn status_of(card: &CardRow) -> Result<CardStatus, ApiError> {
 fn transition(current: Option<CardStatus>, event: CardEventKind) -> Result<CardStatus, ApiError> {
     next_status(current, event).map_err(|e| {
         let code = match e {
-            CardTransitionError::NoCard => "no_card",
-            CardTransitionError::AlreadyIssued => "card_exists",
-            CardTransitionError::AlreadyActive => "card_already_active",
-            CardTransitionError::AlreadyDeactivated => "card_already_deactivated",
-            CardTransitionError::NotActive => "card_not_active",
+            CardTransitionError::NoCard => Code::NoCard,
+            CardTransitionError::AlreadyIssued => Code::CardExists,
+            CardTransitionError::AlreadyActive => Code::CardAlreadyActive,
+            CardTransitionError::AlreadyDeactivated => Code::CardAlreadyDeactivated,
+            CardTransitionError::NotActive => Code::CardNotActive,
         };
         ApiError::Conflict { code, detail: e.to_string() }
     })
@@ -229,7 +233,7 @@ fn eligibility(key: &DataKey, citizen: &CitizenRow, on: NaiveDate, att: Attestat
             match p {
                 EligibilityProblem::Underage { age } => {
                     return Err(ApiError::Unprocessable {
-                        code: "underage",
+                        code: Code::Underage,
                         detail: format!("the CPR number says the citizen is {age} on {on}; a frikort requires age 18"),
                     });
                 }
@@ -299,7 +303,7 @@ fn free_number(conn: &mut DbConn) -> Result<FrikortNumber, ApiError> {
         }
     }
     Err(ApiError::Conflict {
-        code: "card_numbers_exhausted",
+        code: Code::CardNumbersExhausted,
         detail: "no free card number was found; give one explicitly".into(),
     })
 }
@@ -352,7 +356,7 @@ pub async fn issue_card(
             let number = match number {
                 Some(n) if frikort::number_taken(conn, n.as_str())? => {
                     return Err(ApiError::Conflict {
-                        code: "card_number_taken",
+                        code: Code::CardNumberTaken,
                         detail: "that card number is already in use".into(),
                     });
                 }
@@ -375,11 +379,11 @@ pub async fn issue_card(
             frikort::insert(conn, &card).map_err(|e| {
                 if e.is_conflict_on("number") {
                     ApiError::Conflict {
-                        code: "card_number_taken",
+                        code: Code::CardNumberTaken,
                         detail: "that card number is already in use".into(),
                     }
                 } else if e.is_conflict_on("citizen_id") {
-                    ApiError::Conflict { code: "card_exists", detail: "the citizen already has a frikort".into() }
+                    ApiError::Conflict { code: Code::CardExists, detail: "the citizen already has a frikort".into() }
                 } else {
                     e.into()
                 }
@@ -397,7 +401,7 @@ pub async fn issue_card(
             let details = serde_json::json!({ "number": card.number, "valid_from": valid_from });
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     "frikort.issued",
                     "citizen",
@@ -439,7 +443,7 @@ pub async fn get_card(
             let (citizen, _) = citizen_in_scope(conn, own, &id)?;
             let card = card_of(conn, &id)?;
             let audit_entries =
-                vec![audit_entry(&principal, "frikort.read", "citizen", &id, Some(&citizen.municipality), None)];
+                vec![audit_log::entry(&principal, "frikort.read", "citizen", &id, Some(&citizen.municipality), None)];
             Ok((card_view(conn, &card)?, audit_entries))
         })
         .await?;
@@ -497,7 +501,7 @@ pub async fn deactivate_card(
             let details = serde_json::json!({ "number": card.number, "decided_at": utc(at), "adjustments": adjusted });
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     "frikort.deactivated",
                     "citizen",
@@ -559,7 +563,7 @@ pub async fn reactivate_card(
             let details = serde_json::json!({ "number": card.number, "decided_at": utc(at), "adjustments": adjusted });
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     "frikort.reactivated",
                     "citizen",
@@ -616,7 +620,7 @@ pub async fn record_control(
             transition(Some(status_of(&card)?), CardEventKind::Controlled)?;
             if !control_allowed_in(card.issued_on.year(), on.year()) {
                 return Err(ApiError::Unprocessable {
-                    code: "control_in_issue_year",
+                    code: Code::ControlInIssueYear,
                     detail: "the control of the conditions happens from the calendar year after the year of issue"
                         .into(),
                 });
@@ -630,7 +634,7 @@ pub async fn record_control(
             }
             let attestations = eligibility(&key, &citizen, on, b.attestations).map_err(|e| match e {
                 ApiError::Validation(errors) => ApiError::Unprocessable {
-                    code: "conditions_not_met",
+                    code: Code::ConditionsNotMet,
                     detail: format!(
                         "conditions not met ({}); deactivate the card instead",
                         errors
@@ -660,7 +664,7 @@ pub async fn record_control(
             let details = serde_json::json!({ "number": card.number, "controlled_on": on });
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     "frikort.controlled",
                     "citizen",
@@ -717,7 +721,9 @@ pub async fn controls_due(
                 .collect();
             let entries: Vec<_> = due
                 .iter()
-                .map(|d| audit_entry(&principal, "frikort.control_listed", "citizen", &d.citizen_id, Some(&m), None))
+                .map(|d| {
+                    audit_log::entry(&principal, "frikort.control_listed", "citizen", &d.citizen_id, Some(&m), None)
+                })
                 .collect();
             Ok((due, entries))
         })
@@ -789,7 +795,7 @@ pub async fn correct_decision_time(
             };
             if last.kind == CardEventKind::Issued.as_str() {
                 return Err(ApiError::Conflict {
-                    code: "no_decision_to_correct",
+                    code: Code::NoDecisionToCorrect,
                     detail: "the card has no deactivation or reactivation to correct".into(),
                 });
             }
@@ -806,7 +812,7 @@ pub async fn correct_decision_time(
             });
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     "frikort.decision_corrected",
                     "citizen",

@@ -12,13 +12,17 @@ use smaajob_persistence::repo::{accounting, audit, employments, new_id, now};
 use smaajob_persistence::{DbConn, RepoError};
 use utoipa::ToSchema;
 
-use crate::auth::Principal;
-use crate::error::{ApiError, OrNotFound, Problem};
-use crate::routes::common::{Fields, checked, optional_text, parse_id, today_copenhagen, utc};
+use crate::error::{ApiError, Problem};
+use crate::http::{parse_id, utc};
 use crate::routes::payouts::{ParsedPayout, PayoutReceipt, PayoutView, Work, payout_view, record_payout};
 use crate::routes::placements::{placement_in_scope, was_approved};
 use crate::routes::tasks::stored_schedule;
-use crate::state::{AppState, audit_entry};
+use crate::services::audit as audit_log;
+use crate::services::common::{optional_text, today_copenhagen};
+use crate::services::error::{Code, OrNotFound};
+use crate::services::error::{Fields, checked};
+use crate::services::principal::Principal;
+use crate::state::AppState;
 
 /// Hours worked on one shift.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -149,7 +153,7 @@ pub async fn report_hours(
             let (p, task, citizen) = placement_in_scope(conn, &principal, &id)?;
             if !was_approved(&p) {
                 return Err(ApiError::Conflict {
-                    code: "placement_not_approved",
+                    code: Code::PlacementNotApproved,
                     detail: "hours are reported on approved placements".into(),
                 });
             }
@@ -183,7 +187,7 @@ pub async fn report_hours(
                     // Conditional: of two concurrent re-reports (or a re-report racing an answer) one wins.
                     if !shift_reports::report_again(conn, &again)? {
                         return Err(ApiError::Conflict {
-                            code: "hours_already_reported",
+                            code: Code::HoursAlreadyReported,
                             detail: "hours are already reported for that shift".into(),
                         });
                     }
@@ -191,14 +195,14 @@ pub async fn report_hours(
                 }
                 Some(_) => {
                     return Err(ApiError::Conflict {
-                        code: "hours_already_reported",
+                        code: Code::HoursAlreadyReported,
                         detail: "hours are already reported for that shift".into(),
                     });
                 }
                 None => {
                     shift_reports::insert(conn, &row).map_err(|e| match e {
                         RepoError::Conflict { .. } => ApiError::Conflict {
-                            code: "hours_already_reported",
+                            code: Code::HoursAlreadyReported,
                             detail: "hours are already reported for that shift".into(),
                         },
                         other => other.into(),
@@ -210,7 +214,7 @@ pub async fn report_hours(
                 serde_json::json!({ "placement_id": p.id, "shift_date": row.shift_date, "minutes": row.minutes });
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     "hours.reported",
                     "placement",
@@ -276,7 +280,7 @@ fn answerable(
     }
     if report.status != "reported" {
         return Err(ApiError::Conflict {
-            code: "hours_already_answered",
+            code: Code::HoursAlreadyAnswered,
             detail: format!("the hours are already {}", report.status),
         });
     }
@@ -311,7 +315,7 @@ pub async fn confirm_hours(
             // Atomic: of two concurrent confirmations only one gets here, so one payout.
             if !shift_reports::answer(conn, &id, "confirmed", principal.sub(), now(), None)? {
                 return Err(ApiError::Conflict {
-                    code: "hours_already_answered",
+                    code: Code::HoursAlreadyAnswered,
                     detail: "the hours were answered meanwhile".into(),
                 });
             }
@@ -332,7 +336,7 @@ pub async fn confirm_hours(
                 serde_json::json!({ "report_id": id, "payout_id": receipt.payout.id, "gross": receipt.payout.gross });
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     "hours.confirmed",
                     "placement",
@@ -383,14 +387,14 @@ pub async fn dispute_hours(
             let (_, (p, _, citizen)) = answerable(conn, &principal, &id)?;
             if !shift_reports::answer(conn, &id, "disputed", principal.sub(), now(), reason.as_deref())? {
                 return Err(ApiError::Conflict {
-                    code: "hours_already_answered",
+                    code: Code::HoursAlreadyAnswered,
                     detail: "the hours were answered meanwhile".into(),
                 });
             }
             let details = serde_json::json!({ "report_id": id, "reason": reason });
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     "hours.disputed",
                     "placement",

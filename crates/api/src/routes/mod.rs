@@ -4,7 +4,6 @@ pub mod audit;
 pub mod balance;
 pub mod caps;
 pub mod citizens;
-pub mod common;
 pub mod companies;
 pub mod employments;
 pub mod frikort;

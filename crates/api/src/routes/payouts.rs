@@ -14,16 +14,20 @@ use smaajob_persistence::repo::employments::{self, EmploymentRow};
 use smaajob_persistence::repo::{audit, new_id, now};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Principal, unregistered};
-use crate::error::{ApiError, OrNotFound, Problem};
+use crate::error::{ApiError, Problem};
+use crate::http::{PageQuery, Paged, parse_id, utc};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
-use crate::routes::common::{
-    Fields, PageQuery, Paged, check_not_before_scheme, checked, copenhagen_date, frikort_year, optional_text, parse_id,
-    today_copenhagen, utc,
-};
 use crate::routes::employments::employment_in_scope;
 use crate::services::accounting::{Cause, Reallocated, card_periods, lock_year, reallocate, register};
-use crate::state::{AppState, audit_entry};
+use crate::services::audit as audit_log;
+use crate::services::common::{
+    check_not_before_scheme, copenhagen_date, frikort_year, optional_text, today_copenhagen,
+};
+use crate::services::error::OrNotFound;
+use crate::services::error::{Code, ServiceError};
+use crate::services::error::{Fields, checked};
+use crate::services::principal::Principal;
+use crate::state::AppState;
 
 /// The largest gross a single payout may have (a typo guard far above any small job).
 const MAX_PAYOUT_KRONER: i64 = 1_000_000;
@@ -447,7 +451,7 @@ pub fn record_payout(
     let employment = &employments::lock(conn, &employment.id)?;
     if employment.ended_at.is_some() {
         return Err(ApiError::Conflict {
-            code: "employment_ended",
+            code: Code::EmploymentEnded,
             detail: "the employment has ended; register later work on a new employment".into(),
         });
     }
@@ -458,7 +462,7 @@ pub fn record_payout(
     let periods = card_periods(conn, &citizen.id)?;
     if card_coverage(&periods, work.worked_from, work.worked_to) == CardCoverage::Partial {
         return Err(ApiError::Unprocessable {
-            code: "work_period_straddles_card_change",
+            code: Code::WorkPeriodStraddlesCardChange,
             detail: "the frikort was active for only part of the work period; register two payouts, split where the card was deactivated or reactivated".into(),
         });
     }
@@ -497,7 +501,7 @@ pub fn record_payout(
     });
     audit::append(
         conn,
-        &[audit_entry(
+        &[audit_log::entry(
             principal,
             "payout.registered",
             "citizen",
@@ -565,7 +569,7 @@ pub async fn reverse_payout(
         let (locked, cap) = lock_year(conn, &citizen.id, payout.year)?;
         if accounting::find_payout(conn, &payout_id)?.1 {
             return Err(ApiError::Conflict {
-                code: "payout_already_reversed",
+                code: Code::PayoutAlreadyReversed,
                 detail: "the payout is already reversed".into(),
             });
         }
@@ -585,7 +589,7 @@ pub async fn reverse_payout(
         let details = serde_json::json!({ "payout_id": payout.id, "adjustments": r.adjustments.len() });
         audit::append(
             conn,
-            &[audit_entry(
+            &[audit_log::entry(
                 &principal,
                 "payout.reversed",
                 "citizen",
@@ -631,7 +635,7 @@ pub async fn list_payouts(
         .read_audited(move |conn| {
             let (_, _, _, citizen) = employment_in_scope(conn, &principal, &employment_id)?;
             let rows = accounting::payouts_of_employment(conn, &employment_id)?;
-            let audit_entries = vec![audit_entry(
+            let audit_entries = vec![audit_log::entry(
                 &principal,
                 "payout.listed",
                 "employment",
@@ -671,7 +675,7 @@ pub async fn list_adjustments(
         Principal::Company { company_id, .. } => AdjustmentScope::Company(company_id.clone()),
         Principal::Coordinator { municipality, .. } => AdjustmentScope::Municipality(municipality.to_string()),
         Principal::Citizen { citizen_id, .. } => AdjustmentScope::Citizen(citizen_id.clone()),
-        Principal::NewCompany { .. } => return Err(unregistered()),
+        Principal::NewCompany { .. } => return Err(ServiceError::Unregistered.into()),
     };
     let paged = state
         .read(move |conn: &mut DbConn| {

@@ -20,15 +20,20 @@ use smaajob_persistence::repo::tasks::{self, TaskRow};
 use smaajob_persistence::repo::{accounting, audit, frikort, new_id, now};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Principal, unregistered};
-use crate::error::{ApiError, OrNotFound, Problem};
+use crate::error::{ApiError, Problem};
+use crate::http::{PageQuery, Paged, parse_id, utc};
 use crate::routes::citizens::citizen_in_scope;
-use crate::routes::common::{Fields, PageQuery, Paged, optional_text, parse_id, today_copenhagen, utc};
 use crate::routes::employments::{EmploymentView, employment_view};
 use crate::routes::tasks::{Reason, step, stored_schedule, task_in_scope};
 use crate::services::accounting::{cap_for, card_periods};
+use crate::services::audit as audit_log;
+use crate::services::common::{optional_text, today_copenhagen};
+use crate::services::error::Fields;
+use crate::services::error::OrNotFound;
+use crate::services::error::{Code, ServiceError};
 use crate::services::planning::planned_shifts;
-use crate::state::{AppState, audit_entry};
+use crate::services::principal::Principal;
+use crate::state::AppState;
 
 /// An offer of a task to a citizen.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -155,7 +160,7 @@ fn transition(
 ) -> Result<PlacementState, ApiError> {
     placement_transition(current, action, actor(principal)).map_err(|e| match e {
         smaajob_domain::TransitionError::WrongActor { .. } => ApiError::Forbidden(e.to_string()),
-        _ => ApiError::Conflict { code: "illegal_transition", detail: e.to_string() },
+        _ => ApiError::Conflict { code: Code::IllegalTransition, detail: e.to_string() },
     })
 }
 
@@ -172,7 +177,7 @@ pub fn placement_in_scope(conn: &mut DbConn, principal: &Principal, id: &str) ->
         // An employer sees the citizens placed with it, not who else was offered or interested.
         Principal::Company { company_id, .. } => *company_id == t.company_id && p.approved_at.is_some(),
         Principal::Citizen { citizen_id, .. } => *citizen_id == p.citizen_id,
-        Principal::NewCompany { .. } => return Err(unregistered()),
+        Principal::NewCompany { .. } => return Err(ServiceError::Unregistered.into()),
     };
     if !visible {
         return Err(ApiError::not_found("placement"));
@@ -208,7 +213,7 @@ fn has_active_card(conn: &mut DbConn, citizen_id: &str) -> Result<bool, ApiError
 
 fn placement_exists() -> ApiError {
     ApiError::Conflict {
-        code: "placement_exists",
+        code: Code::PlacementExists,
         detail: "the citizen already has a live placement on this task".into(),
     }
 }
@@ -243,7 +248,7 @@ pub async fn offer(
             let (citizen, _) = citizen_in_scope(conn, own, &citizen_id)?;
             if task.status != TaskStatus::Open.as_str() {
                 return Err(ApiError::Conflict {
-                    code: "task_not_open",
+                    code: Code::TaskNotOpen,
                     detail: "only open tasks can be offered".into(),
                 });
             }
@@ -257,7 +262,7 @@ pub async fn offer(
             placements::insert(conn, &p)?;
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     "placement.offered",
                     "placement",
@@ -310,7 +315,7 @@ pub async fn show_interest(
             placements::insert(conn, &p)?;
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     "placement.interested",
                     "placement",
@@ -351,7 +356,7 @@ pub async fn list_placements(
         Principal::Coordinator { municipality, .. } => PlacementScope::Municipality(municipality.to_string()),
         Principal::Company { company_id, .. } => PlacementScope::Company(company_id.clone()),
         Principal::Citizen { citizen_id, .. } => PlacementScope::Citizen(citizen_id.clone()),
-        Principal::NewCompany { .. } => return Err(unregistered()),
+        Principal::NewCompany { .. } => return Err(ServiceError::Unregistered.into()),
     };
     Ok(web::Json(list(&state, scope, wanted, page).await?))
 }
@@ -452,7 +457,7 @@ async fn act(
             let after = transition(Some(before), action, &principal)?;
             if action == PlacementAction::Offer && task_now.status != TaskStatus::Open.as_str() {
                 return Err(ApiError::Conflict {
-                    code: "task_not_open",
+                    code: Code::TaskNotOpen,
                     detail: "only open tasks can be offered".into(),
                 });
             }
@@ -477,7 +482,7 @@ async fn act(
             let details = serde_json::json!({ "from": before.as_str(), "to": after.as_str(), "reason": reason });
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     &format!("placement.{}", action.as_str()),
                     "placement",
@@ -656,17 +661,17 @@ pub async fn approve(
             let (mut p, _, _) = placements::find(conn, &p.id)?;
             let after = transition(Some(state_of(&p)?), PlacementAction::Approve, &principal)?;
             if task.status != TaskStatus::Open.as_str() {
-                let code = if task.status == TaskStatus::Filled.as_str() { "no_free_position" } else { "task_not_open" };
+                let code = if task.status == TaskStatus::Filled.as_str() { Code::NoFreePosition } else { Code::TaskNotOpen };
                 return Err(ApiError::Conflict { code, detail: format!("the task is {}", task.status) });
             }
             let approved = u32::try_from(placements::approved_count(conn, &task.id)?).unwrap_or(u32::MAX);
             let positions = u32::try_from(task.positions).unwrap_or(0);
             if !has_free_position(approved, positions) {
-                return Err(ApiError::Conflict { code: "no_free_position", detail: "every position of the task is taken".into() });
+                return Err(ApiError::Conflict { code: Code::NoFreePosition, detail: "every position of the task is taken".into() });
             }
             let company = smaajob_persistence::repo::companies::find(conn, &task.company_id)?;
             if company.verification != "verified" {
-                return Err(ApiError::Conflict { code: "company_not_verified", detail: "the company is not verified".into() });
+                return Err(ApiError::Conflict { code: Code::CompanyNotVerified, detail: "the company is not verified".into() });
             }
             let schedule = stored_schedule(&task)?;
             let card = has_active_card(conn, &citizen.id)?;
@@ -674,14 +679,14 @@ pub async fn approve(
                 && (!card || card_coverage(&card_periods(conn, &citizen.id)?, schedule.first_date(), schedule.last_date()) != CardCoverage::Whole)
             {
                 return Err(ApiError::Unprocessable {
-                    code: "no_active_card_for_schedule",
+                    code: Code::NoActiveCardForSchedule,
                     detail: "the task is for frikort holders and the citizen's card is not active through the whole schedule".into(),
                 });
             }
             let others = placements::approved_of_citizen(conn, &citizen.id)?;
             if let Some((_, clash)) = others.iter().find(|(_, t)| stored_schedule(t).is_ok_and(|s| s.overlaps(&schedule))) {
                 return Err(ApiError::Conflict {
-                    code: "overlapping_placement",
+                    code: Code::OverlappingPlacement,
                     detail: format!("the schedule overlaps the citizen's approved placement on \"{}\"", clash.title),
                 });
             }
@@ -695,7 +700,7 @@ pub async fn approve(
                 }
                 if minutes > u32::from(limit) * 60 {
                     return Err(ApiError::Unprocessable {
-                        code: "weekly_hours_exceeded",
+                        code: Code::WeeklyHoursExceeded,
                         detail: format!("up to {:.1} hours a week with this placement; the citizen's limit is {limit}", f64::from(minutes) / 60.0),
                     });
                 }
@@ -704,7 +709,7 @@ pub async fn approve(
             let taxable = if card { taxable } else { estimated };
             if card && taxable.is_positive() && !accept_excess {
                 return Err(ApiError::Unprocessable {
-                    code: "would_exceed_frikort",
+                    code: Code::WouldExceedFrikort,
                     detail: format!(
                         "the expected pay of {estimated} kr would exceed the citizen's remaining frikort amount by about {taxable} kr, which would be taxable; approve with accept_taxable_excess: true to go ahead"
                     ),
@@ -746,8 +751,8 @@ pub async fn approve(
                 "estimated_pay": estimated.to_string(), "estimated_taxable": taxable.to_string(),
             });
             audit::append(conn, &[
-                audit_entry(&principal, "placement.approved", "placement", &id, Some(&citizen.municipality), Some(details)),
-                audit_entry(&principal, "employment.registered", "employment", &employment.id, Some(&citizen.municipality), Some(serde_json::json!({ "company_id": task.company_id, "placement_id": id }))),
+                audit_log::entry(&principal, "placement.approved", "placement", &id, Some(&citizen.municipality), Some(details)),
+                audit_log::entry(&principal, "employment.registered", "employment", &employment.id, Some(&citizen.municipality), Some(serde_json::json!({ "company_id": task.company_id, "placement_id": id }))),
             ])?;
             Ok(ApprovalView {
                 employment: employment_view((employment, citizen.name.clone(), company.name)),

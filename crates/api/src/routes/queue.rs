@@ -7,11 +7,13 @@ use smaajob_domain::{Money, is_control_due, nearest_rank};
 use smaajob_persistence::repo::{accounting, citizens, companies, frikort, placements, shift_reports, tasks};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
-use crate::routes::common::{start_of_day_utc, today_copenhagen, utc};
+use crate::http::utc;
 use crate::services::accounting::cap_for;
-use crate::state::{AppState, audit_entry};
+use crate::services::audit;
+use crate::services::common::{start_of_day_utc, today_copenhagen};
+use crate::services::principal::Principal;
+use crate::state::AppState;
 
 /// Offers unanswered for longer than this are chased.
 const OFFER_CHASE_HOURS: i64 = 48;
@@ -210,7 +212,7 @@ pub async fn queue(state: web::Data<AppState>, principal: Principal) -> Result<w
             }
             let entries: Vec<_> = citizens_near_cap
                 .iter()
-                .map(|c| audit_entry(&principal, "balance.listed", "citizen", &c.citizen_id, Some(&own), None))
+                .map(|c| audit::entry(&principal, "balance.listed", "citizen", &c.citizen_id, Some(&own), None))
                 .collect();
             let audit_entries = entries;
             Ok((

@@ -14,11 +14,16 @@ use smaajob_persistence::repo::{audit, citizens, companies, frikort, new_id, now
 use smaajob_persistence::{DbConn, RepoError};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Principal, unregistered};
-use crate::error::{ApiError, OrNotFound, Problem};
-use crate::routes::common::{Fields, PageQuery, Paged, checked, json, optional_text, parse_id, utc};
+use crate::error::{ApiError, Problem};
+use crate::http::{PageQuery, Paged, parse_id, utc};
 use crate::routes::companies::{Contact, parse_contact};
-use crate::state::{AppState, audit_entry};
+use crate::services::audit as audit_log;
+use crate::services::common::{json, optional_text};
+use crate::services::error::OrNotFound;
+use crate::services::error::{Code, ServiceError};
+use crate::services::error::{Fields, checked};
+use crate::services::principal::Principal;
+use crate::state::AppState;
 
 /// When the work happens: one shift, or a weekly pattern between two dates.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -356,7 +361,7 @@ pub fn task_in_scope(
                 && (!t.frikort_only
                     || frikort::find_by_citizen(conn, citizen_id)?.is_some_and(|c| c.status == "active"))
         }
-        Principal::NewCompany { .. } => return Err(unregistered()),
+        Principal::NewCompany { .. } => return Err(ServiceError::Unregistered.into()),
     };
     if !visible {
         return Err(ApiError::not_found("task"));
@@ -369,7 +374,7 @@ pub fn step(t: &TaskRow, action: TaskAction) -> Result<TaskStatus, ApiError> {
     let status =
         TaskStatus::parse(&t.status).ok_or_else(|| ApiError::Internal("stored task status is invalid".into()))?;
     task_transition(status, action)
-        .map_err(|e| ApiError::Conflict { code: "illegal_transition", detail: e.to_string() })
+        .map_err(|e| ApiError::Conflict { code: Code::IllegalTransition, detail: e.to_string() })
 }
 
 /// Creates a task as a draft (a company for itself; a coordinator for a company).
@@ -403,7 +408,7 @@ pub async fn create_task(
         (Principal::Coordinator { .. }, None) => {
             return Err(ApiError::field("company_id", "required", "coordinators name the company"));
         }
-        (Principal::NewCompany { .. }, _) => return Err(unregistered()),
+        (Principal::NewCompany { .. }, _) => return Err(ServiceError::Unregistered.into()),
         (Principal::Citizen { .. }, _) => return Err(ApiError::Forbidden("citizens cannot create tasks".into())),
     };
     let mut f = Fields::new();
@@ -459,7 +464,7 @@ pub async fn create_task(
         .write(move |conn| {
             let company = companies::find(conn, &row.company_id).map_err(|e| match e {
                 RepoError::NotFound => {
-                    ApiError::Unprocessable { code: "unknown_company", detail: "no company with that id".into() }
+                    ApiError::Unprocessable { code: Code::UnknownCompany, detail: "no company with that id".into() }
                 }
                 other => other.into(),
             })?;
@@ -479,7 +484,14 @@ pub async fn create_task(
             let details = serde_json::json!({ "company_id": row.company_id, "title": row.title });
             audit::append(
                 conn,
-                &[audit_entry(&principal, "task.created", "task", &row.id, Some(&row.municipality), Some(details))],
+                &[audit_log::entry(
+                    &principal,
+                    "task.created",
+                    "task",
+                    &row.id,
+                    Some(&row.municipality),
+                    Some(details),
+                )],
             )?;
             task_view(conn, row, company.name, &company.verification)
         })
@@ -515,7 +527,7 @@ pub async fn list_tasks(
         Principal::Citizen { .. } => {
             return Err(ApiError::Forbidden("citizens see open tasks at /api/v1/me/tasks".into()));
         }
-        Principal::NewCompany { .. } => return Err(unregistered()),
+        Principal::NewCompany { .. } => return Err(ServiceError::Unregistered.into()),
     };
     Ok(web::Json(list(&state, scope, status, page).await?))
 }
@@ -653,7 +665,7 @@ pub async fn update_task(
             let (mut t, n, v) = task_in_scope(conn, &principal, &id)?;
             if t.status != TaskStatus::Draft.as_str() {
                 return Err(ApiError::Conflict {
-                    code: "task_not_editable",
+                    code: Code::TaskNotEditable,
                     detail: "only draft tasks can be changed".into(),
                 });
             }
@@ -718,7 +730,10 @@ pub async fn update_task(
             }
             t.updated_at = now();
             tasks::update(conn, &t)?;
-            audit::append(conn, &[audit_entry(&principal, "task.updated", "task", &id, Some(&t.municipality), None)])?;
+            audit::append(
+                conn,
+                &[audit_log::entry(&principal, "task.updated", "task", &id, Some(&t.municipality), None)],
+            )?;
             task_view(conn, t, n, &v)
         })
         .await?;
@@ -746,13 +761,13 @@ async fn act(
                     // Unverified companies may draft, but only verified ones reach citizens.
                     if v != "verified" {
                         return Err(ApiError::Conflict {
-                            code: "company_not_verified",
+                            code: Code::CompanyNotVerified,
                             detail: "the company must be verified by a coordinator before its tasks can open".into(),
                         });
                     }
-                    if t.last_date < crate::routes::common::today_copenhagen() {
+                    if t.last_date < crate::services::common::today_copenhagen() {
                         return Err(ApiError::Unprocessable {
-                            code: "schedule_in_past",
+                            code: Code::ScheduleInPast,
                             detail: "every shift of the task lies in the past".into(),
                         });
                     }
@@ -795,7 +810,7 @@ async fn act(
             let details = serde_json::json!({ "status": t.status, "reason": reason });
             audit::append(
                 conn,
-                &[audit_entry(
+                &[audit_log::entry(
                     &principal,
                     &format!("task.{}", action.as_str()),
                     "task",

@@ -1,5 +1,20 @@
-//! Operations that span several repositories and the domain rules, run inside the caller's
-//! transaction.
+//! The use cases: one module per resource, one home per workflow.
+//!
+//! Contract, for every module here:
+//! - A use case takes the acting [`principal::Principal`], a typed command (already parsed from
+//!   the request: ids, amounts and dates are valid values) and a `&mut DbConn`, and returns a
+//!   typed outcome or a [`error::ServiceError`]. It never returns a wire view and never names an
+//!   HTTP status or header: the JSON routes and the pages render outcomes their own way.
+//! - The caller owns the transaction: a write use case runs inside `AppState::write` (or
+//!   `idempotency::run`), a read of personal data inside `AppState::read_audited`, returning its
+//!   audit entries with the value ([`audit::Audited`]), so no read is ever answered unlogged.
+//! - Who may see what is decided once, in [`scope`].
+//! - Modules here never import `crate::routes`; a test in `tests/layering.rs` keeps it so.
 
 pub mod accounting;
+pub mod audit;
+pub mod common;
+pub mod error;
 pub mod planning;
+pub mod principal;
+pub mod scope;

@@ -14,6 +14,7 @@ pub mod routes;
 pub mod services;
 pub mod state;
 pub mod telemetry;
+pub mod views;
 
 pub use app::Application;
 pub use config::Settings;

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{ApiError, Problem};
 use crate::http::parse_id;
 use crate::routes::citizens::citizen_in_scope;
-use crate::services::accounting::cap_for;
+use crate::services::allocation::cap_for;
 use crate::services::audit;
 use crate::services::common::{frikort_year, today_copenhagen};
 use crate::services::error::OrNotFound;

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
 use crate::http::utc;
-use crate::services::accounting::reallocate_after_cap_change;
+use crate::services::allocation::reallocate_after_cap_change;
 use crate::services::audit as audit_log;
 use crate::services::common::today_copenhagen;
 use crate::services::error::{Code, ServiceError};

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{Cvr, Email, GeoPoint, Name, Phone, Postcode};
+use smaajob_domain::{Cvr, GeoPoint, Name, Postcode};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::companies::{self, CompanyRow};
 use smaajob_persistence::repo::{audit, new_id, now};
@@ -18,6 +18,7 @@ use crate::services::error::{Code, ServiceError};
 use crate::services::error::{Fields, checked};
 use crate::services::principal::Principal;
 use crate::state::AppState;
+use crate::views::{Contact, ContactRow, parse_contact};
 
 /// A point on the map.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -27,18 +28,6 @@ pub struct Location {
     pub lat: f64,
     /// Longitude in degrees (WGS84).
     pub lon: f64,
-}
-
-/// The company's contact person for small jobs.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Contact {
-    /// Name.
-    pub name: String,
-    /// Phone number.
-    pub phone: Option<String>,
-    /// Email address.
-    pub email: Option<String>,
 }
 
 /// A company.
@@ -125,17 +114,6 @@ pub struct UpdateCompany {
 pub struct CompanyFilter {
     /// `unverified`, `verified` or `rejected`.
     pub verification: Option<String>,
-}
-
-/// Parsed contact fields.
-pub type ContactRow = (String, Option<String>, Option<String>);
-
-/// Parses a contact person, recording field problems under `contact.*`.
-pub fn parse_contact(f: &mut Fields, c: &Contact) -> Option<ContactRow> {
-    let name = f.check("contact.name", Name::parse(&c.name));
-    let phone = f.check_opt("contact.phone", c.phone.as_deref().map(Phone::parse));
-    let email = f.check_opt("contact.email", c.email.as_deref().map(Email::parse));
-    Some((name?.as_str().to_owned(), phone?.map(|p| p.as_str().to_owned()), email?.map(|e| e.as_str().to_owned())))
 }
 
 fn parse_location(f: &mut Fields, l: &Location) -> Option<GeoPoint> {

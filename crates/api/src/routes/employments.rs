@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use smaajob_domain::{Cpr, FrikortNumber, Money};
 use smaajob_persistence::repo::citizens::{self, CitizenRow};
@@ -13,10 +13,9 @@ use smaajob_persistence::{DbConn, RepoError};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::http::{PageQuery, Paged, parse_id, utc};
+use crate::http::{PageQuery, Paged, parse_id};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::routes::citizens::citizen_in_scope;
-use crate::routes::companies::{Contact, parse_contact};
 use crate::services::audit as audit_log;
 use crate::services::common::{check_not_before_scheme, optional_text, today_copenhagen};
 use crate::services::error::OrNotFound;
@@ -24,6 +23,7 @@ use crate::services::error::{Code, ServiceError};
 use crate::services::error::{Fields, checked};
 use crate::services::principal::Principal;
 use crate::state::AppState;
+use crate::views::{Contact, EmploymentView, employment_view, parse_contact};
 
 /// Who is employed: a company names the citizen by CPR and frikort number; a coordinator may
 /// use the citizen's id instead.
@@ -68,68 +68,12 @@ pub struct EndEmployment {
     pub reason: Option<String>,
 }
 
-/// An employment.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct EmploymentView {
-    /// The employment's id.
-    pub id: String,
-    /// The employee.
-    pub citizen_id: String,
-    /// The employee's name.
-    pub citizen_name: String,
-    /// The employer.
-    pub company_id: String,
-    /// The employer's name.
-    pub company_name: String,
-    /// First day.
-    pub start_date: NaiveDate,
-    /// Last day, if known.
-    pub end_date: Option<NaiveDate>,
-    /// Expected hours per week.
-    pub expected_hours_per_week: Option<f64>,
-    /// Expected pay, DKK.
-    pub expected_pay: Option<String>,
-    /// The responsible contact person.
-    pub contact: Contact,
-    /// `active` or `ended`.
-    pub status: String,
-    /// When it was registered.
-    pub registered_at: DateTime<Utc>,
-    /// Who registered it.
-    pub registered_by: String,
-    /// When it was ended.
-    pub ended_at: Option<DateTime<Utc>>,
-    /// Why it was ended.
-    pub end_reason: Option<String>,
-}
-
 /// Filter of the employment list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EmploymentFilter {
     /// `active` or `ended`.
     pub status: Option<String>,
-}
-
-/// Builds the view of a stored employment.
-pub fn employment_view((e, citizen_name, company_name): (EmploymentRow, String, String)) -> EmploymentView {
-    EmploymentView {
-        status: if e.ended_at.is_some() { "ended" } else { "active" }.to_owned(),
-        expected_pay: e.expected_pay_ore.map(|o| Money::from_ore(o).to_string()),
-        contact: Contact { name: e.contact_name, phone: e.contact_phone, email: e.contact_email },
-        registered_at: utc(e.registered_at),
-        ended_at: e.ended_at.map(utc),
-        id: e.id,
-        citizen_id: e.citizen_id,
-        citizen_name,
-        company_id: e.company_id,
-        company_name,
-        start_date: e.start_date,
-        end_date: e.end_date,
-        expected_hours_per_week: e.expected_hours_per_week,
-        registered_by: e.registered_by,
-        end_reason: e.end_reason,
-    }
 }
 
 /// Loads an employment the caller may see: the company's own, a coordinator's municipality's,

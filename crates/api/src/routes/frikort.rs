@@ -18,8 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{ApiError, Problem};
 use crate::http::{parse_id, utc};
 use crate::routes::citizens::citizen_in_scope;
-use crate::routes::payouts::{AdjustmentView, adjustment_view};
-use crate::services::accounting::{Cause, reallocate_citizen};
+use crate::services::allocation::{Cause, reallocate_citizen};
 use crate::services::audit as audit_log;
 use crate::services::common::{
     check_not_before_scheme, frikort_year, optional_text, start_of_day_utc, today_copenhagen,
@@ -28,6 +27,7 @@ use crate::services::error::Code;
 use crate::services::error::Fields;
 use crate::services::principal::Principal;
 use crate::state::AppState;
+use crate::views::{AdjustmentView, adjustment_view};
 
 /// The caseworker's assessment of each eligibility condition (all must hold).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]

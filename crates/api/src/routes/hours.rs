@@ -14,15 +14,16 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
 use crate::http::{parse_id, utc};
-use crate::routes::payouts::{ParsedPayout, PayoutReceipt, PayoutView, Work, payout_view, record_payout};
+use crate::routes::payouts::{ParsedPayout, Work, record_payout};
 use crate::routes::placements::{placement_in_scope, was_approved};
-use crate::routes::tasks::stored_schedule;
 use crate::services::audit as audit_log;
 use crate::services::common::{optional_text, today_copenhagen};
 use crate::services::error::{Code, OrNotFound};
 use crate::services::error::{Fields, checked};
 use crate::services::principal::Principal;
+use crate::services::tasks::stored_schedule;
 use crate::state::AppState;
+use crate::views::{PayoutReceipt, PayoutView, payout_view};
 
 /// Hours worked on one shift.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

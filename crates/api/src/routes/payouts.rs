@@ -4,21 +4,21 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use smaajob_domain::{CardCoverage, Coverage, Money, Split, card_coverage, holiday_pay};
 use smaajob_persistence::DbConn;
-use smaajob_persistence::repo::accounting::{self, AdjustmentRow, AdjustmentScope, PayoutRow, ReversalRow};
+use smaajob_persistence::repo::accounting::{self, AdjustmentScope, PayoutRow, ReversalRow};
 use smaajob_persistence::repo::citizens::CitizenRow;
 use smaajob_persistence::repo::employments::{self, EmploymentRow};
 use smaajob_persistence::repo::{audit, new_id, now};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::http::{PageQuery, Paged, parse_id, utc};
+use crate::http::{PageQuery, Paged, parse_id};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::routes::employments::employment_in_scope;
-use crate::services::accounting::{Cause, Reallocated, card_periods, lock_year, reallocate, register};
+use crate::services::allocation::{Cause, Reallocated, card_periods, lock_year, reallocate, register};
 use crate::services::audit as audit_log;
 use crate::services::common::{
     check_not_before_scheme, copenhagen_date, frikort_year, optional_text, today_copenhagen,
@@ -28,6 +28,9 @@ use crate::services::error::{Code, ServiceError};
 use crate::services::error::{Fields, checked};
 use crate::services::principal::Principal;
 use crate::state::AppState;
+use crate::views::{
+    AdjustmentView, BalanceSummary, PayoutReceipt, PayoutView, Warning, adjustment_view, money, payout_view,
+};
 
 /// The largest gross a single payout may have (a typo guard far above any small job).
 const MAX_PAYOUT_KRONER: i64 = 1_000_000;
@@ -61,185 +64,12 @@ pub struct ReversePayout {
     pub reason: String,
 }
 
-/// A payout and its current split.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PayoutView {
-    /// The payout's id.
-    pub id: String,
-    /// The employment it pays for.
-    pub employment_id: String,
-    /// The employee.
-    pub citizen_id: String,
-    /// The employer.
-    pub company_id: String,
-    /// The income year (the payment date's year).
-    pub income_year: i32,
-    /// Payment date.
-    pub payment_date: NaiveDate,
-    /// First day worked.
-    pub worked_from: NaiveDate,
-    /// Last day worked.
-    pub worked_to: NaiveDate,
-    /// Wage, DKK.
-    pub wage: String,
-    /// Holiday pay, DKK.
-    pub holiday_pay: String,
-    /// True when holiday pay is paid separately later.
-    pub holiday_pay_separately: bool,
-    /// Pension, DKK.
-    pub pension: String,
-    /// Wage + holiday pay + pension, DKK.
-    pub gross: String,
-    /// The tax-free part, DKK.
-    pub exempt: String,
-    /// The part above the cap (or not covered), DKK: ordinary A-income the employer reports to eIndkomst.
-    pub taxable: String,
-    /// `covered`, `card_inactive`, `outside_employment` or `reversed`.
-    pub coverage: String,
-    /// True once reversed.
-    pub reversed: bool,
-    /// True when work began before the employment was registered.
-    pub late_registration: bool,
-    /// When it was registered.
-    pub registered_at: DateTime<Utc>,
-}
-
-/// Something the registering party should know.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Warning {
-    /// `cap_crossed`, `cap_nearly_reached`, `not_covered`, `late_registration`, `provisional_cap`, `splits_changed`.
-    pub code: String,
-    /// What it means and what to do.
-    pub message: String,
-}
-
-/// The citizen-year after a change. Companies see only the cap and the remaining amount.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct BalanceSummary {
-    /// Income year.
-    pub year: i32,
-    /// The cap, DKK.
-    pub cap: String,
-    /// True while the year's cap is not set and the previous year's is used.
-    pub cap_provisional: bool,
-    /// What is left of the cap, DKK.
-    pub remaining: String,
-    /// Gross of all payouts (coordinators, citizens).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gross: Option<String>,
-    /// Exempt so far (coordinators, citizens).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exempt: Option<String>,
-    /// Taxable so far (coordinators, citizens).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub taxable: Option<String>,
-}
-
-/// A change of a payout's split after it was first reported: the employer corrects eIndkomst.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct AdjustmentView {
-    /// The adjustment's id.
-    pub id: String,
-    /// The payout whose split changed.
-    pub payout_id: String,
-    /// Its employment.
-    pub employment_id: String,
-    /// The employer who may have to correct its eIndkomst report.
-    pub company_id: String,
-    /// The employee.
-    pub citizen_id: String,
-    /// Income year.
-    pub year: i32,
-    /// Exempt before, DKK.
-    pub old_exempt: String,
-    /// Taxable before, DKK.
-    pub old_taxable: String,
-    /// Exempt after, DKK.
-    pub new_exempt: String,
-    /// Taxable after, DKK.
-    pub new_taxable: String,
-    /// Change of the taxable part to report (positive: report more A-income), DKK.
-    pub taxable_change: String,
-    /// `reversal`, `backdated_payout`, `cap_changed` or `card_changed`.
-    pub cause: String,
-    /// What caused it: a payout id, a cap year or a card event.
-    pub cause_ref: Option<String>,
-    /// When.
-    pub created_at: DateTime<Utc>,
-}
-
-/// What a payout registration or reversal returns.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PayoutReceipt {
-    /// The payout and its split.
-    pub payout: PayoutView,
-    /// The citizen-year afterwards.
-    pub balance: BalanceSummary,
-    /// Things to act on (e.g. report the taxable part to eIndkomst).
-    pub warnings: Vec<Warning>,
-    /// Other payouts whose split changed because of this one.
-    pub adjustments: Vec<AdjustmentView>,
-}
-
 /// Filter of the adjustment list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AdjustmentFilter {
     /// Only this income year.
     pub year: Option<i32>,
-}
-
-fn money(ore: i64) -> String {
-    Money::from_ore(ore).to_string()
-}
-
-/// Builds the view of a payout with its current split.
-pub fn payout_view(p: &PayoutRow, reversed: bool, split: Option<&Split>) -> PayoutView {
-    let (exempt, taxable, coverage) = match split {
-        Some(s) => (s.exempt.ore(), s.taxable.ore(), s.coverage.as_str().to_owned()),
-        None => (p.exempt_ore, p.taxable_ore, p.coverage.clone()),
-    };
-    PayoutView {
-        id: p.id.clone(),
-        employment_id: p.employment_id.clone(),
-        citizen_id: p.citizen_id.clone(),
-        company_id: p.company_id.clone(),
-        income_year: p.year,
-        payment_date: p.payment_date,
-        worked_from: p.worked_from,
-        worked_to: p.worked_to,
-        wage: money(p.wage_ore),
-        holiday_pay: money(p.holiday_pay_ore),
-        holiday_pay_separately: p.holiday_pay_separate,
-        pension: money(p.pension_ore),
-        gross: money(p.gross_ore),
-        exempt: money(exempt),
-        taxable: money(taxable),
-        coverage,
-        reversed,
-        late_registration: p.late_registration,
-        registered_at: utc(p.created_at),
-    }
-}
-
-/// Builds the view of an adjustment.
-pub fn adjustment_view(a: &AdjustmentRow) -> AdjustmentView {
-    AdjustmentView {
-        id: a.id.clone(),
-        payout_id: a.payout_id.clone(),
-        employment_id: a.employment_id.clone(),
-        company_id: a.company_id.clone(),
-        citizen_id: a.citizen_id.clone(),
-        year: a.year,
-        old_exempt: money(a.old_exempt_ore),
-        old_taxable: money(a.old_taxable_ore),
-        new_exempt: money(a.new_exempt_ore),
-        new_taxable: money(a.new_taxable_ore),
-        taxable_change: money(a.new_taxable_ore - a.old_taxable_ore),
-        cause: a.cause.clone(),
-        cause_ref: a.cause_ref.clone(),
-        created_at: utc(a.created_at),
-    }
 }
 
 fn summary(r: &Reallocated, full: bool) -> BalanceSummary {

@@ -23,9 +23,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, parse_id, utc};
 use crate::routes::citizens::citizen_in_scope;
-use crate::routes::employments::{EmploymentView, employment_view};
-use crate::routes::tasks::{Reason, step, stored_schedule, task_in_scope};
-use crate::services::accounting::{cap_for, card_periods};
+use crate::routes::tasks::{Reason, step, task_in_scope};
+use crate::services::allocation::{cap_for, card_periods};
 use crate::services::audit as audit_log;
 use crate::services::common::{optional_text, today_copenhagen};
 use crate::services::error::Fields;
@@ -33,7 +32,9 @@ use crate::services::error::OrNotFound;
 use crate::services::error::{Code, ServiceError};
 use crate::services::planning::planned_shifts;
 use crate::services::principal::Principal;
+use crate::services::tasks::stored_schedule;
 use crate::state::AppState;
+use crate::views::{EmploymentView, employment_view};
 
 /// An offer of a task to a citizen.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

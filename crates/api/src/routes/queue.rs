@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::utc;
-use crate::services::accounting::cap_for;
+use crate::services::allocation::cap_for;
 use crate::services::audit;
 use crate::services::common::{start_of_day_utc, today_copenhagen};
 use crate::services::principal::Principal;

@@ -16,14 +16,15 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, parse_id, utc};
-use crate::routes::companies::{Contact, parse_contact};
 use crate::services::audit as audit_log;
 use crate::services::common::{json, optional_text};
 use crate::services::error::OrNotFound;
 use crate::services::error::{Code, ServiceError};
 use crate::services::error::{Fields, checked};
 use crate::services::principal::Principal;
+use crate::services::tasks::stored_schedule;
 use crate::state::AppState;
+use crate::views::{Contact, parse_contact};
 
 /// When the work happens: one shift, or a weekly pattern between two dates.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -254,11 +255,6 @@ pub fn schedule_dto(s: &Schedule) -> ScheduleDto {
             to: Some(*to),
         },
     }
-}
-
-/// Reads a stored task's schedule.
-pub fn stored_schedule(t: &TaskRow) -> Result<Schedule, ApiError> {
-    serde_json::from_str(&t.schedule).map_err(|e| ApiError::Internal(format!("stored schedule is corrupt: {e}")))
 }
 
 fn hours_string(minutes: i32) -> String {

@@ -11,10 +11,11 @@
 //! - Who may see what is decided once, in [`scope`].
 //! - Modules here never import `crate::routes`; a test in `tests/layering.rs` keeps it so.
 
-pub mod accounting;
+pub mod allocation;
 pub mod audit;
 pub mod common;
 pub mod error;
 pub mod planning;
 pub mod principal;
 pub mod scope;
+pub mod tasks;

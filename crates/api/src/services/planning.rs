@@ -6,7 +6,7 @@ use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::{placements, shift_reports};
 
 use crate::error::ApiError;
-use crate::routes::tasks::stored_schedule;
+use crate::services::tasks::stored_schedule;
 
 /// Expected gross pay (wage plus holiday pay) per shift of the citizen's approved placements
 /// dated on or after `from`, leaving out shifts whose hours are already reported; date order.

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use crate::http::utc;
 use crate::services::error::Fields;
+use crate::services::payouts::Receipt;
 
 /// The company's contact person for small jobs.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -261,5 +262,27 @@ pub fn adjustment_view(a: &AdjustmentRow) -> AdjustmentView {
         cause: a.cause.clone(),
         cause_ref: a.cause_ref.clone(),
         created_at: utc(a.created_at),
+    }
+}
+
+/// The view of a payout registration's or reversal's outcome.
+pub fn receipt_view(r: &Receipt) -> PayoutReceipt {
+    PayoutReceipt {
+        payout: payout_view(&r.payout, r.reversed, Some(&r.split)),
+        balance: BalanceSummary {
+            year: r.balance.year,
+            cap: r.balance.cap.to_string(),
+            cap_provisional: r.balance.cap_provisional,
+            remaining: r.balance.remaining.to_string(),
+            gross: r.balance.totals.map(|t| t.gross.to_string()),
+            exempt: r.balance.totals.map(|t| t.exempt.to_string()),
+            taxable: r.balance.totals.map(|t| t.taxable.to_string()),
+        },
+        warnings: r
+            .notices
+            .iter()
+            .map(|n| Warning { code: n.kind.as_str().to_owned(), message: n.message.clone() })
+            .collect(),
+        adjustments: r.adjustments.iter().map(adjustment_view).collect(),
     }
 }

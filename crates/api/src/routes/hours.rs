@@ -8,22 +8,23 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use smaajob_domain::{Money, WorkedTime, pay_for};
 use smaajob_persistence::repo::shift_reports::{self, ShiftReportRow};
-use smaajob_persistence::repo::{accounting, audit, employments, new_id, now};
+use smaajob_persistence::repo::{accounting, audit, new_id, now};
 use smaajob_persistence::{DbConn, RepoError};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
 use crate::http::{parse_id, utc};
-use crate::routes::payouts::{ParsedPayout, Work, record_payout};
 use crate::routes::placements::{placement_in_scope, was_approved};
 use crate::services::audit as audit_log;
 use crate::services::common::{optional_text, today_copenhagen};
 use crate::services::error::{Code, OrNotFound};
 use crate::services::error::{Fields, checked};
+use crate::services::payouts::{self, PayoutAmounts, Work};
 use crate::services::principal::Principal;
+use crate::services::scope;
 use crate::services::tasks::stored_schedule;
 use crate::state::AppState;
-use crate::views::{PayoutReceipt, PayoutView, payout_view};
+use crate::views::{PayoutReceipt, PayoutView, payout_view, receipt_view};
 
 /// Hours worked on one shift.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -324,14 +325,14 @@ pub async fn confirm_hours(
                 .employment_id
                 .clone()
                 .ok_or_else(|| ApiError::Internal("approved placement without employment".into()))?;
-            let (employment, _, _) = employments::find(conn, &employment_id)?;
+            let locked = scope::employment_for_update(conn, &principal, &employment_id)?;
             let worked = WorkedTime::from_minutes(u32::try_from(report.minutes).unwrap_or(0))
                 .ok_or_else(|| ApiError::Internal("stored minutes are invalid".into()))?;
             let wage = pay_for(worked, Money::from_ore(task.hourly_wage_ore));
-            let parsed = ParsedPayout::wage_with_holiday_pay(wage)?;
+            let amounts = PayoutAmounts::wage_with_holiday_pay(wage)?;
             let work =
                 Work { payment_date: today_copenhagen(), worked_from: report.shift_date, worked_to: report.shift_date };
-            let receipt = record_payout(conn, &principal, &employment, &citizen, work, &parsed)?;
+            let receipt = receipt_view(&payouts::record(conn, &principal, &locked, work, &amounts)?);
             shift_reports::set_payout(conn, &id, &receipt.payout.id)?;
             let details =
                 serde_json::json!({ "report_id": id, "payout_id": receipt.payout.id, "gross": receipt.payout.gross });

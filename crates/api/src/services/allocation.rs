@@ -11,7 +11,7 @@ use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, CitizenYearRow, PayoutRow};
 use smaajob_persistence::repo::{caps, employments, frikort, new_id, now};
 
-use crate::error::ApiError;
+use crate::services::error::ServiceError;
 
 /// Why a citizen-year is re-allocated; becomes an adjustment's `cause`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,22 +48,24 @@ pub struct Reallocated {
     pub adjustments: Vec<AdjustmentRow>,
     /// The cap used.
     pub cap: ResolvedCap,
+    /// The payout registered by this run, as inserted with its split.
+    pub new_payout: Option<PayoutRow>,
 }
 
 /// The cap in force for a year (provisional when unset), or 422 outside the frikort years.
-pub fn cap_for(conn: &mut DbConn, year: i32) -> Result<ResolvedCap, ApiError> {
+pub fn cap_for(conn: &mut DbConn, year: i32) -> Result<ResolvedCap, ServiceError> {
     let y = CapYear::parse(year).map_err(|_| {
-        ApiError::field("payment_date", "year_out_of_range", "the frikort covers the years 2019 to 2100")
+        ServiceError::field("payment_date", "year_out_of_range", "the frikort covers the years 2019 to 2100")
     })?;
     let set: BTreeMap<i32, CapAmount> = caps::list(conn)?
         .into_iter()
         .filter_map(|r| CapAmount::from_kroner(r.amount_ore / 100).map(|a| (r.year, a)))
         .collect();
-    resolve_cap(y, &set).ok_or_else(|| ApiError::Internal(format!("no cap resolves for {year}")))
+    resolve_cap(y, &set).ok_or_else(|| ServiceError::internal(format!("no cap resolves for {year}")))
 }
 
 /// The citizen's card periods (empty without a card).
-pub fn card_periods(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<CardPeriod>, ApiError> {
+pub fn card_periods(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<CardPeriod>, ServiceError> {
     let Some(card) = frikort::find_by_citizen(conn, citizen_id)? else {
         return Ok(Vec::new());
     };
@@ -75,7 +77,7 @@ pub fn card_periods(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<CardPerio
 }
 
 /// Employment spans of a citizen.
-pub fn employment_spans(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<EmploymentSpan>, ApiError> {
+pub fn employment_spans(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<EmploymentSpan>, ServiceError> {
     Ok(employments::of_citizen(conn, citizen_id)?
         .into_iter()
         .map(|e| EmploymentSpan { id: e.id, start: e.start_date, end: e.end_date })
@@ -114,7 +116,11 @@ pub fn fresh_year(citizen_id: &str, year: i32, cap: &ResolvedCap) -> CitizenYear
 
 /// Locks a citizen-year (creating it if needed) and only then reads the year's cap: a cap set by a
 /// transaction that committed while this one waited for the lock is seen, not undone.
-pub fn lock_year(conn: &mut DbConn, citizen_id: &str, year: i32) -> Result<(CitizenYearRow, ResolvedCap), ApiError> {
+pub fn lock_year(
+    conn: &mut DbConn,
+    citizen_id: &str,
+    year: i32,
+) -> Result<(CitizenYearRow, ResolvedCap), ServiceError> {
     let guess = cap_for(conn, year)?;
     let locked = accounting::lock_year(conn, &fresh_year(citizen_id, year, &guess))?;
     let cap = cap_for(conn, year)?;
@@ -122,37 +128,43 @@ pub fn lock_year(conn: &mut DbConn, citizen_id: &str, year: i32) -> Result<(Citi
 }
 
 /// Re-runs the allocation of a locked citizen-year, stores every changed split, records an
-/// adjustment for each payout whose split changed (except `new_payout`, which had none before),
-/// and saves the totals. The caller holds the citizen-year lock (see `lock_year`).
+/// adjustment for each payout whose split changed, and saves the totals. The caller holds the
+/// citizen-year lock (see `lock_year`).
 pub fn reallocate(
     conn: &mut DbConn,
     locked: CitizenYearRow,
     cap: ResolvedCap,
     cause: Cause,
     cause_ref: Option<&str>,
-    new_payout: Option<&str>,
-) -> Result<Reallocated, ApiError> {
-    let rows = accounting::payouts_of_year(conn, &locked.citizen_id, locked.year)?;
+) -> Result<Reallocated, ServiceError> {
     let periods = card_periods(conn, &locked.citizen_id)?;
+    rerun(conn, locked, cap, cause, cause_ref, &periods, None)
+}
+
+/// The year's allocation run again from the stored payouts, plus `new_payout` when one is being
+/// registered: that one is not stored yet, and is inserted once, with its split (it had no split
+/// before, so it gets no adjustment).
+fn rerun(
+    conn: &mut DbConn,
+    locked: CitizenYearRow,
+    cap: ResolvedCap,
+    cause: Cause,
+    cause_ref: Option<&str>,
+    periods: &[CardPeriod],
+    new_payout: Option<PayoutRow>,
+) -> Result<Reallocated, ServiceError> {
+    let rows = accounting::payouts_of_year(conn, &locked.citizen_id, locked.year)?;
     let spans = employment_spans(conn, &locked.citizen_id)?;
-    let facts: Vec<PayoutFacts> = rows.iter().map(|(p, r)| facts(p, *r)).collect();
+    let mut facts: Vec<PayoutFacts> = rows.iter().map(|(p, r)| facts(p, *r)).collect();
+    facts.extend(new_payout.iter().map(|p| self::facts(p, false)));
     let allocation = allocate(&AllocationInput {
         cap: cap.amount.money(),
-        card_periods: &periods,
+        card_periods: periods,
         employments: &spans,
         payouts: &facts,
     });
-    let before: BTreeMap<String, Split> = rows
-        .iter()
-        .filter(|(p, _)| Some(p.id.as_str()) != new_payout)
-        .map(|(p, _)| {
-            let coverage = coverage_of(&p.coverage)?;
-            Ok((
-                p.id.clone(),
-                Split { exempt: Money::from_ore(p.exempt_ore), taxable: Money::from_ore(p.taxable_ore), coverage },
-            ))
-        })
-        .collect::<Result<_, ApiError>>()?;
+    let before: BTreeMap<String, Split> =
+        rows.iter().map(|(p, _)| Ok((p.id.clone(), stored_split(p)?))).collect::<Result<_, ServiceError>>()?;
     let t = now();
     let mut adjustments = Vec::new();
     for change in split_changes(&before, &allocation.splits) {
@@ -177,11 +189,22 @@ pub fn reallocate(
     }
     for (p, _) in &rows {
         let Some(split) = allocation.splits.get(&p.id) else { continue };
-        let stored = (p.exempt_ore, p.taxable_ore, p.coverage.as_str());
-        if stored != (split.exempt.ore(), split.taxable.ore(), split.coverage.as_str()) {
+        if before.get(&p.id) != Some(split) {
             accounting::set_split(conn, &p.id, split.exempt.ore(), split.taxable.ore(), split.coverage.as_str())?;
         }
     }
+    let new_payout = match new_payout {
+        Some(mut payout) => {
+            let split = *allocation
+                .splits
+                .get(&payout.id)
+                .ok_or_else(|| ServiceError::internal("the new payout was not allocated"))?;
+            with_split(&mut payout, &split);
+            accounting::insert_payout(conn, &payout)?;
+            Some(payout)
+        }
+        None => None,
+    };
     let counted = allocation.splits.values().filter(|s| s.coverage != Coverage::Reversed).count();
     let year = CitizenYearRow {
         cap_ore: cap.amount.money().ore(),
@@ -189,40 +212,49 @@ pub fn reallocate(
         gross_ore: allocation.gross.ore(),
         exempt_ore: allocation.exempt.ore(),
         taxable_ore: allocation.taxable.ore(),
-        payout_count: i32::try_from(counted).unwrap_or(i32::MAX),
+        payout_count: i32::try_from(counted).map_err(|_| ServiceError::internal("payout count overflows"))?,
         updated_at: t,
         ..locked
     };
     accounting::save_year(conn, &year)?;
-    Ok(Reallocated { year, splits: allocation.splits, adjustments, cap })
+    Ok(Reallocated { year, splits: allocation.splits, adjustments, cap, new_payout })
 }
 
-/// Registers the split of a payout paid no earlier than every other payout of its locked
-/// citizen-year. Such a payout cannot change any earlier split (it comes last in the order), so
-/// it takes the headroom left by the stored totals — the allocation engine run on just this
-/// payout with the remaining cap, in O(1) instead of re-reading the year. Falls back to a full
-/// re-allocation when the stored totals were computed with another cap or the payout is back-dated.
+fn with_split(payout: &mut PayoutRow, split: &Split) {
+    payout.exempt_ore = split.exempt.ore();
+    payout.taxable_ore = split.taxable.ore();
+    payout.coverage = split.coverage.as_str().to_owned();
+}
+
+/// Registers a new payout in its locked citizen-year: its split is computed first and the payout
+/// is inserted once, with it. A payout paid no earlier than every other payout of the year cannot
+/// change any earlier split (it comes last in the order), so it takes the headroom left by the
+/// stored totals without re-reading the year; otherwise, or when the stored totals were computed
+/// with another cap, the year is re-run. `periods` are the citizen's card periods, read under the lock.
 pub fn register(
     conn: &mut DbConn,
     locked: CitizenYearRow,
     cap: ResolvedCap,
-    payout: &PayoutRow,
+    mut payout: PayoutRow,
     periods: &[CardPeriod],
-) -> Result<Reallocated, ApiError> {
+) -> Result<Reallocated, ServiceError> {
     let cap_ore = cap.amount.money().ore();
     let same_cap = locked.cap_ore == cap_ore && locked.cap_provisional == cap.provisional;
+    // Ties are fine: the new payout gets the highest sequence, so it still comes last.
     let last = accounting::latest_payment_date(conn, &locked.citizen_id, locked.year)?;
-    // `last` includes this payout, already inserted; ties are fine (it has the highest sequence).
     if !same_cap || last.is_some_and(|d| d > payout.payment_date) {
-        return reallocate(conn, locked, cap, Cause::Payout, Some(&payout.id), Some(&payout.id));
+        let cause_ref = payout.id.clone();
+        return rerun(conn, locked, cap, Cause::Payout, Some(&cause_ref), periods, Some(payout));
     }
     let spans = employment_spans(conn, &locked.citizen_id)?;
-    let facts = [facts(payout, false)];
+    let facts = [facts(&payout, false)];
     let headroom = Money::from_ore((cap_ore - locked.exempt_ore).max(0));
     let allocation =
         allocate(&AllocationInput { cap: headroom, card_periods: periods, employments: &spans, payouts: &facts });
-    let split = *allocation.splits.get(&payout.id).ok_or_else(|| ApiError::Internal("payout not allocated".into()))?;
-    accounting::set_split(conn, &payout.id, split.exempt.ore(), split.taxable.ore(), split.coverage.as_str())?;
+    let split =
+        *allocation.splits.get(&payout.id).ok_or_else(|| ServiceError::internal("the new payout was not allocated"))?;
+    with_split(&mut payout, &split);
+    accounting::insert_payout(conn, &payout)?;
     let year = CitizenYearRow {
         gross_ore: locked.gross_ore + payout.gross_ore,
         exempt_ore: locked.exempt_ore + split.exempt.ore(),
@@ -232,22 +264,24 @@ pub fn register(
         ..locked
     };
     accounting::save_year(conn, &year)?;
-    Ok(Reallocated { year, splits: allocation.splits, adjustments: Vec::new(), cap })
+    Ok(Reallocated { year, splits: allocation.splits, adjustments: Vec::new(), cap, new_payout: Some(payout) })
 }
 
-fn coverage_of(s: &str) -> Result<Coverage, ApiError> {
-    Ok(match s {
+/// The split stored with a payout; a stored coverage that is not known is an error.
+fn stored_split(p: &PayoutRow) -> Result<Split, ServiceError> {
+    let coverage = match p.coverage.as_str() {
         "covered" => Coverage::Covered,
         "card_inactive" => Coverage::CardInactive,
         "outside_employment" => Coverage::OutsideEmployment,
         "reversed" => Coverage::Reversed,
-        other => return Err(ApiError::Internal(format!("stored coverage `{other}` is unknown"))),
-    })
+        other => return Err(ServiceError::internal(format!("stored coverage `{other}` is unknown"))),
+    };
+    Ok(Split { exempt: Money::from_ore(p.exempt_ore), taxable: Money::from_ore(p.taxable_ore), coverage })
 }
 
 /// Re-allocates every citizen-year from `year` on whose cap changed (a later year without its
 /// own cap uses this one provisionally). Returns how many adjustments were recorded.
-pub fn reallocate_after_cap_change(conn: &mut DbConn, year: i32) -> Result<usize, ApiError> {
+pub fn reallocate_after_cap_change(conn: &mut DbConn, year: i32) -> Result<usize, ServiceError> {
     let mut adjusted = 0;
     for (citizen_id, y) in accounting::years_from(conn, year)? {
         let (locked, cap) = lock_year(conn, &citizen_id, y)?;
@@ -255,7 +289,7 @@ pub fn reallocate_after_cap_change(conn: &mut DbConn, year: i32) -> Result<usize
             continue;
         }
         let cause_ref = year.to_string();
-        adjusted += reallocate(conn, locked, cap, Cause::CapChanged, Some(&cause_ref), None)?.adjustments.len();
+        adjusted += reallocate(conn, locked, cap, Cause::CapChanged, Some(&cause_ref))?.adjustments.len();
     }
     Ok(adjusted)
 }
@@ -267,12 +301,12 @@ pub fn reallocate_citizen(
     citizen_id: &str,
     cause: Cause,
     cause_ref: &str,
-) -> Result<Vec<AdjustmentRow>, ApiError> {
+) -> Result<Vec<AdjustmentRow>, ServiceError> {
     let mut adjustments = Vec::new();
     // Ascending year order: every writer takes citizen-year locks in the same order.
     for year in accounting::years_of_citizen(conn, citizen_id)? {
         let (locked, cap) = lock_year(conn, citizen_id, year)?;
-        adjustments.extend(reallocate(conn, locked, cap, cause, Some(cause_ref), None)?.adjustments);
+        adjustments.extend(reallocate(conn, locked, cap, cause, Some(cause_ref))?.adjustments);
     }
     Ok(adjustments)
 }

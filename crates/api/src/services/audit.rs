@@ -1,7 +1,10 @@
 //! The audit trail of personal data: every read and every change of a citizen's data leaves an
 //! entry (who, in which role, did what to which record, filed in which municipality's log).
 
-use smaajob_persistence::repo::audit::NewAuditEntry;
+use smaajob_persistence::DbConn;
+use smaajob_persistence::repo::audit::{self as audit_log, NewAuditEntry};
+
+use crate::services::error::ServiceError;
 
 use crate::services::principal::Principal;
 
@@ -41,4 +44,10 @@ pub fn entry(
         municipality: municipality.map(str::to_owned),
         details: details.map(|d| d.to_string()),
     }
+}
+
+/// Appends one entry to the audit log inside the caller's write transaction, so the change and
+/// its entry commit together.
+pub fn record(conn: &mut DbConn, entry: NewAuditEntry) -> Result<(), ServiceError> {
+    Ok(audit_log::append(conn, &[entry])?)
 }

@@ -15,6 +15,7 @@ pub mod allocation;
 pub mod audit;
 pub mod common;
 pub mod error;
+pub mod payouts;
 pub mod planning;
 pub mod principal;
 pub mod scope;

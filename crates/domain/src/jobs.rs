@@ -754,8 +754,8 @@ mod tests {
 
     use super::*;
     use crate::money::round_half_away_from_zero_to_ore;
-    use crate::test_value::{Value, from_value, obj, s, to_value};
     use proptest::prelude::*;
+    use serde_json::{Value, from_value, json, to_value};
     use std::collections::BTreeSet;
 
     fn d(s: &str) -> NaiveDate {
@@ -990,29 +990,22 @@ mod tests {
     // --- serde ------------------------------------------------------------------
 
     fn single_json() -> Value {
-        obj(&[("kind", s("single")), ("date", s("2026-12-05")), ("start", s("08:00")), ("end", s("12:00"))])
+        json!({"kind": "single", "date": "2026-12-05", "start": "08:00", "end": "12:00"})
     }
 
     fn weekly_json(weekdays: &[&str], start: &str, end: &str, from: &str, to: &str) -> Value {
-        obj(&[
-            ("kind", s("weekly")),
-            ("weekdays", Value::Seq(weekdays.iter().map(|w| s(w)).collect())),
-            ("start", s(start)),
-            ("end", s(end)),
-            ("from", s(from)),
-            ("to", s(to)),
-        ])
+        json!({"kind": "weekly", "weekdays": weekdays, "start": start, "end": end, "from": from, "to": to})
     }
 
     #[test]
     fn schedules_have_the_documented_json_shape() {
         let one = single("2026-12-05", "08:00", "12:00");
-        assert_eq!(to_value(&one), single_json());
+        assert_eq!(to_value(&one).unwrap(), single_json());
         assert_eq!(from_value::<Schedule>(single_json()).unwrap(), one);
 
         let json = weekly_json(&["sat", "sun"], "08:00", "12:00", "2026-12-01", "2027-02-28");
         let w = weekly(&[Sat, Sun], "08:00", "12:00", "2026-12-01", "2027-02-28");
-        assert_eq!(to_value(&w), json);
+        assert_eq!(to_value(&w).unwrap(), json);
         assert_eq!(from_value::<Schedule>(json).unwrap(), w);
     }
 
@@ -1020,7 +1013,7 @@ mod tests {
     fn deserializing_a_schedule_runs_the_constructors() {
         let unsorted = weekly_json(&["sun", "sat", "sun"], "08:00", "12:00", "2026-12-01", "2027-02-28");
         let w: Schedule = from_value(unsorted).unwrap();
-        assert_eq!(to_value(&w), weekly_json(&["sat", "sun"], "08:00", "12:00", "2026-12-01", "2027-02-28"));
+        assert_eq!(to_value(&w).unwrap(), weekly_json(&["sat", "sun"], "08:00", "12:00", "2026-12-01", "2027-02-28"));
 
         let cases = [
             (weekly_json(&["sat"], "12:00", "08:00", "2026-12-01", "2026-12-31"), ScheduleError::EndNotAfterStart),
@@ -1042,19 +1035,16 @@ mod tests {
     #[test]
     fn schedule_json_with_unknown_kinds_fields_or_dates_is_refused() {
         let mut unknown_kind = single_json();
-        let Value::Map(entries) = &mut unknown_kind else { unreachable!() };
-        entries[0].1 = s("monthly");
+        unknown_kind["kind"] = json!("monthly");
         assert!(from_value::<Schedule>(unknown_kind).is_err());
 
         let mut extra = single_json();
-        let Value::Map(entries) = &mut extra else { unreachable!() };
-        entries.push(("positions".into(), Value::U64(2)));
+        extra["positions"] = json!(2);
         assert!(from_value::<Schedule>(extra).is_err());
 
-        let bad_date =
-            obj(&[("kind", s("single")), ("date", s("2026-02-30")), ("start", s("08:00")), ("end", s("12:00"))]);
+        let bad_date = json!({"kind": "single", "date": "2026-02-30", "start": "08:00", "end": "12:00"});
         assert!(from_value::<Schedule>(bad_date).is_err());
-        let no_kind = obj(&[("date", s("2026-12-05")), ("start", s("08:00")), ("end", s("12:00"))]);
+        let no_kind = json!({"date": "2026-12-05", "start": "08:00", "end": "12:00"});
         assert!(from_value::<Schedule>(no_kind).is_err());
     }
 
@@ -1274,8 +1264,8 @@ mod tests {
     fn task_statuses_and_actions_round_trip_as_snake_case() {
         for st in TaskStatus::ALL {
             assert_eq!(TaskStatus::parse(st.as_str()), Some(st));
-            assert_eq!(to_value(&st), s(st.as_str()));
-            assert_eq!(from_value::<TaskStatus>(s(st.as_str())).unwrap(), st);
+            assert_eq!(to_value(st).unwrap(), json!(st.as_str()));
+            assert_eq!(from_value::<TaskStatus>(json!(st.as_str())).unwrap(), st);
         }
         for a in TaskAction::ALL {
             assert_eq!(TaskAction::parse(a.as_str()), Some(a));
@@ -1381,16 +1371,16 @@ mod tests {
     fn placement_codes_round_trip_as_snake_case() {
         for st in PlacementState::ALL {
             assert_eq!(PlacementState::parse(st.as_str()), Some(st));
-            assert_eq!(to_value(&st), s(st.as_str()));
-            assert_eq!(from_value::<PlacementState>(s(st.as_str())).unwrap(), st);
+            assert_eq!(to_value(st).unwrap(), json!(st.as_str()));
+            assert_eq!(from_value::<PlacementState>(json!(st.as_str())).unwrap(), st);
         }
         for a in PlacementAction::ALL {
             assert_eq!(PlacementAction::parse(a.as_str()), Some(a));
-            assert_eq!(to_value(&a), s(a.as_str()));
+            assert_eq!(to_value(a).unwrap(), json!(a.as_str()));
         }
         for a in Actor::ALL {
             assert_eq!(Actor::parse(a.as_str()), Some(a));
-            assert_eq!(from_value::<Actor>(s(a.as_str())).unwrap(), a);
+            assert_eq!(from_value::<Actor>(json!(a.as_str())).unwrap(), a);
         }
         assert_eq!(PS::NoShow.as_str(), "no_show");
         assert_eq!(PA::ShowInterest.to_string(), "show_interest");
@@ -1530,7 +1520,7 @@ mod tests {
 
         #[test]
         fn valid_schedules_survive_a_serde_round_trip(a in valid_schedule()) {
-            prop_assert_eq!(from_value::<Schedule>(to_value(&a)).unwrap(), a);
+            prop_assert_eq!(from_value::<Schedule>(to_value(&a).unwrap()).unwrap(), a);
         }
 
         #[test]

@@ -20,9 +20,6 @@ pub mod money;
 pub mod municipality;
 pub mod stats;
 
-#[cfg(test)]
-mod test_value;
-
 pub use allocation::*;
 pub use caps::*;
 pub use citizen::*;

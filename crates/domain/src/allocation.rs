@@ -368,27 +368,6 @@ pub fn split_changes(before: &BTreeMap<String, Split>, after: &BTreeMap<String, 
         .collect()
 }
 
-/// Holiday pay (feriebetaling) paid with the wage, in percent of the wage.
-pub const HOLIDAY_PAY_PERCENT: &str = "12.5";
-
-/// [`HOLIDAY_PAY_PERCENT`] as a decimal; a test keeps the two in step.
-/// (`Decimal::from_str` is not `const`, and parsing on every call would need
-/// an `unwrap` on a path that handles money.)
-const HOLIDAY_PAY_RATE: Decimal = Decimal::from_parts(125, 0, 0, false, 1);
-
-/// Holiday pay on `wage`: 12.5 % rounded to øre half away from zero, e.g.
-/// 0.04 kr → 0.005 → 0.01 kr.
-pub fn holiday_pay(wage: Money) -> Money {
-    // `percent` refuses results beyond the system's money limit; 12.5 % is
-    // exactly one eighth, so the same rounding is done in integers for the
-    // (absurd) wages where that happens, keeping this function total.
-    wage.percent(HOLIDAY_PAY_RATE).unwrap_or_else(|| {
-        let ore = wage.ore();
-        let (quotient, remainder) = (ore / 8, ore % 8);
-        Money::from_ore(if remainder.abs() >= 4 { quotient + ore.signum() } else { quotient })
-    })
-}
-
 /// At what pace a citizen earns, and when the cap would be reached at it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Projection {
@@ -443,11 +422,9 @@ mod tests {
     use super::*;
     use crate::caps::{CapYear, resolve_cap, statutory_cap_set, statutory_caps};
     use crate::frikort::{CardEventKind, active_periods};
-    use crate::money::MAX_ABS_ORE;
     use chrono::{Duration, NaiveTime};
     use proptest::prelude::*;
     use proptest::sample::Index;
-    use std::str::FromStr;
 
     // ---------------------------------------------------------------- helpers
 
@@ -590,31 +567,6 @@ mod tests {
         backward.reverse();
         assert_eq!(run(kr(41_280), &backward), forward);
         assert_eq!(parts(&forward, "c"), (kr(11_280), kr(3_720)));
-    }
-
-    #[test]
-    fn holiday_pay_is_12_5_percent_rounded_half_away_from_zero_to_ore() {
-        assert_eq!(holiday_pay(m("1000.00")), m("125.00"));
-        assert_eq!(holiday_pay(m("100.01")), m("12.50")); // 12.50125
-        assert_eq!(holiday_pay(m("0.04")), m("0.01")); // 0.005: banker's rounding would give 0.00
-        assert_eq!(holiday_pay(m("0.20")), m("0.03")); // 0.025: banker's rounding would give 0.02
-        assert_eq!(holiday_pay(m("33.33")), m("4.17")); // 4.16625
-        assert_eq!(holiday_pay(m("0.03")), m("0.00")); // 0.00375
-        assert_eq!(holiday_pay(Money::ZERO), Money::ZERO);
-        assert_eq!(holiday_pay(m("-0.04")), m("-0.01"));
-    }
-
-    #[test]
-    fn the_holiday_pay_constant_and_the_rate_used_agree() {
-        assert_eq!(Decimal::from_str(HOLIDAY_PAY_PERCENT).unwrap(), HOLIDAY_PAY_RATE);
-    }
-
-    #[test]
-    fn holiday_pay_stays_exact_for_wages_beyond_the_money_limit() {
-        // 12.5 % of these exceeds MAX_ABS_ORE, where `Money::percent` gives up.
-        assert_eq!(holiday_pay(Money::from_ore(i64::MAX)), Money::from_ore(i64::MAX / 8 + 1));
-        assert_eq!(holiday_pay(Money::from_ore(i64::MIN)), Money::from_ore(i64::MIN / 8));
-        assert_eq!(holiday_pay(Money::from_ore(8 * MAX_ABS_ORE + 4)), Money::from_ore(MAX_ABS_ORE + 1));
     }
 
     /// 2026 has no cap of its own yet, so 2025's 42,766 is used provisionally
@@ -1463,18 +1415,6 @@ mod tests {
             let from = base + Duration::days(start);
             let to = from + Duration::days(length);
             prop_assert_eq!(card_coverage(&periods, from, to), naive_card_coverage(&periods, from, to));
-        }
-
-        #[test]
-        fn holiday_pay_is_the_exact_eighth_rounded_half_away_from_zero(ore in -MAX_ABS_ORE..=MAX_ABS_ORE) {
-            // Twice the distance to the exact value, in sixteenths of an øre.
-            let got = holiday_pay(Money::from_ore(ore)).ore();
-            let error = i128::from(got) * 8 - i128::from(ore);
-            prop_assert!(error.abs() <= 4);
-            if error.abs() == 4 {
-                prop_assert_eq!(got.signum(), ore.signum(), "a half øre rounds away from zero");
-                prop_assert!(i128::from(got).abs() * 8 > i128::from(ore).abs());
-            }
         }
 
         #[test]

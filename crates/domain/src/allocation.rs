@@ -9,10 +9,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, TimeZone};
-use chrono_tz::Europe::Copenhagen;
+use chrono::{Datelike, Days, NaiveDate};
 use rust_decimal::Decimal;
 
+use crate::calendar::{copenhagen_date, copenhagen_midnight_utc};
 use crate::frikort::CardPeriod;
 use crate::money::{Money, round_half_away_from_zero_to_ore};
 
@@ -298,7 +298,7 @@ fn touches(prev: &DayRange, next: &DayRange) -> bool {
 
 /// The days one period covers wholly, `None` if it covers no whole day.
 fn covered_run(period: &CardPeriod) -> Option<DayRange> {
-    let start_day = local_date(period.from);
+    let start_day = copenhagen_date(period.from);
     // The first whole day is the period's own start day only if the period
     // starts exactly at its local midnight.
     let first =
@@ -308,26 +308,12 @@ fn covered_run(period: &CardPeriod) -> Option<DayRange> {
     // and the next midnight is after it).
     let last = match period.to {
         None => None,
-        Some(to) => Some(local_date(to).pred_opt()?),
+        Some(to) => Some(copenhagen_date(to).pred_opt()?),
     };
     if last.is_some_and(|last| last < first) {
         return None;
     }
     Some(DayRange { first, last })
-}
-
-/// The Copenhagen calendar day of a UTC instant.
-fn local_date(utc: NaiveDateTime) -> NaiveDate {
-    Copenhagen.from_utc_datetime(&utc).date_naive()
-}
-
-/// 00:00 of `day` in Copenhagen, as UTC. `earliest` because on a day whose
-/// midnight repeated, the day begins at the first one; `None` only for a
-/// midnight inside a DST gap, which Copenhagen (switching at 02:00) never has.
-/// The start of a calendar day in Europe/Copenhagen (the calendar the law counts in), as UTC.
-/// `None` only for dates at the edge of chrono's range.
-pub fn copenhagen_midnight_utc(day: NaiveDate) -> Option<NaiveDateTime> {
-    Copenhagen.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN)).earliest().map(|t| t.naive_utc())
 }
 
 /// A payout whose split changed between two allocations: the employer must
@@ -422,7 +408,8 @@ mod tests {
     use super::*;
     use crate::caps::{CapYear, resolve_cap, statutory_cap_set, statutory_caps};
     use crate::frikort::{CardEventKind, active_periods};
-    use chrono::{Duration, NaiveTime};
+    use chrono::{Duration, NaiveDateTime, NaiveTime, TimeZone};
+    use chrono_tz::Europe::Copenhagen;
     use proptest::prelude::*;
     use proptest::sample::Index;
 
@@ -1406,7 +1393,7 @@ mod tests {
             // Hours from 00:00 UTC of `base`, or snapped to that day's Copenhagen midnight.
             let at = |hours: i64, snap: bool| {
                 let t = base.and_time(NaiveTime::MIN) + Duration::hours(hours);
-                if snap { copenhagen_midnight_utc(local_date(t)).unwrap() } else { t }
+                if snap { copenhagen_midnight_utc(copenhagen_date(t)).unwrap() } else { t }
             };
             let periods: Vec<CardPeriod> = periods
                 .into_iter()

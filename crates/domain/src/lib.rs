@@ -9,6 +9,7 @@
 //! this crate ever echoes the input of a CPR parse.
 
 pub mod allocation;
+pub mod calendar;
 pub mod caps;
 pub mod citizen;
 pub mod coded;
@@ -23,6 +24,7 @@ pub mod schedule;
 pub mod stats;
 
 pub use allocation::*;
+pub use calendar::*;
 pub use caps::*;
 pub use citizen::*;
 pub use cpr::*;

@@ -2,10 +2,17 @@
 //! (under the frikort cap) and a taxable part.
 //!
 //! The allocation is a pure function of the year's facts. Every event that
-//! could change a balance (a reversal, a back-dated payout, a cap change, a
-//! corrected deactivation) is handled by re-running [`allocate`] over the
-//! whole year and diffing the result with [`split_changes`]; nothing is ever
-//! patched incrementally, so there is no state to drift out of step.
+//! could change an earlier payout's split (a reversal, a back-dated payout, a
+//! cap change, a corrected deactivation) is handled by re-running
+//! [`allocate`] over the whole year and diffing the result with
+//! [`split_changes`].
+//!
+//! There is one shortcut. A new payout paid no earlier than every other
+//! payout of its year, under the cap the stored totals were computed with,
+//! comes last in the allocation order and so cannot change any earlier split:
+//! [`append_payout`] allocates it from the stored [`YearTotals`] alone. Its
+//! result is exactly that of re-running [`allocate`] over the whole year (a
+//! property test checks this), so the stored totals cannot drift out of step.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -131,50 +138,177 @@ pub struct Allocation {
 /// zero is never exempt. Payout ids must be unique (they are primary keys);
 /// a duplicate would overwrite the other's entry in `splits`.
 pub fn allocate(input: &AllocationInput<'_>) -> Allocation {
-    let cap = input.cap.ore().max(0);
     let covered_days = CoveredDays::new(input.card_periods);
-    // The first employment with an id wins, so a duplicated id cannot make
-    // the result depend on anything but the input order of employments.
-    let mut employments: HashMap<&str, &EmploymentSpan> = HashMap::with_capacity(input.employments.len());
-    for span in input.employments {
-        employments.entry(span.id.as_str()).or_insert(span);
-    }
+    let employments = employments_by_id(input.employments);
 
     let mut order: Vec<&PayoutFacts> = input.payouts.iter().collect();
     order.sort_by(|a, b| (a.payment_date, a.sequence).cmp(&(b.payment_date, b.sequence)).then_with(|| a.id.cmp(&b.id)));
 
-    // Sums are in i64 øre with saturation: real amounts are bounded far
-    // below i64::MAX, and saturating keeps the function total instead of
-    // overflowing in the code that decides people's taxes.
-    let (mut gross, mut exempt, mut taxable) = (0i64, 0i64, 0i64);
+    let mut tally = Tally::new(input.cap);
     let mut splits = BTreeMap::new();
     for payout in order {
-        let coverage = coverage_of(payout, &employments, &covered_days);
-        let amount = payout.gross.ore();
-        let (e, t) = match coverage {
-            Coverage::Reversed => (0, 0),
-            Coverage::Covered => {
-                let headroom = cap.saturating_sub(exempt).max(0);
-                let e = amount.max(0).min(headroom);
-                (e, amount.saturating_sub(e))
-            }
-            Coverage::CardInactive | Coverage::OutsideEmployment => (0, amount),
-        };
-        if coverage != Coverage::Reversed {
-            gross = gross.saturating_add(amount);
-        }
-        exempt = exempt.saturating_add(e);
-        taxable = taxable.saturating_add(t);
-        let previous = splits
-            .insert(payout.id.clone(), Split { exempt: Money::from_ore(e), taxable: Money::from_ore(t), coverage });
+        let split = tally.take(coverage_of(payout, &employments, &covered_days), payout.gross);
+        let previous = splits.insert(payout.id.clone(), split);
         debug_assert!(previous.is_none(), "payout ids must be unique within a citizen-year");
     }
     Allocation {
         splits,
-        gross: Money::from_ore(gross),
-        exempt: Money::from_ore(exempt),
-        taxable: Money::from_ore(taxable),
+        gross: Money::from_ore(tally.gross),
+        exempt: Money::from_ore(tally.exempt),
+        taxable: Money::from_ore(tally.taxable),
     }
+}
+
+/// The employments by id. The first employment with an id wins, so a
+/// duplicated id cannot make the result depend on anything but the input
+/// order of employments.
+fn employments_by_id(employments: &[EmploymentSpan]) -> HashMap<&str, &EmploymentSpan> {
+    let mut by_id: HashMap<&str, &EmploymentSpan> = HashMap::with_capacity(employments.len());
+    for span in employments {
+        by_id.entry(span.id.as_str()).or_insert(span);
+    }
+    by_id
+}
+
+/// The running sums of [`allocate`], in øre, after the payouts taken so far.
+///
+/// Sums saturate: real amounts are bounded far below `i64::MAX`, and
+/// saturating keeps the allocation total instead of overflowing in the code
+/// that decides people's taxes.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    /// The cap, never below zero.
+    cap: i64,
+    gross: i64,
+    exempt: i64,
+    taxable: i64,
+    /// Payouts taken that are not reversed.
+    payouts: u32,
+}
+
+impl Tally {
+    fn new(cap: Money) -> Tally {
+        Tally { cap: cap.ore().max(0), gross: 0, exempt: 0, taxable: 0, payouts: 0 }
+    }
+
+    /// Headroom left under the cap, never below zero.
+    fn headroom(&self) -> i64 {
+        self.cap.saturating_sub(self.exempt).max(0)
+    }
+
+    /// Takes the next payout in allocation order and returns its split.
+    fn take(&mut self, coverage: Coverage, gross: Money) -> Split {
+        let amount = gross.ore();
+        let (exempt, taxable) = match coverage {
+            Coverage::Reversed => (0, 0),
+            Coverage::Covered => {
+                let exempt = amount.max(0).min(self.headroom());
+                (exempt, amount.saturating_sub(exempt))
+            }
+            Coverage::CardInactive | Coverage::OutsideEmployment => (0, amount),
+        };
+        if coverage != Coverage::Reversed {
+            self.gross = self.gross.saturating_add(amount);
+            self.payouts = self.payouts.saturating_add(1);
+        }
+        self.exempt = self.exempt.saturating_add(exempt);
+        self.taxable = self.taxable.saturating_add(taxable);
+        Split { exempt: Money::from_ore(exempt), taxable: Money::from_ore(taxable), coverage }
+    }
+}
+
+/// A citizen-year's totals as stored beside its payouts: the sums of an
+/// [`Allocation`] and the cap it was made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct YearTotals {
+    /// The cap the totals were allocated under.
+    pub cap: Money,
+    /// Σ gross of the payouts that are not reversed.
+    pub gross: Money,
+    /// Σ exempt; never above the cap.
+    pub exempt: Money,
+    /// Σ taxable; `exempt + taxable = gross`.
+    pub taxable: Money,
+    /// How many payouts count, i.e. are not reversed.
+    pub payouts: u32,
+}
+
+impl YearTotals {
+    /// The totals of a year without payouts.
+    pub fn empty(cap: Money) -> YearTotals {
+        YearTotals { cap, gross: Money::ZERO, exempt: Money::ZERO, taxable: Money::ZERO, payouts: 0 }
+    }
+
+    /// The totals of `allocation`, which was made with `cap`.
+    pub fn of(cap: Money, allocation: &Allocation) -> YearTotals {
+        let counted = allocation.splits.values().filter(|s| s.coverage != Coverage::Reversed).count();
+        YearTotals {
+            cap,
+            gross: allocation.gross,
+            exempt: allocation.exempt,
+            taxable: allocation.taxable,
+            payouts: u32::try_from(counted).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The exempt headroom left: `cap − exempt`, never below zero.
+    pub fn remaining(&self) -> Money {
+        Money::from_ore(self.cap.ore().saturating_sub(self.exempt.ore()).max(0))
+    }
+}
+
+/// A payout allocated by [`append_payout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// The payout's split.
+    pub split: Split,
+    /// The year's totals with the payout counted.
+    pub totals: YearTotals,
+}
+
+/// Allocates a payout that comes after every other payout of its
+/// citizen-year, from the year's stored totals alone.
+///
+/// The result (the payout's split, and the totals with it) is exactly what
+/// [`allocate`] over the whole year would give, provided that:
+///
+/// - `totals` are [`YearTotals::of`] the allocation of every other payout of
+///   the year, made with `totals.cap`, and `totals.cap` is still the cap in
+///   force (a changed cap, or a provisional cap that became final, needs a
+///   full re-allocation);
+/// - `payout` comes last in allocation order: paid no earlier than every
+///   other payout of the year and, if paid the same day as some, with a
+///   higher sequence than theirs (a new registration gets the year's next
+///   sequence, so being paid no earlier is enough);
+/// - `card_periods` and `employments` are those [`allocate`] would be given.
+///
+/// The earlier payouts' splits are then unchanged, so they need not be read:
+/// a payout's coverage depends only on its own facts, the card periods and
+/// the employments, and allocation takes payouts in order, so this payout
+/// takes `min(gross, totals.remaining())` of the headroom they left.
+pub fn append_payout(
+    totals: YearTotals,
+    card_periods: &[CardPeriod],
+    employments: &[EmploymentSpan],
+    payout: &PayoutFacts,
+) -> Appended {
+    let coverage = coverage_of(payout, &employments_by_id(employments), &CoveredDays::new(card_periods));
+    let mut tally = Tally {
+        cap: totals.cap.ore().max(0),
+        gross: totals.gross.ore(),
+        exempt: totals.exempt.ore(),
+        taxable: totals.taxable.ore(),
+        payouts: totals.payouts,
+    };
+    let split = tally.take(coverage, payout.gross);
+    let totals = YearTotals {
+        cap: totals.cap,
+        gross: Money::from_ore(tally.gross),
+        exempt: Money::from_ore(tally.exempt),
+        taxable: Money::from_ore(tally.taxable),
+        payouts: tally.payouts,
+    };
+    Appended { split, totals }
 }
 
 /// The coverage rules, in the order that decides which reason is reported.

@@ -489,6 +489,50 @@ fn a_cap_below_zero_exempts_nothing() {
 }
 
 #[test]
+fn a_payout_appended_to_the_2024_totals_takes_the_headroom_they_leave() {
+    let cards = always_active();
+    let employments = [open_employment("e1")];
+    let first = run(kr(41_280), &[payout("a", 1, day(2024, 3, 1), kr(40_000))]);
+    let totals = YearTotals::of(kr(41_280), &first);
+    assert_eq!(
+        totals,
+        YearTotals { cap: kr(41_280), gross: kr(40_000), exempt: kr(40_000), taxable: kr(0), payouts: 1 }
+    );
+    assert_eq!(totals.remaining(), kr(1_280));
+
+    let appended = append_payout(totals, &cards, &employments, &payout("b", 2, day(2024, 4, 1), kr(2_000)));
+    assert_eq!(appended.split, Split { exempt: kr(1_280), taxable: kr(720), coverage: Coverage::Covered });
+    assert_eq!(
+        appended.totals,
+        YearTotals { cap: kr(41_280), gross: kr(42_000), exempt: kr(41_280), taxable: kr(720), payouts: 2 }
+    );
+    assert_eq!(appended.totals.remaining(), Money::ZERO);
+
+    let outside = PayoutFacts { employment_id: "unknown".into(), ..payout("c", 3, day(2024, 5, 1), kr(100)) };
+    let appended = append_payout(totals, &cards, &employments, &outside);
+    assert_eq!(appended.split, Split { exempt: kr(0), taxable: kr(100), coverage: Coverage::OutsideEmployment });
+    assert_eq!((appended.totals.exempt, appended.totals.remaining()), (kr(40_000), kr(1_280)));
+}
+
+#[test]
+fn the_remaining_headroom_is_never_below_zero() {
+    let totals = |cap: i64, exempt: i64| YearTotals { cap: kr(cap), exempt: kr(exempt), ..YearTotals::empty(kr(cap)) };
+    assert_eq!(totals(41_280, 0).remaining(), kr(41_280));
+    assert_eq!(totals(41_280, 41_280).remaining(), Money::ZERO);
+    // Exempt under a provisional cap that was later set lower.
+    assert_eq!(totals(35_000, 41_280).remaining(), Money::ZERO);
+    assert_eq!(totals(-5, 0).remaining(), Money::ZERO);
+}
+
+#[test]
+fn year_totals_count_only_payouts_that_are_not_reversed() {
+    let payouts = [payout("a", 1, day(2024, 3, 1), kr(100)), reversed(payout("b", 2, day(2024, 3, 2), kr(50)))];
+    let totals = YearTotals::of(kr(41_280), &run(kr(41_280), &payouts));
+    assert_eq!(totals, YearTotals { cap: kr(41_280), gross: kr(100), exempt: kr(100), taxable: kr(0), payouts: 1 });
+    assert_eq!(YearTotals::of(kr(41_280), &run(kr(41_280), &[])), YearTotals::empty(kr(41_280)));
+}
+
+#[test]
 fn projection_is_only_for_the_year_in_progress() {
     assert_eq!(project(2024, day(2025, 1, 5), kr(1_000), kr(1_000)), None);
     assert_eq!(project(2025, day(2024, 12, 31), kr(1_000), kr(1_000)), None);
@@ -950,6 +994,46 @@ proptest! {
             prop_assert_eq!(after.splits[id], *split, "{}", id);
         }
         prop_assert_eq!(after.exempt.ore() - before.exempt.ore(), after.splits["late"].exempt.ore());
+        // Which is why the payout can be appended to the stored totals alone.
+        let late = &payouts[payouts.len() - 1];
+        let appended = append_payout(YearTotals::of(y.cap, &before), &y.card_periods, &y.employments, late);
+        prop_assert_eq!(appended, Appended { split: after.splits["late"], totals: YearTotals::of(y.cap, &after) });
+    }
+
+    /// A new registration gets the year's next sequence, so a payout paid
+    /// the same day as the latest one comes after it too.
+    #[test]
+    fn appending_a_payout_paid_no_earlier_than_every_other_equals_re_allocating_the_year(
+        y in a_year(),
+        raw in raw_payout(2024),
+        days_later in 0i64..30,
+        extra_sequence in 0i64..3,
+    ) {
+        let before = y.allocate();
+        let last_paid = y.payouts.iter().map(|p| p.payment_date).max().unwrap_or(day(y.year, 1, 1));
+        let mut late = y.build("late".into(), &raw, y.next_sequence() + extra_sequence);
+        late.payment_date = last_paid + Duration::days(days_later);
+        let appended = append_payout(YearTotals::of(y.cap, &before), &y.card_periods, &y.employments, &late);
+        let mut payouts = y.payouts.clone();
+        payouts.push(late);
+        let after = y.allocate_payouts(&payouts);
+        prop_assert_eq!(appended.split, after.splits["late"]);
+        prop_assert_eq!(appended.totals, YearTotals::of(y.cap, &after));
+        prop_assert_eq!(appended.totals.remaining(), Money::from_ore((y.cap.ore() - after.exempt.ore()).max(0)));
+    }
+
+    #[test]
+    fn appending_every_payout_in_allocation_order_gives_the_allocation_of_the_year(y in a_year()) {
+        let allocation = y.allocate();
+        let mut ordered: Vec<&PayoutFacts> = y.payouts.iter().collect();
+        ordered.sort_by(|a, b| (a.payment_date, a.sequence, &a.id).cmp(&(b.payment_date, b.sequence, &b.id)));
+        let mut totals = YearTotals::empty(y.cap);
+        for payout in ordered {
+            let appended = append_payout(totals, &y.card_periods, &y.employments, payout);
+            prop_assert_eq!(appended.split, allocation.splits[&payout.id], "{}", payout.id);
+            totals = appended.totals;
+        }
+        prop_assert_eq!(totals, YearTotals::of(y.cap, &allocation));
     }
 
     #[test]

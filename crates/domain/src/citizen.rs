@@ -341,38 +341,13 @@ pub enum TransportMode {
     Moped,
 }
 
-impl TransportMode {
-    /// All modes, for exhaustive iteration.
-    pub const ALL: [TransportMode; 5] = [
-        TransportMode::Walk,
-        TransportMode::Bicycle,
-        TransportMode::PublicTransport,
-        TransportMode::Car,
-        TransportMode::Moped,
-    ];
-
-    /// The snake_case name used in JSON and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransportMode::Walk => "walk",
-            TransportMode::Bicycle => "bicycle",
-            TransportMode::PublicTransport => "public_transport",
-            TransportMode::Car => "car",
-            TransportMode::Moped => "moped",
-        }
-    }
-
-    /// The inverse of [`TransportMode::as_str`].
-    pub fn parse(s: &str) -> Option<TransportMode> {
-        TransportMode::ALL.into_iter().find(|m| m.as_str() == s)
-    }
-}
-
-impl fmt::Display for TransportMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::coded_enum!(TransportMode, "transport mode" {
+    Walk => "walk",
+    Bicycle => "bicycle",
+    PublicTransport => "public_transport",
+    Car => "car",
+    Moped => "moped",
+});
 
 /// The three-letter lowercase code of a weekday used in JSON (`"mon"`).
 pub fn weekday_code(d: Weekday) -> &'static str {

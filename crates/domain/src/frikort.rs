@@ -83,30 +83,10 @@ pub enum CardStatus {
     Deactivated,
 }
 
-impl CardStatus {
-    /// The snake_case name used in JSON and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CardStatus::Active => "active",
-            CardStatus::Deactivated => "deactivated",
-        }
-    }
-
-    /// The inverse of [`CardStatus::as_str`].
-    pub fn parse(s: &str) -> Option<CardStatus> {
-        match s {
-            "active" => Some(CardStatus::Active),
-            "deactivated" => Some(CardStatus::Deactivated),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for CardStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::coded_enum!(CardStatus, "card status" {
+    Active => "active",
+    Deactivated => "deactivated",
+});
 
 /// Something that happened to a card; the card's status is derived from its
 /// events.
@@ -123,32 +103,12 @@ pub enum CardEventKind {
     Controlled,
 }
 
-impl CardEventKind {
-    /// All kinds, for exhaustive iteration.
-    pub const ALL: [CardEventKind; 4] =
-        [CardEventKind::Issued, CardEventKind::Deactivated, CardEventKind::Reactivated, CardEventKind::Controlled];
-
-    /// The snake_case name used in JSON and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CardEventKind::Issued => "issued",
-            CardEventKind::Deactivated => "deactivated",
-            CardEventKind::Reactivated => "reactivated",
-            CardEventKind::Controlled => "controlled",
-        }
-    }
-
-    /// The inverse of [`CardEventKind::as_str`].
-    pub fn parse(s: &str) -> Option<CardEventKind> {
-        CardEventKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-impl fmt::Display for CardEventKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::coded_enum!(CardEventKind, "card event kind" {
+    Issued => "issued",
+    Deactivated => "deactivated",
+    Reactivated => "reactivated",
+    Controlled => "controlled",
+});
 
 /// Why an event cannot happen to a card in its current state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]

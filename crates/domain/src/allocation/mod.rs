@@ -76,17 +76,12 @@ pub enum Coverage {
     Reversed,
 }
 
-impl Coverage {
-    /// The snake_case name used in JSON and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Coverage::Covered => "covered",
-            Coverage::CardInactive => "card_inactive",
-            Coverage::OutsideEmployment => "outside_employment",
-            Coverage::Reversed => "reversed",
-        }
-    }
-}
+crate::coded_enum!(Coverage, "coverage" {
+    Covered => "covered",
+    CardInactive => "card_inactive",
+    OutsideEmployment => "outside_employment",
+    Reversed => "reversed",
+});
 
 /// How one payout is split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -341,38 +341,13 @@ pub enum TransportMode {
     Moped,
 }
 
-impl TransportMode {
-    /// All modes, for exhaustive iteration.
-    pub const ALL: [TransportMode; 5] = [
-        TransportMode::Walk,
-        TransportMode::Bicycle,
-        TransportMode::PublicTransport,
-        TransportMode::Car,
-        TransportMode::Moped,
-    ];
-
-    /// The snake_case name used in JSON and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransportMode::Walk => "walk",
-            TransportMode::Bicycle => "bicycle",
-            TransportMode::PublicTransport => "public_transport",
-            TransportMode::Car => "car",
-            TransportMode::Moped => "moped",
-        }
-    }
-
-    /// The inverse of [`TransportMode::as_str`].
-    pub fn parse(s: &str) -> Option<TransportMode> {
-        TransportMode::ALL.into_iter().find(|m| m.as_str() == s)
-    }
-}
-
-impl fmt::Display for TransportMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::coded_enum!(TransportMode, "transport mode" {
+    Walk => "walk",
+    Bicycle => "bicycle",
+    PublicTransport => "public_transport",
+    Car => "car",
+    Moped => "moped",
+});
 
 /// The three-letter lowercase code of a weekday used in JSON (`"mon"`).
 pub fn weekday_code(d: Weekday) -> &'static str {
@@ -554,9 +529,9 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::test_value::{Value, from_value, obj, s, to_value};
     use crate::{CapAmount, Cpr, Cvr, FrikortNumber, Money, MunicipalityCode};
     use proptest::prelude::*;
+    use serde_json::{Value, from_value, json, to_value};
 
     fn t(s: &str) -> NaiveTime {
         parse_hh_mm(s).unwrap()
@@ -679,10 +654,10 @@ mod tests {
 
     #[test]
     fn geo_points_validate_when_deserialized() {
-        let v = obj(&[("lat", Value::F64(56.46)), ("lon", Value::F64(10.04))]);
+        let v = json!({"lat": 56.46, "lon": 10.04});
         let p: GeoPoint = from_value(v.clone()).unwrap();
-        assert_eq!(to_value(&p), v);
-        assert!(from_value::<GeoPoint>(obj(&[("lat", Value::F64(91.0)), ("lon", Value::F64(0.0))])).is_err());
+        assert_eq!(to_value(p).unwrap(), v);
+        assert!(from_value::<GeoPoint>(json!({"lat": 91.0, "lon": 0.0})).is_err());
     }
 
     #[test]
@@ -721,12 +696,12 @@ mod tests {
     fn transport_modes_round_trip_as_snake_case() {
         for m in TransportMode::ALL {
             assert_eq!(TransportMode::parse(m.as_str()), Some(m));
-            assert_eq!(to_value(&m), s(m.as_str()));
-            assert_eq!(from_value::<TransportMode>(s(m.as_str())).unwrap(), m);
+            assert_eq!(to_value(m).unwrap(), json!(m.as_str()));
+            assert_eq!(from_value::<TransportMode>(json!(m.as_str())).unwrap(), m);
         }
         assert_eq!(TransportMode::PublicTransport.as_str(), "public_transport");
         assert_eq!(TransportMode::parse("bus"), None);
-        assert!(from_value::<TransportMode>(s("PublicTransport")).is_err());
+        assert!(from_value::<TransportMode>(json!("PublicTransport")).is_err());
     }
 
     #[test]
@@ -832,30 +807,26 @@ mod tests {
     }
 
     fn json_slot(weekday: &str, from: &str, to: &str) -> Value {
-        obj(&[("weekday", s(weekday)), ("from", s(from)), ("to", s(to))])
+        json!({"weekday": weekday, "from": from, "to": to})
     }
 
     #[test]
     fn availability_has_the_documented_json_shape() {
-        let json = obj(&[
-            ("slots", Value::Seq(vec![json_slot("mon", "08:00", "12:00")])),
-            ("max_hours_per_week", Value::U64(10)),
-        ]);
+        let json = json!({"slots": [json_slot("mon", "08:00", "12:00")], "max_hours_per_week": 10});
         let w: WeeklyAvailability = from_value(json.clone()).unwrap();
         assert_eq!(w.slots(), &[slot(Weekday::Mon, "08:00", "12:00")]);
         assert_eq!(w.max_hours_per_week(), Some(10));
-        assert_eq!(to_value(&w), json);
+        assert_eq!(to_value(&w).unwrap(), json);
 
-        let no_max = obj(&[("slots", Value::Seq(vec![]))]);
+        let no_max = json!({"slots": []});
         let w: WeeklyAvailability = from_value(no_max).unwrap();
         assert_eq!(w, WeeklyAvailability::default());
-        assert_eq!(to_value(&w), obj(&[("slots", Value::Seq(vec![])), ("max_hours_per_week", Value::Null)]));
+        assert_eq!(to_value(&w).unwrap(), json!({"slots": [], "max_hours_per_week": null}));
     }
 
     #[test]
     fn deserializing_availability_runs_the_validation() {
-        let overlapping =
-            obj(&[("slots", Value::Seq(vec![json_slot("fri", "08:00", "12:00"), json_slot("fri", "10:00", "14:00")]))]);
+        let overlapping = json!({"slots": [json_slot("fri", "08:00", "12:00"), json_slot("fri", "10:00", "14:00")]});
         let err = from_value::<WeeklyAvailability>(overlapping).unwrap_err();
         assert!(err.to_string().contains("must not overlap"), "{err}");
 
@@ -865,25 +836,25 @@ mod tests {
             json_slot("fri", "08:00", "24:00"),
             json_slot("fri", "12:00", "08:00"),
         ] {
-            let v = obj(&[("slots", Value::Seq(vec![bad.clone()]))]);
+            let v = json!({"slots": [bad.clone()]});
             assert!(from_value::<WeeklyAvailability>(v).is_err(), "{bad:?}");
         }
-        let too_many_hours = obj(&[("slots", Value::Seq(vec![])), ("max_hours_per_week", Value::U64(61))]);
+        let too_many_hours = json!({"slots": [], "max_hours_per_week": 61});
         assert!(from_value::<WeeklyAvailability>(too_many_hours).is_err());
-        let unknown_field = obj(&[("slots", Value::Seq(vec![])), ("max_hours", Value::U64(6))]);
+        let unknown_field = json!({"slots": [], "max_hours": 6});
         assert!(from_value::<WeeklyAvailability>(unknown_field).is_err());
     }
 
     #[test]
     fn string_value_types_serialize_as_their_normalized_text() {
-        assert_eq!(to_value(&Phone::parse("+45 1234 5678").unwrap()), s("+4512345678"));
-        assert_eq!(to_value(&Postcode::parse("0800").unwrap()), s("0800"));
-        assert_eq!(from_value::<Email>(s("a@B.dk")).unwrap().as_str(), "a@b.dk");
-        assert_eq!(from_value::<Name>(s(" Anne ")).unwrap().as_str(), "Anne");
-        assert_eq!(from_value::<Skill>(s("Maling")).unwrap().as_str(), "maling");
-        let err = from_value::<Name>(s("")).unwrap_err();
+        assert_eq!(to_value(Phone::parse("+45 1234 5678").unwrap()).unwrap(), json!("+4512345678"));
+        assert_eq!(to_value(Postcode::parse("0800").unwrap()).unwrap(), json!("0800"));
+        assert_eq!(from_value::<Email>(json!("a@B.dk")).unwrap().as_str(), "a@b.dk");
+        assert_eq!(from_value::<Name>(json!(" Anne ")).unwrap().as_str(), "Anne");
+        assert_eq!(from_value::<Skill>(json!("Maling")).unwrap().as_str(), "maling");
+        let err = from_value::<Name>(json!("")).unwrap_err();
         assert!(err.to_string().contains("must not be empty"), "{err}");
-        assert!(from_value::<Postcode>(Value::U64(8900)).is_err());
+        assert!(from_value::<Postcode>(json!(8900)).is_err());
     }
 
     #[test]
@@ -959,7 +930,7 @@ mod tests {
                 })
                 .collect();
             if let Ok(w) = WeeklyAvailability::new(slots, max) {
-                let back: WeeklyAvailability = from_value(to_value(&w)).unwrap();
+                let back: WeeklyAvailability = from_value(to_value(&w).unwrap()).unwrap();
                 prop_assert_eq!(back, w);
             }
         }

@@ -83,30 +83,10 @@ pub enum CardStatus {
     Deactivated,
 }
 
-impl CardStatus {
-    /// The snake_case name used in JSON and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CardStatus::Active => "active",
-            CardStatus::Deactivated => "deactivated",
-        }
-    }
-
-    /// The inverse of [`CardStatus::as_str`].
-    pub fn parse(s: &str) -> Option<CardStatus> {
-        match s {
-            "active" => Some(CardStatus::Active),
-            "deactivated" => Some(CardStatus::Deactivated),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for CardStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::coded_enum!(CardStatus, "card status" {
+    Active => "active",
+    Deactivated => "deactivated",
+});
 
 /// Something that happened to a card; the card's status is derived from its
 /// events.
@@ -123,32 +103,12 @@ pub enum CardEventKind {
     Controlled,
 }
 
-impl CardEventKind {
-    /// All kinds, for exhaustive iteration.
-    pub const ALL: [CardEventKind; 4] =
-        [CardEventKind::Issued, CardEventKind::Deactivated, CardEventKind::Reactivated, CardEventKind::Controlled];
-
-    /// The snake_case name used in JSON and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CardEventKind::Issued => "issued",
-            CardEventKind::Deactivated => "deactivated",
-            CardEventKind::Reactivated => "reactivated",
-            CardEventKind::Controlled => "controlled",
-        }
-    }
-
-    /// The inverse of [`CardEventKind::as_str`].
-    pub fn parse(s: &str) -> Option<CardEventKind> {
-        CardEventKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-impl fmt::Display for CardEventKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::coded_enum!(CardEventKind, "card event kind" {
+    Issued => "issued",
+    Deactivated => "deactivated",
+    Reactivated => "reactivated",
+    Controlled => "controlled",
+});
 
 /// Why an event cannot happen to a card in its current state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
@@ -359,8 +319,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::test_value::{Value, from_value, obj, s, to_value};
     use proptest::prelude::*;
+    use serde_json::{Value, from_value, json, to_value};
 
     fn at(y: i32, m: u32, d: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(12, 0, 0).unwrap()
@@ -397,23 +357,23 @@ mod tests {
     #[test]
     fn frikort_numbers_are_json_strings_validated_on_the_way_in() {
         let n = FrikortNumber::from_index(7).unwrap();
-        assert_eq!(to_value(&n), s("00007"));
-        assert_eq!(from_value::<FrikortNumber>(s("00007")).unwrap(), n);
-        assert!(from_value::<FrikortNumber>(s("7")).is_err());
-        assert!(from_value::<FrikortNumber>(Value::U64(7)).is_err());
+        assert_eq!(to_value(&n).unwrap(), json!("00007"));
+        assert_eq!(from_value::<FrikortNumber>(json!("00007")).unwrap(), n);
+        assert!(from_value::<FrikortNumber>(json!("7")).is_err());
+        assert!(from_value::<FrikortNumber>(json!(7)).is_err());
     }
 
     #[test]
     fn status_and_event_names_round_trip_as_snake_case() {
         for status in [CardStatus::Active, CardStatus::Deactivated] {
             assert_eq!(CardStatus::parse(status.as_str()), Some(status));
-            assert_eq!(to_value(&status), s(status.as_str()));
-            assert_eq!(from_value::<CardStatus>(s(status.as_str())).unwrap(), status);
+            assert_eq!(to_value(status).unwrap(), json!(status.as_str()));
+            assert_eq!(from_value::<CardStatus>(json!(status.as_str())).unwrap(), status);
         }
         for kind in CardEventKind::ALL {
             assert_eq!(CardEventKind::parse(kind.as_str()), Some(kind));
-            assert_eq!(to_value(&kind), s(kind.as_str()));
-            assert_eq!(from_value::<CardEventKind>(s(kind.as_str())).unwrap(), kind);
+            assert_eq!(to_value(kind).unwrap(), json!(kind.as_str()));
+            assert_eq!(from_value::<CardEventKind>(json!(kind.as_str())).unwrap(), kind);
         }
         assert_eq!(CardStatus::parse("Active"), None);
         assert_eq!(CardEventKind::parse("issue"), None);
@@ -506,24 +466,24 @@ mod tests {
             check_eligibility(&cpr, day(2024, 1, 1), &a),
             Err(vec![EligibilityProblem::NotAttested("residence_9_of_last_10_years")])
         );
-        let Value::Map(fields) = to_value(&a) else { panic!("attestations serialize as an object") };
-        assert!(fields.iter().any(|(k, _)| k == "residence_9_of_last_10_years"));
+        let Value::Object(fields) = to_value(a).unwrap() else { panic!("attestations serialize as an object") };
+        assert!(fields.contains_key("residence_9_of_last_10_years"));
     }
 
     #[test]
     fn attestations_require_all_four_fields() {
-        let full = obj(&[
-            ("no_su_eligible_education", Value::Bool(true)),
-            ("no_taxable_work_income_over_threshold", Value::Bool(true)),
-            ("residence_9_of_last_10_years", Value::Bool(true)),
-            ("in_target_group", Value::Bool(true)),
-        ]);
+        let full = json!({
+            "no_su_eligible_education": true,
+            "no_taxable_work_income_over_threshold": true,
+            "residence_9_of_last_10_years": true,
+            "in_target_group": true,
+        });
         assert_eq!(from_value::<Attestations>(full).unwrap(), ALL_TRUE);
-        let partial = obj(&[
-            ("no_su_eligible_education", Value::Bool(true)),
-            ("no_taxable_work_income_over_threshold", Value::Bool(true)),
-            ("residence_9_of_last_10_years", Value::Bool(true)),
-        ]);
+        let partial = json!({
+            "no_su_eligible_education": true,
+            "no_taxable_work_income_over_threshold": true,
+            "residence_9_of_last_10_years": true,
+        });
         let err = from_value::<Attestations>(partial).unwrap_err();
         assert!(err.to_string().contains("in_target_group"), "{err}");
     }

@@ -9,27 +9,46 @@
 //! this crate ever echoes the input of a CPR parse.
 
 pub mod allocation;
+pub mod calendar;
 pub mod caps;
 pub mod citizen;
 pub mod coded;
 pub mod cpr;
 pub mod cvr;
 pub mod frikort;
-pub mod jobs;
+pub mod lifecycle;
 pub mod money;
 pub mod municipality;
+pub mod pay;
+pub mod schedule;
 pub mod stats;
 
-#[cfg(test)]
-mod test_value;
-
-pub use allocation::*;
-pub use caps::*;
-pub use citizen::*;
-pub use cpr::*;
-pub use cvr::*;
-pub use frikort::*;
-pub use jobs::*;
-pub use money::*;
-pub use municipality::*;
-pub use stats::*;
+pub use allocation::{
+    Allocation, AllocationInput, Appended, CardCoverage, Coverage, EmploymentSpan, PayoutFacts, Projection, Split,
+    SplitChange, YearTotals, allocate, append_payout, card_coverage, project, split_changes, within_employment,
+};
+pub use calendar::{copenhagen_date, copenhagen_midnight_utc, today_in_copenhagen};
+pub use caps::{
+    CapAmount, CapError, CapYear, FIRST_CAP_YEAR, LAST_CAP_YEAR, RegulationPercent, ResolvedCap, regulate, resolve_cap,
+    statutory_cap_set, statutory_caps,
+};
+pub use citizen::{
+    AvailabilitySlot, Email, FieldError, GeoPoint, MAX_AVAILABILITY_SLOTS, MAX_SKILLS, Name, Phone, Postcode, Skill,
+    TransportMode, WeeklyAvailability, parse_hh_mm, parse_skills, parse_weekday_code, weekday_code,
+};
+pub use cpr::{Cpr, CprError, age_on, mask_birth_date};
+pub use cvr::{Cvr, CvrError, with_valid_checksum};
+pub use frikort::{
+    Attestations, CardEventKind, CardPeriod, CardStatus, CardTransitionError, EligibilityProblem, FrikortNumber,
+    FrikortNumberError, MINIMUM_AGE, active_periods, check_eligibility, control_allowed_in, control_due_year,
+    is_control_due, next_status,
+};
+pub use lifecycle::{
+    Actor, PlacementAction, PlacementState, TaskAction, TaskStatus, TransitionError, has_free_position,
+    placement_transition, task_transition,
+};
+pub use money::{MAX_ABS_ORE, Money, MoneyError, round_half_away_from_zero_to_ore};
+pub use municipality::{MunicipalityCode, MunicipalityError, RANDERS};
+pub use pay::{HOLIDAY_PAY_PERCENT, HoursError, MAX_WORKED_MINUTES, WorkedTime, estimated_pay, holiday_pay, pay_for};
+pub use schedule::{EARLIEST_SCHEDULE_YEAR, MAX_WEEKLY_SPAN_DAYS, Schedule, ScheduleError, Shift};
+pub use stats::nearest_rank;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 use smaajob_domain::{
     AllocationInput, CapAmount, CapYear, CardEventKind, CardPeriod, Coverage, EmploymentSpan, Money, PayoutFacts,
-    ResolvedCap, Split, active_periods, allocate, resolve_cap, split_changes,
+    ResolvedCap, Split, YearTotals, active_periods, allocate, append_payout, resolve_cap, split_changes,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, CitizenYearRow, PayoutRow};
@@ -50,6 +50,8 @@ pub struct Reallocated {
     pub cap: ResolvedCap,
     /// The payout registered by this run, as inserted with its split.
     pub new_payout: Option<PayoutRow>,
+    /// The saved totals as the allocation engine reads them.
+    pub totals: YearTotals,
 }
 
 /// The cap in force for a year (provisional when unset), or 422 outside the frikort years.
@@ -217,7 +219,8 @@ fn rerun(
         ..locked
     };
     accounting::save_year(conn, &year)?;
-    Ok(Reallocated { year, splits: allocation.splits, adjustments, cap, new_payout })
+    let totals = year_totals(&year)?;
+    Ok(Reallocated { year, splits: allocation.splits, adjustments, cap, new_payout, totals })
 }
 
 fn with_split(payout: &mut PayoutRow, split: &Split) {
@@ -238,8 +241,7 @@ pub fn register(
     mut payout: PayoutRow,
     periods: &[CardPeriod],
 ) -> Result<Reallocated, ServiceError> {
-    let cap_ore = cap.amount.money().ore();
-    let same_cap = locked.cap_ore == cap_ore && locked.cap_provisional == cap.provisional;
+    let same_cap = locked.cap_ore == cap.amount.money().ore() && locked.cap_provisional == cap.provisional;
     // Ties are fine: the new payout gets the highest sequence, so it still comes last.
     let last = accounting::latest_payment_date(conn, &locked.citizen_id, locked.year)?;
     if !same_cap || last.is_some_and(|d| d > payout.payment_date) {
@@ -247,35 +249,39 @@ pub fn register(
         return rerun(conn, locked, cap, Cause::Payout, Some(&cause_ref), periods, Some(payout));
     }
     let spans = employment_spans(conn, &locked.citizen_id)?;
-    let facts = [facts(&payout, false)];
-    let headroom = Money::from_ore((cap_ore - locked.exempt_ore).max(0));
-    let allocation =
-        allocate(&AllocationInput { cap: headroom, card_periods: periods, employments: &spans, payouts: &facts });
-    let split =
-        *allocation.splits.get(&payout.id).ok_or_else(|| ServiceError::internal("the new payout was not allocated"))?;
-    with_split(&mut payout, &split);
+    let totals = year_totals(&locked)?;
+    let appended = append_payout(totals, periods, &spans, &facts(&payout, false));
+    with_split(&mut payout, &appended.split);
     accounting::insert_payout(conn, &payout)?;
     let year = CitizenYearRow {
-        gross_ore: locked.gross_ore + payout.gross_ore,
-        exempt_ore: locked.exempt_ore + split.exempt.ore(),
-        taxable_ore: locked.taxable_ore + split.taxable.ore(),
-        payout_count: locked.payout_count + 1,
+        gross_ore: appended.totals.gross.ore(),
+        exempt_ore: appended.totals.exempt.ore(),
+        taxable_ore: appended.totals.taxable.ore(),
+        payout_count: i32::try_from(appended.totals.payouts)
+            .map_err(|_| ServiceError::internal("payout count overflows"))?,
         updated_at: now(),
         ..locked
     };
+    let splits = BTreeMap::from([(payout.id.clone(), appended.split)]);
     accounting::save_year(conn, &year)?;
-    Ok(Reallocated { year, splits: allocation.splits, adjustments: Vec::new(), cap, new_payout: Some(payout) })
+    Ok(Reallocated { year, splits, adjustments: Vec::new(), cap, new_payout: Some(payout), totals: appended.totals })
+}
+
+/// A locked citizen-year's stored totals, as the allocation engine reads them.
+pub fn year_totals(row: &CitizenYearRow) -> Result<YearTotals, ServiceError> {
+    Ok(YearTotals {
+        cap: Money::from_ore(row.cap_ore),
+        gross: Money::from_ore(row.gross_ore),
+        exempt: Money::from_ore(row.exempt_ore),
+        taxable: Money::from_ore(row.taxable_ore),
+        payouts: u32::try_from(row.payout_count).map_err(|_| ServiceError::internal("stored payout count is negative"))?,
+    })
 }
 
 /// The split stored with a payout; a stored coverage that is not known is an error.
 fn stored_split(p: &PayoutRow) -> Result<Split, ServiceError> {
-    let coverage = match p.coverage.as_str() {
-        "covered" => Coverage::Covered,
-        "card_inactive" => Coverage::CardInactive,
-        "outside_employment" => Coverage::OutsideEmployment,
-        "reversed" => Coverage::Reversed,
-        other => return Err(ServiceError::internal(format!("stored coverage `{other}` is unknown"))),
-    };
+    let coverage = Coverage::parse(&p.coverage)
+        .ok_or_else(|| ServiceError::internal(format!("stored coverage `{}` is unknown", p.coverage)))?;
     Ok(Split { exempt: Money::from_ore(p.exempt_ore), taxable: Money::from_ore(p.taxable_ore), coverage })
 }
 

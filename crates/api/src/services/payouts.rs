@@ -2,14 +2,14 @@
 //! taxable excess, and reversals, which re-split the year. Adjustments list what changed.
 
 use chrono::{Datelike, Duration, NaiveDate};
-use smaajob_domain::{CardCoverage, Coverage, Money, Split, card_coverage, holiday_pay};
+use smaajob_domain::{CardCoverage, Coverage, Money, Split, YearTotals, card_coverage, copenhagen_date, holiday_pay};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, AdjustmentScope, PayoutRow, ReversalRow};
 use smaajob_persistence::repo::{Page, new_id, now};
 
 use crate::services::allocation::{Cause, Reallocated, card_periods, lock_year, reallocate, register};
 use crate::services::audit::{self, Audited};
-use crate::services::common::{check_not_before_scheme, copenhagen_date, today_copenhagen};
+use crate::services::common::{check_not_before_scheme, today_copenhagen};
 use crate::services::error::{Code, Fields, OrNotFound, ServiceError, checked};
 use crate::services::principal::Principal;
 use crate::services::scope::{self, LockedEmployment};
@@ -136,17 +136,6 @@ pub struct YearBalance {
     pub remaining: Money,
     /// Gross, exempt and taxable so far, for coordinators and the citizen.
     pub totals: Option<YearTotals>,
-}
-
-/// A citizen-year's totals.
-#[derive(Debug, Clone, Copy)]
-pub struct YearTotals {
-    /// Gross of all counted payouts.
-    pub gross: Money,
-    /// Exempt so far.
-    pub exempt: Money,
-    /// Taxable so far.
-    pub taxable: Money,
 }
 
 smaajob_domain::coded_enum!(NoticeKind, "payout notice" {
@@ -389,17 +378,12 @@ fn receipt(principal: &Principal, payout: PayoutRow, split: Split, reversed: boo
             _ => true,
         })
         .collect();
-    let totals = YearTotals {
-        gross: Money::from_ore(r.year.gross_ore),
-        exempt: Money::from_ore(r.year.exempt_ore),
-        taxable: Money::from_ore(r.year.taxable_ore),
-    };
     let balance = YearBalance {
         year: r.year.year,
-        cap: Money::from_ore(r.year.cap_ore),
+        cap: r.totals.cap,
         cap_provisional: r.year.cap_provisional,
-        remaining: Money::from_ore((r.year.cap_ore - r.year.exempt_ore).max(0)),
-        totals: (!is_company).then_some(totals),
+        remaining: r.totals.remaining(),
+        totals: (!is_company).then_some(r.totals),
     };
     Receipt { payout, split, reversed, balance, notices, adjustments }
 }
@@ -425,12 +409,9 @@ fn notices(p: &PayoutRow, split: &Split, r: &Reallocated) -> Vec<Notice> {
         ),
         _ => {}
     }
-    let remaining = r.year.cap_ore - r.year.exempt_ore;
-    if remaining > 0 && remaining * 10 < r.year.cap_ore {
-        notice(
-            NoticeKind::CapNearlyReached,
-            format!("only {} kr of this year's frikort amount is left", Money::from_ore(remaining)),
-        );
+    let remaining = r.totals.remaining();
+    if remaining.is_positive() && remaining.ore() * 10 < r.totals.cap.ore() {
+        notice(NoticeKind::CapNearlyReached, format!("only {remaining} kr of this year's frikort amount is left"));
     }
     if p.late_registration {
         notice(

@@ -107,7 +107,7 @@ both_backends! {
                 "/api/v1/employments",
                 &t,
                 &json!({
-                    "citizen": { "id": citizen }, "start_date": "2024-01-01", "contact": { "name": "Karen Bager" },
+                    "citizen_id": citizen, "start_date": "2024-01-01", "contact": { "name": "Karen Bager" },
                 }),
             )
             .await;

@@ -243,7 +243,7 @@ pub fn employment_by_card(cpr: &str, frikort_number: &str, start_date: &str) -> 
 /// An employment a coordinator registers for a company, naming the citizen by id.
 pub fn employment_by_id(citizen_id: &str, company_id: &str, start_date: &str) -> Value {
     json!({
-        "citizen": { "id": citizen_id },
+        "citizen_id": citizen_id,
         "company_id": company_id,
         "start_date": start_date,
         "contact": { "name": "Karen Bager" },

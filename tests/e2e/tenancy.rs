@@ -250,7 +250,7 @@ both_backends! {
         let w = Records::new(&app).await;
         let other = app.register_company(&w.coordinator, &cvr(2), "Tømrer Olsen ApS").await;
         let by_id = |company: &str| json!({
-            "citizen": { "id": w.citizen_id }, "company_id": company,
+            "citizen_id": w.citizen_id, "company_id": company,
             "start_date": "2024-01-01", "contact": { "name": "Karen Bager" },
         });
         let by_card = |company: &str| json!({
@@ -366,7 +366,7 @@ both_backends! {
 
         // Registering an employment of a 730 citizen: unknown by id, unmatched by CPR and card.
         let by_id = |citizen: &str| json!({
-            "citizen": { "id": citizen }, "company_id": s.a,
+            "citizen_id": citizen, "company_id": s.a,
             "start_date": "2024-01-01", "contact": { "name": "Karen Bager" },
         });
         let r = app.post("/api/v1/employments", &aarhus, &by_id(&s.jens)).await;

@@ -274,7 +274,8 @@ pub fn year_totals(row: &CitizenYearRow) -> Result<YearTotals, ServiceError> {
         gross: Money::from_ore(row.gross_ore),
         exempt: Money::from_ore(row.exempt_ore),
         taxable: Money::from_ore(row.taxable_ore),
-        payouts: u32::try_from(row.payout_count).map_err(|_| ServiceError::internal("stored payout count is negative"))?,
+        payouts: u32::try_from(row.payout_count)
+            .map_err(|_| ServiceError::internal("stored payout count is negative"))?,
     })
 }
 

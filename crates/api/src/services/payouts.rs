@@ -368,16 +368,17 @@ pub fn adjustments(
 
 fn receipt(principal: &Principal, payout: PayoutRow, split: Split, reversed: bool, r: Reallocated) -> Receipt {
     let is_company = matches!(principal, Principal::Company { .. });
-    let notices = notices(&payout, &split, &r);
     // Another employer's amounts are not a company's business.
     let adjustments: Vec<AdjustmentRow> = r
         .adjustments
-        .into_iter()
+        .iter()
         .filter(|a| match principal {
             Principal::Company { company_id, .. } => a.company_id == *company_id,
             _ => true,
         })
+        .cloned()
         .collect();
+    let notices = notices(&payout, &split, &r, adjustments.len());
     let balance = YearBalance {
         year: r.year.year,
         cap: r.totals.cap,
@@ -388,7 +389,8 @@ fn receipt(principal: &Principal, payout: PayoutRow, split: Split, reversed: boo
     Receipt { payout, split, reversed, balance, notices, adjustments }
 }
 
-fn notices(p: &PayoutRow, split: &Split, r: &Reallocated) -> Vec<Notice> {
+/// What to tell the caller; `adjustments` counts the changed splits the caller may see.
+fn notices(p: &PayoutRow, split: &Split, r: &Reallocated, adjustments: usize) -> Vec<Notice> {
     let mut w = Vec::new();
     let mut notice = |kind, message: String| w.push(Notice { kind, message });
     match split.coverage {
@@ -428,8 +430,6 @@ fn notices(p: &PayoutRow, split: &Split, r: &Reallocated) -> Vec<Notice> {
             ),
         );
     }
-    // Counted before a company's view is narrowed to its own adjustments, as always.
-    let adjustments = r.adjustments.len();
     if adjustments > 0 {
         notice(
             NoticeKind::SplitsChanged,

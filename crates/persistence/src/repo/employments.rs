@@ -107,13 +107,17 @@ pub fn company_employs(conn: &mut DbConn, company_id: &str, citizen_id: &str) ->
     Ok(n > 0)
 }
 
+/// An employment with the names of the two parties and the citizen's municipality (whose audit
+/// log a read of it is filed in).
+pub type ListedEmployment = (EmploymentRow, String, String, String);
+
 /// One page of the employments in scope, newest start first, and the total.
 pub fn list(
     conn: &mut DbConn,
     scope: &EmploymentScope,
     active_only: Option<bool>,
     page: Page,
-) -> Result<(Vec<EmploymentWithNames>, i64), RepoError> {
+) -> Result<(Vec<ListedEmployment>, i64), RepoError> {
     let base = || {
         let mut q = employments::table.inner_join(citizens::table).inner_join(companies::table).into_boxed();
         q = match scope {
@@ -129,7 +133,7 @@ pub fn list(
     };
     let total: i64 = base().count().get_result(conn)?;
     let rows = base()
-        .select((EmploymentRow::as_select(), citizens::name, companies::name))
+        .select((EmploymentRow::as_select(), citizens::name, companies::name, citizens::municipality))
         .order((employments::start_date.desc(), employments::id.asc()))
         .limit(page.limit)
         .offset(page.offset)

@@ -4,7 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+mod common;
+
 use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike};
+use common::migrated;
 use diesel::prelude::*;
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::audit::{AuditQuery, AuditRow, NewAuditEntry};
@@ -18,47 +22,9 @@ use smaajob_persistence::{
     BackendKind, DbConn, DbPool, PooledConn, RepoError, connect, read_transaction, run_migrations, write_transaction,
 };
 
-/// Runs each body once per backend, as `sqlite::NAME` and `postgres::NAME`; `$db` is the
-/// throwaway [`TestDatabase`] (empty, not migrated).
-macro_rules! on_both_backends {
-    ($(fn $name:ident($db:ident) $body:block)*) => {
-        mod sqlite {
-            #[allow(unused_imports)]
-            use super::*;
-            $(
-                #[test]
-                fn $name() {
-                    let $db: &TestDatabase = &TestDatabase::sqlite();
-                    $body
-                }
-            )*
-        }
-        mod postgres {
-            #[allow(unused_imports)]
-            use super::*;
-            $(
-                #[test]
-                fn $name() {
-                    let Some(db) = TestDatabase::postgres(stringify!($name)) else { return };
-                    let $db: &TestDatabase = &db;
-                    $body
-                }
-            )*
-        }
-    };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers and fixtures
 // ---------------------------------------------------------------------------------------------
-
-/// A pool of 4 on the database with every migration applied.
-fn migrated(db: &TestDatabase) -> DbPool {
-    let pool = connect(db.url(), 4).expect("the test database accepts connections");
-    let mut conn = pool.get().expect("a pooled connection");
-    run_migrations(&mut conn).expect("the migrations apply");
-    pool
-}
 
 fn conn(pool: &DbPool) -> PooledConn {
     pool.get().expect("a pooled connection")

@@ -267,7 +267,8 @@ fn a_schema_rs_that_drifted_from_the_database_is_reported_line_by_line() {
         "caps.set_by: in the SQLite database, missing from schema.rs",
         "citizens.phone: schema.rs declares it NOT NULL, SQLite has it nullable",
         "joinable!(tasks -> citizens (company_id)): the SQLite database has no such foreign key",
-        "table idempotency_keys: schema.rs declares primary key [\"caller\"], SQLite has [\"caller\", \"idempotency_key\"]",
+        "table idempotency_keys: schema.rs declares primary key [\"caller\"], \
+         SQLite has [\"caller\", \"idempotency_key\"]",
         "table payout_reversals: in the SQLite database, missing from schema.rs",
         "table payout_undos: in schema.rs, missing from the SQLite database",
         "tasks.close_note: in schema.rs, missing from the SQLite database",

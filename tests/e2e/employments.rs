@@ -111,7 +111,7 @@ both_backends! {
                 }),
             )
             .await;
-        expect_field_error(&r, "citizen.id", "not_allowed");
+        expect_field_error(&r, "citizen_id", "not_allowed");
         assert_eq!(listed_ids(&app.get("/api/v1/employments", &coordinator).await), Vec::<String>::new());
 
         // Its own id is fine.

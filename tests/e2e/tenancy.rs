@@ -267,7 +267,7 @@ both_backends! {
         app.post("/api/v1/employments", &w.company, &by_card(&other)).await.expect_problem(403, "forbidden");
         let r = app.post("/api/v1/employments", &w.company, &by_id(&w.company_id)).await;
         r.expect_problem(422, "validation");
-        assert_eq!(r.error_fields(), ["citizen.id"]);
+        assert_eq!(r.error_fields(), ["citizen_id"]);
         // A citizen registers nothing, whichever way the body names them.
         for body in [by_id(&w.company_id), by_card(&w.company_id)] {
             app.post("/api/v1/employments", &w.citizen, &body).await.expect_problem(403, "forbidden");

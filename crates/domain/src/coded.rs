@@ -147,6 +147,7 @@ mod tests {
             CardStatus,
             CardEventKind,
             TransportMode,
+            AdjustmentCause,
         );
         let distinct: BTreeSet<&str> = kinds.into_iter().collect();
         assert_eq!(distinct.len(), kinds.len(), "each kind has its own name in error messages");

@@ -198,7 +198,7 @@ pub async fn queue(state: web::Data<AppState>, principal: Principal) -> Result<w
             )?
             .0
             {
-                let exempt = accounting::find_year(conn, &citizen.id, year)?.map_or(0, |y| y.exempt_ore);
+                let exempt = accounting::find_year(conn, &citizen.id, year)?.map_or(0, |y| y.exempt.ore());
                 if cap > 0 && exempt * 100 >= cap * NEAR_CAP_PERCENT {
                     citizens_near_cap.push(NearCap {
                         citizen_id: citizen.id,

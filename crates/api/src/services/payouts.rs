@@ -2,12 +2,14 @@
 //! taxable excess, and reversals, which re-split the year. Adjustments list what changed.
 
 use chrono::{Datelike, Duration, NaiveDate};
-use smaajob_domain::{CardCoverage, Coverage, Money, Split, YearTotals, card_coverage, copenhagen_date, holiday_pay};
+use smaajob_domain::{
+    AdjustmentCause, CardCoverage, Coverage, Money, Split, YearTotals, card_coverage, copenhagen_date, holiday_pay,
+};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, AdjustmentScope, PayoutRow, ReversalRow};
 use smaajob_persistence::repo::{Page, new_id, now};
 
-use crate::services::allocation::{Cause, Reallocated, card_periods, lock_year, reallocate, register};
+use crate::services::allocation::{Reallocated, card_periods, lock_year, reallocate, register};
 use crate::services::audit::{self, Audited};
 use crate::services::common::{check_not_before_scheme, today_copenhagen};
 use crate::services::error::{Code, Fields, OrNotFound, ServiceError, checked};
@@ -255,15 +257,15 @@ pub fn record(
         payment_date: work.payment_date,
         worked_from: work.worked_from,
         worked_to: work.worked_to,
-        wage_ore: amounts.wage.ore(),
-        holiday_pay_ore: amounts.holiday_pay.ore(),
+        wage: amounts.wage,
+        holiday_pay: amounts.holiday_pay,
         holiday_pay_separate: amounts.holiday_pay_separately,
-        pension_ore: amounts.pension.ore(),
-        gross_ore: amounts.gross.ore(),
+        pension: amounts.pension,
+        gross: amounts.gross,
         // `register` computes the split before the row is written.
-        exempt_ore: 0,
-        taxable_ore: amounts.gross.ore(),
-        coverage: Coverage::Covered.as_str().to_owned(),
+        exempt: Money::ZERO,
+        taxable: amounts.gross,
+        coverage: Coverage::Covered,
         late_registration: work.worked_from < copenhagen_date(employment.registered_at),
         registered_by: principal.sub().to_owned(),
         registered_by_role: principal.role().as_str().to_owned(),
@@ -321,7 +323,7 @@ pub fn reverse(
             created_at: now(),
         },
     )?;
-    let r = reallocate(conn, locked, cap, Cause::Reversal, Some(&payout.id))?;
+    let r = reallocate(conn, locked, cap, AdjustmentCause::Reversal, Some(&payout.id))?;
     let split = *r.splits.get(&payout.id).ok_or_else(|| ServiceError::internal("the payout was not allocated"))?;
     let details = serde_json::json!({ "payout_id": payout.id, "adjustments": r.adjustments.len() });
     audit::record(

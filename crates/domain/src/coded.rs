@@ -91,8 +91,8 @@ mod tests {
 
     use super::*;
     use crate::{
-        Actor, CardEventKind, CardStatus, Coverage, PlacementAction, PlacementState, TaskAction, TaskStatus,
-        TransportMode,
+        Actor, AdjustmentCause, CardEventKind, CardStatus, Coverage, PlacementAction, PlacementState, TaskAction,
+        TaskStatus, TransportMode,
     };
 
     /// Checks one coded enum given its inherent `parse`, `as_str` and `ALL`: every code is

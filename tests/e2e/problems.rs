@@ -73,24 +73,28 @@ both_backends! {
         let id = app.enrol(&t, "010190-1234", "Jens Hansen").await;
         let list = citizens(&app, &t).await;
         let audit = audit_log(&app, &t).await;
+        let invalid = ("body", "invalid_body");
         let cases = [
-            json!({ "cpr": "020290-1234", "name": 42 }),
-            json!({ "cpr": 202901234, "name": "Bo Berg" }),
-            json!({ "cpr": "020290-1234", "name": "Bo Berg", "nickname": "Bosse" }),
-            json!({ "cpr": "020290-1234" }),
-            json!({ "name": "Bo Berg" }),
-            json!({ "cpr": "020290-1234", "name": "Bo Berg", "skills": "gardening" }),
-            json!({ "cpr": "020290-1234", "name": "Bo Berg", "home": { "lat": "56.4", "lon": 10.0 } }),
-            json!({ "cpr": "020290-1234", "name": "Bo Berg", "home": { "postcode": "8900", "street": "Vej 1" } }),
-            json!({ "cpr": "020290-1234", "name": "Bo Berg", "availability": { "max_hours_per_week": 300 } }),
-            json!(["020290-1234", "Bo Berg"]),
-            json!(null),
-            json!("Bo Berg"),
+            (json!({ "cpr": "020290-1234", "name": 42 }), invalid),
+            (json!({ "cpr": 202901234, "name": "Bo Berg" }), invalid),
+            (json!({ "cpr": "020290-1234", "name": "Bo Berg", "nickname": "Bosse" }), ("nickname", "unknown_field")),
+            (json!({ "cpr": "020290-1234" }), ("name", "required")),
+            (json!({ "name": "Bo Berg" }), ("cpr", "required")),
+            (json!({ "cpr": "020290-1234", "name": "Bo Berg", "skills": "gardening" }), invalid),
+            (json!({ "cpr": "020290-1234", "name": "Bo Berg", "home": { "lat": "56.4", "lon": 10.0 } }), invalid),
+            (
+                json!({ "cpr": "020290-1234", "name": "Bo Berg", "home": { "postcode": "8900", "street": "Vej 1" } }),
+                ("street", "unknown_field"),
+            ),
+            (json!({ "cpr": "020290-1234", "name": "Bo Berg", "availability": { "max_hours_per_week": 300 } }), invalid),
+            (json!(["020290-1234", "Bo Berg"]), invalid),
+            (json!(null), invalid),
+            (json!("Bo Berg"), invalid),
         ];
-        for body in &cases {
+        for (body, (field, code)) in &cases {
             let r = app.post("/api/v1/citizens", &t, body).await;
             r.expect_problem(422, "validation");
-            assert_eq!(field_codes(&r), [("body".to_owned(), "invalid_body".to_owned())], "{body}");
+            assert_eq!(field_codes(&r), [((*field).to_owned(), (*code).to_owned())], "{body}");
             assert!(!String::from_utf8_lossy(&r.raw).contains("020290-1234"), "the problem echoes the CPR: {}", r.body);
         }
         for (path, body) in [
@@ -107,12 +111,17 @@ both_backends! {
         ] {
             let r = app.post(&path, &t, &body).await;
             r.expect_problem(422, "validation");
-            assert_eq!(r.error_fields(), ["body"], "{body}");
+            // An unknown field is named; a value of the wrong type is reported on the body.
+            let expected = if body.get("color").is_some() { "color" } else { "body" };
+            assert_eq!(r.error_fields(), [expected], "{body}");
         }
-        for body in [json!({ "name": 42 }), json!({ "cpr": "020290-1234" }), json!({ "phone": ["1"] })] {
+        for (body, expected) in
+            [(json!({ "name": 42 }), "body"), (json!({ "cpr": "020290-1234" }), "cpr"), (json!({ "phone": ["1"] }), "body")]
+        {
             let r = app.patch(&format!("/api/v1/citizens/{id}"), &t, &body).await;
             r.expect_problem(422, "validation");
-            assert_eq!(r.error_fields(), ["body"], "{body}");
+            assert_eq!(r.error_fields(), [expected], "{body}");
+            assert!(!String::from_utf8_lossy(&r.raw).contains("020290-1234"), "the problem echoes the CPR: {}", r.body);
         }
         assert_eq!(audit_log(&app, &t).await, audit);
         assert_eq!(citizens(&app, &t).await, list);
@@ -462,4 +471,46 @@ async fn the_server_starts_on_a_fresh_sqlite_database_every_time() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// `X-Request-Id` on every answer, and in every problem body.
+mod request_ids {
+    use super::*;
+
+    both_backends! {
+        async fn every_response_carries_a_request_id_and_a_problem_quotes_it(app) {
+            let t = app.coordinator("730");
+            let ok = app.get("/api/v1/caps", &t).await;
+            ok.expect(200);
+            let made = ok.header("x-request-id").expect("a request id on a success").to_owned();
+            assert!(uuid::Uuid::parse_str(&made).is_ok(), "a made id is a UUID: {made}");
+            let other = app.get("/api/v1/caps", &t).await;
+            assert_ne!(other.header("x-request-id"), Some(made.as_str()), "each request gets its own id");
+
+            let missing = app.get(&format!("/api/v1/citizens/{}", uuid::Uuid::new_v4()), &t).await;
+            missing.expect_problem(404, "not_found");
+            assert_eq!(missing.body["request_id"].as_str(), missing.header("x-request-id"));
+
+            let sent = "support-ticket-42";
+            let r = app
+                .json_with_headers(Method::POST, "/api/v1/citizens", &t, &[("X-Request-Id", sent)], &json!({ "name": "Bo" }))
+                .await;
+            r.expect_problem(422, "validation");
+            assert_eq!(r.header("x-request-id"), Some(sent));
+            assert_eq!(r.body["request_id"], sent);
+
+            let unauthenticated = app.send(Method::GET, "/api/v1/caps", None, None, Vec::new()).await;
+            unauthenticated.expect_problem(401, "missing_token");
+            assert!(unauthenticated.body["request_id"].is_string());
+        }
+
+        async fn a_request_id_shaped_like_a_cpr_number_is_replaced_not_echoed(app) {
+            let t = app.coordinator("730");
+            for sent in ["010190-1234", "0101901234"] {
+                let r = app.json_with_headers(Method::POST, "/api/v1/citizens", &t, &[("X-Request-Id", sent)], &json!({})).await;
+                assert_ne!(r.header("x-request-id"), Some(sent));
+                assert!(!String::from_utf8_lossy(&r.raw).contains(sent), "the CPR-shaped id came back: {}", r.body);
+            }
+        }
+    }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use actix_web::dev::{ResourceDef, Server};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use actix_web_prom::PrometheusMetricsBuilder;
 use smaajob_persistence::{DbPool, connect, run_migrations};
@@ -98,17 +99,34 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
         JsonPayloadError::ContentType => {
             ApiError::UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)".into())
         }
-        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::Validation(vec![crate::error::FieldProblem::new(
-            "body",
-            "invalid_body",
-            redact_values(&e.to_string()),
-        )]),
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::Validation(vec![field_problem(&e.to_string())]),
         JsonPayloadError::Deserialize(e) => {
             ApiError::BadRequest { code: Code::MalformedJson, detail: format!("the body is not valid JSON: {e}") }
         }
         other => ApiError::BadRequest { code: Code::UnreadableBody, detail: other.to_string() },
     }
     .into()
+}
+
+/// Names the field of a body that does not fit its type: serde's message for a missing or an
+/// unknown field names it; anything else is reported on `body`, with the refused value left out.
+/// A key that holds a number as long as a CPR number is not echoed.
+fn field_problem(message: &str) -> crate::error::FieldProblem {
+    use crate::error::FieldProblem;
+    let named = |prefix: &str| {
+        let rest = message.strip_prefix(prefix)?;
+        let name = &rest[..rest.find('`')?];
+        let digits = name.chars().filter(char::is_ascii_digit).count();
+        (digits < 6).then(|| (name.to_owned(), rest[name.len() + 1..].to_owned()))
+    };
+    if let Some((name, _)) = named("missing field `") {
+        return FieldProblem::new(name.clone(), "required", format!("`{name}` is required"));
+    }
+    if let Some((name, rest)) = named("unknown field `") {
+        let expected = rest.trim_start_matches(", ").split(" at line").next().unwrap_or_default();
+        return FieldProblem::new(name.clone(), "unknown_field", format!("`{name}` is not a field here; {expected}"));
+    }
+    FieldProblem::new("body", "invalid_body", redact_values(message))
 }
 
 /// serde quotes the refused value in type errors (`invalid type: integer `0101901234`, expected
@@ -182,6 +200,7 @@ impl Application {
                 .into_app()
                 .wrap(metrics.clone())
                 .wrap(TracingLogger::default())
+                .wrap(from_fn(crate::request_id::request_id))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
                 .route(
                     "/docs",
@@ -222,6 +241,18 @@ fn worker_count() -> usize {
 #[cfg(test)]
 mod tests {
     use super::redact_values;
+
+    #[test]
+    fn missing_and_unknown_fields_are_named_and_a_cpr_shaped_key_is_not() {
+        let p = super::field_problem("missing field `name` at line 1 column 2");
+        assert_eq!((p.field.as_str(), p.code.as_str()), ("name", "required"));
+        let p = super::field_problem("unknown field `nmae`, expected `cpr` or `name` at line 1 column 9");
+        assert_eq!((p.field.as_str(), p.code.as_str()), ("nmae", "unknown_field"));
+        assert_eq!(p.message, "`nmae` is not a field here; expected `cpr` or `name`");
+        let p = super::field_problem("unknown field `0101901234`, expected `cpr` at line 1 column 9");
+        assert_eq!(p.field, "body");
+        assert!(!p.message.contains("0101901234"));
+    }
 
     #[test]
     fn refused_values_are_not_echoed_in_type_errors() {

@@ -49,6 +49,8 @@ pub struct Problem {
     /// Per-field errors, for validation problems.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldProblem>>,
+    /// The request's id (as in the `X-Request-Id` response header), to quote when asking for help.
+    pub request_id: String,
 }
 
 /// Everything a request can fail with. Each variant has one status and a stable code.

@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod openapi;
+pub mod request_id;
 pub mod routes;
 pub mod services;
 pub mod state;

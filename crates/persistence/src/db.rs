@@ -179,6 +179,9 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../mig
 /// Builds a pool and proves it can connect, so a bad URL or password fails at start-up with the
 /// driver's message instead of on the first request.
 pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, RepoError> {
+    if let Some(path) = url.sqlite_path() {
+        restrict_sqlite_files(path)?;
+    }
     // Connect once directly first: r2d2's own error after a timeout says only "timed out". On
     // SQLite this also switches a new file to WAL before the pool's connections open in the
     // background; several connections switching at once fail with "database is locked".
@@ -186,11 +189,53 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, RepoError> {
         url.establish().map_err(|e| RepoError::Connection(format!("cannot connect to {}: {e}", url.redacted())))?;
     SqlitePragmas.on_acquire(&mut probe).map_err(|e| RepoError::Connection(e.to_string()))?;
     drop(probe);
+    if let Some(path) = url.sqlite_path() {
+        // The WAL switch created -wal and -shm; SQLite gives them the main file's mode, but an
+        // older file opened before this fix may have left them readable by others.
+        restrict_sqlite_files(path)?;
+    }
     Ok(Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(10))
         .connection_customizer(Box::new(SqlitePragmas))
         .build_unchecked(Manager { url: url.clone() }))
+}
+
+/// The files an SQLite database at `path` consists of in WAL mode.
+fn sqlite_files(path: &str) -> Option<[std::path::PathBuf; 3]> {
+    // `file:` URIs and in-memory databases name no plain file to protect.
+    if path == ":memory:" || path.starts_with("file:") {
+        return None;
+    }
+    Some([path.into(), format!("{path}-wal").into(), format!("{path}-shm").into()])
+}
+
+/// Makes the database file and its -wal and -shm readable by the owner only (0600), whatever
+/// the umask: a new file is created empty with that mode before SQLite opens it (SQLite then
+/// gives -wal and -shm the same mode), and existing files are tightened. The file holds
+/// encrypted CPR numbers but also names, addresses and the audit log in the clear.
+fn restrict_sqlite_files(path: &str) -> Result<(), RepoError> {
+    let Some(files) = sqlite_files(path) else { return Ok(()) };
+    let io = |file: &std::path::Path, e: std::io::Error| RepoError::Config(format!("{}: {e}", file.display()));
+    let [main, ..] = &files;
+    let mut create = std::fs::OpenOptions::new();
+    create.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut create, 0o600);
+    create.open(main).map_err(|e| io(main, e))?;
+    #[cfg(unix)]
+    for file in &files {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::metadata(file) {
+            Ok(meta) if meta.permissions().mode() & 0o777 != 0o600 => {
+                std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)).map_err(|e| io(file, e))?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(file, e)),
+        }
+    }
+    Ok(())
 }
 
 /// Applies every pending migration of the connection's backend; returns how many ran.
@@ -279,6 +324,33 @@ mod tests {
     fn an_unknown_scheme_is_refused_with_its_name() {
         let err = DatabaseUrl::parse("mysql://root@localhost/db").expect_err("refused");
         assert!(err.to_string().contains("mysql"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_sqlite_file_and_its_wal_and_shm_are_private_to_the_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let db = crate::testing::TestDatabase::sqlite();
+        let pool = connect(db.url(), 2).expect("connects");
+        let mut conn = pool.get().expect("a connection");
+        run_migrations(&mut conn).expect("migrates");
+        let path = db.url().sqlite_path().expect("an SQLite path").to_owned();
+        for file in [path.clone(), format!("{path}-wal"), format!("{path}-shm")] {
+            let mode = std::fs::metadata(&file).expect("the file exists").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{file} has mode {mode:o}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_existing_world_readable_sqlite_file_is_tightened_on_connect() {
+        use std::os::unix::fs::PermissionsExt;
+        let db = crate::testing::TestDatabase::sqlite();
+        let path = db.url().sqlite_path().expect("an SQLite path").to_owned();
+        std::fs::write(&path, b"").expect("create");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        drop(connect(db.url(), 1).expect("connects"));
+        assert_eq!(std::fs::metadata(&path).expect("exists").permissions().mode() & 0o777, 0o600);
     }
 
     #[test]

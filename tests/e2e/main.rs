@@ -15,6 +15,7 @@ mod openapi;
 mod privacy;
 mod problems;
 mod smoke;
+mod strict_input;
 
 mod accounting;
 mod concurrency;

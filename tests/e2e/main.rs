@@ -12,6 +12,7 @@ mod citizens;
 mod companies;
 mod frikort;
 mod openapi;
+mod outside_probe;
 mod privacy;
 mod problems;
 mod smoke;

@@ -3,8 +3,10 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::dev::{ResourceDef, Server};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ResourceDef, Server, ServiceRequest, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use actix_web_prom::PrometheusMetricsBuilder;
 use smaajob_persistence::{DbPool, connect, run_migrations};
@@ -17,6 +19,7 @@ use crate::config::Settings;
 use crate::error::ApiError;
 use crate::routes;
 use crate::state::AppState;
+use crate::telemetry::{RedactingRootSpan, contains_cpr, redact_cpr};
 
 /// A bound, not yet running server.
 pub struct Application {
@@ -97,15 +100,18 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
         JsonPayloadError::ContentType => {
             ApiError::UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)".into())
         }
+        // An unknown field's name is echoed (`unknown field `0101901234``): a CPR sent as a key
+        // must not come back or reach the log either.
         JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::Validation(vec![crate::error::FieldProblem::new(
             "body",
             "invalid_body",
-            redact_values(&e.to_string()),
+            redact_cpr(&redact_values(&e.to_string())),
         )]),
-        JsonPayloadError::Deserialize(e) => {
-            ApiError::BadRequest { code: "malformed_json", detail: format!("the body is not valid JSON: {e}") }
-        }
-        other => ApiError::BadRequest { code: "unreadable_body", detail: other.to_string() },
+        JsonPayloadError::Deserialize(e) => ApiError::BadRequest {
+            code: "malformed_json",
+            detail: redact_cpr(&format!("the body is not valid JSON: {e}")).into_owned(),
+        },
+        other => ApiError::BadRequest { code: "unreadable_body", detail: redact_cpr(&other.to_string()).into_owned() },
     }
     .into()
 }
@@ -125,7 +131,25 @@ fn redact_values(message: &str) -> String {
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::BadRequest { code: "invalid_query", detail: format!("the query string is invalid: {err}") }.into()
+    let detail = redact_cpr(&format!("the query string is invalid: {err}")).into_owned();
+    ApiError::BadRequest { code: "invalid_query", detail }.into()
+}
+
+/// A CPR number in a URL ends up in proxy logs, browser histories and referrers, which this
+/// service cannot clean: such a request is refused before it is routed, and its target is
+/// logged masked. CPR numbers go in JSON bodies.
+async fn refuse_cpr_in_url(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if contains_cpr(req.path()) || contains_cpr(req.query_string()) {
+        return Err(ApiError::BadRequest {
+            code: "cpr_in_url",
+            detail: "a CPR number must not be sent in a URL (path or query); send it in the JSON request body".into(),
+        }
+        .into());
+    }
+    next.call(req).await
 }
 
 fn path_error(_err: PathError, req: &HttpRequest) -> actix_web::Error {
@@ -179,8 +203,9 @@ impl Application {
                 .service(routes::ops::healthz)
                 .service(routes::ops::readyz)
                 .into_app()
+                .wrap(from_fn(refuse_cpr_in_url))
                 .wrap(metrics.clone())
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RedactingRootSpan>::new())
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
                 .route(
                     "/docs",

@@ -11,6 +11,7 @@ mod caps;
 mod citizens;
 mod companies;
 mod frikort;
+mod frikort_takeover;
 mod openapi;
 mod outside_probe;
 mod privacy;

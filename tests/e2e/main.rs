@@ -12,6 +12,7 @@ mod citizens;
 mod companies;
 mod frikort;
 mod frikort_takeover;
+mod idempotency_expiry;
 mod openapi;
 mod outside_probe;
 mod privacy;

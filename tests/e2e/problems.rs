@@ -463,6 +463,7 @@ async fn the_server_starts_on_a_fresh_sqlite_database_every_time() {
             max_body_bytes: 16 * 1024,
             pool_size: 4,
             wage_floor: smaajob_domain::Money::from_kroner(130),
+            idempotency_ttl: smaajob_api::config::DEFAULT_IDEMPOTENCY_TTL,
         };
         if let Err(e) = smaajob_api::Application::build(settings).await {
             failures.push(format!("start {attempt}: {e}"));

@@ -177,7 +177,9 @@ impl Application {
             data_key: settings.data_key.clone(),
             wage_floor: settings.wage_floor,
             audit,
+            idempotency_ttl: settings.idempotency_ttl,
         });
+        spawn_idempotency_purge(pool.clone(), settings.idempotency_ttl);
         let auth = web::Data::new(Arc::new(settings.auth));
         let known = web::Data::new(known_routes());
         let spec = crate::openapi::spec();
@@ -237,6 +239,28 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Deletes expired idempotency keys now and then, for as long as the server's runtime lives.
+fn spawn_idempotency_purge(pool: DbPool, ttl: std::time::Duration) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(crate::idempotency::purge_interval(ttl));
+        loop {
+            tick.tick().await;
+            let pool = pool.clone();
+            let purged = web::block(move || {
+                let mut conn = pool.get().map_err(smaajob_persistence::RepoError::from)?;
+                crate::idempotency::purge_expired(&mut conn, ttl)
+            })
+            .await;
+            match purged {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(purged = n, "expired idempotency keys deleted"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "purging expired idempotency keys failed"),
+                Err(e) => tracing::warn!(error = %e, "purging expired idempotency keys failed"),
+            }
+        }
+    });
 }
 
 fn worker_count() -> usize {

@@ -20,6 +20,8 @@ pub const DEFAULT_AUDIENCE: &str = "smaajob-api";
 /// The default wage floor per hour: around the lowest rates of the collective agreements for
 /// unskilled adult work; a coordinating actor configures its own.
 pub const DEFAULT_WAGE_FLOOR: &str = "130.00";
+/// How long an `Idempotency-Key` is remembered by default: seven days, as Stripe does.
+pub const DEFAULT_IDEMPOTENCY_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 60 * 60);
 /// The default SQLite file, in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://smaajob.sqlite3";
 
@@ -40,6 +42,9 @@ pub struct Settings {
     pub pool_size: u32,
     /// The lowest hourly wage a task may offer.
     pub wage_floor: Money,
+    /// How long a keyed write's first response is kept and replayed; a retry after that is a
+    /// new request. Expired keys are purged in the background.
+    pub idempotency_ttl: std::time::Duration,
 }
 
 /// Where keys come from, as configured (environment or flags).

@@ -92,6 +92,9 @@ struct ServeArgs {
     /// The lowest hourly wage (DKK) a task may offer.
     #[arg(long, env = "SMAAJOB_WAGE_FLOOR", default_value = DEFAULT_WAGE_FLOOR, value_parser = parse_wage_floor)]
     wage_floor: Money,
+    /// How long an Idempotency-Key is remembered, e.g. `7d`, `24h`; a retry after that is a new request.
+    #[arg(long, env = "SMAAJOB_IDEMPOTENCY_TTL", default_value = "7d", value_parser = parse_ttl)]
+    idempotency_ttl: Duration,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -151,6 +154,14 @@ fn parse_wage_floor(s: &str) -> Result<Money, String> {
     Money::parse_positive(s).map_err(|e| e.to_string())
 }
 
+fn parse_ttl(s: &str) -> Result<Duration, String> {
+    let ttl = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+    if ttl < Duration::from_secs(1) {
+        return Err("must be at least one second".into());
+    }
+    Ok(ttl)
+}
+
 type CliResult = Result<(), Box<dyn std::error::Error>>;
 
 fn keys(
@@ -178,6 +189,7 @@ fn serve(args: ServeArgs) -> CliResult {
         max_body_bytes: args.max_body_bytes,
         pool_size: args.pool_size,
         wage_floor: args.wage_floor,
+        idempotency_ttl: args.idempotency_ttl,
     };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;

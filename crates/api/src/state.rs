@@ -21,6 +21,8 @@ pub struct AppState {
     pub wage_floor: Money,
     /// Commits the audit entries of reads.
     pub audit: AuditWriter,
+    /// How long an `Idempotency-Key` is remembered.
+    pub idempotency_ttl: std::time::Duration,
 }
 
 impl AppState {

@@ -125,7 +125,7 @@ enum Outcome {
 /// reply is stored under the key in the same transaction.
 pub async fn run<F>(state: &AppState, idem: Idempotency, f: F) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce(&mut DbConn) -> Result<Reply, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<Reply, ApiError> + Clone + Send + 'static,
 {
     let inner = idem.clone();
     let ttl = state.idempotency_ttl;

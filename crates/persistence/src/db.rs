@@ -251,20 +251,79 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, RepoError> {
     applied.map_err(|e| RepoError::Migration(e.to_string()))
 }
 
+/// How many times [`write_transaction`] runs a transaction that the database aborted for a
+/// conflict with concurrent transactions before it reports the conflict.
+pub const WRITE_ATTEMPTS: u32 = 5;
+
+/// Errors that can tell whether the database aborted the transaction for a conflict with
+/// concurrent transactions, which running the whole transaction again may resolve.
+pub trait TransientError {
+    /// True for a PostgreSQL serialization failure (SQLSTATE 40001) or deadlock (40P01), or
+    /// SQLite's "database is locked" after the busy timeout.
+    fn is_transient(&self) -> bool;
+}
+
+impl TransientError for diesel::result::Error {
+    fn is_transient(&self) -> bool {
+        use diesel::result::DatabaseErrorKind;
+        match self {
+            diesel::result::Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+            // diesel maps only 40001 to a kind; a deadlock (40P01) and SQLITE_BUSY arrive as
+            // `Unknown` and are told by the server's message.
+            diesel::result::Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+                let message = info.message();
+                message.starts_with("deadlock detected") || message.starts_with("database is locked")
+            }
+            _ => false,
+        }
+    }
+}
+
+impl TransientError for RepoError {
+    fn is_transient(&self) -> bool {
+        matches!(self, RepoError::Database(e) if e.is_transient())
+    }
+}
+
 /// Runs `f` in a write transaction. SQLite starts it with `BEGIN IMMEDIATE` so concurrent
 /// writers queue on the write lock (a deferred transaction that reads then writes fails with
 /// "database is locked" under load); PostgreSQL uses a normal transaction and callers lock the
 /// rows they read-modify-write.
-pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+///
+/// When the database aborts the transaction for a conflict ([`TransientError`]), the whole
+/// transaction runs again, after a short jittered pause, up to [`WRITE_ATTEMPTS`] times in all;
+/// so `f` must be safe to run more than once (it only touches the database and its own copies).
+/// After the last attempt the conflict is returned.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, mut f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, E>,
-    E: From<diesel::result::Error>,
+    F: FnMut(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error> + TransientError,
 {
-    match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConn::Pg(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
+    let mut attempt = 1;
+    loop {
+        match conn {
+            DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+            DbConn::Pg(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
+        }
+        match finish_transaction(conn, &mut f) {
+            Err(e) if e.is_transient() && attempt < WRITE_ATTEMPTS => {
+                std::thread::sleep(retry_pause(attempt));
+                attempt += 1;
+            }
+            Err(e) if e.is_transient() => {
+                tracing::warn!(attempts = attempt, "a write transaction kept conflicting with concurrent writes");
+                return Err(e);
+            }
+            other => return other,
+        }
     }
-    finish_transaction(conn, f)
+}
+
+/// 10 ms doubled per attempt, plus up to as much again at random so that transactions that
+/// collided do not retry in step.
+fn retry_pause(attempt: u32) -> Duration {
+    let base = 10u64 << attempt.min(6);
+    Duration::from_millis(base + rand::random_range(0..=base))
 }
 
 /// Runs `f` in a read transaction: one consistent snapshot, no write lock.
@@ -351,6 +410,84 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
         drop(connect(db.url(), 1).expect("connects"));
         assert_eq!(std::fs::metadata(&path).expect("exists").permissions().mode() & 0o777, 0o600);
+    }
+
+    /// A table with one counter, for provoking serialization failures.
+    fn counter_database(test: &str) -> Option<(crate::testing::TestDatabase, DbPool)> {
+        let db = crate::testing::TestDatabase::postgres(test)?;
+        let pool = connect(db.url(), 2).expect("connects");
+        pool.get()
+            .expect("a connection")
+            .batch_execute(
+                "CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL); INSERT INTO counter VALUES (1, 0);",
+            )
+            .expect("create the counter");
+        Some((db, pool))
+    }
+
+    fn counter(conn: &mut DbConn) -> i32 {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            n: i32,
+        }
+        diesel::sql_query("SELECT n FROM counter WHERE id = 1").get_result::<Row>(conn).expect("the counter").n
+    }
+
+    /// One SERIALIZABLE attempt: read the counter, let `other` commit an increment when asked,
+    /// then add ten. Adding after the concurrent commit is a serialization failure (40001).
+    fn add_ten(conn: &mut DbConn, other: &mut DbConn, interfere: bool) -> Result<(), RepoError> {
+        conn.batch_execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")?;
+        counter(conn);
+        if interfere {
+            other.batch_execute("UPDATE counter SET n = n + 1 WHERE id = 1").expect("the concurrent update commits");
+        }
+        conn.batch_execute("UPDATE counter SET n = n + 10 WHERE id = 1")?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_serialization_failure_on_postgres_is_retried_and_the_retry_succeeds() {
+        let Some((_db, pool)) = counter_database("a_serialization_failure_on_postgres_is_retried") else { return };
+        let (mut conn, mut other) = (pool.get().expect("a connection"), pool.get().expect("another"));
+        let mut attempts = 0;
+        write_transaction(&mut conn, |c| {
+            attempts += 1;
+            add_ten(c, &mut other, attempts == 1)
+        })
+        .expect("the second attempt commits");
+        assert_eq!(attempts, 2);
+        assert_eq!(counter(&mut conn), 11, "the concurrent increment and this transaction's both count");
+    }
+
+    #[test]
+    fn a_transaction_that_keeps_conflicting_is_reported_after_the_last_attempt() {
+        let Some((_db, pool)) = counter_database("a_transaction_that_keeps_conflicting") else { return };
+        let (mut conn, mut other) = (pool.get().expect("a connection"), pool.get().expect("another"));
+        let mut attempts = 0;
+        let err = write_transaction(&mut conn, |c| {
+            attempts += 1;
+            add_ten(c, &mut other, true)
+        })
+        .expect_err("every attempt conflicts");
+        assert_eq!(attempts, WRITE_ATTEMPTS);
+        assert!(err.is_transient(), "{err}");
+        assert_eq!(counter(&mut conn), i32::try_from(WRITE_ATTEMPTS).expect("small"), "only the concurrent increments");
+    }
+
+    #[test]
+    fn other_errors_are_not_retried() {
+        let db = crate::testing::TestDatabase::sqlite();
+        let pool = connect(db.url(), 1).expect("connects");
+        let mut conn = pool.get().expect("a connection");
+        let mut attempts = 0;
+        let err = write_transaction(&mut conn, |c| {
+            attempts += 1;
+            c.batch_execute("SELECT * FROM no_such_table").map_err(RepoError::from)
+        })
+        .expect_err("fails");
+        assert_eq!(attempts, 1);
+        assert!(!err.is_transient());
     }
 
     #[test]

@@ -10,7 +10,8 @@ pub mod schema;
 pub mod testing;
 
 pub use db::{
-    BackendKind, DatabaseUrl, DbConn, DbPool, PooledConn, connect, read_transaction, run_migrations, write_transaction,
+    BackendKind, DatabaseUrl, DbConn, DbPool, PooledConn, TransientError, WRITE_ATTEMPTS, connect, read_transaction,
+    run_migrations, write_transaction,
 };
 pub use diesel::result::Error as DieselError;
 pub use error::RepoError;

@@ -88,8 +88,17 @@ async fn fallback(req: HttpRequest, known: web::Data<Vec<KnownRoute>>) -> Result
         Some(r) if !r.methods.iter().any(|m| m == req.method().as_str()) => {
             ApiError::MethodNotAllowed { allow: r.methods.clone() }
         }
-        _ => ApiError::NotFound(format!("no resource at {path}")),
+        _ => ApiError::NotFound(format!("no resource at {}", shown_path(path))),
     })
+}
+
+/// A path as a 404 names it: a 30 KB path is not worth sending back whole.
+fn shown_path(path: &str) -> String {
+    const SHOWN: usize = 200;
+    match path.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}…", &path[..cut]),
+        None => path.to_owned(),
+    }
 }
 
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
@@ -153,7 +162,7 @@ async fn refuse_cpr_in_url(
 }
 
 fn path_error(_err: PathError, req: &HttpRequest) -> actix_web::Error {
-    ApiError::NotFound(format!("no resource at {}", req.path())).into()
+    ApiError::NotFound(format!("no resource at {}", shown_path(req.path()))).into()
 }
 
 impl Application {

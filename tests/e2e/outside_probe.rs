@@ -35,8 +35,12 @@ pub fn smaajob(dir: &std::path::Path) -> Command {
 
 /// Starts `smaajob serve` with debug logging in the given format, plus `extra` arguments.
 pub fn serve(dir: &std::path::Path, format: &str, extra: &[&str]) -> Served {
-    let mut child = smaajob(dir)
-        .args(["serve", "--bind", "127.0.0.1:0", "--log-format", format])
+    let mut cmd = smaajob(dir);
+    cmd.args(["serve", "--log-format", format]);
+    if !extra.contains(&"--bind") {
+        cmd.args(["--bind", "127.0.0.1:0"]);
+    }
+    let mut child = cmd
         .args(extra)
         .env("RUST_LOG", "debug")
         .stdout(Stdio::null())
@@ -336,5 +340,73 @@ fn requests_the_http_parser_refuses_get_an_empty_400_or_431() {
         assert_eq!(r.status, status, "{what}: {}", r.head);
         assert!(r.body.is_empty(), "{what}: actix now sends a body; give it problem+json and fix the README");
     }
+    server.stop();
+}
+
+/// `--bind :0` picks a free port on the loopback address, as the README says; `smaajob
+/// healthcheck` then finds the server there (exit 0) and reports a closed port (exit 1).
+#[test]
+fn a_bare_port_binds_and_the_healthcheck_command_tells_up_from_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), "text", &["--bind", ":0"]);
+    assert_eq!(raw(server.port, &request("GET", "/healthz", None, &[], None)).status, 200);
+    let up = smaajob(dir.path()).args(["healthcheck", "--bind", &format!(":{}", server.port)]).output().unwrap();
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    let everywhere = smaajob(dir.path())
+        .env("SMAAJOB_BIND", format!("0.0.0.0:{}", server.port))
+        .arg("healthcheck")
+        .output()
+        .unwrap();
+    assert!(everywhere.status.success(), "{}", String::from_utf8_lossy(&everywhere.stderr));
+    let port = server.port;
+    server.stop();
+    let down = smaajob(dir.path()).args(["healthcheck", "--bind", &format!("127.0.0.1:{port}")]).output().unwrap();
+    assert_eq!(down.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&down.stderr).contains(&port.to_string()));
+}
+
+/// Logs written to a pipe carry no colour codes, and in JSON every line, the banner included,
+/// is one JSON object.
+#[test]
+fn logs_to_a_pipe_have_no_colour_codes_and_json_logs_are_json_throughout() {
+    for format in ["text", "json"] {
+        let dir = tempfile::tempdir().unwrap();
+        let server = serve(dir.path(), format, &[]);
+        assert_eq!(raw(server.port, &request("GET", "/healthz", None, &[], None)).status, 200);
+        let log = server.stop();
+        assert!(!log.contains('\u{1b}'), "{format} log has escape codes:\n{log}");
+        assert!(log.contains("listening on port"), "{log}");
+        if format == "json" {
+            for line in log.lines() {
+                let event: serde_json::Value =
+                    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                if event["message"].as_str().is_some_and(|m| m.contains("listening on port")) {
+                    assert!(event["port"].is_u64() && event["docs"].is_string(), "{line}");
+                }
+            }
+        }
+    }
+}
+
+/// `token` in a directory without the server's secrets file refuses, says why and creates no
+/// file; beside the server's database it names the file it signed with.
+#[test]
+fn token_never_creates_a_secrets_file_and_names_the_one_it_uses() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = smaajob(elsewhere.path()).args(["token", "--role", "coordinator"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no secrets file") && err.contains("smaajob.sqlite3.secrets.json"), "{err}");
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0, "token created a file");
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), "text", &[]);
+    let out = smaajob(dir.path()).args(["token", "--role", "coordinator"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("smaajob.sqlite3.secrets.json"), "names the file: {err}");
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let r = raw(server.port, &request("GET", "/api/v1/citizens", Some(&token), &[], None));
+    assert_eq!(r.status, 200, "{}", r.text());
     server.stop();
 }

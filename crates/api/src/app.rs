@@ -47,6 +47,15 @@ pub enum StartError {
     Metrics(String),
 }
 
+/// The address to bind for a `--bind` value: `:PORT` (e.g. `:0` for a free port) listens on
+/// 127.0.0.1; anything else is used as given (`0.0.0.0:8080`, `[::1]:8080`, `localhost:8080`).
+pub fn listen_address(bind: &str) -> String {
+    match bind.strip_prefix(':') {
+        Some(port) => format!("127.0.0.1:{port}"),
+        None => bind.to_owned(),
+    }
+}
+
 /// A path template of the API with the methods it serves, for telling 405 from 404.
 struct KnownRoute {
     def: ResourceDef,
@@ -174,7 +183,7 @@ impl Application {
             run_migrations(&mut conn)?
         };
         tracing::info!(database = %settings.database_url.redacted(), migrations_applied = applied, "database ready");
-        let listener = TcpListener::bind(&settings.bind)
+        let listener = TcpListener::bind(listen_address(&settings.bind))
             .map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?;
         let port =
             listener.local_addr().map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?.port();
@@ -279,6 +288,14 @@ fn worker_count() -> usize {
 #[cfg(test)]
 mod tests {
     use super::redact_values;
+
+    #[test]
+    fn a_bare_port_listens_on_the_loopback_address() {
+        assert_eq!(super::listen_address(":0"), "127.0.0.1:0");
+        assert_eq!(super::listen_address(":8080"), "127.0.0.1:8080");
+        assert_eq!(super::listen_address("0.0.0.0:8080"), "0.0.0.0:8080");
+        assert_eq!(super::listen_address("[::1]:9"), "[::1]:9");
+    }
 
     #[test]
     fn refused_values_are_not_echoed_in_type_errors() {

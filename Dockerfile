@@ -13,5 +13,7 @@ USER smaajob
 WORKDIR /var/lib/smaajob
 ENV SMAAJOB_BIND=0.0.0.0:8080 SMAAJOB_LOG_FORMAT=json
 EXPOSE 8080
+# `smaajob healthcheck` asks GET /healthz on SMAAJOB_BIND; the slim image has no curl or bash.
+HEALTHCHECK --interval=5s --timeout=3s --retries=10 CMD ["smaajob", "healthcheck"]
 ENTRYPOINT ["smaajob"]
 CMD ["serve"]

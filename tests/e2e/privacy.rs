@@ -196,8 +196,12 @@ fn a_company_token_needs_a_cvr_or_a_company_id() {
     let out = smaajob(dir.path()).args(["token", "--role", "company"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--cvr"), "{}", String::from_utf8_lossy(&out.stderr));
-    let ok =
-        smaajob(dir.path()).args(["token", "--role", "company", "--cvr", "29403473", "--ttl", "30m"]).output().unwrap();
+    // `token` creates no secrets file of its own; here it signs with a configured secret.
+    let ok = smaajob(dir.path())
+        .args(["token", "--role", "company", "--cvr", "29403473", "--ttl", "30m"])
+        .env("SMAAJOB_JWT_SECRET", "a-configured-secret-of-at-least-32-bytes-0123")
+        .output()
+        .unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert_eq!(String::from_utf8_lossy(&ok.stdout).trim().split('.').count(), 3);
 }

@@ -215,7 +215,9 @@ both_backends! {
         let t = app.coordinator("730");
         app.enrol(&t, "010190-1234", "Jens Hansen").await;
         let audit = audit_log(&app, &t).await;
-        for bad in ["not-a-uuid", "123", "0101901234", "%20", "00000000-0000-0000-0000-00000000000g"] {
+        // A CPR number where an id belongs is refused before routing (it must not sit in a URL).
+        app.get("/api/v1/citizens/0101901234", &t).await.expect_problem(400, "cpr_in_url");
+        for bad in ["not-a-uuid", "123", "%20", "00000000-0000-0000-0000-00000000000g"] {
             app.get(&format!("/api/v1/citizens/{bad}"), &t).await.expect_problem(404, "not_found");
             app.patch(&format!("/api/v1/citizens/{bad}"), &t, &json!({ "name": "X" }))
                 .await
@@ -465,6 +467,7 @@ async fn the_server_starts_on_a_fresh_sqlite_database_every_time() {
             max_body_bytes: 16 * 1024,
             pool_size: 4,
             wage_floor: smaajob_domain::Money::from_kroner(130),
+            idempotency_ttl: smaajob_api::config::DEFAULT_IDEMPOTENCY_TTL,
         };
         if let Err(e) = smaajob_api::Application::build(settings).await {
             failures.push(format!("start {attempt}: {e}"));

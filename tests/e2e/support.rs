@@ -108,6 +108,7 @@ pub async fn spawn_with_keys(backend: Backend, test: &str, keys: KeySource) -> O
         max_body_bytes: 16 * 1024,
         pool_size: 4,
         wage_floor: smaajob_domain::Money::from_kroner(130),
+        idempotency_ttl: smaajob_api::config::DEFAULT_IDEMPOTENCY_TTL,
     };
     let app = Application::build(settings).await.expect("the test server starts");
     let port = app.port();

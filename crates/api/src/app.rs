@@ -3,9 +3,10 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::dev::{ResourceDef, Server};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ResourceDef, Server, ServiceRequest, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use actix_web_prom::PrometheusMetricsBuilder;
 use smaajob_persistence::{DbPool, connect, run_migrations};
@@ -19,6 +20,7 @@ use crate::error::ApiError;
 use crate::routes;
 use crate::services::error::Code;
 use crate::state::AppState;
+use crate::telemetry::{RedactingRootSpan, contains_cpr, redact_cpr};
 
 /// A bound, not yet running server.
 pub struct Application {
@@ -44,6 +46,15 @@ pub enum StartError {
     /// Metrics could not be set up.
     #[error("metrics: {0}")]
     Metrics(String),
+}
+
+/// The address to bind for a `--bind` value: `:PORT` (e.g. `:0` for a free port) listens on
+/// 127.0.0.1; anything else is used as given (`0.0.0.0:8080`, `[::1]:8080`, `localhost:8080`).
+pub fn listen_address(bind: &str) -> String {
+    match bind.strip_prefix(':') {
+        Some(port) => format!("127.0.0.1:{port}"),
+        None => bind.to_owned(),
+    }
 }
 
 /// A path template of the API with the methods it serves, for telling 405 from 404.
@@ -87,8 +98,17 @@ async fn fallback(req: HttpRequest, known: web::Data<Vec<KnownRoute>>) -> Result
         Some(r) if !r.methods.iter().any(|m| m == req.method().as_str()) => {
             ApiError::MethodNotAllowed { allow: r.methods.clone() }
         }
-        _ => ApiError::NotFound(format!("no resource at {path}")),
+        _ => ApiError::NotFound(format!("no resource at {}", shown_path(path))),
     })
+}
+
+/// A path as a 404 names it: a 30 KB path is not worth sending back whole.
+fn shown_path(path: &str) -> String {
+    const SHOWN: usize = 200;
+    match path.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}…", &path[..cut]),
+        None => path.to_owned(),
+    }
 }
 
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
@@ -100,10 +120,13 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
             ApiError::UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)".into())
         }
         JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::Validation(vec![field_problem(&e.to_string())]),
-        JsonPayloadError::Deserialize(e) => {
-            ApiError::BadRequest { code: Code::MalformedJson, detail: format!("the body is not valid JSON: {e}") }
+        JsonPayloadError::Deserialize(e) => ApiError::BadRequest {
+            code: Code::MalformedJson,
+            detail: redact_cpr(&format!("the body is not valid JSON: {e}")).into_owned(),
+        },
+        other => {
+            ApiError::BadRequest { code: Code::UnreadableBody, detail: redact_cpr(&other.to_string()).into_owned() }
         }
-        other => ApiError::BadRequest { code: Code::UnreadableBody, detail: other.to_string() },
     }
     .into()
 }
@@ -144,11 +167,30 @@ fn redact_values(message: &str) -> String {
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::BadRequest { code: Code::InvalidQuery, detail: format!("the query string is invalid: {err}") }.into()
+    let detail = redact_cpr(&format!("the query string is invalid: {err}")).into_owned();
+    ApiError::BadRequest { code: Code::InvalidQuery, detail }.into()
+}
+
+/// A CPR number in a URL ends up in proxy logs, browser histories and referrers, which this
+/// service cannot clean: such a request is refused before it is routed, and its target is
+/// logged masked. CPR numbers go in JSON bodies.
+async fn refuse_cpr_in_url(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if contains_cpr(req.path()) || contains_cpr(req.query_string()) {
+        // Answered rather than raised, so the request id middleware outside sees a response.
+        let refusal = ApiError::BadRequest {
+            code: Code::CprInUrl,
+            detail: "a CPR number must not be sent in a URL (path or query); send it in the JSON request body".into(),
+        };
+        return Ok(req.error_response(refusal).map_into_right_body());
+    }
+    next.call(req).await.map(ServiceResponse::map_into_left_body)
 }
 
 fn path_error(_err: PathError, req: &HttpRequest) -> actix_web::Error {
-    ApiError::NotFound(format!("no resource at {}", req.path())).into()
+    ApiError::NotFound(format!("no resource at {}", shown_path(req.path()))).into()
 }
 
 impl Application {
@@ -160,7 +202,7 @@ impl Application {
             run_migrations(&mut conn)?
         };
         tracing::info!(database = %settings.database_url.redacted(), migrations_applied = applied, "database ready");
-        let listener = TcpListener::bind(&settings.bind)
+        let listener = TcpListener::bind(listen_address(&settings.bind))
             .map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?;
         let port =
             listener.local_addr().map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?.port();
@@ -172,7 +214,9 @@ impl Application {
             data_key: settings.data_key.clone(),
             wage_floor: settings.wage_floor,
             audit,
+            idempotency_ttl: settings.idempotency_ttl,
         });
+        spawn_idempotency_purge(pool.clone(), settings.idempotency_ttl);
         let auth = web::Data::new(Arc::new(settings.auth));
         let known = web::Data::new(known_routes());
         let spec = crate::openapi::spec();
@@ -198,8 +242,9 @@ impl Application {
                 .service(routes::ops::healthz)
                 .service(routes::ops::readyz)
                 .into_app()
+                .wrap(from_fn(refuse_cpr_in_url))
                 .wrap(metrics.clone())
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RedactingRootSpan>::new())
                 .wrap(from_fn(crate::request_id::request_id))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
                 .route(
@@ -234,6 +279,28 @@ impl Application {
     }
 }
 
+/// Deletes expired idempotency keys now and then, for as long as the server's runtime lives.
+fn spawn_idempotency_purge(pool: DbPool, ttl: std::time::Duration) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(crate::idempotency::purge_interval(ttl));
+        loop {
+            tick.tick().await;
+            let pool = pool.clone();
+            let purged = web::block(move || {
+                let mut conn = pool.get().map_err(smaajob_persistence::RepoError::from)?;
+                crate::idempotency::purge_expired(&mut conn, ttl)
+            })
+            .await;
+            match purged {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(purged = n, "expired idempotency keys deleted"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "purging expired idempotency keys failed"),
+                Err(e) => tracing::warn!(error = %e, "purging expired idempotency keys failed"),
+            }
+        }
+    });
+}
+
 fn worker_count() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8)
 }
@@ -252,6 +319,14 @@ mod tests {
         let p = super::field_problem("unknown field `0101901234`, expected `cpr` at line 1 column 9");
         assert_eq!(p.field, "body");
         assert!(!p.message.contains("0101901234"));
+    }
+
+    #[test]
+    fn a_bare_port_listens_on_the_loopback_address() {
+        assert_eq!(super::listen_address(":0"), "127.0.0.1:0");
+        assert_eq!(super::listen_address(":8080"), "127.0.0.1:8080");
+        assert_eq!(super::listen_address("0.0.0.0:8080"), "0.0.0.0:8080");
+        assert_eq!(super::listen_address("[::1]:9"), "[::1]:9");
     }
 
     #[test]

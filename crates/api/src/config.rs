@@ -20,6 +20,8 @@ pub const DEFAULT_AUDIENCE: &str = "smaajob-api";
 /// The default wage floor per hour: around the lowest rates of the collective agreements for
 /// unskilled adult work; a coordinating actor configures its own.
 pub const DEFAULT_WAGE_FLOOR: &str = "130.00";
+/// How long an `Idempotency-Key` is remembered by default: seven days, as Stripe does.
+pub const DEFAULT_IDEMPOTENCY_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 60 * 60);
 /// The default SQLite file, in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://smaajob.sqlite3";
 
@@ -40,6 +42,9 @@ pub struct Settings {
     pub pool_size: u32,
     /// The lowest hourly wage a task may offer.
     pub wage_floor: Money,
+    /// How long a keyed write's first response is kept and replayed; a retry after that is a
+    /// new request. Expired keys are purged in the background.
+    pub idempotency_ttl: std::time::Duration,
 }
 
 /// Where keys come from, as configured (environment or flags).
@@ -79,6 +84,12 @@ pub enum ConfigError {
         /// The error.
         source: std::io::Error,
     },
+    /// `token` found no secrets file to sign with, and creates none: a token signed with a new
+    /// secret would only be refused by the server.
+    #[error(
+        "no secrets file at {0}: `token` signs with the secret the server generated beside its SQLite database, and creates none itself. Run `token` with the server's --database-url (or from the directory the server runs in), start the server once first, or set SMAAJOB_JWT_SECRET to the server's secret"
+    )]
+    NoSecretsFile(String),
     /// The local secrets file is unreadable.
     #[error(
         "{0} is not a valid secrets file; move it away to generate a new one (data encrypted with the old key will be unreadable)"
@@ -128,23 +139,51 @@ pub fn resolve_keys(
         (None, Some(l)) => DataKey::from_base64(&l.data_key)?,
         (None, None) => return Err(ConfigError::MissingSecret("SMAAJOB_DATA_KEY")),
     };
+    let auth = authenticator(inputs, local.as_ref())?;
+    Ok((auth, data_key, created))
+}
+
+/// The token keys for `smaajob token`: the configured ones, or the secret in the local secrets
+/// file of an SQLite database, which must already exist (unlike [`resolve_keys`], this never
+/// creates one). Returns the secrets file used, if any, so the caller can name it.
+pub fn token_keys(url: &DatabaseUrl, inputs: &KeyInputs) -> Result<(Authenticator, Option<PathBuf>), ConfigError> {
+    let configured = inputs.jwt_secret.is_some() || inputs.jwt_public_key.is_some() || inputs.jwks_path.is_some();
+    if configured {
+        return Ok((authenticator(inputs, None)?, None));
+    }
+    let Some(sqlite) = url.sqlite_path() else {
+        return Err(ConfigError::MissingSecret("SMAAJOB_JWT_SECRET (or SMAAJOB_JWT_PUBLIC_KEY / SMAAJOB_JWKS_PATH)"));
+    };
+    let path = local_secrets_path(sqlite);
+    let local: LocalSecrets = match std::fs::read(&path) {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).map_err(|_| ConfigError::BadSecretsFile(path.display().to_string()))?
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ConfigError::NoSecretsFile(path.display().to_string()));
+        }
+        Err(source) => return Err(ConfigError::Io { path: path.display().to_string(), source }),
+    };
+    Ok((authenticator(inputs, Some(&local))?, Some(path)))
+}
+
+fn authenticator(inputs: &KeyInputs, local: Option<&LocalSecrets>) -> Result<Authenticator, ConfigError> {
     let source = if let Some(path) = &inputs.jwt_public_key {
         KeySource::Pem(read(path)?)
     } else if let Some(path) = &inputs.jwks_path {
         KeySource::Jwks(String::from_utf8_lossy(&read(path)?).into_owned())
     } else if let Some(secret) = &inputs.jwt_secret {
         KeySource::Hs256(secret.as_bytes().to_vec())
-    } else if let Some(l) = &local {
+    } else if let Some(l) = local {
         KeySource::Hs256(l.jwt_secret.as_bytes().to_vec())
     } else {
         return Err(ConfigError::MissingSecret("SMAAJOB_JWT_SECRET"));
     };
-    let auth = Authenticator::new(
+    Ok(Authenticator::new(
         source,
         inputs.issuer.as_deref().unwrap_or(DEFAULT_ISSUER),
         inputs.audience.as_deref().unwrap_or(DEFAULT_AUDIENCE),
-    )?;
-    Ok((auth, data_key, created))
+    )?)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
@@ -202,6 +241,22 @@ mod tests {
         let (_, _, again) = resolve_keys(&url, &KeyInputs::default()).unwrap();
         assert!(again.is_none());
         assert_eq!(std::fs::read(&path).unwrap(), first);
+    }
+
+    #[test]
+    fn token_keys_never_create_a_secrets_file_and_name_the_one_they_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("x.sqlite3");
+        let url = DatabaseUrl::parse(db.to_str().unwrap()).unwrap();
+        let err = token_keys(&url, &KeyInputs::default()).unwrap_err();
+        assert!(matches!(err, ConfigError::NoSecretsFile(_)), "{err}");
+        assert!(err.to_string().contains("x.sqlite3.secrets.json"), "{err}");
+        assert!(!local_secrets_path(db.to_str().unwrap()).exists(), "no file was created");
+        let (_, _, created) = resolve_keys(&url, &KeyInputs::default()).unwrap();
+        let (_, used) = token_keys(&url, &KeyInputs::default()).unwrap();
+        assert_eq!(used, created);
+        let secret = KeyInputs { jwt_secret: Some("s".repeat(48)), ..Default::default() };
+        assert_eq!(token_keys(&url, &secret).unwrap().1, None);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use http_api_problem::HttpApiProblem;
 use serde::Serialize;
-use smaajob_persistence::RepoError;
+use smaajob_persistence::{RepoError, TransientError};
 
 use crate::services::error::{Code, FieldIssue, ServiceError};
 use utoipa::{ToResponse, ToSchema};
@@ -115,6 +115,10 @@ pub enum ApiError {
     /// 503: the database cannot be reached.
     #[error("the service is temporarily unavailable")]
     Unavailable(String),
+    /// 503: the write kept colliding with concurrent writes (a serialization failure or a
+    /// deadlock) after every attempt; nothing was written and the request may be sent again.
+    #[error("the change collided with concurrent changes on every attempt; nothing was saved, send it again")]
+    WriteConflict(String),
     /// 500: a bug or an unexpected failure; details go to the log only.
     #[error("internal error")]
     Internal(String),
@@ -149,6 +153,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => Code::UnsupportedMediaType,
             ApiError::Validation(_) => Code::Validation,
             ApiError::Unavailable(_) => Code::Unavailable,
+            ApiError::WriteConflict(_) => Code::WriteConflict,
             ApiError::Internal(_) => Code::Internal,
         }
     }
@@ -165,7 +170,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
             ApiError::Validation(_) => "Invalid request",
             ApiError::Unprocessable { .. } => "Rule violated",
-            ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Unavailable(_) | ApiError::WriteConflict(_) => "Service unavailable",
             ApiError::Internal(_) => "Internal server error",
         }
     }
@@ -204,7 +209,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) | ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::WriteConflict(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -213,6 +218,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Internal(msg) => tracing::error!(error = %msg, "internal error"),
             ApiError::Unavailable(msg) => tracing::warn!(error = %msg, "database unavailable"),
+            ApiError::WriteConflict(msg) => tracing::warn!(error = %msg, "write conflict after every attempt"),
             _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
@@ -255,6 +261,7 @@ impl From<RepoError> for ApiError {
                 detail: format!("a stored rule refused the change ({constraint})"),
             },
             RepoError::Connection(msg) => ApiError::Unavailable(msg),
+            other if other.is_transient() => ApiError::WriteConflict(other.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -263,6 +270,12 @@ impl From<RepoError> for ApiError {
 impl From<FieldIssue> for FieldProblem {
     fn from(i: FieldIssue) -> Self {
         FieldProblem { field: i.field, code: i.code, message: i.message }
+    }
+}
+
+impl TransientError for ApiError {
+    fn is_transient(&self) -> bool {
+        matches!(self, ApiError::WriteConflict(_))
     }
 }
 
@@ -285,5 +298,33 @@ impl From<ServiceError> for ApiError {
 impl From<smaajob_persistence::DieselError> for ApiError {
     fn from(e: smaajob_persistence::DieselError) -> Self {
         RepoError::from(e).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+    use super::*;
+
+    #[test]
+    fn a_serialization_failure_or_deadlock_is_a_transient_503_write_conflict() {
+        let failures = [
+            DieselError::DatabaseError(
+                DatabaseErrorKind::SerializationFailure,
+                Box::new("could not serialize".to_owned()),
+            ),
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new("deadlock detected".to_owned())),
+        ];
+        for failure in failures {
+            let e = ApiError::from(failure);
+            assert!(e.is_transient(), "{e:?}");
+            assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(e.code(), Code::WriteConflict);
+        }
+        let other =
+            ApiError::from(DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new("syntax".to_owned())));
+        assert!(!other.is_transient());
+        assert_eq!(other.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -47,9 +47,54 @@ pub struct Paged<T: ToSchema> {
     pub offset: i64,
 }
 
-/// Checks that a path id is a UUID; anything else cannot name a record, so it is a 404.
+/// Checks that a path id is a UUID in the one form this API writes: lowercase and hyphenated.
+/// The braced, `urn:uuid:`, simple and upper-case spellings name no resource, so they are a 404
+/// like any other string.
 pub fn parse_id(raw: &str, what: &str) -> Result<String, ApiError> {
-    uuid::Uuid::parse_str(raw).map(|u| u.to_string()).map_err(|_| ApiError::not_found(what))
+    uuid::Uuid::try_parse(raw)
+        .ok()
+        .map(|u| u.hyphenated().to_string())
+        .filter(|canonical| canonical == raw)
+        .ok_or_else(|| ApiError::not_found(what))
+}
+
+/// Strict serde for dates in request bodies and queries: exactly `YYYY-MM-DD` (chrono alone
+/// also takes `2025-3-5`). Use `#[serde(deserialize_with = "crate::http::strict_date::required")]`
+/// on a `NaiveDate` and `#[serde(default, deserialize_with = "crate::http::strict_date::optional")]`
+/// on an `Option<NaiveDate>`.
+pub mod strict_date {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    /// What a refused date is told; it names the form, never the value sent.
+    pub const EXPECTED: &str = "a date must be written YYYY-MM-DD, e.g. 2025-03-05";
+
+    /// `YYYY-MM-DD` with four, two and two ASCII digits naming a real day, or `None`.
+    pub fn parse(s: &str) -> Option<NaiveDate> {
+        let b = s.as_bytes();
+        let shaped = b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        if !shaped {
+            return None;
+        }
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    }
+
+    /// A required date.
+    pub fn required<'de, D: Deserializer<'de>>(de: D) -> Result<NaiveDate, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(de)?;
+        parse(&s).ok_or_else(|| D::Error::custom(EXPECTED))
+    }
+
+    /// An optional date (`null` or absent with `#[serde(default)]`).
+    pub fn optional<'de, D: Deserializer<'de>>(de: D) -> Result<Option<NaiveDate>, D::Error> {
+        match Option::<std::borrow::Cow<str>>::deserialize(de)? {
+            None => Ok(None),
+            Some(s) => parse(&s).map(Some).ok_or_else(|| D::Error::custom(EXPECTED)),
+        }
+    }
 }
 
 /// For PATCH bodies: distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
@@ -64,4 +109,72 @@ where
 /// A stored UTC timestamp as an RFC 3339 value.
 pub fn utc(t: NaiveDateTime) -> chrono::DateTime<Utc> {
     Utc.from_utc_datetime(&t)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use chrono::NaiveDate;
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[test]
+    fn a_path_id_is_accepted_only_in_its_canonical_lowercase_hyphenated_form() {
+        let id = "67e55044-10b1-426f-9247-bb680e5fe0c8";
+        assert_eq!(parse_id(id, "citizen").unwrap(), id);
+        for other in [
+            "67E55044-10B1-426F-9247-BB680E5FE0C8",
+            "{67e55044-10b1-426f-9247-bb680e5fe0c8}",
+            "urn:uuid:67e55044-10b1-426f-9247-bb680e5fe0c8",
+            "67e5504410b1426f9247bb680e5fe0c8",
+            "67e55044-10b1-426f-9247-bb680e5fe0C8",
+            " 67e55044-10b1-426f-9247-bb680e5fe0c8",
+        ] {
+            assert!(matches!(parse_id(other, "citizen"), Err(ApiError::NotFound(_))), "{other}");
+        }
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Dated {
+        #[serde(deserialize_with = "strict_date::required")]
+        on: NaiveDate,
+        #[serde(default, deserialize_with = "strict_date::optional")]
+        until: Option<NaiveDate>,
+    }
+
+    fn dated(json: &str) -> Result<Dated, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn strict_dates_accept_exactly_yyyy_mm_dd() {
+        let d = dated(r#"{"on":"2025-03-05","until":"2025-12-31"}"#).unwrap();
+        assert_eq!(d.on, NaiveDate::from_ymd_opt(2025, 3, 5).unwrap());
+        assert_eq!(d.until, NaiveDate::from_ymd_opt(2025, 12, 31));
+        assert_eq!(dated(r#"{"on":"2025-03-05"}"#).unwrap().until, None);
+        assert_eq!(dated(r#"{"on":"2025-03-05","until":null}"#).unwrap().until, None);
+    }
+
+    #[test]
+    fn loose_or_impossible_dates_are_refused_without_echoing_them() {
+        for bad in [
+            "2025-3-5",
+            "2025-03-5",
+            "25-03-05",
+            "+2025-03-05",
+            "2025-02-30",
+            "2025-03-05T00:00:00",
+            " 2025-03-05",
+            "２０２５-03-05",
+            "20250305",
+        ] {
+            let err = dated(&format!(r#"{{"on":"{bad}"}}"#)).unwrap_err();
+            assert!(err.is_data(), "{bad}: {err}");
+            let message = err.to_string();
+            assert!(message.contains(strict_date::EXPECTED), "{bad}: {err}");
+            assert!(!message.replace(strict_date::EXPECTED, "").contains(bad.trim()), "{bad}: {err}");
+            assert!(dated(&format!(r#"{{"on":"2025-03-05","until":"{bad}"}}"#)).is_err(), "{bad}");
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! `Idempotency-Key` for writes money depends on: a retry with the same key and body gets the
 //! first response again (same status, same ids) without a second write; the same key with a
-//! different body is refused. Keys are stored per caller, in the write's own transaction.
+//! different body is refused. Keys are stored per caller, in the write's own transaction, and
+//! kept for the configured time (`SMAAJOB_IDEMPOTENCY_TTL`, 7 days by default): a retry after
+//! that is a new request. [`purge_expired`] deletes expired keys; the server runs it periodically.
 
 use std::future::{Ready, ready};
 
@@ -124,15 +126,20 @@ enum Outcome {
 /// reply is stored under the key in the same transaction.
 pub async fn run<F>(state: &AppState, idem: Idempotency, f: F) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce(&mut DbConn) -> Result<Reply, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<Reply, ApiError> + Clone + Send + 'static,
 {
     let inner = idem.clone();
+    let ttl = state.idempotency_ttl;
     let outcome = state
         .write(move |conn| {
             if let Some(key) = &inner.key
                 && let Some(stored) = idempotency::find(conn, &inner.caller, key)?
             {
-                return Ok(Outcome::Replay(stored));
+                if stored.created_at >= expiry_cutoff(ttl) {
+                    return Ok(Outcome::Replay(stored));
+                }
+                // Expired but not purged yet: the key starts afresh.
+                idempotency::delete(conn, &inner.caller, key)?;
             }
             let reply = f(conn)?;
             if let Some(key) = &inner.key {
@@ -170,4 +177,24 @@ where
         }
         Err(e) => Err(e),
     }
+}
+
+/// Keys stored before this instant have expired.
+fn expiry_cutoff(ttl: std::time::Duration) -> chrono::NaiveDateTime {
+    let now = smaajob_persistence::repo::now();
+    chrono::Duration::from_std(ttl)
+        .ok()
+        .and_then(|ttl| now.checked_sub_signed(ttl))
+        .unwrap_or(chrono::NaiveDateTime::MIN)
+}
+
+/// Deletes the keys older than `ttl`; returns how many went.
+pub fn purge_expired(conn: &mut DbConn, ttl: std::time::Duration) -> Result<usize, ApiError> {
+    let cutoff = expiry_cutoff(ttl);
+    smaajob_persistence::write_transaction(conn, |conn| Ok(idempotency::purge_created_before(conn, cutoff)?))
+}
+
+/// How often the server purges: a quarter of the lifetime, between a second and an hour.
+pub fn purge_interval(ttl: std::time::Duration) -> std::time::Duration {
+    (ttl / 4).clamp(std::time::Duration::from_secs(1), std::time::Duration::from_secs(3600))
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use smaajob_api::auth::{Claims, Role};
-use smaajob_api::config::{DEFAULT_DATABASE_URL, DEFAULT_WAGE_FLOOR, KeyInputs, Settings, resolve_keys};
+use smaajob_api::config::{DEFAULT_DATABASE_URL, DEFAULT_WAGE_FLOOR, KeyInputs, Settings, resolve_keys, token_keys};
 use smaajob_api::telemetry::{self, LogFormat};
 use smaajob_api::{Application, demo, openapi};
 use smaajob_domain::Money;
@@ -35,6 +35,19 @@ enum Command {
     Demo(DbArgs),
     /// Print the OpenAPI document.
     Openapi,
+    /// Exit 0 when the server at the configured address answers GET /healthz with 200, else 1
+    /// (for container health checks; needs no shell or curl).
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Args)]
+struct HealthcheckArgs {
+    /// The server's listen address; 0.0.0.0 and [::] are asked on the loopback address.
+    #[arg(long, env = "SMAAJOB_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// How long to wait for the answer.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    timeout: Duration,
 }
 
 #[derive(Args, Clone)]
@@ -80,7 +93,7 @@ impl DbArgs {
 
 #[derive(Args, Clone)]
 struct ServeArgs {
-    /// Address to listen on.
+    /// Address to listen on; `:PORT` listens on 127.0.0.1 (`:0` picks a free port).
     #[arg(long, env = "SMAAJOB_BIND", default_value = "127.0.0.1:8080")]
     bind: String,
     /// Largest accepted request body in bytes.
@@ -92,6 +105,9 @@ struct ServeArgs {
     /// The lowest hourly wage (DKK) a task may offer.
     #[arg(long, env = "SMAAJOB_WAGE_FLOOR", default_value = DEFAULT_WAGE_FLOOR, value_parser = parse_wage_floor)]
     wage_floor: Money,
+    /// How long an Idempotency-Key is remembered, e.g. `7d`, `24h`; a retry after that is a new request.
+    #[arg(long, env = "SMAAJOB_IDEMPOTENCY_TTL", default_value = "7d", value_parser = parse_ttl)]
+    idempotency_ttl: Duration,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -132,6 +148,7 @@ fn main() -> ExitCode {
         Some(Command::Migrate(db)) => migrate(db),
         Some(Command::Token(args)) => token(args),
         Some(Command::Demo(db)) => load_demo(db),
+        Some(Command::Healthcheck(args)) => return healthcheck(&args),
         Some(Command::Openapi) => {
             // A closed pipe (`| head`) is not an error worth a panic.
             let _ = std::io::Write::write_all(&mut std::io::stdout(), openapi::spec_json().as_bytes());
@@ -151,6 +168,14 @@ fn parse_wage_floor(s: &str) -> Result<Money, String> {
     Money::parse_positive(s).map_err(|e| e.to_string())
 }
 
+fn parse_ttl(s: &str) -> Result<Duration, String> {
+    let ttl = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+    if ttl < Duration::from_secs(1) {
+        return Err("must be at least one second".into());
+    }
+    Ok(ttl)
+}
+
 type CliResult = Result<(), Box<dyn std::error::Error>>;
 
 fn keys(
@@ -168,7 +193,8 @@ fn keys(
 }
 
 fn serve(args: ServeArgs) -> CliResult {
-    telemetry::init(args.db.log_format);
+    let format = args.db.log_format;
+    telemetry::init(format);
     let (database_url, auth, data_key) = keys(&args.db)?;
     let settings = Settings {
         bind: args.bind,
@@ -178,13 +204,23 @@ fn serve(args: ServeArgs) -> CliResult {
         max_body_bytes: args.max_body_bytes,
         pool_size: args.pool_size,
         wage_floor: args.wage_floor,
+        idempotency_ttl: args.idempotency_ttl,
     };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
-        let base = format!("http://127.0.0.1:{}", app.port());
-        tracing::info!(port = app.port(), "listening");
-        eprintln!("Småjob is listening on port {} — API docs: {base}/docs", app.port());
-        eprintln!("Mint a token:  cargo run --release -- token --role coordinator --municipality 730");
+        let port = app.port();
+        let docs = format!("http://127.0.0.1:{port}/docs");
+        match format {
+            // In JSON the banner is one more structured event, not plain text in the stream.
+            LogFormat::Json => {
+                tracing::info!(port, docs = %docs, "Småjob is listening on port {port} — API docs: {docs}")
+            }
+            LogFormat::Text => {
+                tracing::info!(port, "listening");
+                eprintln!("Småjob is listening on port {port} — API docs: {docs}");
+                eprintln!("Mint a token:  cargo run --release -- token --role coordinator --municipality 730");
+            }
+        }
         app.run_until_stopped().await?;
         Ok(())
     })
@@ -201,7 +237,6 @@ fn migrate(db: DbArgs) -> CliResult {
 }
 
 fn token(args: TokenArgs) -> CliResult {
-    let (_, auth, _) = keys(&args.db)?;
     let now = chrono::Utc::now().timestamp();
     let ttl = i64::try_from(args.ttl.as_secs()).map_err(|_| "ttl too long")?;
     if ttl == 0 {
@@ -210,6 +245,17 @@ fn token(args: TokenArgs) -> CliResult {
     let scope_missing = |flag: &str| format!("--role {} needs --{flag}", args.role.as_str());
     if args.role == Role::Company && args.company_id.is_none() && args.cvr.is_none() {
         return Err(scope_missing("cvr (or --company-id)").into());
+    }
+    let url = DatabaseUrl::parse(&args.db.database_url)?;
+    let (auth, secrets_file) = token_keys(&url, &args.db.key_inputs())?;
+    if let Some(path) = secrets_file {
+        let path = std::path::absolute(&path).unwrap_or(path);
+        // A token signed beside another database is refused by the server with only a bad
+        // signature; naming the file makes that mistake visible.
+        eprintln!(
+            "smaajob: signed with the secret in {}; only a server using that database accepts this token",
+            path.display()
+        );
     }
     let claims = Claims {
         sub: args.sub.clone().unwrap_or_else(|| format!("dev-{}", args.role.as_str())),
@@ -232,6 +278,48 @@ fn token(args: TokenArgs) -> CliResult {
     )?;
     println!("{token}");
     Ok(())
+}
+
+fn healthcheck(args: &HealthcheckArgs) -> ExitCode {
+    match probe_healthz(&args.bind, args.timeout) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("smaajob healthcheck: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `GET /healthz` over plain HTTP/1.1; Ok only for a 200.
+fn probe_healthz(bind: &str, timeout: Duration) -> Result<(), String> {
+    use std::io::{Read, Write};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpStream, ToSocketAddrs};
+    let address = smaajob_api::app::listen_address(bind);
+    let mut target = address
+        .to_socket_addrs()
+        .map_err(|e| format!("{address}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{address} names no address"))?;
+    // A server listening on every interface is asked on the loopback one.
+    match target.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => target.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        IpAddr::V6(ip) if ip.is_unspecified() => target.set_ip(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+        _ => {}
+    }
+    let mut stream = TcpStream::connect_timeout(&target, timeout).map_err(|e| format!("{target}: {e}"))?;
+    stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    stream.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    write!(stream, "GET /healthz HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n")
+        .map_err(|e| format!("{target}: {e}"))?;
+    let mut head = [0u8; 64];
+    let n = stream.read(&mut head).map_err(|e| format!("{target}: {e}"))?;
+    let status_line = String::from_utf8_lossy(&head[..n]);
+    let status = status_line.split_whitespace().nth(1).unwrap_or("");
+    if status == "200" {
+        Ok(())
+    } else {
+        Err(format!("{target} answered {:?}", status_line.lines().next().unwrap_or("")))
+    }
 }
 
 fn load_demo(db: DbArgs) -> CliResult {

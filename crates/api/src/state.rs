@@ -20,20 +20,25 @@ pub struct AppState {
     pub wage_floor: Money,
     /// Commits the audit entries of reads.
     pub audit: AuditWriter,
+    /// How long an `Idempotency-Key` is remembered.
+    pub idempotency_ttl: std::time::Duration,
 }
 
 impl AppState {
     /// Runs `f` in a write transaction on a blocking thread. Everything `f` writes, including
-    /// its audit entries, commits together or not at all.
+    /// its audit entries, commits together or not at all. When the database aborts the
+    /// transaction for a conflict (serialization failure, deadlock), a fresh clone of `f` runs
+    /// in a new transaction (see [`write_transaction`]); `Clone` rather than `FnMut` keeps
+    /// handlers free to move their captured values.
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Clone + Send + 'static,
     {
         let pool = self.pool.clone();
         web::block(move || {
             let mut conn = pool.get().map_err(smaajob_persistence::RepoError::from)?;
-            write_transaction(&mut conn, f)
+            write_transaction(&mut conn, move |conn| f.clone()(conn))
         })
         .await
         .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?

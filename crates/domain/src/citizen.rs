@@ -102,8 +102,18 @@ macro_rules! string_newtype {
     };
 }
 
+/// Whether `c` is an invisible formatting character that can make text read differently from
+/// what it holds: bidirectional embeddings, overrides, isolates and marks (U+061C, U+200E–U+200F,
+/// U+202A–U+202E, U+2066–U+2069), zero-width spaces and joiners (U+200B–U+200D), the word joiner
+/// and invisible operators (U+2060–U+2064) and the byte-order mark (U+FEFF). A name such as
+/// "Anne\u{202E}nesnaH" shows as something else than what is stored and searched.
+pub fn is_hidden_formatting(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
 /// The name of a person or a company: trimmed, 1 to 200 characters, no
-/// control characters.
+/// control characters and no invisible formatting characters ([`is_hidden_formatting`]).
 #[derive(Clone, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Name(String);
@@ -120,6 +130,12 @@ impl Name {
         }
         if t.chars().any(char::is_control) {
             return Err(FieldError::new("name_control_characters", "name must not contain control characters"));
+        }
+        if t.chars().any(is_hidden_formatting) {
+            return Err(FieldError::new(
+                "name_invisible_characters",
+                "name must not contain invisible formatting characters (bidirectional overrides, zero-width characters)",
+            ));
         }
         Ok(Name(t.to_owned()))
     }
@@ -177,7 +193,7 @@ impl Email {
             return Err(FieldError::new("email_too_long", "e-mail address can be at most 254 characters"));
         }
         let err = || FieldError::new("email_format", "e-mail address must look like name@example.dk");
-        if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if t.chars().any(|c| c.is_whitespace() || c.is_control() || is_hidden_formatting(c)) {
             return Err(err());
         }
         let (local, domain) = t.split_once('@').ok_or_else(err)?;
@@ -308,6 +324,12 @@ impl Skill {
         }
         if t.chars().any(char::is_control) {
             return Err(FieldError::new("skill_control_characters", "skill must not contain control characters"));
+        }
+        if t.chars().any(is_hidden_formatting) {
+            return Err(FieldError::new(
+                "skill_invisible_characters",
+                "skill must not contain invisible formatting characters (bidirectional overrides, zero-width characters)",
+            ));
         }
         Ok(Skill(t))
     }
@@ -560,6 +582,22 @@ mod tests {
         assert_eq!(code(Name::parse("Anne\u{0}Hansen")), "name_control_characters");
         assert_eq!(code(Name::parse("Anne\nHansen")), "name_control_characters");
         assert_eq!(code(Name::parse("Anne\u{7f}")), "name_control_characters");
+    }
+
+    #[test]
+    fn names_with_bidi_overrides_or_zero_width_characters_are_refused() {
+        for c in [
+            '\u{202E}', '\u{202A}', '\u{2066}', '\u{200E}', '\u{061C}', '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}',
+            '\u{FEFF}',
+        ] {
+            let name = format!("Anne{c}Hansen");
+            assert_eq!(code(Name::parse(&name)), "name_invisible_characters", "U+{:04X}", u32::from(c));
+            assert_eq!(code(Skill::parse(&format!("have{c}arbejde"))), "skill_invisible_characters");
+            assert!(Email::parse(&format!("anne{c}@example.dk")).is_err());
+        }
+        // A trailing byte-order mark is not whitespace, so trimming does not hide it.
+        assert_eq!(code(Name::parse("Anne Hansen\u{FEFF}")), "name_invisible_characters");
+        assert!(Name::parse("Ægir Ørsted-Åberg").is_ok());
     }
 
     #[test]

@@ -35,7 +35,8 @@ pub use caps::{
 };
 pub use citizen::{
     AvailabilitySlot, Email, FieldError, GeoPoint, MAX_AVAILABILITY_SLOTS, MAX_SKILLS, Name, Phone, Postcode, Skill,
-    TransportMode, WeeklyAvailability, parse_hh_mm, parse_skills, parse_weekday_code, weekday_code,
+    TransportMode, WeeklyAvailability, is_hidden_formatting, parse_hh_mm, parse_skills, parse_weekday_code,
+    weekday_code,
 };
 pub use cpr::{Cpr, CprError, age_on, mask_birth_date};
 pub use cvr::{Cvr, CvrError, with_valid_checksum};

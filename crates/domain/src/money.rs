@@ -85,6 +85,9 @@ pub enum MoneyError {
     /// Zero or negative where only a positive amount is allowed.
     #[error("amount must be greater than zero")]
     NotPositive,
+    /// A minus sign on zero (`"-0.00"`): one amount has one spelling.
+    #[error("zero has no sign; write \"0.00\"")]
+    NegativeZero,
 }
 
 impl MoneyError {
@@ -96,6 +99,7 @@ impl MoneyError {
             MoneyError::TooLarge => "money_too_large",
             MoneyError::Negative => "money_negative",
             MoneyError::NotPositive => "money_not_positive",
+            MoneyError::NegativeZero => "money_negative_zero",
         }
     }
 }
@@ -127,13 +131,17 @@ impl Money {
     /// Parses `-?digits(.d|.dd)?`, e.g. `"1234.50"`, `"-0.05"`, `"007.5"`.
     ///
     /// Strict on purpose: no `+`, no whitespace (not even around the
-    /// number), no exponent, no thousands separators, no `".5"` or `"5."`.
+    /// number), no exponent, no thousands separators, no `".5"` or `"5."`,
+    /// and no minus sign on zero (`"-0.00"`).
     pub fn parse(s: &str) -> Result<Money, MoneyError> {
         let d = parse_hundredths(s).map_err(|e| match e {
             DecimalError::Format => MoneyError::Format,
             DecimalError::TooPrecise => MoneyError::TooPrecise,
             DecimalError::TooLarge => MoneyError::TooLarge,
         })?;
+        if d.negative && d.hundredths == 0 {
+            return Err(MoneyError::NegativeZero);
+        }
         let ore = i64::try_from(d.hundredths).ok().filter(|o| *o <= MAX_ABS_ORE).ok_or(MoneyError::TooLarge)?;
         Ok(Money(if d.negative { -ore } else { ore }))
     }
@@ -286,10 +294,14 @@ mod tests {
     }
 
     #[test]
-    fn negative_zero_is_zero() {
-        assert_eq!(m("-0.00"), Money::ZERO);
-        assert_eq!(m("-0"), Money::ZERO);
-        assert_eq!(m("-0.00").to_string(), "0.00");
+    fn negative_zero_is_refused_so_zero_has_one_spelling() {
+        for s in ["-0.00", "-0", "-0.0", "-000"] {
+            assert_eq!(Money::parse(s), Err(MoneyError::NegativeZero), "{s:?}");
+            assert_eq!(Money::parse_non_negative(s), Err(MoneyError::NegativeZero), "{s:?}");
+        }
+        assert_eq!(MoneyError::NegativeZero.code(), "money_negative_zero");
+        assert_eq!(m("0.00"), Money::ZERO);
+        assert_eq!(m("-0.01").ore(), -1);
     }
 
     #[test]
@@ -323,7 +335,7 @@ mod tests {
         assert_eq!(Money::parse_non_negative("x"), Err(MoneyError::Format));
         assert_eq!(Money::parse_positive("0.01"), Ok(Money::from_ore(1)));
         assert_eq!(Money::parse_positive("0"), Err(MoneyError::NotPositive));
-        assert_eq!(Money::parse_positive("-0.00"), Err(MoneyError::NotPositive));
+        assert_eq!(Money::parse_positive("-0.00"), Err(MoneyError::NegativeZero));
         assert_eq!(Money::parse_positive("-5"), Err(MoneyError::NotPositive));
     }
 

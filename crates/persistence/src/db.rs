@@ -179,6 +179,9 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../mig
 /// Builds a pool and proves it can connect, so a bad URL or password fails at start-up with the
 /// driver's message instead of on the first request.
 pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, RepoError> {
+    if let Some(path) = url.sqlite_path() {
+        restrict_sqlite_files(path)?;
+    }
     // Connect once directly first: r2d2's own error after a timeout says only "timed out". On
     // SQLite this also switches a new file to WAL before the pool's connections open in the
     // background; several connections switching at once fail with "database is locked".
@@ -186,11 +189,53 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, RepoError> {
         url.establish().map_err(|e| RepoError::Connection(format!("cannot connect to {}: {e}", url.redacted())))?;
     SqlitePragmas.on_acquire(&mut probe).map_err(|e| RepoError::Connection(e.to_string()))?;
     drop(probe);
+    if let Some(path) = url.sqlite_path() {
+        // The WAL switch created -wal and -shm; SQLite gives them the main file's mode, but an
+        // older file opened before this fix may have left them readable by others.
+        restrict_sqlite_files(path)?;
+    }
     Ok(Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(10))
         .connection_customizer(Box::new(SqlitePragmas))
         .build_unchecked(Manager { url: url.clone() }))
+}
+
+/// The files an SQLite database at `path` consists of in WAL mode.
+fn sqlite_files(path: &str) -> Option<[std::path::PathBuf; 3]> {
+    // `file:` URIs and in-memory databases name no plain file to protect.
+    if path == ":memory:" || path.starts_with("file:") {
+        return None;
+    }
+    Some([path.into(), format!("{path}-wal").into(), format!("{path}-shm").into()])
+}
+
+/// Makes the database file and its -wal and -shm readable by the owner only (0600), whatever
+/// the umask: a new file is created empty with that mode before SQLite opens it (SQLite then
+/// gives -wal and -shm the same mode), and existing files are tightened. The file holds
+/// encrypted CPR numbers but also names, addresses and the audit log in the clear.
+fn restrict_sqlite_files(path: &str) -> Result<(), RepoError> {
+    let Some(files) = sqlite_files(path) else { return Ok(()) };
+    let io = |file: &std::path::Path, e: std::io::Error| RepoError::Config(format!("{}: {e}", file.display()));
+    let [main, ..] = &files;
+    let mut create = std::fs::OpenOptions::new();
+    create.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut create, 0o600);
+    create.open(main).map_err(|e| io(main, e))?;
+    #[cfg(unix)]
+    for file in &files {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::metadata(file) {
+            Ok(meta) if meta.permissions().mode() & 0o777 != 0o600 => {
+                std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)).map_err(|e| io(file, e))?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(file, e)),
+        }
+    }
+    Ok(())
 }
 
 /// Applies every pending migration of the connection's backend; returns how many ran.
@@ -206,20 +251,79 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, RepoError> {
     applied.map_err(|e| RepoError::Migration(e.to_string()))
 }
 
+/// How many times [`write_transaction`] runs a transaction that the database aborted for a
+/// conflict with concurrent transactions before it reports the conflict.
+pub const WRITE_ATTEMPTS: u32 = 5;
+
+/// Errors that can tell whether the database aborted the transaction for a conflict with
+/// concurrent transactions, which running the whole transaction again may resolve.
+pub trait TransientError {
+    /// True for a PostgreSQL serialization failure (SQLSTATE 40001) or deadlock (40P01), or
+    /// SQLite's "database is locked" after the busy timeout.
+    fn is_transient(&self) -> bool;
+}
+
+impl TransientError for diesel::result::Error {
+    fn is_transient(&self) -> bool {
+        use diesel::result::DatabaseErrorKind;
+        match self {
+            diesel::result::Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+            // diesel maps only 40001 to a kind; a deadlock (40P01) and SQLITE_BUSY arrive as
+            // `Unknown` and are told by the server's message.
+            diesel::result::Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+                let message = info.message();
+                message.starts_with("deadlock detected") || message.starts_with("database is locked")
+            }
+            _ => false,
+        }
+    }
+}
+
+impl TransientError for RepoError {
+    fn is_transient(&self) -> bool {
+        matches!(self, RepoError::Database(e) if e.is_transient())
+    }
+}
+
 /// Runs `f` in a write transaction. SQLite starts it with `BEGIN IMMEDIATE` so concurrent
 /// writers queue on the write lock (a deferred transaction that reads then writes fails with
 /// "database is locked" under load); PostgreSQL uses a normal transaction and callers lock the
 /// rows they read-modify-write.
-pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+///
+/// When the database aborts the transaction for a conflict ([`TransientError`]), the whole
+/// transaction runs again, after a short jittered pause, up to [`WRITE_ATTEMPTS`] times in all;
+/// so `f` must be safe to run more than once (it only touches the database and its own copies).
+/// After the last attempt the conflict is returned.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, mut f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, E>,
-    E: From<diesel::result::Error>,
+    F: FnMut(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error> + TransientError,
 {
-    match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConn::Pg(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
+    let mut attempt = 1;
+    loop {
+        match conn {
+            DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+            DbConn::Pg(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
+        }
+        match finish_transaction(conn, &mut f) {
+            Err(e) if e.is_transient() && attempt < WRITE_ATTEMPTS => {
+                std::thread::sleep(retry_pause(attempt));
+                attempt += 1;
+            }
+            Err(e) if e.is_transient() => {
+                tracing::warn!(attempts = attempt, "a write transaction kept conflicting with concurrent writes");
+                return Err(e);
+            }
+            other => return other,
+        }
     }
-    finish_transaction(conn, f)
+}
+
+/// 10 ms doubled per attempt, plus up to as much again at random so that transactions that
+/// collided do not retry in step.
+fn retry_pause(attempt: u32) -> Duration {
+    let base = 10u64 << attempt.min(6);
+    Duration::from_millis(base + rand::random_range(0..=base))
 }
 
 /// Runs `f` in a read transaction: one consistent snapshot, no write lock.
@@ -279,6 +383,111 @@ mod tests {
     fn an_unknown_scheme_is_refused_with_its_name() {
         let err = DatabaseUrl::parse("mysql://root@localhost/db").expect_err("refused");
         assert!(err.to_string().contains("mysql"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_sqlite_file_and_its_wal_and_shm_are_private_to_the_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let db = crate::testing::TestDatabase::sqlite();
+        let pool = connect(db.url(), 2).expect("connects");
+        let mut conn = pool.get().expect("a connection");
+        run_migrations(&mut conn).expect("migrates");
+        let path = db.url().sqlite_path().expect("an SQLite path").to_owned();
+        for file in [path.clone(), format!("{path}-wal"), format!("{path}-shm")] {
+            let mode = std::fs::metadata(&file).expect("the file exists").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{file} has mode {mode:o}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_existing_world_readable_sqlite_file_is_tightened_on_connect() {
+        use std::os::unix::fs::PermissionsExt;
+        let db = crate::testing::TestDatabase::sqlite();
+        let path = db.url().sqlite_path().expect("an SQLite path").to_owned();
+        std::fs::write(&path, b"").expect("create");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        drop(connect(db.url(), 1).expect("connects"));
+        assert_eq!(std::fs::metadata(&path).expect("exists").permissions().mode() & 0o777, 0o600);
+    }
+
+    /// A table with one counter, for provoking serialization failures.
+    fn counter_database(test: &str) -> Option<(crate::testing::TestDatabase, DbPool)> {
+        let db = crate::testing::TestDatabase::postgres(test)?;
+        let pool = connect(db.url(), 2).expect("connects");
+        pool.get()
+            .expect("a connection")
+            .batch_execute(
+                "CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL); INSERT INTO counter VALUES (1, 0);",
+            )
+            .expect("create the counter");
+        Some((db, pool))
+    }
+
+    fn counter(conn: &mut DbConn) -> i32 {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            n: i32,
+        }
+        diesel::sql_query("SELECT n FROM counter WHERE id = 1").get_result::<Row>(conn).expect("the counter").n
+    }
+
+    /// One SERIALIZABLE attempt: read the counter, let `other` commit an increment when asked,
+    /// then add ten. Adding after the concurrent commit is a serialization failure (40001).
+    fn add_ten(conn: &mut DbConn, other: &mut DbConn, interfere: bool) -> Result<(), RepoError> {
+        conn.batch_execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")?;
+        counter(conn);
+        if interfere {
+            other.batch_execute("UPDATE counter SET n = n + 1 WHERE id = 1").expect("the concurrent update commits");
+        }
+        conn.batch_execute("UPDATE counter SET n = n + 10 WHERE id = 1")?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_serialization_failure_on_postgres_is_retried_and_the_retry_succeeds() {
+        let Some((_db, pool)) = counter_database("a_serialization_failure_on_postgres_is_retried") else { return };
+        let (mut conn, mut other) = (pool.get().expect("a connection"), pool.get().expect("another"));
+        let mut attempts = 0;
+        write_transaction(&mut conn, |c| {
+            attempts += 1;
+            add_ten(c, &mut other, attempts == 1)
+        })
+        .expect("the second attempt commits");
+        assert_eq!(attempts, 2);
+        assert_eq!(counter(&mut conn), 11, "the concurrent increment and this transaction's both count");
+    }
+
+    #[test]
+    fn a_transaction_that_keeps_conflicting_is_reported_after_the_last_attempt() {
+        let Some((_db, pool)) = counter_database("a_transaction_that_keeps_conflicting") else { return };
+        let (mut conn, mut other) = (pool.get().expect("a connection"), pool.get().expect("another"));
+        let mut attempts = 0;
+        let err = write_transaction(&mut conn, |c| {
+            attempts += 1;
+            add_ten(c, &mut other, true)
+        })
+        .expect_err("every attempt conflicts");
+        assert_eq!(attempts, WRITE_ATTEMPTS);
+        assert!(err.is_transient(), "{err}");
+        assert_eq!(counter(&mut conn), i32::try_from(WRITE_ATTEMPTS).expect("small"), "only the concurrent increments");
+    }
+
+    #[test]
+    fn other_errors_are_not_retried() {
+        let db = crate::testing::TestDatabase::sqlite();
+        let pool = connect(db.url(), 1).expect("connects");
+        let mut conn = pool.get().expect("a connection");
+        let mut attempts = 0;
+        let err = write_transaction(&mut conn, |c| {
+            attempts += 1;
+            c.batch_execute("SELECT * FROM no_such_table").map_err(RepoError::from)
+        })
+        .expect_err("fails");
+        assert_eq!(attempts, 1);
+        assert!(!err.is_transient());
     }
 
     #[test]

@@ -490,7 +490,15 @@ pub async fn deactivate_card(
             let status = transition(Some(status_of(&card)?), CardEventKind::Deactivated)?;
             // A card deactivated before its valid-from date never becomes active: the decision
             // takes effect when the card would have, which keeps the history in order.
-            let at = decision_time(b.decided_at, card.status_changed_at)?.max(start_of_day_utc(card.valid_from));
+            // The previous decision counts from when it took effect: a card taken over with an
+            // earlier valid-from date can be deactivated from a date between the two.
+            let last_effective = frikort::events(conn, &card.id)?
+                .iter()
+                .rev()
+                .find(|e| e.kind != CardEventKind::Controlled.as_str())
+                .map_or(card.status_changed_at, |e| e.effective_at);
+            let not_before = card.status_changed_at.min(last_effective);
+            let at = decision_time(b.decided_at, not_before)?.max(start_of_day_utc(card.valid_from));
             card.status = status.as_str().to_owned();
             card.status_changed_at = at;
             card.updated_at = now();

@@ -46,5 +46,26 @@ pub fn optional_text(f: &mut Fields, field: &str, value: Option<&str>, max: usiz
         f.push(field, "control_characters", "control characters are not allowed");
         return None;
     }
+    if v.chars().any(smaajob_domain::is_hidden_formatting) {
+        f.push(field, "invisible_characters", "bidirectional overrides and zero-width characters are not allowed");
+        return None;
+    }
     Some(v.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn free_text_with_bidi_overrides_or_zero_width_characters_is_a_field_error() {
+        let mut f = Fields::new();
+        assert_eq!(optional_text(&mut f, "note", Some("fin \u{202E}gnin"), 100), None);
+        assert_eq!(optional_text(&mut f, "reason", Some("a\u{200B}b"), 100), None);
+        assert_eq!(optional_text(&mut f, "ok", Some("Ærligt talt"), 100).as_deref(), Some("Ærligt talt"));
+        let Err(ServiceError::Invalid(errors)) = f.finish() else { panic!("two field errors") };
+        let got: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        assert_eq!(got, [("note", "invisible_characters"), ("reason", "invisible_characters")]);
+    }
 }

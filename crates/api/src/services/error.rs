@@ -32,6 +32,8 @@ pub enum Code {
     ReferenceMissing,
     ConstraintViolated,
     Unavailable,
+    WriteConflict,
+    CprInUrl,
     Internal,
     IdempotencyKeyReused,
     IdempotencyRace,
@@ -91,6 +93,8 @@ smaajob_domain::coded_enum!(Code, "problem code" {
     ReferenceMissing => "reference_missing",
     ConstraintViolated => "constraint_violated",
     Unavailable => "unavailable",
+    WriteConflict => "write_conflict",
+    CprInUrl => "cpr_in_url",
     Internal => "internal",
     // Idempotency.
     IdempotencyKeyReused => "idempotency_key_reused",

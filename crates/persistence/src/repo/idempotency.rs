@@ -34,3 +34,14 @@ pub fn insert(conn: &mut DbConn, row: &IdempotencyRow) -> Result<(), RepoError> 
     diesel::insert_into(idempotency_keys::table).values(row).execute(conn)?;
     Ok(())
 }
+
+/// Forgets a caller's key: an expired key is used again as a new request.
+pub fn delete(conn: &mut DbConn, caller: &str, key: &str) -> Result<(), RepoError> {
+    diesel::delete(idempotency_keys::table.find((caller, key))).execute(conn)?;
+    Ok(())
+}
+
+/// Deletes every key stored before `cutoff` (UTC); returns how many went.
+pub fn purge_created_before(conn: &mut DbConn, cutoff: chrono::NaiveDateTime) -> Result<usize, RepoError> {
+    Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff))).execute(conn)?)
+}

@@ -20,6 +20,11 @@ impl<T> Audited<T> {
     pub fn new(value: T, entries: Vec<NewAuditEntry>) -> Audited<T> {
         Audited { value, entries }
     }
+
+    /// The value and the entries, as `AppState::read_audited` takes them.
+    pub fn into_parts(self) -> (T, Vec<NewAuditEntry>) {
+        (self.value, self.entries)
+    }
 }
 
 /// An audit entry for `principal` doing `action` to a target, filed in `municipality`'s log.

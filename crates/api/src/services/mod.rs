@@ -13,8 +13,13 @@
 
 pub mod allocation;
 pub mod audit;
+pub mod balance;
+pub mod bridge;
+pub mod caps;
+pub mod citizens;
 pub mod common;
 pub mod error;
+pub mod frikort;
 pub mod planning;
 pub mod principal;
 pub mod scope;

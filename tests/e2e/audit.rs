@@ -1,6 +1,6 @@
-//! The audit log over HTTP: newest first, its filters, paging backwards with `before` /
-//! `next_before`, the limit's bounds, one municipality never seeing another's entries, and no
-//! entry ever carrying a CPR number.
+//! The audit log over HTTP: newest first, its filters, pages by `limit` and `offset` (with
+//! `before` holding the log still), the bounds of both, one municipality never seeing another's
+//! entries, and no entry ever carrying a CPR number.
 
 use std::time::Duration;
 
@@ -64,7 +64,11 @@ both_backends! {
         assert_eq!(actions(&all), ["cap.set", "company.created", "citizen.read", "citizen.created"]);
         assert!(entry_ids(&all).windows(2).all(|w| w[0] > w[1]), "ids strictly decrease: {:?}", entry_ids(&all));
         assert!(all.windows(2).all(|w| time(&w[0]) >= time(&w[1])), "times never increase");
-        assert_eq!(r.body["next_before"], Value::Null, "one page holds everything");
+        assert_eq!(r.body["total"], 4, "one page holds everything");
+        let mut page_keys: Vec<&str> = r.body.as_object().unwrap().keys().map(String::as_str).collect();
+        page_keys.sort_unstable();
+        assert_eq!(page_keys, ["items", "limit", "offset", "total"]);
+        assert_eq!((&r.body["limit"], &r.body["offset"]), (&json!(100), &json!(0)), "the defaults");
         let e = &all[1];
         assert_eq!(e["target_type"], "company");
         assert_eq!(e["target_id"], company.as_str());
@@ -132,7 +136,7 @@ both_backends! {
         }
     }
 
-    async fn the_audit_log_pages_backwards_with_before_and_next_before(app) {
+    async fn the_audit_log_pages_by_offset_and_before_holds_it_still(app) {
         let t = app.coordinator("730");
         for i in 0..7 {
             app.register_company(&t, &cvr(20 + i), &format!("Firma {i}")).await;
@@ -141,39 +145,46 @@ both_backends! {
         assert_eq!(all.len(), 7);
 
         let mut seen = Vec::new();
-        let mut query = "limit=3".to_owned();
         let mut sizes = Vec::new();
+        let mut offset = 0;
         loop {
-            let r = audit(&app, &t, &query).await;
+            let r = audit(&app, &t, &format!("limit=3&offset={offset}")).await;
+            assert_eq!((&r.body["total"], &r.body["limit"], &r.body["offset"]), (&json!(7), &json!(3), &json!(offset)));
             let page = items(&r);
+            if page.is_empty() {
+                break;
+            }
             sizes.push(page.len());
             seen.extend(entry_ids(&page));
-            match r.body["next_before"].as_i64() {
-                Some(next) => {
-                    assert_eq!(Some(next), page.last().and_then(|e| e["id"].as_i64()), "next_before is the last id");
-                    query = format!("limit=3&before={next}");
-                }
-                None => break,
-            }
+            offset += 3;
             assert!(sizes.len() < 10, "paging does not end");
         }
         assert_eq!(sizes, [3, 3, 1]);
         assert_eq!(seen, entry_ids(&all), "the pages together are the whole log, in order, once");
 
-        // A page that ends exactly at the last entry says there is no more.
+        // A page that ends exactly at the last entry, and one just short of it.
         let r = audit(&app, &t, "limit=7").await;
-        assert_eq!((items(&r).len(), r.body["next_before"].clone()), (7, Value::Null));
+        assert_eq!((items(&r).len(), r.body["total"].clone()), (7, json!(7)));
         let r = audit(&app, &t, "limit=6").await;
-        assert_eq!(r.body["next_before"], all[5]["id"]);
+        assert_eq!(entry_ids(&items(&r)), entry_ids(&all[..6]));
+        assert_eq!(r.body["total"], 7);
+        // `before` holds the log still: a new entry does not shift the pages read under it.
+        let before = all[0]["id"].as_i64().unwrap() + 1;
+        app.register_company(&t, &cvr(30), "Firma ny").await;
+        assert_eq!(audit(&app, &t, "").await.body["total"], 8);
+        let r = audit(&app, &t, &format!("before={before}&limit=3&offset=3")).await;
+        assert_eq!(entry_ids(&items(&r)), entry_ids(&all[3..6]));
+        assert_eq!(r.body["total"], 7);
         // `before` combines with the filters and is exclusive.
         let r = audit(&app, &t, &format!("before={}&action=company.created", all[0]["id"])).await;
         assert_eq!(entry_ids(&items(&r)), entry_ids(&all[1..]));
+        assert_eq!(r.body["total"], 6);
         let r = audit(&app, &t, &format!("before={}", all[6]["id"])).await;
         assert!(items(&r).is_empty());
-        assert_eq!(r.body["next_before"], Value::Null);
+        assert_eq!(r.body["total"], 0);
     }
 
-    async fn a_limit_outside_1_to_500_is_refused(app) {
+    async fn a_limit_outside_1_to_500_or_an_offset_outside_0_to_1000000_is_refused(app) {
         let t = app.coordinator("730");
         for i in 0..3 {
             app.register_company(&t, &cvr(40 + i), &format!("Firma {i}")).await;
@@ -186,10 +197,17 @@ both_backends! {
         }
         let r = audit(&app, &t, "limit=1").await;
         assert_eq!(items(&r).len(), 1);
-        assert!(r.body["next_before"].is_i64());
+        assert_eq!(r.body["total"], 3, "more entries than the page holds");
         let r = audit(&app, &t, "limit=500").await;
         assert_eq!(items(&r).len(), 3);
         app.get("/api/v1/audit?limit=ten", &t).await.expect_problem(400, "invalid_query");
+        for bad in [-1, 1_000_001] {
+            let r = app.get(&format!("/api/v1/audit?offset={bad}"), &t).await;
+            r.expect_problem(422, "validation");
+            assert_eq!(r.error_fields(), ["offset"], "offset={bad}: {}", r.body);
+        }
+        let r = audit(&app, &t, "offset=2").await;
+        assert_eq!((items(&r).len(), r.body["total"].clone()), (1, json!(3)));
     }
 
     async fn a_coordinator_never_sees_another_municipalitys_entries(app) {

@@ -1,5 +1,5 @@
-//! Caps over HTTP: the yearly list with provisional years, one year, setting a cap by amount or
-//! by regulation percentage, the validation of both, and the audit of every change.
+//! Caps over HTTP: the yearly list with provisional years and its pages, one year, setting a cap
+//! by amount or by regulation percentage, the validation of both, and the audit of every change.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -54,10 +54,11 @@ both_backends! {
         let t = app.coordinator("730");
         let r = app.get("/api/v1/caps", &t).await;
         r.expect(200);
-        let items = r.body.as_array().unwrap();
+        let items = r.body["items"].as_array().unwrap();
         let years: Vec<i64> = items.iter().map(|c| c["year"].as_i64().unwrap()).collect();
         let expected: Vec<i64> = (2019..=i64::from(next_year())).collect();
         assert_eq!(years, expected, "one entry per year, oldest first");
+        assert_eq!((&r.body["total"], &r.body["limit"], &r.body["offset"]), (&json!(expected.len()), &json!(50), &json!(0)));
         for (i, (year, amount)) in LAW.iter().enumerate() {
             let c = &items[i];
             assert_eq!(c["year"], *year);
@@ -143,7 +144,7 @@ both_backends! {
         assert_eq!(r.body, provisional(2027, "43500.00", 2026), "the next year borrows the new cap");
         let list = app.get("/api/v1/caps", &t).await;
         let later: Vec<&Value> =
-            list.body.as_array().unwrap().iter().filter(|c| c["year"].as_i64() > Some(2026)).collect();
+            list.body["items"].as_array().unwrap().iter().filter(|c| c["year"].as_i64() > Some(2026)).collect();
         assert!(later.iter().all(|c| c["source_year"] == 2026 && c["amount"] == "43500.00"), "{}", list.body);
 
         // Setting it again replaces it; "43500.00" (with zero øre) is a whole-kroner amount too.
@@ -273,9 +274,10 @@ both_backends! {
         let far = next_year() + 3;
         app.put(&format!("/api/v1/caps/{far}"), &t, &json!({ "amount": "50000" })).await.expect(200);
         let r = app.get("/api/v1/caps", &t).await;
-        let items = r.body.as_array().unwrap();
+        let items = r.body["items"].as_array().unwrap();
         assert_eq!(items.last().unwrap()["year"], far, "the list reaches the last year set");
         assert_eq!(items.len() as i32, far - 2019 + 1);
+        assert_eq!(r.body["total"], far - 2019 + 1);
         for c in &items[7..items.len() - 1] {
             assert_eq!(c["source_year"], 2025, "{c}");
             assert_eq!(c["provisional"], true, "{c}");
@@ -322,6 +324,27 @@ both_backends! {
         app.get("/api/v1/caps/2026", &t).await.expect(200);
         let all = app.get("/api/v1/audit", &t).await;
         assert_eq!(all.body["items"].as_array().unwrap().len(), 3, "{}", all.body);
+    }
+
+    async fn the_cap_list_comes_in_pages_of_the_common_shape(app) {
+        let t = app.coordinator("730");
+        let years = i64::from(next_year()) - 2019 + 1;
+        let r = app.get("/api/v1/caps?limit=3&offset=2", &t).await;
+        r.expect(200);
+        let mut keys: Vec<&str> = r.body.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["items", "limit", "offset", "total"]);
+        let page: Vec<i64> = r.body["items"].as_array().unwrap().iter().map(|c| c["year"].as_i64().unwrap()).collect();
+        assert_eq!(page, [2021, 2022, 2023]);
+        assert_eq!((&r.body["total"], &r.body["limit"], &r.body["offset"]), (&json!(years), &json!(3), &json!(2)));
+        let past_the_end = app.get(&format!("/api/v1/caps?offset={years}"), &t).await;
+        past_the_end.expect(200);
+        assert_eq!(past_the_end.body["items"], json!([]));
+        assert_eq!(past_the_end.body["total"], years);
+        for bad in ["limit=0", "limit=201", "offset=-1"] {
+            let r = app.get(&format!("/api/v1/caps?{bad}"), &t).await;
+            r.expect_problem(422, "validation");
+        }
     }
 
     async fn only_a_coordinator_may_set_a_cap(app) {

@@ -22,7 +22,7 @@ both_backends! {
         assert_eq!(card["number"].as_str().unwrap().len(), 5);
         let caps = app.get("/api/v1/caps", &t).await;
         caps.expect(200);
-        assert_eq!(caps.body[6], json!({
+        assert_eq!(caps.body["items"][6], json!({
             "year": 2025, "amount": "42766.00", "provisional": false, "source_year": 2025,
             "regulation_percent": "3.6", "set_by": "law", "set_at": "2025-01-01T00:00:00Z"
         }));

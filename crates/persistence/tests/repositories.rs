@@ -532,7 +532,8 @@ on_both_backends! {
             ],
         )
         .expect("append");
-        let list = |c: &mut DbConn, m: &str, q: AuditQuery, limit: i64| audit::list(c, m, &q, limit).expect("list");
+        let list =
+            |c: &mut DbConn, m: &str, q: AuditQuery, limit: i64| audit::list(c, m, &q, page(limit, 0)).expect("list");
 
         let all = list(&mut c, "730", AuditQuery::default(), 100);
         assert_eq!(
@@ -593,6 +594,13 @@ on_both_backends! {
         assert!(
             list(&mut c, "730", AuditQuery { before_id: Some(third[0].id), ..AuditQuery::default() }, 2).is_empty()
         );
+        // Paging by offset, with the count of every match beside it.
+        let skipped = audit::list(&mut c, "730", &AuditQuery::default(), page(2, 3)).expect("list");
+        assert_eq!(skipped.iter().map(|r| r.id).collect::<Vec<_>>(), all[3..].iter().map(|r| r.id).collect::<Vec<_>>());
+        assert_eq!(audit::count(&mut c, "730", &AuditQuery::default()).expect("count"), 5);
+        let older = AuditQuery { before_id: Some(all[1].id), actor: Some("a".into()), ..AuditQuery::default() };
+        assert_eq!(audit::count(&mut c, "730", &older).expect("count"), 2);
+        assert_eq!(audit::count(&mut c, "101", &AuditQuery::default()).expect("count"), 0);
 
         // Another municipality sees only its own entries; entries without one are in no log.
         assert_eq!(triples(&list(&mut c, "751", AuditQuery::default(), 100)), [triple("citizen.read", "t1", "a")]);
@@ -661,7 +669,7 @@ on_both_backends! {
             assert!(!frikort::number_taken(conn, "00001").expect("q"));
             assert_eq!(caps::find(conn, 2025).expect("q").map(|r| r.amount_ore), Some(4_276_600));
             assert_eq!(caps::find(conn, 2026).expect("q"), None);
-            assert!(audit::list(conn, "730", &AuditQuery::default(), 10).expect("q").is_empty());
+            assert!(audit::list(conn, "730", &AuditQuery::default(), page(10, 0)).expect("q").is_empty());
         }
 
         // A database error inside the transaction rolls back the earlier writes too, and the
@@ -752,7 +760,7 @@ on_both_backends! {
         assert_eq!(caps::find(&mut c, 2030).expect("q"), Some(cap));
 
         audit::append(&mut c, &[entry(Some("730"), "a", "x", "y", truncated)]).expect("audit");
-        let rows = audit::list(&mut c, "730", &AuditQuery::default(), 1).expect("list");
+        let rows = audit::list(&mut c, "730", &AuditQuery::default(), page(1, 0)).expect("list");
         assert_eq!(rows[0].at, truncated);
         // Filters compare exact stored values: `from` equal to the stored time includes it.
         let from = AuditQuery {
@@ -760,7 +768,7 @@ on_both_backends! {
             to: Some(truncated + Duration::microseconds(1)),
             ..AuditQuery::default()
         };
-        assert_eq!(audit::list(&mut c, "730", &from, 10).expect("list").len(), 1);
+        assert_eq!(audit::list(&mut c, "730", &from, page(10, 0)).expect("list").len(), 1);
     }
 
     fn a_cpr_is_stored_only_encrypted_bound_to_its_row_and_found_by_its_keyed_hash(db) {

@@ -1,25 +1,14 @@
 //! Balances (`/citizens/{id}/balance`, `/me/balance`): how much of the year's frikort amount is
 //! used and left, what is taxable, per employer, and when the cap would be reached at this pace.
 
-use std::collections::BTreeMap;
-
 use actix_web::{get, web};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{Coverage, Money, project};
-use smaajob_persistence::DbConn;
-use smaajob_persistence::repo::{accounting, citizens, companies, employments};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::parse_id;
-use crate::routes::citizens::citizen_in_scope;
-use crate::services::allocation::cap_for;
-use crate::services::audit;
-use crate::services::common::{frikort_year, today_copenhagen};
-use crate::services::error::OrNotFound;
-use crate::services::error::ServiceError;
-use crate::services::planning::{planned_shifts, reached_on};
+use crate::services::balance::{self as service, Balance};
 use crate::services::principal::Principal;
 use crate::state::AppState;
 
@@ -103,35 +92,14 @@ pub struct YearQuery {
     pub year: Option<i32>,
 }
 
-fn year_start(year: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MIN)
-}
-
-fn year_of(q: &YearQuery) -> Result<i32, ApiError> {
-    Ok(frikort_year("year", q.year.unwrap_or_else(|| today_copenhagen().year()))?)
-}
-
-#[derive(Default)]
-struct Sums {
-    gross: i64,
-    exempt: i64,
-    taxable: i64,
-    count: u32,
-}
-
-/// Computes the balance; `full` = false gives the employer's view (remaining only).
-fn balance(conn: &mut DbConn, citizen_id: &str, year: i32, full: bool) -> Result<BalanceView, ApiError> {
-    let cap = cap_for(conn, year)?;
-    let cap_ore = cap.amount.money().ore();
-    // The stored totals are the source of truth (kept under the citizen-year lock).
-    let totals = accounting::find_year(conn, citizen_id, year)?;
-    let exempt = totals.as_ref().map_or(0, |t| t.exempt.ore());
+/// Builds the view of a balance; an employer's has no details.
+fn view(b: Balance) -> BalanceView {
     let mut view = BalanceView {
-        citizen_id: citizen_id.to_owned(),
-        year,
-        cap: Money::from_ore(cap_ore).to_string(),
-        cap_provisional: cap.provisional,
-        remaining: Money::from_ore((cap_ore - exempt).max(0)).to_string(),
+        citizen_id: b.citizen_id,
+        year: b.year,
+        cap: b.cap.amount.money().to_string(),
+        cap_provisional: b.cap.provisional,
+        remaining: b.remaining.to_string(),
         gross: None,
         exempt: None,
         taxable: None,
@@ -140,54 +108,31 @@ fn balance(conn: &mut DbConn, citizen_id: &str, year: i32, full: bool) -> Result
         projection: None,
         planned: None,
     };
-    if !full {
-        return Ok(view);
+    if let Some(d) = b.details {
+        view.gross = Some(d.gross.to_string());
+        view.exempt = Some(d.exempt.to_string());
+        view.taxable = Some(d.taxable.to_string());
+        view.payouts = Some(d.payouts);
+        view.per_employer = Some(
+            d.per_employer
+                .into_iter()
+                .map(|e| EmployerBreakdown {
+                    company_id: e.company_id,
+                    company_name: e.company_name,
+                    gross: e.gross.to_string(),
+                    exempt: e.exempt.to_string(),
+                    taxable: e.taxable.to_string(),
+                    payouts: e.payouts,
+                })
+                .collect(),
+        );
+        view.projection = d
+            .projection
+            .map(|p| ProjectionView { weekly_pace: p.weekly_pace.to_string(), cap_reached_on: p.cap_reached_on });
+        view.planned =
+            Some(PlannedView { amount: d.planned.amount.to_string(), cap_reached_on: d.planned.cap_reached_on });
     }
-    let today = today_copenhagen();
-    let mut per: BTreeMap<String, Sums> = BTreeMap::new();
-    let mut covered_so_far = 0i64;
-    for (p, reversed) in accounting::payouts_of_year(conn, citizen_id, year)? {
-        if reversed {
-            continue;
-        }
-        let s = per.entry(p.company_id.clone()).or_default();
-        s.gross += p.gross.ore();
-        s.exempt += p.exempt.ore();
-        s.taxable += p.taxable.ore();
-        s.count += 1;
-        if p.coverage == Coverage::Covered && p.payment_date <= today {
-            covered_so_far += p.gross.ore();
-        }
-    }
-    let mut breakdown = Vec::with_capacity(per.len());
-    for (company_id, s) in per {
-        let company_name = companies::find(conn, &company_id)?.name;
-        breakdown.push(EmployerBreakdown {
-            company_id,
-            company_name,
-            gross: Money::from_ore(s.gross).to_string(),
-            exempt: Money::from_ore(s.exempt).to_string(),
-            taxable: Money::from_ore(s.taxable).to_string(),
-            payouts: s.count,
-        });
-    }
-    view.gross = Some(Money::from_ore(totals.as_ref().map_or(0, |t| t.gross.ore())).to_string());
-    view.exempt = Some(Money::from_ore(exempt).to_string());
-    view.taxable = Some(Money::from_ore(totals.as_ref().map_or(0, |t| t.taxable.ore())).to_string());
-    view.payouts = Some(totals.as_ref().map_or(0, |t| u32::try_from(t.payout_count).unwrap_or(0)));
-    view.per_employer = Some(breakdown);
-    let remaining = Money::from_ore((cap_ore - exempt).max(0));
-    let shifts: Vec<_> = planned_shifts(conn, citizen_id, today.max(year_start(year)))?
-        .into_iter()
-        .filter(|(d, _)| d.year() == year)
-        .collect();
-    view.planned = Some(PlannedView {
-        amount: Money::from_ore(shifts.iter().map(|(_, g)| g.ore()).sum()).to_string(),
-        cap_reached_on: reached_on(&shifts, remaining),
-    });
-    view.projection = project(year, today, Money::from_ore(covered_so_far), Money::from_ore((cap_ore - exempt).max(0)))
-        .map(|p| ProjectionView { weekly_pace: p.weekly_pace.to_string(), cap_reached_on: p.cap_reached_on });
-    Ok(view)
+    view
 }
 
 /// A citizen's balance: full for a coordinator of their municipality; the remaining amount for
@@ -213,32 +158,10 @@ pub async fn citizen_balance(
     q: web::Query<YearQuery>,
 ) -> Result<web::Json<BalanceView>, ApiError> {
     let id = parse_id(&id, "citizen")?;
-    let year = year_of(&q)?;
-    let view = state
-        .read_audited(move |conn| {
-            let (municipality, full) = match &principal {
-                Principal::Coordinator { municipality, .. } => {
-                    (citizen_in_scope(conn, *municipality, &id)?.0.municipality, true)
-                }
-                Principal::Company { company_id, .. } => {
-                    if !employments::company_employs(conn, company_id, &id)? {
-                        return Err(ApiError::not_found("citizen"));
-                    }
-                    (citizens::find(conn, &id)?.0.municipality, false)
-                }
-                Principal::Citizen { .. } => {
-                    return Err(ApiError::Forbidden("citizens read their own balance at /api/v1/me/balance".into()));
-                }
-                Principal::NewCompany { .. } => return Err(ServiceError::Unregistered.into()),
-            };
-            let view = balance(conn, &id, year, full)?;
-            let details = serde_json::json!({ "year": year });
-            let audit_entries =
-                vec![audit::entry(&principal, "balance.read", "citizen", &id, Some(&municipality), Some(details))];
-            Ok((view, audit_entries))
-        })
-        .await?;
-    Ok(web::Json(view))
+    let year = q.year;
+    let balance =
+        state.read_audited(move |conn| Ok(service::citizen_balance(conn, &principal, &id, year)?.into_parts())).await?;
+    Ok(web::Json(view(balance)))
 }
 
 /// The calling citizen's own balance.
@@ -261,23 +184,7 @@ pub async fn my_balance(
     principal: Principal,
     q: web::Query<YearQuery>,
 ) -> Result<web::Json<BalanceView>, ApiError> {
-    let id = parse_id(principal.citizen()?, "citizen")?;
-    let year = year_of(&q)?;
-    let view = state
-        .read_audited(move |conn| {
-            let (citizen, _) = citizens::find(conn, &id).or_not_found("citizen")?;
-            let view = balance(conn, &id, year, true)?;
-            let details = serde_json::json!({ "year": year });
-            let audit_entries = vec![audit::entry(
-                &principal,
-                "balance.read_self",
-                "citizen",
-                &id,
-                Some(&citizen.municipality),
-                Some(details),
-            )];
-            Ok((view, audit_entries))
-        })
-        .await?;
-    Ok(web::Json(view))
+    let year = q.year;
+    let balance = state.read_audited(move |conn| Ok(service::my_balance(conn, &principal, year)?.into_parts())).await?;
+    Ok(web::Json(view(balance)))
 }

@@ -1,24 +1,14 @@
 //! `GET /caps`, `GET /caps/{year}`, `PUT /caps/{year}`: the yearly frikort amounts.
 
-use std::collections::BTreeMap;
-
 use actix_web::{get, put, web};
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{
-    CapAmount, CapYear, FIRST_CAP_YEAR, Money, RegulationPercent, ResolvedCap, regulate, resolve_cap,
-};
-use smaajob_persistence::DbConn;
-use smaajob_persistence::repo::{accounting, audit, caps, caps::CapRow};
+use smaajob_domain::CapYear;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::http::utc;
-use crate::services::allocation::reallocate_after_cap_change;
-use crate::services::audit as audit_log;
-use crate::services::common::today_copenhagen;
-use crate::services::error::{Code, ServiceError};
-use crate::services::error::{Fields, checked};
+use crate::http::{PageQuery, Paged, utc};
+use crate::services::caps::{self as service, Cap, SetCap as NewCap};
 use crate::services::principal::Principal;
 use crate::state::AppState;
 
@@ -54,57 +44,43 @@ pub struct SetCap {
     pub regulation_percent: Option<String>,
 }
 
-/// Caps are public figures every role may read; an unregistered company may only register itself.
-fn public_reader(principal: &Principal) -> Result<(), ApiError> {
-    match principal {
-        Principal::NewCompany { .. } => Err(ServiceError::Unregistered.into()),
-        _ => Ok(()),
-    }
-}
-
-fn load_set(conn: &mut DbConn) -> Result<(Vec<CapRow>, BTreeMap<i32, CapAmount>), ApiError> {
-    let rows = caps::list(conn)?;
-    let set = rows.iter().filter_map(|r| CapAmount::from_kroner(r.amount_ore / 100).map(|a| (r.year, a))).collect();
-    Ok((rows, set))
-}
-
-fn view(resolved: ResolvedCap, rows: &[CapRow]) -> CapView {
-    let row = rows.iter().find(|r| r.year == resolved.year && !resolved.provisional);
+fn view(cap: Cap) -> CapView {
+    let r = cap.resolved;
     CapView {
-        year: resolved.year,
-        amount: resolved.amount.money().to_string(),
-        provisional: resolved.provisional,
-        source_year: resolved.source_year,
-        regulation_percent: row.and_then(|r| r.regulation_percent.clone()),
-        set_by: row.map(|r| r.set_by.clone()),
-        set_at: row.map(|r| utc(r.set_at)),
+        year: r.year,
+        amount: r.amount.money().to_string(),
+        provisional: r.provisional,
+        source_year: r.source_year,
+        regulation_percent: cap.set.as_ref().and_then(|s| s.regulation_percent.clone()),
+        set_by: cap.set.as_ref().map(|s| s.set_by.clone()),
+        set_at: cap.set.as_ref().map(|s| utc(s.set_at)),
     }
 }
 
-/// Every year from 2019 through next year (or the last year set), provisional where not set.
+/// Every year from 2019 through next year (or the last year set), provisional where not set,
+/// oldest first, one page at a time.
 #[utoipa::path(
     tag = "caps",
     security(("bearer" = [])),
+    params(PageQuery),
     responses(
-        (status = 200, description = "The caps, oldest first", body = Vec<CapView>),
+        (status = 200, description = "The caps, oldest first", body = Paged<CapView>),
+        (status = 400, response = Problem),
         (status = 401, response = Problem),
+        (status = 422, response = Problem),
     )
 )]
 #[get("/caps")]
-pub async fn list_caps(state: web::Data<AppState>, principal: Principal) -> Result<web::Json<Vec<CapView>>, ApiError> {
-    public_reader(&principal)?;
-    let views = state
-        .read(|conn| {
-            let (rows, set) = load_set(conn)?;
-            let last = set.keys().next_back().copied().unwrap_or(FIRST_CAP_YEAR).max(today_copenhagen().year() + 1);
-            Ok((FIRST_CAP_YEAR..=last)
-                .filter_map(|y| CapYear::parse(y).ok())
-                .filter_map(|y| resolve_cap(y, &set))
-                .map(|r| view(r, &rows))
-                .collect())
-        })
-        .await?;
-    Ok(web::Json(views))
+pub async fn list_caps(
+    state: web::Data<AppState>,
+    principal: Principal,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<CapView>>, ApiError> {
+    service::ensure_reader(&principal)?;
+    let page = page.into_inner().page()?;
+    let list = state.read(move |conn| Ok(service::list(conn, &principal, page)?)).await?;
+    let items = list.items.into_iter().map(view).collect();
+    Ok(web::Json(Paged { items, total: list.total, limit: list.page.limit, offset: list.page.offset }))
 }
 
 /// One year's cap, provisional if it is not set yet.
@@ -124,18 +100,11 @@ pub async fn get_cap(
     principal: Principal,
     year: web::Path<i32>,
 ) -> Result<web::Json<CapView>, ApiError> {
-    public_reader(&principal)?;
+    service::ensure_reader(&principal)?;
     let year = CapYear::parse(year.into_inner())
         .map_err(|_| ApiError::NotFound("the frikort exists from 2019 to 2100".into()))?;
-    let view = state
-        .read(move |conn| {
-            let (rows, set) = load_set(conn)?;
-            resolve_cap(year, &set)
-                .map(|r| view(r, &rows))
-                .ok_or_else(|| ApiError::NotFound("no cap for that year".into()))
-        })
-        .await?;
-    Ok(web::Json(view))
+    let cap = state.read(move |conn| Ok(service::get(conn, &principal, year)?)).await?;
+    Ok(web::Json(view(cap)))
 }
 
 /// Sets a year's cap by amount or by regulation of the previous year's cap (coordinator), and
@@ -161,70 +130,8 @@ pub async fn set_cap(
     year: web::Path<i32>,
     body: web::Json<SetCap>,
 ) -> Result<web::Json<CapView>, ApiError> {
-    let municipality = principal.coordinator()?;
-    let body = body.into_inner();
-    let mut f = Fields::new();
-    let year = f.check("year", CapYear::parse(year.into_inner()));
-    let (amount, percent) = match (&body.amount, &body.regulation_percent) {
-        (Some(a), None) => (f.check("amount", CapAmount::parse(a)), None),
-        (None, Some(p)) => (None, f.check("regulation_percent", RegulationPercent::parse(p))),
-        _ => {
-            f.push("amount", "one_of_amount_or_percent", "give exactly one of `amount` or `regulation_percent`");
-            (None, None)
-        }
-    };
-    f.finish()?;
-    let year = checked(year)?;
-    let view = state
-        .write(move |conn| {
-            let amount = match (amount, percent) {
-                (Some(a), _) => a,
-                (None, Some(pct)) => {
-                    let previous = caps::find(conn, year.get() - 1)?
-                        .and_then(|r| CapAmount::from_kroner(r.amount_ore / 100))
-                        .ok_or_else(|| ApiError::Conflict {
-                            code: Code::PreviousCapNotSet,
-                            detail: format!("regulation needs the {} cap to be set first", year.get() - 1),
-                        })?;
-                    regulate(previous, pct)
-                        .map_err(|e| ApiError::field("regulation_percent", "out_of_range", e.to_string()))?
-                }
-                (None, None) => return Err(ApiError::Internal("no amount after validation".into())),
-            };
-            // Before the cap is written: no citizen-year may be split with the old cap after this.
-            accounting::lock_all_years(conn)?;
-            let before = caps::find(conn, year.get())?;
-            let row = CapRow {
-                year: year.get(),
-                amount_ore: amount.money().ore(),
-                regulation_percent: percent.map(|p| p.get().normalize().to_string()),
-                set_by: principal.sub().to_owned(),
-                set_at: smaajob_persistence::repo::now(),
-            };
-            caps::set(conn, &row)?;
-            // Every citizen-year using this cap (directly or provisionally) is re-split now.
-            let adjustments = reallocate_after_cap_change(conn, row.year)?;
-            let details = serde_json::json!({
-                "year": row.year,
-                "amount": amount.money().to_string(),
-                "previous_amount": before.map(|b| Money::from_ore(b.amount_ore).to_string()),
-                "regulation_percent": row.regulation_percent,
-                "adjustments": adjustments,
-            });
-            audit::append(
-                conn,
-                &[audit_log::entry(
-                    &principal,
-                    "cap.set",
-                    "cap",
-                    &row.year.to_string(),
-                    Some(&municipality.to_string()),
-                    Some(details),
-                )],
-            )?;
-            let (rows, set) = load_set(conn)?;
-            resolve_cap(year, &set).map(|r| view(r, &rows)).ok_or_else(|| ApiError::Internal("cap vanished".into()))
-        })
-        .await?;
-    Ok(web::Json(view))
+    principal.coordinator()?;
+    let cmd = NewCap::parse(year.into_inner(), body.amount.as_deref(), body.regulation_percent.as_deref())?;
+    let cap = state.write(move |conn| Ok(service::set(conn, &principal, cmd)?)).await?;
+    Ok(web::Json(view(cap)))
 }

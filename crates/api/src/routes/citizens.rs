@@ -2,24 +2,22 @@
 //! hand-over when a citizen moves to another municipality.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{
-    AvailabilitySlot, Cpr, GeoPoint, MunicipalityCode, Name, Phone, Postcode, TransportMode, WeeklyAvailability,
-    mask_birth_date, parse_skills,
-};
+use smaajob_domain::{MunicipalityCode, WeeklyAvailability, mask_birth_date};
 use smaajob_persistence::DbConn;
-use smaajob_persistence::repo::citizens::{self, CardFilter, CardSummary, CitizenRow};
-use smaajob_persistence::repo::{audit, new_id, now};
+use smaajob_persistence::repo::citizens::{CardSummary, CitizenRow};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, double_option, parse_id, utc};
-use crate::services::audit as audit_log;
-use crate::services::common::{json, today_copenhagen};
-use crate::services::error::{Code, OrNotFound};
-use crate::services::error::{Fields, checked};
+use crate::services::citizens::{
+    self as service, AvailabilityInput, Citizen, EnrolCitizen, EnrolInput, HomeInput, ListCitizens, SlotInput,
+    UpdateInput,
+};
+use crate::services::common::today_copenhagen;
 use crate::services::principal::Principal;
+use crate::services::scope;
 use crate::state::AppState;
 
 /// A municipality: code and name.
@@ -179,31 +177,48 @@ pub struct CitizenFilter {
     pub frikort: Option<String>,
 }
 
-fn parse_availability(f: &mut Fields, a: &AvailabilityDto) -> Option<WeeklyAvailability> {
-    let mut slots = Vec::with_capacity(a.slots.len());
-    let mut ok = true;
-    for (i, s) in a.slots.iter().enumerate() {
-        let weekday = s.weekday.parse::<Weekday>().ok().filter(|_| s.weekday.len() == 3);
-        let from = NaiveTime::parse_from_str(&s.from, "%H:%M").ok();
-        let to = NaiveTime::parse_from_str(&s.to, "%H:%M").ok();
-        if weekday.is_none() {
-            f.push(&format!("availability.slots[{i}].weekday"), "weekday", "use mon, tue, wed, thu, fri, sat or sun");
-        }
-        if from.is_none() {
-            f.push(&format!("availability.slots[{i}].from"), "time_format", "use HH:MM");
-        }
-        if to.is_none() {
-            f.push(&format!("availability.slots[{i}].to"), "time_format", "use HH:MM");
-        }
-        match (weekday, from, to) {
-            (Some(weekday), Some(from), Some(to)) => slots.push(AvailabilitySlot { weekday, from, to }),
-            _ => ok = false,
+impl From<AvailabilityDto> for AvailabilityInput {
+    fn from(a: AvailabilityDto) -> Self {
+        AvailabilityInput {
+            slots: a.slots.into_iter().map(|s| SlotInput { weekday: s.weekday, from: s.from, to: s.to }).collect(),
+            max_hours_per_week: a.max_hours_per_week,
         }
     }
-    if !ok {
-        return None;
+}
+
+impl From<HomeLocation> for HomeInput {
+    fn from(h: HomeLocation) -> Self {
+        HomeInput { lat: h.lat, lon: h.lon, postcode: h.postcode }
     }
-    f.check("availability", WeeklyAvailability::new(slots, a.max_hours_per_week))
+}
+
+impl From<CreateCitizen> for EnrolInput {
+    fn from(b: CreateCitizen) -> Self {
+        EnrolInput {
+            cpr: b.cpr,
+            name: b.name,
+            phone: b.phone,
+            municipality: b.municipality,
+            skills: b.skills,
+            availability: b.availability.map(Into::into),
+            home: b.home.map(Into::into),
+            transport_modes: b.transport_modes,
+        }
+    }
+}
+
+impl From<UpdateCitizen> for UpdateInput {
+    fn from(b: UpdateCitizen) -> Self {
+        UpdateInput {
+            name: b.name,
+            phone: b.phone,
+            municipality: b.municipality,
+            skills: b.skills,
+            availability: b.availability.map(Into::into),
+            home: b.home.map(|h| h.map(Into::into)),
+            transport_modes: b.transport_modes,
+        }
+    }
 }
 
 fn availability_dto(a: &WeeklyAvailability) -> AvailabilityDto {
@@ -221,89 +236,41 @@ fn availability_dto(a: &WeeklyAvailability) -> AvailabilityDto {
     }
 }
 
-/// Parsed home location: coordinates and postcode.
-type Home = (Option<GeoPoint>, Option<Postcode>);
-
-fn parse_home(f: &mut Fields, h: &HomeLocation) -> Option<Home> {
-    let point = match (h.lat, h.lon) {
-        (Some(lat), Some(lon)) => f.check("home", GeoPoint::new(lat, lon)).map(Some),
-        (None, None) => Some(None),
-        _ => {
-            f.push("home", "lat_lon_pair", "give both `lat` and `lon`, or neither");
-            None
-        }
-    };
-    let postcode = f.check_opt("home.postcode", h.postcode.as_deref().map(Postcode::parse));
-    if matches!((&point, &postcode), (Some(None), Some(None))) {
-        f.push("home", "empty", "give coordinates, a postcode, or both (or send null to clear)");
-        return None;
-    }
-    Some((point?, postcode?))
-}
-
-fn parse_transport(f: &mut Fields, modes: &[String]) -> Option<Vec<TransportMode>> {
-    let mut out = Vec::new();
-    for (i, m) in modes.iter().enumerate() {
-        match TransportMode::parse(m) {
-            Some(t) if !out.contains(&t) => out.push(t),
-            Some(_) => {}
-            None => {
-                f.push(
-                    &format!("transport_modes[{i}]"),
-                    "transport_mode",
-                    "use walk, bicycle, public_transport, car or moped",
-                );
-                return None;
-            }
-        }
-    }
-    Some(out)
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, ApiError> {
-    serde_json::from_str(s).map_err(|e| ApiError::Internal(format!("stored JSON is corrupt: {e}")))
-}
-
-/// Builds the view of a stored citizen.
-pub fn citizen_view(row: CitizenRow, card: Option<CardSummary>) -> Result<CitizenView, ApiError> {
-    let municipality = MunicipalityCode::parse(&row.municipality)
-        .map_err(|_| ApiError::Internal("stored municipality is invalid".into()))?;
-    let availability: WeeklyAvailability = from_json(&row.availability)?;
+/// Builds the view of a citizen.
+fn citizen_view(c: Citizen) -> CitizenView {
+    let row = c.row;
     let home = (row.home_lat.is_some() || row.postcode.is_some()).then(|| HomeLocation {
         lat: row.home_lat,
         lon: row.home_lon,
         postcode: row.postcode.clone(),
     });
-    Ok(CitizenView {
+    CitizenView {
         cpr_masked: mask_birth_date(row.birth_date),
         age: smaajob_domain::age_on(row.birth_date, today_copenhagen()),
         birth_date: row.birth_date,
         name: row.name,
         phone: row.phone,
-        municipality: municipality.into(),
-        skills: from_json(&row.skills)?,
-        availability: availability_dto(&availability),
+        municipality: c.municipality.into(),
+        skills: c.skills,
+        availability: availability_dto(&c.availability),
         home,
-        transport_modes: from_json(&row.transport_modes)?,
-        frikort: card.map(|c| CardBrief { number: c.number, status: c.status }),
+        transport_modes: c.transport_modes.iter().map(|t| t.as_str().to_owned()).collect(),
+        frikort: c.card.map(|c| CardBrief { number: c.number, status: c.status }),
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),
         id: row.id,
-    })
+    }
 }
 
-/// Loads a citizen the coordinator may see (their own municipality); anything else is a 404 so
-/// ids of other municipalities' citizens cannot be probed.
+/// Loads a citizen the coordinator may see.
+// removed when employments/placements move to services
 pub fn citizen_in_scope(
     conn: &mut DbConn,
     municipality: MunicipalityCode,
     id: &str,
 ) -> Result<(CitizenRow, Option<CardSummary>), ApiError> {
-    match citizens::find(conn, id) {
-        Ok((row, card)) if row.municipality == municipality.to_string() => Ok((row, card)),
-        Ok(_) | Err(smaajob_persistence::RepoError::NotFound) => Err(ApiError::not_found("citizen")),
-        Err(e) => Err(e.into()),
-    }
+    let scoped = scope::citizen(conn, municipality, id)?;
+    Ok((scoped.citizen, scoped.card))
 }
 
 /// Enrols a citizen in the coordinator's municipality.
@@ -327,72 +294,13 @@ pub async fn create_citizen(
     principal: Principal,
     body: web::Json<CreateCitizen>,
 ) -> Result<HttpResponse, ApiError> {
-    let own = principal.coordinator()?;
-    let b = body.into_inner();
-    let mut f = Fields::new();
-    let cpr = f.check("cpr", Cpr::parse(&b.cpr));
-    let name = f.check("name", Name::parse(&b.name));
-    let phone = f.check_opt("phone", b.phone.as_deref().map(Phone::parse));
-    let municipality = f.check_opt("municipality", b.municipality.as_deref().map(MunicipalityCode::parse));
-    let skills = f.check("skills", parse_skills(&b.skills));
-    let availability = match &b.availability {
-        Some(a) => parse_availability(&mut f, a),
-        None => f.check("availability", WeeklyAvailability::new(Vec::new(), None)),
-    };
-    let home = match &b.home {
-        Some(h) => parse_home(&mut f, h),
-        None => Some((None, None)),
-    };
-    let transport = parse_transport(&mut f, &b.transport_modes);
-    f.finish()?;
-    if let Some(Some(m)) = municipality
-        && m != own
-    {
-        return Err(ApiError::Forbidden("coordinators enrol citizens in their own municipality only".into()));
-    }
-    let cpr = checked(cpr)?;
-    let (point, postcode) = checked(home)?;
-    let id = new_id();
-    let t = now();
-    let row = CitizenRow {
-        cpr_hash: state.data_key.lookup_hash(cpr.digits()),
-        cpr_ciphertext: state.data_key.encrypt(&id, cpr.digits()),
-        birth_date: cpr.birth_date(),
-        name: checked(name)?.as_str().to_owned(),
-        phone: checked(phone)?.map(|p| p.as_str().to_owned()),
-        municipality: own.to_string(),
-        skills: json(&checked(skills)?.iter().map(|s| s.as_str()).collect::<Vec<_>>())?,
-        availability: json(&checked(availability)?)?,
-        home_lat: point.map(|p| p.lat()),
-        home_lon: point.map(|p| p.lon()),
-        postcode: postcode.map(|p| p.to_string()),
-        transport_modes: json(&checked(transport)?.iter().map(|t| t.as_str()).collect::<Vec<_>>())?,
-        created_at: t,
-        updated_at: t,
-        id,
-    };
-    let view = state
-        .write(move |conn| {
-            if citizens::find_id_by_cpr_hash(conn, &row.cpr_hash)?.is_some() {
-                return Err(citizen_exists());
-            }
-            citizens::insert(conn, &row)
-                .map_err(|e| if e.is_conflict_on("cpr_hash") { citizen_exists() } else { e.into() })?;
-            audit::append(
-                conn,
-                &[audit_log::entry(&principal, "citizen.created", "citizen", &row.id, Some(&row.municipality), None)],
-            )?;
-            citizen_view(row, None)
-        })
-        .await?;
+    // The role before the body, so a caller who may not enrol learns that first.
+    principal.coordinator()?;
+    let cmd = EnrolCitizen::parse(body.into_inner().into())?;
+    let key = state.data_key.clone();
+    let citizen = state.write(move |conn| Ok(service::enrol(conn, &key, &principal, cmd)?)).await?;
+    let view = citizen_view(citizen);
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/citizens/{}", view.id))).json(view))
-}
-
-fn citizen_exists() -> ApiError {
-    ApiError::Conflict {
-        code: Code::CitizenExists,
-        detail: "a citizen with this CPR is already enrolled; if they live in another municipality, that municipality hands them over".into(),
-    }
 }
 
 /// Lists the coordinator's citizens by name, optionally by frikort status.
@@ -415,29 +323,12 @@ pub async fn list_citizens(
     filter: web::Query<CitizenFilter>,
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Paged<CitizenView>>, ApiError> {
-    let own = principal.coordinator()?;
+    principal.coordinator()?;
     let page = page.into_inner().page()?;
-    let card_filter = match filter.frikort.as_deref() {
-        None => CardFilter::Any,
-        Some("active") => CardFilter::Status("active"),
-        Some("deactivated") => CardFilter::Status("deactivated"),
-        Some("none") => CardFilter::NoCard,
-        Some(_) => return Err(ApiError::field("frikort", "frikort_filter", "use active, deactivated or none")),
-    };
-    let paged = state
-        .read_audited(move |conn| {
-            let m = own.to_string();
-            let (rows, total) = citizens::list(conn, &m, card_filter, page)?;
-            let entries: Vec<_> = rows
-                .iter()
-                .map(|(r, _)| audit_log::entry(&principal, "citizen.listed", "citizen", &r.id, Some(&m), None))
-                .collect();
-            let audit_entries = entries;
-            let items = rows.into_iter().map(|(r, c)| citizen_view(r, c)).collect::<Result<_, _>>()?;
-            Ok((Paged { items, total, limit: page.limit, offset: page.offset }, audit_entries))
-        })
-        .await?;
-    Ok(web::Json(paged))
+    let cmd = ListCitizens::parse(filter.frikort.as_deref(), page)?;
+    let list = state.read_audited(move |conn| Ok(service::list(conn, &principal, cmd)?.into_parts())).await?;
+    let items = list.items.into_iter().map(citizen_view).collect();
+    Ok(web::Json(Paged { items, total: list.total, limit: list.page.limit, offset: list.page.offset }))
 }
 
 /// One citizen of the coordinator's municipality.
@@ -458,17 +349,10 @@ pub async fn get_citizen(
     principal: Principal,
     id: web::Path<String>,
 ) -> Result<web::Json<CitizenView>, ApiError> {
-    let own = principal.coordinator()?;
+    principal.coordinator()?;
     let id = parse_id(&id, "citizen")?;
-    let view = state
-        .read_audited(move |conn| {
-            let (row, card) = citizen_in_scope(conn, own, &id)?;
-            let audit_entries =
-                vec![audit_log::entry(&principal, "citizen.read", "citizen", &id, Some(&row.municipality), None)];
-            Ok((citizen_view(row, card)?, audit_entries))
-        })
-        .await?;
-    Ok(web::Json(view))
+    let citizen = state.read_audited(move |conn| Ok(service::get(conn, &principal, &id)?.into_parts())).await?;
+    Ok(web::Json(citizen_view(citizen)))
 }
 
 /// Changes a citizen; a new municipality hands the citizen over.
@@ -494,110 +378,11 @@ pub async fn update_citizen(
     id: web::Path<String>,
     body: web::Json<UpdateCitizen>,
 ) -> Result<web::Json<CitizenView>, ApiError> {
-    let own = principal.coordinator()?;
+    principal.coordinator()?;
     let id = parse_id(&id, "citizen")?;
-    let b = body.into_inner();
-    let mut f = Fields::new();
-    let name = f.check_opt("name", b.name.as_deref().map(Name::parse));
-    let phone = match &b.phone {
-        Some(Some(p)) => f.check("phone", Phone::parse(p)).map(|p| Some(Some(p))),
-        Some(None) => Some(Some(None)),
-        None => Some(None),
-    };
-    let municipality = f.check_opt("municipality", b.municipality.as_deref().map(MunicipalityCode::parse));
-    let skills = f.check_opt("skills", b.skills.as_deref().map(parse_skills));
-    let availability = match &b.availability {
-        Some(a) => parse_availability(&mut f, a).map(Some),
-        None => Some(None),
-    };
-    let home = match &b.home {
-        Some(Some(h)) => parse_home(&mut f, h).map(Some),
-        Some(None) => Some(Some((None, None))),
-        None => Some(None),
-    };
-    let transport = match &b.transport_modes {
-        Some(t) => parse_transport(&mut f, t).map(Some),
-        None => Some(None),
-    };
-    f.finish()?;
-    let (name, phone, municipality, skills, availability, home, transport) = (
-        checked(name)?,
-        checked(phone)?,
-        checked(municipality)?,
-        checked(skills)?,
-        checked(availability)?,
-        checked(home)?,
-        checked(transport)?,
-    );
-    let view = state
-        .write(move |conn| {
-            let (mut row, card) = citizen_in_scope(conn, own, &id)?;
-            let mut changed: Vec<&str> = Vec::new();
-            if let Some(n) = name {
-                row.name = n.as_str().to_owned();
-                changed.push("name");
-            }
-            if let Some(p) = phone {
-                row.phone = p.map(|p| p.as_str().to_owned());
-                changed.push("phone");
-            }
-            if let Some(s) = skills {
-                row.skills = json(&s.iter().map(|s| s.as_str()).collect::<Vec<_>>())?;
-                changed.push("skills");
-            }
-            if let Some(a) = availability {
-                row.availability = json(&a)?;
-                changed.push("availability");
-            }
-            if let Some((point, postcode)) = home {
-                row.home_lat = point.map(|p| p.lat());
-                row.home_lon = point.map(|p| p.lon());
-                row.postcode = postcode.map(|p| p.to_string());
-                changed.push("home");
-            }
-            if let Some(t) = transport {
-                row.transport_modes = json(&t.iter().map(|t| t.as_str()).collect::<Vec<_>>())?;
-                changed.push("transport_modes");
-            }
-            let mut entries = Vec::new();
-            if !changed.is_empty() {
-                entries.push(audit_log::entry(
-                    &principal,
-                    "citizen.updated",
-                    "citizen",
-                    &id,
-                    Some(&row.municipality),
-                    Some(serde_json::json!({ "fields": changed })),
-                ));
-            }
-            if let Some(to) = municipality.filter(|m| *m != own) {
-                let from = own.to_string();
-                let details = serde_json::json!({ "from": from, "to": to.to_string() });
-                entries.push(audit_log::entry(
-                    &principal,
-                    "citizen.moved_out",
-                    "citizen",
-                    &id,
-                    Some(&from),
-                    Some(details.clone()),
-                ));
-                entries.push(audit_log::entry(
-                    &principal,
-                    "citizen.moved_in",
-                    "citizen",
-                    &id,
-                    Some(&to.to_string()),
-                    Some(details),
-                ));
-                row.municipality = to.to_string();
-            }
-            row.updated_at = now();
-            citizens::update(conn, &row)?;
-            audit::append(conn, &entries)?;
-            citizen_view(row, card)
-        })
-        .await?;
-    Ok(web::Json(view))
+    let cmd = service::UpdateCitizen::parse(body.into_inner().into())?;
+    let citizen = state.write(move |conn| Ok(service::update(conn, &principal, &id, cmd)?)).await?;
+    Ok(web::Json(citizen_view(citizen)))
 }
 
 /// The calling citizen's own data.
@@ -613,14 +398,6 @@ pub async fn update_citizen(
 )]
 #[get("/me")]
 pub async fn get_me(state: web::Data<AppState>, principal: Principal) -> Result<web::Json<CitizenView>, ApiError> {
-    let id = parse_id(principal.citizen()?, "citizen")?;
-    let view = state
-        .read_audited(move |conn| {
-            let (row, card) = citizens::find(conn, &id).or_not_found("citizen")?;
-            let audit_entries =
-                vec![audit_log::entry(&principal, "citizen.read_self", "citizen", &id, Some(&row.municipality), None)];
-            Ok((citizen_view(row, card)?, audit_entries))
-        })
-        .await?;
-    Ok(web::Json(view))
+    let citizen = state.read_audited(move |conn| Ok(service::me(conn, &principal)?.into_parts())).await?;
+    Ok(web::Json(citizen_view(citizen)))
 }

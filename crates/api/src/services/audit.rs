@@ -1,11 +1,13 @@
 //! The audit trail of personal data: every read and every change of a citizen's data leaves an
-//! entry (who, in which role, did what to which record, filed in which municipality's log).
+//! entry (who, in which role, did what to which record, filed in which municipality's log), and
+//! a coordinator reads their municipality's log.
 
+use chrono::{DateTime, NaiveDateTime, Utc};
 use smaajob_persistence::DbConn;
-use smaajob_persistence::repo::audit::{self as audit_log, NewAuditEntry};
+use smaajob_persistence::repo::Page;
+use smaajob_persistence::repo::audit::{self as audit_log, AuditQuery, AuditRow, NewAuditEntry};
 
-use crate::services::error::ServiceError;
-
+use crate::services::error::{Fields, ServiceError};
 use crate::services::principal::Principal;
 
 /// A value read from personal data together with the audit entries the read produced; the
@@ -22,6 +24,11 @@ impl<T> Audited<T> {
     /// A value with the entries logging its read.
     pub fn new(value: T, entries: Vec<NewAuditEntry>) -> Audited<T> {
         Audited { value, entries }
+    }
+
+    /// The value and the entries, as `AppState::read_audited` takes them.
+    pub fn into_parts(self) -> (T, Vec<NewAuditEntry>) {
+        (self.value, self.entries)
     }
 }
 
@@ -50,4 +57,103 @@ pub fn entry(
 /// its entry commit together.
 pub fn record(conn: &mut DbConn, entry: NewAuditEntry) -> Result<(), ServiceError> {
     Ok(audit_log::append(conn, &[entry])?)
+}
+
+/// The filters and the page of an audit log listing, as entered.
+#[derive(Debug, Clone, Default)]
+pub struct AuditInput {
+    /// Only entries about this target id.
+    pub target_id: Option<String>,
+    /// Only entries of this actor.
+    pub actor: Option<String>,
+    /// Only entries of this action.
+    pub action: Option<String>,
+    /// Only entries at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Only entries before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// Only entries older than this sequence number.
+    pub before: Option<i64>,
+    /// How many entries at most (1–500, default 100).
+    pub limit: Option<i64>,
+    /// How many entries to skip (default 0).
+    pub offset: Option<i64>,
+}
+
+/// Lists one page of the coordinator's municipality's log.
+#[derive(Debug, Clone)]
+pub struct ListAudit {
+    /// The filters.
+    pub query: AuditQuery,
+    /// The page.
+    pub page: Page,
+}
+
+impl ListAudit {
+    /// Parses the filters and the page: a limit of 1–500 (default 100), an offset of
+    /// 0–1,000,000 (default 0).
+    pub fn parse(input: AuditInput) -> Result<ListAudit, ServiceError> {
+        let limit = input.limit.unwrap_or(100);
+        let offset = input.offset.unwrap_or(0);
+        let mut f = Fields::new();
+        if !(1..=500).contains(&limit) {
+            f.push("limit", "out_of_range", "limit must be between 1 and 500");
+        }
+        if !(0..=1_000_000).contains(&offset) {
+            f.push("offset", "out_of_range", "offset must be between 0 and 1000000");
+        }
+        f.finish()?;
+        let query = AuditQuery {
+            target_id: input.target_id,
+            actor: input.actor,
+            action: input.action,
+            from: input.from.map(|t| ceil_to_micros(t.naive_utc())),
+            to: input.to.map(|t| ceil_to_micros(t.naive_utc())),
+            before_id: input.before,
+        };
+        Ok(ListAudit { query, page: Page { limit, offset } })
+    }
+}
+
+/// Stored times are whole microseconds and PostgreSQL compares at that precision; rounding a
+/// finer bound up keeps `from` inclusive and `to` exclusive on both backends.
+fn ceil_to_micros(t: NaiveDateTime) -> NaiveDateTime {
+    let truncated = smaajob_persistence::repo::truncate_to_micros(t);
+    if truncated == t { t } else { truncated + chrono::Duration::microseconds(1) }
+}
+
+/// A stored audit entry with its details read.
+#[derive(Debug, Clone)]
+pub struct AuditRecord {
+    /// The stored entry.
+    pub row: AuditRow,
+    /// Its details.
+    pub details: Option<serde_json::Value>,
+}
+
+/// A page of the audit log, newest first.
+#[derive(Debug, Clone)]
+pub struct AuditList {
+    /// The entries of this page.
+    pub items: Vec<AuditRecord>,
+    /// How many entries match in all.
+    pub total: i64,
+    /// The page.
+    pub page: Page,
+}
+
+/// One page of the coordinator's municipality's log, newest first.
+pub fn list(conn: &mut DbConn, principal: &Principal, cmd: ListAudit) -> Result<AuditList, ServiceError> {
+    let municipality = principal.coordinator()?.to_string();
+    let total = audit_log::count(conn, &municipality, &cmd.query)?;
+    let items = audit_log::list(conn, &municipality, &cmd.query, cmd.page)?
+        .into_iter()
+        .map(|row| {
+            let details = row.details.as_deref().map(serde_json::from_str).transpose().map_err(|e| {
+                ServiceError::internal(format!("stored audit details of entry {} are corrupt: {e}", row.id))
+            })?;
+            Ok(AuditRecord { row, details })
+        })
+        .collect::<Result<_, ServiceError>>()?;
+    Ok(AuditList { items, total, page: cmd.page })
 }

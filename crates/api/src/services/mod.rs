@@ -13,9 +13,13 @@
 
 pub mod allocation;
 pub mod audit;
+pub mod balance;
+pub mod caps;
+pub mod citizens;
 pub mod common;
 pub mod employments;
 pub mod error;
+pub mod frikort;
 pub mod payouts;
 pub mod planning;
 pub mod principal;

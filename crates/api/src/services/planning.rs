@@ -5,7 +5,7 @@ use smaajob_domain::{Money, WorkedTime, holiday_pay, pay_for};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::{placements, shift_reports};
 
-use crate::error::ApiError;
+use crate::services::error::ServiceError;
 use crate::services::tasks::stored_schedule;
 
 /// Expected gross pay (wage plus holiday pay) per shift of the citizen's approved placements
@@ -14,14 +14,15 @@ pub fn planned_shifts(
     conn: &mut DbConn,
     citizen_id: &str,
     from: NaiveDate,
-) -> Result<Vec<(NaiveDate, Money)>, ApiError> {
+) -> Result<Vec<(NaiveDate, Money)>, ServiceError> {
     let mut planned = Vec::new();
     for (p, task) in placements::approved_of_citizen(conn, citizen_id)? {
         let reported: Vec<NaiveDate> =
             shift_reports::of_placement(conn, &p.id)?.into_iter().map(|r| r.shift_date).collect();
-        let Some(worked) = WorkedTime::from_minutes(u32::try_from(task.paid_minutes_per_shift).unwrap_or(0)) else {
-            continue;
-        };
+        let worked =
+            u32::try_from(task.paid_minutes_per_shift).ok().and_then(WorkedTime::from_minutes).ok_or_else(|| {
+                ServiceError::internal(format!("stored paid minutes per shift of task {} are invalid", task.id))
+            })?;
         let wage = pay_for(worked, Money::from_ore(task.hourly_wage_ore));
         let gross = Money::from_ore(wage.ore() + holiday_pay(wage).ore());
         for shift in stored_schedule(&task)?.shifts() {

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::error::RepoError;
+use crate::repo::Page;
 use crate::schema::audit_log;
 
 /// An audit entry to append.
@@ -79,22 +80,35 @@ pub struct AuditQuery {
     pub before_id: Option<i64>,
 }
 
-/// The newest entries of a municipality's log matching `q`, newest first.
-pub fn list(conn: &mut DbConn, municipality: &str, q: &AuditQuery, limit: i64) -> Result<Vec<AuditRow>, RepoError> {
-    let mut query = audit_log::table
-        .filter(audit_log::municipality.eq(municipality))
+/// One page of the entries of a municipality's log matching `q`, newest first.
+pub fn list(conn: &mut DbConn, municipality: &str, q: &AuditQuery, page: Page) -> Result<Vec<AuditRow>, RepoError> {
+    Ok(matching(municipality, q)
         .select(AuditRow::as_select())
         .order(audit_log::id.desc())
-        .limit(limit)
-        .into_boxed();
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?)
+}
+
+/// How many entries of a municipality's log match `q`.
+pub fn count(conn: &mut DbConn, municipality: &str, q: &AuditQuery) -> Result<i64, RepoError> {
+    Ok(matching(municipality, q).count().get_result(conn)?)
+}
+
+/// The entries of one municipality's log that match `q`, as a query to select from or count.
+fn matching<'a>(
+    municipality: &'a str,
+    q: &'a AuditQuery,
+) -> audit_log::BoxedQuery<'a, <DbConn as Connection>::Backend> {
+    let mut query = audit_log::table.filter(audit_log::municipality.eq(municipality)).into_boxed();
     if let Some(t) = &q.target_id {
-        query = query.filter(audit_log::target_id.eq(t.clone()));
+        query = query.filter(audit_log::target_id.eq(t.as_str()));
     }
     if let Some(a) = &q.actor {
-        query = query.filter(audit_log::actor.eq(a.clone()));
+        query = query.filter(audit_log::actor.eq(a.as_str()));
     }
     if let Some(a) = &q.action {
-        query = query.filter(audit_log::action.eq(a.clone()));
+        query = query.filter(audit_log::action.eq(a.as_str()));
     }
     if let Some(f) = q.from {
         query = query.filter(audit_log::at.ge(f));
@@ -105,5 +119,5 @@ pub fn list(conn: &mut DbConn, municipality: &str, q: &AuditQuery, limit: i64) -
     if let Some(b) = q.before_id {
         query = query.filter(audit_log::id.lt(b));
     }
-    Ok(query.load(conn)?)
+    query
 }

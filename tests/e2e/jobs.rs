@@ -279,9 +279,11 @@ mod self_service {
             assert_eq!(r.body["name"], "Bager Hansen ApS");
             assert_eq!((&r.body["verified"], &r.body["verification"]), (&json!(false), &json!("unverified")));
             assert_eq!(r.body["contact"]["name"], COMPANY_CONTACT);
+            assert_eq!(r.body["municipality"], "730", "the municipality whose coordinators verify it is shown");
             let me = app.get("/api/v1/companies/self", &token).await;
             me.expect(200);
             assert_eq!(me.body["id"], id.as_str());
+            assert_eq!(me.body["municipality"], "730");
             assert_eq!(me.body["verification"], "unverified");
             // Another person of the same company (same CVR, other subject) reaches the same record.
             let colleague = app.company_cvr_token_as(CVR_A, "someone-else-at-bager-hansen");

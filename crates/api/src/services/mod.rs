@@ -14,6 +14,7 @@
 pub mod allocation;
 pub mod audit;
 pub mod common;
+pub mod companies;
 pub mod error;
 pub mod payouts;
 pub mod planning;

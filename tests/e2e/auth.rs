@@ -891,7 +891,7 @@ both_backends! {
         let hours = app.get(&format!("/api/v1/placements/{}/hours", w.placement), &w.coordinator).await;
         hours.expect(200);
         let status_of = |id: &str| {
-            hours.body.as_array().unwrap().iter().find(|r| r["id"] == id).map(|r| r["status"].clone())
+            hours.body["items"].as_array().unwrap().iter().find(|r| r["id"] == id).map(|r| r["status"].clone())
         };
         for id in &w.reports_to_confirm {
             assert_eq!(status_of(id), Some(json!("confirmed")), "{}", hours.body);
@@ -899,7 +899,7 @@ both_backends! {
         for id in &w.reports_to_dispute {
             assert_eq!(status_of(id), Some(json!("disputed")), "{}", hours.body);
         }
-        let reported: BTreeSet<&str> = hours.body.as_array().unwrap().iter()
+        let reported: BTreeSet<&str> = hours.body["items"].as_array().unwrap().iter()
             .map(|r| r["shift_date"].as_str().unwrap())
             .collect();
         assert!(w.shifts_to_report.iter().all(|d| reported.contains(d.as_str())), "{}", hours.body);
@@ -1342,7 +1342,7 @@ both_backends! {
         let p = app.get(&format!("/api/v1/placements/{b_placement}"), &b_token).await;
         assert_eq!(p.expect(200).body["state"], "approved");
         let reports = app.get(&format!("/api/v1/placements/{b_placement}/hours"), &b_token).await;
-        let statuses: Vec<&Value> = reports.expect(200).body.as_array().unwrap().iter().map(|r| &r["status"]).collect();
+        let statuses: Vec<&Value> = reports.expect(200).body["items"].as_array().unwrap().iter().map(|r| &r["status"]).collect();
         assert_eq!(statuses, [&json!("reported"), &json!("reported")], "{}", reports.body);
         let tasks = app.get("/api/v1/tasks", &b_token).await;
         let mut own = ids(&tasks.expect(200).body["items"]);

@@ -198,10 +198,13 @@ async fn dispute(app: &TestApp, token: &str, report: &str, reason: &str) -> Resp
     app.post(&format!("/api/v1/hours/{report}/dispute"), token, &json!({ "reason": reason })).await
 }
 
+/// Every report of a placement (one page, which holds them all here).
 async fn hours_of(app: &TestApp, token: &str, placement: &str) -> Value {
     let r = app.get(&format!("/api/v1/placements/{placement}/hours"), token).await;
     r.expect(200);
-    r.body.clone()
+    let items = r.body["items"].as_array().unwrap_or_else(|| panic!("not a page: {}", r.body));
+    assert_eq!(r.body["total"], json!(items.len()), "{}", r.body);
+    r.body["items"].clone()
 }
 
 async fn queue(app: &TestApp, coordinator: &str) -> Value {
@@ -716,6 +719,11 @@ mod pay {
             let keys = ["id", "wage", "holiday_pay", "gross", "exempt", "taxable", "coverage", "payment_date"];
             assert_eq!(pick(&listed[0]["payout"], &keys), pick(&first, &keys));
             assert_eq!(pick(&listed[1]["payout"], &keys), pick(&second, &keys));
+            // The list is a page like every other: the second report alone, of two.
+            let r = app.get(&format!("/api/v1/placements/{}/hours?limit=1&offset=1", w.placement), &w.company).await;
+            r.expect(200);
+            assert_eq!(pick(&r.body, &["total", "limit", "offset"]), json!([2, 1, 1]));
+            assert_eq!(r.body["items"], json!([listed[1].clone()]));
 
             let r = app.get("/api/v1/me/balance", &w.citizen).await;
             r.expect(200);

@@ -216,8 +216,9 @@ async fn queue(app: &TestApp, coordinator: &str) -> Value {
 async fn stats(app: &TestApp, coordinator: &str, from: i64, to: i64) -> Value {
     let r = app.get(&format!("/api/v1/stats/placements?from={}&to={}", date(from), date(to)), coordinator).await;
     r.expect(200);
-    let list = r.body.as_array().unwrap_or_else(|| panic!("not a list: {}", r.body));
+    let list = r.body["items"].as_array().unwrap_or_else(|| panic!("not a page: {}", r.body));
     assert_eq!(list.len(), 1, "one municipality: {}", r.body);
+    assert_eq!(r.body["total"], 1, "{}", r.body);
     list[0].clone()
 }
 
@@ -1104,8 +1105,9 @@ mod placement_figures {
             for (query, from, to) in periods {
                 let r = stats_at(&app, &coordinator, &query).await;
                 r.expect(200);
-                assert_eq!(pick(&r.body[0], &["municipality", "from", "to"]), json!([RANDERS, from, to]), "{query}");
-                assert_eq!(r.body.as_array().unwrap().len(), 1);
+                assert_eq!(pick(&r.body["items"][0], &["municipality", "from", "to"]), json!([RANDERS, from, to]), "{query}");
+                assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
+                assert_eq!(pick(&r.body, &["total", "limit", "offset"]), json!([1, 50, 0]), "{query}");
             }
 
             // For coordinators only.

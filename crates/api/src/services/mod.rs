@@ -21,5 +21,7 @@ pub mod payouts;
 pub mod placements;
 pub mod planning;
 pub mod principal;
+pub mod queue;
 pub mod scope;
+pub mod stats;
 pub mod tasks;

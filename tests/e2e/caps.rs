@@ -1,16 +1,18 @@
 //! Caps over HTTP: the yearly list with provisional years, one year, setting a cap by amount or
 //! by regulation percentage, the validation of both, and the audit of every change.
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::both_backends;
+#[allow(unused_imports)]
+use crate::fixtures::*;
 #[allow(unused_imports)]
 use crate::support::*;
 
 /// Next calendar year in Europe/Copenhagen: the list always reaches it.
 fn next_year() -> i32 {
-    Utc::now().with_timezone(&chrono_tz::Europe::Copenhagen).year() + 1
+    this_year() + 1
 }
 
 /// The statutory caps as the API shows them.

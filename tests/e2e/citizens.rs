@@ -6,12 +6,9 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 #[allow(unused_imports)]
+use crate::fixtures::*;
+#[allow(unused_imports)]
 use crate::support::*;
-
-/// Today in Europe/Copenhagen, the calendar the server counts ages in.
-fn today() -> NaiveDate {
-    Utc::now().with_timezone(&chrono_tz::Europe::Copenhagen).date_naive()
-}
 
 /// Completed years between `born` and `on`, computed independently of the server.
 fn age(born: NaiveDate, on: NaiveDate) -> i64 {
@@ -67,17 +64,6 @@ fn assert_no_cpr(r: &Resp, digits: &str) {
     let dashed = format!("{}-{}", &digits[..6], &digits[6..]);
     assert!(!raw.contains(digits) && !raw.contains(&dashed), "the full CPR leaked: {raw}");
     assert!(!without_random_fields(&r.body).contains(&digits[6..]), "the CPR serial leaked: {raw}");
-}
-
-/// The audit log of the token's municipality, newest first.
-async fn audit(app: &TestApp, t: &str) -> Vec<Value> {
-    let r = app.get("/api/v1/audit?limit=500", t).await;
-    r.expect(200);
-    r.body["items"].as_array().unwrap().clone()
-}
-
-fn names(r: &Resp) -> Vec<String> {
-    r.body["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect()
 }
 
 both_backends! {
@@ -275,26 +261,23 @@ both_backends! {
         }
         app.post(&format!("/api/v1/citizens/{reactivated}/frikort/reactivate"), &t, &all_attested()).await.expect(200);
 
-        let ids = |r: &Resp| -> Vec<String> {
-            r.body["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
-        };
         let a = app.get("/api/v1/citizens?frikort=active", &t).await;
         a.expect(200);
-        assert_eq!(ids(&a), [active.as_str(), reactivated.as_str()]);
+        assert_eq!(ids(&a.body["items"]), [active.as_str(), reactivated.as_str()]);
         assert_eq!(a.body["total"], 2);
         assert_eq!(a.body["items"][0]["frikort"], json!({ "number": active_number, "status": "active" }));
         let d = app.get("/api/v1/citizens?frikort=deactivated", &t).await;
-        assert_eq!(ids(&d), [deactivated.as_str()]);
+        assert_eq!(ids(&d.body["items"]), [deactivated.as_str()]);
         assert_eq!(d.body["items"][0]["frikort"]["status"], "deactivated");
         assert_eq!(d.body["total"], 1);
         let n = app.get("/api/v1/citizens?frikort=none", &t).await;
-        assert_eq!(ids(&n), [none.as_str()]);
+        assert_eq!(ids(&n.body["items"]), [none.as_str()]);
         assert_eq!(n.body["items"][0]["frikort"], Value::Null);
         let all = app.get("/api/v1/citizens", &t).await;
         assert_eq!(all.body["total"], 4);
         // The filter and paging combine.
         let page = app.get("/api/v1/citizens?frikort=active&limit=1&offset=1", &t).await;
-        assert_eq!(ids(&page), [reactivated]);
+        assert_eq!(ids(&page.body["items"]), [reactivated]);
         assert_eq!(page.body["total"], 2);
 
         for bad in ["expired", "ACTIVE", ""] {
@@ -485,13 +468,13 @@ both_backends! {
         // Both logs tell the story.
         let details = json!({ "from": "730", "to": "751" });
         let out: Vec<Value> =
-            audit(&app, &randers).await.into_iter().filter(|e| e["action"] == "citizen.moved_out").collect();
+            audit_log(&app, &randers).await.into_iter().filter(|e| e["action"] == "citizen.moved_out").collect();
         assert_eq!(out.len(), 1);
         assert_eq!(
             (out[0]["target_id"].as_str(), &out[0]["details"], out[0]["actor"].as_str()),
             (Some(id.as_str()), &details, Some("coord-730"))
         );
-        let aarhus_log = audit(&app, &aarhus).await;
+        let aarhus_log = audit_log(&app, &aarhus).await;
         let moved_in: Vec<&Value> = aarhus_log.iter().filter(|e| e["action"] == "citizen.moved_in").collect();
         assert_eq!(moved_in.len(), 1);
         assert_eq!((moved_in[0]["target_id"].as_str(), &moved_in[0]["details"]), (Some(id.as_str()), &details));
@@ -513,7 +496,7 @@ both_backends! {
         // Naming the own municipality is not a move.
         let aarhus = app.coordinator("751");
         app.patch(&format!("/api/v1/citizens/{id}"), &aarhus, &json!({ "municipality": "751" })).await.expect(200);
-        assert!(!audit(&app, &aarhus).await.iter().any(|e| e["action"] == "citizen.moved_out"));
+        assert!(!audit_log(&app, &aarhus).await.iter().any(|e| e["action"] == "citizen.moved_out"));
     }
 
     async fn a_citizen_reads_their_own_record_at_me(app) {
@@ -547,7 +530,7 @@ both_backends! {
         app.get("/api/v1/citizens", &t).await.expect(200);
         app.get("/api/v1/me", &app.citizen(&b)).await.expect(200);
 
-        let log = audit(&app, &t).await;
+        let log = audit_log(&app, &t).await;
         let actions: Vec<(&str, &str, &str, &str)> = log
             .iter()
             .map(|e| {
@@ -573,7 +556,7 @@ both_backends! {
         );
         // A page lists (and audits) only the citizens it shows.
         app.get("/api/v1/citizens?limit=1&offset=1", &t).await.expect(200);
-        let log = audit(&app, &t).await;
+        let log = audit_log(&app, &t).await;
         assert_eq!(
             (log[0]["action"].as_str(), log[0]["target_id"].as_str()),
             (Some("citizen.listed"), Some(b.as_str()))
@@ -581,8 +564,8 @@ both_backends! {
         assert_eq!(log[1]["action"], "citizen.read_self");
         // A refused read (another municipality's citizen) is not a read.
         app.get(&format!("/api/v1/citizens/{a}"), &app.coordinator("751")).await.expect(404);
-        assert!(audit(&app, &app.coordinator("751")).await.is_empty());
-        assert_eq!(audit(&app, &t).await.len(), log.len());
+        assert!(audit_log(&app, &app.coordinator("751")).await.is_empty());
+        assert_eq!(audit_log(&app, &t).await.len(), log.len());
         // Nothing in the log reveals a CPR.
         let raw = app.get("/api/v1/audit?limit=500", &t).await;
         let text = String::from_utf8_lossy(&raw.raw);
@@ -595,7 +578,7 @@ both_backends! {
         app.patch(&format!("/api/v1/citizens/{id}"), &t, &json!({ "name": "Jens Peter Hansen", "phone": null }))
             .await
             .expect(200);
-        let log = audit(&app, &t).await;
+        let log = audit_log(&app, &t).await;
         assert_eq!(log[0]["action"], "citizen.updated");
         assert_eq!(log[0]["target_id"], id.as_str());
         assert_eq!(log[0]["details"], json!({ "fields": ["name", "phone"] }));

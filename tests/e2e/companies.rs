@@ -1,10 +1,14 @@
 //! Companies over HTTP: registration with CVR validation and duplicates, the list with its
 //! verification filter and paging, who may read a company, partial updates including
-//! verification and rejection, and the audit of each of these.
+//! verification and rejection, and the audit of each of these; and a company's self-service:
+//! it registers itself with its CVR token, waits for a coordinator's verification, and only
+//! then opens tasks.
 
 use serde_json::{Value, json};
 
 use crate::both_backends;
+#[allow(unused_imports)]
+use crate::fixtures::*;
 #[allow(unused_imports)]
 use crate::support::*;
 
@@ -18,17 +22,6 @@ fn full_company(cvr: &str) -> Value {
         "location": { "lat": 56.4607, "lon": 10.0364 },
         "contact": { "name": "Karen Bager", "phone": "+45 12 34 56 78", "email": "Karen@Bager.DK" }
     })
-}
-
-fn names(r: &Resp) -> Vec<String> {
-    r.body["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect()
-}
-
-/// The coordinator's audit entries about one target, newest first.
-async fn audit_of(app: &TestApp, token: &str, target: &str) -> Vec<Value> {
-    let r = app.get(&format!("/api/v1/audit?target_id={target}"), token).await;
-    r.expect(200);
-    r.body["items"].as_array().unwrap().clone()
 }
 
 both_backends! {
@@ -405,5 +398,165 @@ both_backends! {
         app.patch(&path, &t, &json!({ "verified": false })).await.expect(422);
         app.get(&path, &app.company(&uuid::Uuid::new_v4().to_string())).await.expect(404);
         assert_eq!(audit_of(&app, &t, &id).await.len(), 4);
+    }
+}
+
+/// A company registers itself with its CVR token (as a business identity provider sends it: only
+/// a `cvr` claim), starts unverified and opens tasks once a coordinator verifies it.
+mod self_service {
+    use super::*;
+
+    both_backends! {
+        async fn a_company_registers_itself_with_its_cvr_token_and_starts_unverified(app) {
+            let coord = app.coordinator("730");
+            let token = app.company_cvr_token(CVR_A);
+            app.get("/api/v1/companies/self", &token).await.expect_problem(403, "forbidden");
+            let r = register_self(&app, &token, "Bager Hansen ApS").await;
+            r.expect(201);
+            let id = r.body["id"].as_str().unwrap().to_owned();
+            assert_eq!(r.header("location"), Some(format!("/api/v1/companies/{id}").as_str()));
+            assert_eq!(r.body["cvr"], CVR_A);
+            assert_eq!(r.body["name"], "Bager Hansen ApS");
+            assert_eq!((&r.body["verified"], &r.body["verification"]), (&json!(false), &json!("unverified")));
+            assert_eq!(r.body["contact"]["name"], COMPANY_CONTACT);
+            assert_eq!(r.body["municipality"], "730", "the municipality whose coordinators verify it is shown");
+            let me = app.get("/api/v1/companies/self", &token).await;
+            me.expect(200);
+            assert_eq!(me.body["id"], id.as_str());
+            assert_eq!(me.body["municipality"], "730");
+            assert_eq!(me.body["verification"], "unverified");
+            // Another person of the same company (same CVR, other subject) reaches the same record.
+            let colleague = app.company_cvr_token_as(CVR_A, "someone-else-at-bager-hansen");
+            assert_eq!(app.get("/api/v1/companies/self", &colleague).await.body["id"], id.as_str());
+            // The municipality's coordinators find it among the unverified and in their audit log.
+            let list = app.get("/api/v1/companies?verification=unverified", &coord).await;
+            assert_eq!(page_ids(&list.body), vec![id.clone()]);
+            assert!(actions(&audit_of(&app, &coord, &id).await).contains(&"company.registered".to_owned()));
+        }
+
+        async fn a_cvr_token_of_an_unregistered_company_may_only_register_it(app) {
+            let coord = app.coordinator("730");
+            let other = app.register_company(&coord, &cvr(7), "Anden ApS").await;
+            let token = app.company_cvr_token(&cvr(1));
+            for path in ["/api/v1/companies/self", "/api/v1/tasks", "/api/v1/placements", "/api/v1/employments"] {
+                app.get(path, &token).await.expect_problem(403, "forbidden");
+            }
+            app.get(&format!("/api/v1/companies/{other}"), &token).await.expect_problem(403, "forbidden");
+            app.post("/api/v1/tasks", &token, &task_body()).await.expect_problem(403, "forbidden");
+            let (_, company) = self_registered_company(&app, &coord, 2, "Tredje ApS").await;
+            let t = open_task(&app, &company, &task_body()).await;
+            app.get(&format!("/api/v1/tasks/{t}"), &token).await.expect_problem(403, "forbidden");
+            register_self(&app, &token, "Ny Virksomhed ApS").await.expect(201);
+            app.get("/api/v1/companies/self", &token).await.expect(200);
+            let own = app.get("/api/v1/tasks", &token).await;
+            own.expect(200);
+            assert_eq!(own.body["total"], 0, "a new company sees none of the others' tasks");
+        }
+
+        async fn registering_with_a_cvr_other_than_the_tokens_is_forbidden(app) {
+            let token = app.company_cvr_token(&cvr(1));
+            let body = |cvr: &str| json!({
+                "cvr": cvr, "name": "Bager Hansen ApS", "municipality": "730", "contact": { "name": COMPANY_CONTACT }
+            });
+            app.post("/api/v1/companies/self", &token, &body(&cvr(2))).await.expect_problem(403, "forbidden");
+            app.get("/api/v1/companies/self", &token).await.expect_problem(403, "forbidden");
+            let r = app.post("/api/v1/companies/self", &token, &body("12345678")).await;
+            r.expect_problem(422, "validation");
+            assert_eq!(r.error_fields(), ["cvr"]);
+            let r = app.post("/api/v1/companies/self", &token, &body(&cvr(1))).await;
+            r.expect(201);
+            assert_eq!(r.body["cvr"], cvr(1).as_str());
+        }
+
+        async fn self_registration_checks_its_fields_and_is_for_company_tokens_only(app) {
+            let coord = app.coordinator("730");
+            let token = app.company_cvr_token(&cvr(1));
+            let r = app.post("/api/v1/companies/self", &token, &json!({
+                "name": "Bager Hansen ApS", "municipality": "999", "postcode": "89", "contact": { "name": "" }
+            })).await;
+            r.expect_problem(422, "validation");
+            assert_eq!(sorted(r.error_fields()), ["contact.name", "municipality", "postcode"]);
+            let no_municipality = json!({ "name": "X", "contact": { "name": "Y" } });
+            let r = app.post("/api/v1/companies/self", &token, &no_municipality).await;
+            r.expect_problem(422, "validation");
+            app.get("/api/v1/companies/self", &token).await.expect_problem(403, "forbidden");
+            let citizen = app.citizen(&person(&app, &coord, 1).await);
+            for t in [&coord, &citizen] {
+                register_self(&app, t, "Bager Hansen ApS").await.expect_problem(403, "forbidden");
+                app.get("/api/v1/companies/self", t).await.expect_problem(403, "forbidden");
+            }
+            assert_eq!(app.get("/api/v1/companies", &coord).await.body["total"], 0, "nothing was registered");
+        }
+
+        async fn registering_a_company_twice_is_a_conflict(app) {
+            let coord = app.coordinator("730");
+            let token = app.company_cvr_token(&cvr(1));
+            register_self(&app, &token, "Bager Hansen ApS").await.expect(201);
+            register_self(&app, &token, "Bager Hansen ApS").await.expect_problem(409, "company_exists");
+            let colleague = app.company_cvr_token_as(&cvr(1), "another-employee");
+            register_self(&app, &colleague, "Bager Hansen 2 ApS").await.expect_problem(409, "company_exists");
+            // A company a coordinator registered cannot register itself again either.
+            app.register_company(&coord, &cvr(2), "Slagter Jensen").await;
+            let token = app.company_cvr_token(&cvr(2));
+            register_self(&app, &token, "Slagter Jensen").await.expect_problem(409, "company_exists");
+            assert_eq!(app.get("/api/v1/companies", &coord).await.body["total"], 2);
+        }
+
+        async fn an_unverified_company_drafts_tasks_and_opens_them_once_a_coordinator_verifies_it(app) {
+            let coord = app.coordinator("730");
+            let token = app.company_cvr_token(&cvr(1));
+            let id = register_self(&app, &token, "Bager Hansen ApS").await.body["id"].as_str().unwrap().to_owned();
+            let draft = create_task(&app, &token, &task_body()).await;
+            assert_eq!((&draft["status"], &draft["company_verified"]), (&json!("draft"), &json!(false)));
+            let t = draft["id"].as_str().unwrap();
+            task_action(&app, &token, t, "open").await.expect_problem(409, "company_not_verified");
+            task_action(&app, &coord, t, "open").await.expect_problem(409, "company_not_verified");
+            assert_eq!(task(&app, &token, t).await["status"], "draft");
+            // Rejecting needs a reason; without one nothing changes.
+            let r = app.patch(&format!("/api/v1/companies/{id}"), &coord, &json!({ "verified": false })).await;
+            r.expect_problem(422, "validation");
+            assert_eq!(r.error_fields(), ["verification_reason"]);
+            let r = app.patch(&format!("/api/v1/companies/{id}"), &coord, &json!({
+                "verified": false, "verification_reason": "   "
+            })).await;
+            r.expect_problem(422, "validation");
+            assert_eq!(app.get("/api/v1/companies/self", &token).await.body["verification"], "unverified");
+            let r = app.patch(&format!("/api/v1/companies/{id}"), &coord, &json!({ "verified": true })).await;
+            r.expect(200);
+            assert_eq!((&r.body["verified"], &r.body["verification"]), (&json!(true), &json!("verified")));
+            assert_eq!(app.get("/api/v1/companies/self", &token).await.body["verified"], true);
+            let opened = task_action(&app, &token, t, "open").await;
+            opened.expect(200);
+            assert_eq!((&opened.body["status"], &opened.body["company_verified"]), (&json!("open"), &json!(true)));
+        }
+
+        async fn a_rejected_company_sees_the_reason_and_cannot_open_tasks(app) {
+            let coord = app.coordinator("730");
+            let token = app.company_cvr_token(&cvr(1));
+            let id = register_self(&app, &token, "Bager Hansen ApS").await.body["id"].as_str().unwrap().to_owned();
+            let t = create_task(&app, &token, &task_body()).await["id"].as_str().unwrap().to_owned();
+            let r = app.patch(&format!("/api/v1/companies/{id}"), &coord, &json!({
+                "verified": false, "verification_reason": "CVR-nummeret er ophørt"
+            })).await;
+            r.expect(200);
+            let me = app.get("/api/v1/companies/self", &token).await;
+            assert_eq!((&me.body["verified"], &me.body["verification"]), (&json!(false), &json!("rejected")));
+            assert_eq!(me.body["verification_reason"], "CVR-nummeret er ophørt");
+            task_action(&app, &token, &t, "open").await.expect_problem(409, "company_not_verified");
+            assert_eq!(task(&app, &coord, &t).await["status"], "draft");
+        }
+
+        async fn a_registered_companys_token_is_scoped_to_that_company(app) {
+            let coord = app.coordinator("730");
+            let (a, token_a) = self_registered_company(&app, &coord, 1, "Alfa ApS").await;
+            let (b, _) = self_registered_company(&app, &coord, 2, "Bravo ApS").await;
+            assert_eq!(app.get("/api/v1/companies/self", &token_a).await.body["id"], a.as_str());
+            app.get(&format!("/api/v1/companies/{a}"), &token_a).await.expect(200);
+            app.get(&format!("/api/v1/companies/{b}"), &token_a).await.expect_problem(404, "not_found");
+            app.get("/api/v1/companies", &token_a).await.expect_problem(403, "forbidden");
+            app.patch(&format!("/api/v1/companies/{a}"), &token_a, &json!({ "verified": true }))
+                .await
+                .expect_problem(403, "forbidden");
+        }
     }
 }

@@ -11,32 +11,9 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 #[allow(unused_imports)]
+use crate::fixtures::*;
+#[allow(unused_imports)]
 use crate::support::*;
-
-const JENS: &str = "010190-1234";
-
-/// A card holder (card valid since 2019) employed by one company since 2025-01-01:
-/// (coordinator token, citizen id, company token, employment id).
-async fn employee(app: &TestApp) -> (String, String, String, String) {
-    let coordinator = app.coordinator("730");
-    let (citizen, number) = app.card_holder(&coordinator, JENS, "Jens Hansen", "2019-01-01").await;
-    let company = app.register_company(&coordinator, CVR_A, "Bager Hansen").await;
-    let token = app.company(&company);
-    let employment = app.register_employment(&token, &employment_by_card(JENS, &number, "2025-01-01")).await;
-    (coordinator, citizen, token, employment)
-}
-
-/// Amounts as øre, from the API's decimal strings.
-fn ore(v: &Value) -> i64 {
-    let s = v.as_str().unwrap_or_else(|| panic!("not an amount: {v}"));
-    let (kroner, ore) = s.split_once('.').unwrap();
-    assert!(!kroner.starts_with('-'), "negative amount {s}");
-    kroner.parse::<i64>().unwrap() * 100 + ore.parse::<i64>().unwrap()
-}
-
-fn kr(ore: i64) -> String {
-    format!("{}.{:02}", ore / 100, ore % 100)
-}
 
 /// The payment date of the `i`-th concurrent payout: spread over the year, so most arrive
 /// back-dated relative to some other and force re-allocations.
@@ -44,12 +21,6 @@ fn paid_on(i: usize) -> String {
     let day =
         chrono::NaiveDate::from_ymd_opt(2025, 2, 1).unwrap() + chrono::Duration::days(i64::try_from(i * 7).unwrap());
     day.to_string()
-}
-
-async fn balance(app: &TestApp, coordinator: &str, citizen: &str) -> Value {
-    let r = app.get(&format!("/api/v1/citizens/{citizen}/balance?year=2025"), coordinator).await;
-    r.expect(200);
-    r.body.clone()
 }
 
 async fn all_adjustments(app: &TestApp, token: &str) -> Vec<Value> {
@@ -74,30 +45,15 @@ async fn payouts_at_once(
     employment: &str,
     bodies: Vec<(Option<String>, Value)>,
 ) -> Vec<Resp> {
-    let tasks: Vec<_> = bodies
-        .into_iter()
-        .map(|(key, body)| {
-            let (app, token, path) =
-                (Rc::clone(app), token.to_owned(), format!("/api/v1/employments/{employment}/payouts"));
-            actix_web::rt::spawn(async move {
-                match key {
-                    Some(key) => app.post_with_key(&path, &token, &key, &body).await,
-                    None => app.post(&path, &token, &body).await,
-                }
-            })
-        })
-        .collect();
-    let mut responses = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        responses.push(task.await.expect("the request task completes"));
-    }
-    responses
+    let path = format!("/api/v1/employments/{employment}/payouts");
+    at_once(app, bodies.into_iter().map(|(key, body)| Post::new(&path, token, &body).with_key(key))).await
 }
 
 both_backends! {
     async fn forty_concurrent_payouts_over_the_cap_spend_exactly_the_cap_and_lose_nothing(app) {
         let app = Rc::new(app);
-        let (coordinator, citizen, token, employment) = employee(&app).await;
+        let Employee { coordinator, citizen, company_token: token, employment, .. } =
+            employee(&app, "2025-01-01").await;
         const N: usize = 40;
         let bodies = (0..N).map(|i| (None, payout_body(&paid_on(i), &paid_on(i), &paid_on(i), "1500.00"))).collect();
 
@@ -114,7 +70,7 @@ both_backends! {
         }
         assert_eq!(first_splits.len(), N, "every payout got its own id");
 
-        let b = balance(&app, &coordinator, &citizen).await;
+        let b = balance(&app, &coordinator, &citizen, 2025).await;
         assert_eq!(b["exempt"], "42766.00");
         assert_eq!(b["gross"], "60000.00");
         assert_eq!(b["taxable"], "17234.00");
@@ -168,7 +124,8 @@ both_backends! {
 
     async fn thirty_two_concurrent_retries_of_one_keyed_payout_register_it_once(app) {
         let app = Rc::new(app);
-        let (coordinator, citizen, token, employment) = employee(&app).await;
+        let Employee { coordinator, citizen, company_token: token, employment, .. } =
+            employee(&app, "2025-01-01").await;
         const N: usize = 32;
         let body = payout_body("2025-03-31", "2025-03-01", "2025-03-28", "1500.00");
         let bodies = (0..N).map(|_| (Some("loen-marts-2025".to_owned()), body.clone())).collect();
@@ -192,7 +149,7 @@ both_backends! {
         let r = app.get(&format!("/api/v1/employments/{employment}/payouts"), &token).await;
         r.expect(200);
         assert_eq!(r.body.as_array().unwrap().len(), 1);
-        let b = balance(&app, &coordinator, &citizen).await;
+        let b = balance(&app, &coordinator, &citizen, 2025).await;
         assert_eq!(
             (&b["gross"], &b["exempt"], &b["taxable"], &b["payouts"]),
             (&json!("1500.00"), &json!("1500.00"), &json!("0.00"), &json!(1))
@@ -201,7 +158,8 @@ both_backends! {
 
     async fn a_reversal_racing_twenty_new_payouts_leaves_consistent_totals(app) {
         let app = Rc::new(app);
-        let (coordinator, citizen, token, employment) = employee(&app).await;
+        let Employee { coordinator, citizen, company_token: token, employment, .. } =
+            employee(&app, "2025-01-01").await;
         let first =
             app.payout(&token, &employment, &payout_body("2025-01-31", "2025-01-02", "2025-01-30", "20000.00")).await;
         first.expect(201);
@@ -227,7 +185,7 @@ both_backends! {
         }
 
         // 20 × 2,500.00 = 50,000.00 counts; the reversed 20,000.00 does not.
-        let b = balance(&app, &coordinator, &citizen).await;
+        let b = balance(&app, &coordinator, &citizen, 2025).await;
         let (gross, exempt, taxable) = (ore(&b["gross"]), ore(&b["exempt"]), ore(&b["taxable"]));
         assert!(exempt <= 4_276_600, "{b}");
         assert_eq!(exempt + taxable, gross, "{b}");
@@ -256,7 +214,8 @@ both_backends! {
 
     async fn concurrent_reversals_of_one_payout_reverse_it_exactly_once(app) {
         let app = Rc::new(app);
-        let (coordinator, citizen, token, employment) = employee(&app).await;
+        let Employee { coordinator, citizen, company_token: token, employment, .. } =
+            employee(&app, "2025-01-01").await;
         let first =
             app.payout(&token, &employment, &payout_body("2025-01-31", "2025-01-02", "2025-01-30", "40000.00")).await;
         first.expect(201);
@@ -284,7 +243,7 @@ both_backends! {
         for r in responses.iter().filter(|r| r.status != 201) {
             r.expect_problem(409, "payout_already_reversed");
         }
-        let b = balance(&app, &coordinator, &citizen).await;
+        let b = balance(&app, &coordinator, &citizen, 2025).await;
         assert_eq!(
             (&b["gross"], &b["exempt"], &b["taxable"], &b["payouts"]),
             (&json!("5000.00"), &json!("5000.00"), &json!("0.00"), &json!(1))
@@ -336,7 +295,8 @@ mod races {
     both_backends! {
         async fn a_cap_change_racing_new_payouts_leaves_every_split_computed_with_the_new_cap(app) {
             let app = Rc::new(app);
-            let (coordinator, citizen, token, employment) = employee(&app).await;
+            let Employee { coordinator, citizen, company_token: token, employment, .. } =
+                employee(&app, "2025-01-01").await;
             const N: usize = 20;
             let bodies = (0..N).map(|i| (None, payout_body(&paid_on(i), &paid_on(i), &paid_on(i), "2500.00"))).collect();
             let cap_change = {
@@ -354,7 +314,7 @@ mod races {
             }
 
             // 20 × 2,500.00 under the new cap of 30,000: exactly 30,000.00 exempt, whatever the order.
-            let b = balance(&app, &coordinator, &citizen).await;
+            let b = balance(&app, &coordinator, &citizen, 2025).await;
             assert_eq!(b["cap"], "30000.00");
             assert_eq!(
                 (&b["gross"], &b["exempt"], &b["taxable"]),
@@ -439,7 +399,7 @@ mod races {
             // Each citizen's one payout of 40,000.00 is 30,000.00 exempt under the new cap.
             let mut wrong = Vec::new();
             for (citizen, _) in &people {
-                let b = balance(&app, &coordinator, citizen).await;
+                let b = balance(&app, &coordinator, citizen, 2025).await;
                 if b["exempt"] != "30000.00" {
                     wrong.push(format!("{} {}", b["cap"], b["exempt"]));
                 }

@@ -6,12 +6,9 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 #[allow(unused_imports)]
+use crate::fixtures::*;
+#[allow(unused_imports)]
 use crate::support::*;
-
-const JENS: &str = "010190-1234";
-const MARIE: &str = "020290-2345";
-const OLE: &str = "030390-3456";
-const ANNA: &str = "040490-4567";
 
 /// Enrols a citizen of the coordinator's municipality and issues a card with a chosen number.
 async fn holder_with_number(app: &TestApp, coordinator: &str, cpr: &str, name: &str, number: &str) -> String {
@@ -19,35 +16,6 @@ async fn holder_with_number(app: &TestApp, coordinator: &str, cpr: &str, name: &
     let body = json!({ "attestations": attestations(true), "valid_from": "2019-01-01", "number": number });
     app.post(&format!("/api/v1/citizens/{id}/frikort"), coordinator, &body).await.expect(201);
     id
-}
-
-async fn deactivate(app: &TestApp, coordinator: &str, citizen_id: &str) {
-    let body = json!({ "reason": "betingelserne er ikke længere opfyldt" });
-    app.post(&format!("/api/v1/citizens/{citizen_id}/frikort/deactivate"), coordinator, &body).await.expect(200);
-}
-
-/// The ids of a list response's items.
-fn ids(r: &Resp) -> Vec<String> {
-    r.expect(200);
-    let mut ids: Vec<String> =
-        r.body["items"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
-    ids.sort();
-    ids
-}
-
-fn sorted(mut v: Vec<&str>) -> Vec<String> {
-    v.sort_unstable();
-    v.into_iter().map(str::to_owned).collect()
-}
-
-/// An employment a coordinator registers for a company, naming the citizen by id.
-fn by_id(citizen_id: &str, company_id: &str, start_date: &str) -> Value {
-    json!({
-        "citizen": { "id": citizen_id },
-        "company_id": company_id,
-        "start_date": start_date,
-        "contact": { "name": "Karen Bager" },
-    })
 }
 
 both_backends! {
@@ -93,7 +61,7 @@ both_backends! {
         holder_with_number(&app, &coordinator, JENS, "Jens Hansen", "11111").await;
         holder_with_number(&app, &coordinator, MARIE, "Marie Jensen", "22222").await;
         let deactivated = holder_with_number(&app, &coordinator, OLE, "Ole Olsen", "33333").await;
-        deactivate(&app, &coordinator, &deactivated).await;
+        deactivate(&app, &coordinator, &deactivated, "betingelserne er ikke længere opfyldt").await;
         app.enrol(&coordinator, ANNA, "Anna Berg").await;
         let company = app.register_company(&coordinator, CVR_A, "Bager Hansen").await;
         let t = app.company(&company);
@@ -115,7 +83,7 @@ both_backends! {
                 Some(body) => assert_eq!(&r.body, body, "{what} is refused exactly like the others"),
             }
         }
-        assert_eq!(ids(&app.get("/api/v1/employments", &t).await), Vec::<String>::new());
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &t).await), Vec::<String>::new());
         // The right pair still works.
         app.register_employment(&t, &employment_by_card(MARIE, "22222", "2024-01-01")).await;
     }
@@ -139,17 +107,17 @@ both_backends! {
                 "/api/v1/employments",
                 &t,
                 &json!({
-                    "citizen": { "id": citizen }, "start_date": "2024-01-01", "contact": { "name": "Karen Bager" },
+                    "citizen_id": citizen, "start_date": "2024-01-01", "contact": { "name": "Karen Bager" },
                 }),
             )
             .await;
-        expect_field_error(&r, "citizen.id", "not_allowed");
-        assert_eq!(ids(&app.get("/api/v1/employments", &coordinator).await), Vec::<String>::new());
+        expect_field_error(&r, "citizen_id", "not_allowed");
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &coordinator).await), Vec::<String>::new());
 
         // Its own id is fine.
         body["company_id"] = json!(own);
         let id = app.register_employment(&t, &body).await;
-        assert_eq!(ids(&app.get("/api/v1/employments", &coordinator).await), [id]);
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &coordinator).await), [id]);
     }
 
     async fn a_coordinator_registers_by_citizen_id_for_a_named_company_of_its_own_citizens_only(app) {
@@ -159,21 +127,21 @@ both_backends! {
         let foreign = holder_with_number(&app, &aarhus, MARIE, "Marie Jensen", "22222").await;
         let company = app.register_company(&randers, CVR_A, "Bager Hansen").await;
 
-        let r = app.post("/api/v1/employments", &randers, &by_id(&own, &company, "2024-02-01")).await;
+        let r = app.post("/api/v1/employments", &randers, &employment_by_id(&own, &company, "2024-02-01")).await;
         r.expect(201);
         assert_eq!(r.body["citizen_id"], own.as_str());
         assert_eq!(r.body["company_id"], company.as_str());
         assert_eq!(r.body["registered_by"], "coord-730");
         let registered = r.body["id"].as_str().unwrap().to_owned();
 
-        let mut without_company = by_id(&own, &company, "2024-02-01");
+        let mut without_company = employment_by_id(&own, &company, "2024-02-01");
         without_company.as_object_mut().unwrap().remove("company_id");
         expect_field_error(
             &app.post("/api/v1/employments", &randers, &without_company).await,
             "company_id",
             "required",
         );
-        app.post("/api/v1/employments", &randers, &by_id(&foreign, &company, "2024-02-01"))
+        app.post("/api/v1/employments", &randers, &employment_by_id(&foreign, &company, "2024-02-01"))
             .await
             .expect_problem(404, "not_found");
         // By CPR + card number, another municipality's citizen is the generic refusal.
@@ -181,22 +149,22 @@ both_backends! {
         by_card["company_id"] = json!(company);
         app.post("/api/v1/employments", &randers, &by_card).await.expect_problem(422, "citizen_not_matched");
 
-        assert_eq!(ids(&app.get("/api/v1/employments", &randers).await), [registered]);
-        assert_eq!(ids(&app.get("/api/v1/employments", &aarhus).await), Vec::<String>::new());
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &randers).await), [registered]);
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &aarhus).await), Vec::<String>::new());
     }
 
     async fn a_citizen_without_an_active_card_cannot_be_employed(app) {
         let coordinator = app.coordinator("730");
         let without = app.enrol(&coordinator, JENS, "Jens Hansen").await;
         let deactivated = holder_with_number(&app, &coordinator, MARIE, "Marie Jensen", "22222").await;
-        deactivate(&app, &coordinator, &deactivated).await;
+        deactivate(&app, &coordinator, &deactivated, "betingelserne er ikke længere opfyldt").await;
         let company = app.register_company(&coordinator, CVR_A, "Bager Hansen").await;
         for citizen in [&without, &deactivated] {
-            app.post("/api/v1/employments", &coordinator, &by_id(citizen, &company, "2024-01-01"))
+            app.post("/api/v1/employments", &coordinator, &employment_by_id(citizen, &company, "2024-01-01"))
                 .await
                 .expect_problem(422, "no_active_card");
         }
-        assert_eq!(ids(&app.get("/api/v1/employments", &coordinator).await), Vec::<String>::new());
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &coordinator).await), Vec::<String>::new());
     }
 
     async fn a_company_sees_its_current_and_former_employees_and_never_another_company_s(app) {
@@ -214,10 +182,10 @@ both_backends! {
         // Company B employs one of the same citizens.
         let b_own = app.register_employment(&tb, &employment_by_card(JENS, "11111", "2024-05-01")).await;
 
-        assert_eq!(ids(&app.get("/api/v1/employments", &ta).await), sorted(vec![&a_current, &a_former]));
-        assert_eq!(ids(&app.get("/api/v1/employments?status=active", &ta).await), [a_current.as_str()]);
-        assert_eq!(ids(&app.get("/api/v1/employments?status=ended", &ta).await), [a_former.as_str()]);
-        assert_eq!(ids(&app.get("/api/v1/employments", &tb).await), [b_own.as_str()]);
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &ta).await), sorted(vec![&a_current, &a_former]));
+        assert_eq!(listed_ids(&app.get("/api/v1/employments?status=active", &ta).await), [a_current.as_str()]);
+        assert_eq!(listed_ids(&app.get("/api/v1/employments?status=ended", &ta).await), [a_former.as_str()]);
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &tb).await), [b_own.as_str()]);
         app.get(&format!("/api/v1/employments/{b_own}"), &ta).await.expect_problem(404, "not_found");
         app.get(&format!("/api/v1/employments/{a_former}"), &tb).await.expect_problem(404, "not_found");
         app.get(&format!("/api/v1/employments/{a_former}"), &ta).await.expect(200);
@@ -235,12 +203,12 @@ both_backends! {
         let in_randers = app.register_employment(&t, &employment_by_card(JENS, "11111", "2024-01-01")).await;
         let in_aarhus = app.register_employment(&t, &employment_by_card(MARIE, "22222", "2024-01-01")).await;
 
-        assert_eq!(ids(&app.get("/api/v1/employments", &randers).await), [in_randers.as_str()]);
-        assert_eq!(ids(&app.get("/api/v1/employments", &aarhus).await), [in_aarhus.as_str()]);
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &randers).await), [in_randers.as_str()]);
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &aarhus).await), [in_aarhus.as_str()]);
         app.get(&format!("/api/v1/employments/{in_randers}"), &aarhus).await.expect_problem(404, "not_found");
         app.get(&format!("/api/v1/employments/{in_aarhus}"), &randers).await.expect_problem(404, "not_found");
         // The company sees both: its employees live in different municipalities.
-        assert_eq!(ids(&app.get("/api/v1/employments", &t).await), sorted(vec![&in_randers, &in_aarhus]));
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &t).await), sorted(vec![&in_randers, &in_aarhus]));
     }
 
     async fn a_citizen_sees_only_their_own_employments(app) {
@@ -253,10 +221,10 @@ both_backends! {
         let of_marie = app.register_employment(&t, &employment_by_card(MARIE, "22222", "2024-01-01")).await;
 
         let tj = app.citizen(&jens);
-        assert_eq!(ids(&app.get("/api/v1/employments", &tj).await), [of_jens.as_str()]);
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &tj).await), [of_jens.as_str()]);
         app.get(&format!("/api/v1/employments/{of_jens}"), &tj).await.expect(200);
         app.get(&format!("/api/v1/employments/{of_marie}"), &tj).await.expect_problem(404, "not_found");
-        assert_eq!(ids(&app.get("/api/v1/employments", &app.citizen(&marie)).await), [of_marie]);
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &app.citizen(&marie)).await), [of_marie]);
         // A citizen cannot end an employment either.
         app.post(&format!("/api/v1/employments/{of_jens}/end"), &tj, &json!({})).await.expect_problem(403, "forbidden");
     }
@@ -307,7 +275,7 @@ both_backends! {
         let mut body = employment_by_card(JENS, "11111", "2024-06-01");
         body["end_date"] = json!("2024-05-31");
         expect_field_error(&app.post("/api/v1/employments", &t, &body).await, "end_date", "before_start");
-        assert_eq!(ids(&app.get("/api/v1/employments", &t).await), Vec::<String>::new());
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &t).await), Vec::<String>::new());
 
         let id = app.register_employment(&t, &employment_by_card(JENS, "11111", "2024-06-01")).await;
         let r = app.post(&format!("/api/v1/employments/{id}/end"), &t, &json!({ "end_date": "2024-05-31" })).await;
@@ -334,13 +302,13 @@ both_backends! {
         assert_eq!(retry.header("idempotent-replayed"), Some("true"));
         assert_eq!(retry.body, first.body);
         let id = first.body["id"].as_str().unwrap().to_owned();
-        assert_eq!(ids(&app.get("/api/v1/employments", &t).await), [id.as_str()]);
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &t).await), [id.as_str()]);
 
         let mut other = body.clone();
         other["start_date"] = json!("2024-02-01");
         app.post_with_key("/api/v1/employments", &t, "ansaettelse-1", &other)
             .await
             .expect_problem(422, "idempotency_key_reused");
-        assert_eq!(ids(&app.get("/api/v1/employments", &t).await), [id]);
+        assert_eq!(listed_ids(&app.get("/api/v1/employments", &t).await), [id]);
     }
 }

@@ -1,31 +1,14 @@
 //! Frikort over HTTP: issue (numbers, age, attestations), deactivate and reactivate with their
 //! rules on decision times, the history, and the periodic control of the conditions.
 
-use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use serde_json::{Value, json};
-use smaajob_persistence::repo::frikort as card_repo;
 
 use crate::both_backends;
 #[allow(unused_imports)]
+use crate::fixtures::*;
+#[allow(unused_imports)]
 use crate::support::*;
-
-/// Today in Europe/Copenhagen, the calendar the server counts in.
-fn today() -> NaiveDate {
-    Utc::now().with_timezone(&chrono_tz::Europe::Copenhagen).date_naive()
-}
-
-fn year() -> i32 {
-    today().year()
-}
-
-/// Copenhagen midnight at the start of `d`, in UTC.
-fn start_of_day(d: NaiveDate) -> DateTime<Utc> {
-    chrono_tz::Europe::Copenhagen
-        .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap())
-        .earliest()
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 /// A CPR number for someone born on `born` (1900–2036), with the 7th digit that selects the
 /// right century: 0 for the 1900s, 4 for 2000–2036 (4 with YY ≤ 36 means the 2000s).
@@ -54,11 +37,7 @@ fn kinds(card: &Value) -> Vec<String> {
 
 /// Moves a card's issue (and valid-from) date into the past, directly in the database.
 fn backdate_card(app: &TestApp, citizen_id: &str, issued_on: NaiveDate) {
-    let mut conn = app.pool.get().unwrap();
-    let mut card = card_repo::find_by_citizen(&mut conn, citizen_id).unwrap().expect("the citizen has a card");
-    card.issued_on = issued_on;
-    card.valid_from = issued_on;
-    card_repo::update(&mut conn, &card).unwrap();
+    edit_card(app, citizen_id, |card| (card.issued_on, card.valid_from) = (issued_on, issued_on));
 }
 
 fn path(id: &str, tail: &str) -> String {
@@ -67,12 +46,6 @@ fn path(id: &str, tail: &str) -> String {
 
 async fn card(app: &TestApp, t: &str, id: &str) -> Value {
     let r = app.get(&path(id, ""), t).await;
-    r.expect(200);
-    r.body.clone()
-}
-
-async fn deactivate(app: &TestApp, t: &str, id: &str, reason: &str) -> Value {
-    let r = app.post(&path(id, "/deactivate"), t, &json!({ "reason": reason })).await;
     r.expect(200);
     r.body.clone()
 }
@@ -88,12 +61,6 @@ async fn controls_due(app: &TestApp, t: &str, query: &str) -> Vec<Value> {
     let r = app.get(&format!("/api/v1/frikort/controls-due{query}"), t).await;
     r.expect(200);
     r.body.as_array().unwrap().clone()
-}
-
-async fn audit_actions(app: &TestApp, t: &str) -> Vec<String> {
-    let r = app.get("/api/v1/audit?limit=500", t).await;
-    r.expect(200);
-    r.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect()
 }
 
 both_backends! {
@@ -113,7 +80,7 @@ both_backends! {
         assert_eq!(c["valid_from"], today().to_string());
         assert_eq!(c["issued_on"], today().to_string());
         assert_eq!(c["last_control_on"], Value::Null);
-        assert_eq!(c["control_due_year"], year() + 2);
+        assert_eq!(c["control_due_year"], this_year() + 2);
         let history = c["history"].as_array().unwrap();
         assert_eq!(history.len(), 1);
         let issued = &history[0];
@@ -130,7 +97,7 @@ both_backends! {
         let citizen = app.get(&format!("/api/v1/citizens/{id}"), &t).await;
         assert_eq!(citizen.body["frikort"], json!({ "number": number, "status": "active" }));
         assert_eq!(
-            audit_actions(&app, &t).await,
+            actions(&audit_log(&app, &t).await),
             ["citizen.read", "frikort.read", "frikort.issued", "citizen.created"]
         );
     }
@@ -203,12 +170,12 @@ both_backends! {
         let born = today().checked_sub_months(Months::new(17 * 12 + 6)).unwrap();
         let cpr = cpr_born(born, "321");
         let id = app.enrol(&t, &cpr, "Ung Ulla").await;
-        let before = audit_actions(&app, &t).await;
+        let before = actions(&audit_log(&app, &t).await);
         let r = app.post(&path(&id, ""), &t, &all_attested()).await;
         r.expect_problem(422, "underage");
         assert!(r.body["detail"].as_str().unwrap().contains("17"), "{}", r.body);
         app.get(&path(&id, ""), &t).await.expect_problem(404, "not_found");
-        assert_eq!(audit_actions(&app, &t).await, before);
+        assert_eq!(actions(&audit_log(&app, &t).await), before);
     }
 
     async fn a_citizen_who_turns_18_today_can_get_a_card_but_not_one_who_turns_18_tomorrow(app) {
@@ -467,7 +434,7 @@ both_backends! {
             assert_eq!(e["attestations"] == attestations(true), attested, "{e}");
             assert_eq!(e["actor"], "coord-730");
         }
-        let actions = audit_actions(&app, &t).await;
+        let actions = actions(&audit_log(&app, &t).await);
         assert_eq!(
             actions[1..6],
             [
@@ -486,9 +453,10 @@ both_backends! {
         let issued = app.issue_card(&t, &id).await;
         app.post(&path(&id, "/controls"), &t, &all_attested()).await.expect_problem(422, "control_in_issue_year");
         // Backdated into the year of issue as well.
-        backdate_card(&app, &id, NaiveDate::from_ymd_opt(year() - 2, 6, 15).unwrap());
+        backdate_card(&app, &id, NaiveDate::from_ymd_opt(this_year() - 2, 6, 15).unwrap());
         let r = app.post(&path(&id, "/controls"), &t, &json!({
-            "controlled_on": NaiveDate::from_ymd_opt(year() - 2, 12, 31).unwrap(), "attestations": attestations(true)
+            "controlled_on": NaiveDate::from_ymd_opt(this_year() - 2, 12, 31).unwrap(),
+            "attestations": attestations(true)
         })).await;
         r.expect_problem(422, "control_in_issue_year");
         let c = card(&app, &t, &id).await;
@@ -501,16 +469,16 @@ both_backends! {
         let id = app.enrol(&t, "010190-1234", "Jens Hansen").await;
         let c = app.issue_card(&t, &id).await;
         assert!(controls_due(&app, &t, "").await.is_empty());
-        assert!(controls_due(&app, &t, &format!("?year={}", year() + 1)).await.is_empty());
-        let due = controls_due(&app, &t, &format!("?year={}", year() + 2)).await;
+        assert!(controls_due(&app, &t, &format!("?year={}", this_year() + 1)).await.is_empty());
+        let due = controls_due(&app, &t, &format!("?year={}", this_year() + 2)).await;
         assert_eq!(
             due,
             [json!({
                 "citizen_id": id, "citizen_name": "Jens Hansen", "number": c["number"], "issued_on": today().to_string(),
-                "last_control_on": null, "due_year": year() + 2, "overdue": false
+                "last_control_on": null, "due_year": this_year() + 2, "overdue": false
             })]
         );
-        let later = controls_due(&app, &t, &format!("?year={}", year() + 3)).await;
+        let later = controls_due(&app, &t, &format!("?year={}", this_year() + 3)).await;
         assert_eq!(later[0]["overdue"], true);
         for bad in ["2018", "2101"] {
             let r = app.get(&format!("/api/v1/frikort/controls-due?year={bad}"), &t).await;
@@ -532,8 +500,8 @@ both_backends! {
             app.issue_card(&t, id).await;
         }
         app.issue_card(&aarhus, &elsewhere_id).await;
-        let two_years_ago = NaiveDate::from_ymd_opt(year() - 2, 3, 1).unwrap();
-        let three_years_ago = NaiveDate::from_ymd_opt(year() - 3, 11, 30).unwrap();
+        let two_years_ago = NaiveDate::from_ymd_opt(this_year() - 2, 3, 1).unwrap();
+        let three_years_ago = NaiveDate::from_ymd_opt(this_year() - 3, 11, 30).unwrap();
         backdate_card(&app, &due_id, two_years_ago);
         backdate_card(&app, &overdue_id, three_years_ago);
         backdate_card(&app, &inactive_id, three_years_ago);
@@ -548,21 +516,21 @@ both_backends! {
         assert_eq!(
             summary,
             [
-                ("Ole Overdue", &json!(three_years_ago.to_string()), &json!(year() - 1), &json!(true)),
-                ("Dorte Due", &json!(two_years_ago.to_string()), &json!(year()), &json!(false)),
+                ("Ole Overdue", &json!(three_years_ago.to_string()), &json!(this_year() - 1), &json!(true)),
+                ("Dorte Due", &json!(two_years_ago.to_string()), &json!(this_year()), &json!(false)),
             ]
         );
-        assert_eq!(card(&app, &t, &due_id).await["control_due_year"], year());
+        assert_eq!(card(&app, &t, &due_id).await["control_due_year"], this_year());
         assert_eq!(controls_due(&app, &aarhus, "").await.len(), 1);
 
         let r = app
             .post(&path(&due_id, "/controls"), &t, &json!({ "attestations": attestations(true), "note": "samtale" }))
             .await;
         r.expect(200);
-        assert_eq!(audit_actions(&app, &t).await[0], "frikort.controlled");
+        assert_eq!(actions(&audit_log(&app, &t).await)[0], "frikort.controlled");
         assert_eq!(r.body["status"], "active");
         assert_eq!(r.body["last_control_on"], today().to_string());
-        assert_eq!(r.body["control_due_year"], year() + 2);
+        assert_eq!(r.body["control_due_year"], this_year() + 2);
         assert_eq!(kinds(&r.body), ["issued", "controlled"]);
         let ev = &r.body["history"][1];
         assert_eq!(ev["reason"], "samtale");
@@ -575,7 +543,7 @@ both_backends! {
         assert_eq!(names, ["Ole Overdue"]);
 
         // A control may be dated back, to a year after the year of issue.
-        let last_year = NaiveDate::from_ymd_opt(year() - 1, 5, 20).unwrap();
+        let last_year = NaiveDate::from_ymd_opt(this_year() - 1, 5, 20).unwrap();
         let r = app
             .post(
                 &path(&overdue_id, "/controls"),
@@ -585,7 +553,7 @@ both_backends! {
             .await;
         r.expect(200);
         assert_eq!(r.body["last_control_on"], last_year.to_string());
-        assert_eq!(r.body["control_due_year"], year() + 1);
+        assert_eq!(r.body["control_due_year"], this_year() + 1);
         assert!(controls_due(&app, &t, "").await.is_empty());
     }
 
@@ -593,7 +561,7 @@ both_backends! {
         let t = app.coordinator("730");
         let id = app.enrol(&t, "010190-1234", "Jens Hansen").await;
         app.issue_card(&t, &id).await;
-        backdate_card(&app, &id, NaiveDate::from_ymd_opt(year() - 2, 3, 1).unwrap());
+        backdate_card(&app, &id, NaiveDate::from_ymd_opt(this_year() - 2, 3, 1).unwrap());
         let before = card(&app, &t, &id).await;
 
         let mut one = attestations(true);
@@ -614,7 +582,7 @@ both_backends! {
         assert_eq!(card(&app, &t, &id).await, before);
 
         app.post(&path(&id, "/controls"), &t, &all_attested()).await.expect(200);
-        let earlier = NaiveDate::from_ymd_opt(year() - 1, 1, 10).unwrap();
+        let earlier = NaiveDate::from_ymd_opt(this_year() - 1, 1, 10).unwrap();
         let r = app
             .post(&path(&id, "/controls"), &t, &json!({ "controlled_on": earlier, "attestations": attestations(true) }))
             .await;
@@ -623,7 +591,7 @@ both_backends! {
 
         deactivate(&app, &t, &id, "i job").await;
         app.post(&path(&id, "/controls"), &t, &all_attested()).await.expect_problem(409, "card_not_active");
-        assert!(controls_due(&app, &t, &format!("?year={}", year() + 5)).await.is_empty());
+        assert!(controls_due(&app, &t, &format!("?year={}", this_year() + 5)).await.is_empty());
     }
 
     async fn a_citizen_without_a_card_has_no_card_to_read_or_change(app) {
@@ -651,7 +619,7 @@ both_backends! {
         app.get(&path(&id, ""), &aarhus).await.expect_problem(404, "not_found");
         app.post(&path(&id, "/deactivate"), &aarhus, &json!({ "reason": "r" })).await.expect_problem(404, "not_found");
         assert_eq!(card(&app, &t, &id).await, issued);
-        assert!(controls_due(&app, &aarhus, &format!("?year={}", year() + 2)).await.is_empty());
+        assert!(controls_due(&app, &aarhus, &format!("?year={}", this_year() + 2)).await.is_empty());
     }
 
     async fn the_citizen_view_follows_the_card_status(app) {

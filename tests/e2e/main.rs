@@ -1,23 +1,34 @@
 //! End-to-end tests over HTTP against a spawned server, on SQLite and on PostgreSQL.
 //! PostgreSQL runs when `SMAAJOB_TEST_POSTGRES_URL` names a server (see the README).
+//!
+//! One file per resource of the API (`crates/api/src/routes`), named after it; beside them the
+//! authorization matrix, tokens, tenancy, concurrency, problems, privacy and the OpenAPI
+//! document, and `story`, the journeys end to end. `support` is the harness (the server, tokens,
+//! requests and responses), `fixtures` the test data and setup every file shares.
 
 #![allow(clippy::unwrap_used)]
 
+mod fixtures;
 mod support;
 
 mod audit;
-mod auth;
+mod balance;
 mod caps;
 mod citizens;
 mod companies;
+mod employments;
 mod frikort;
+mod hours;
+mod payouts;
+mod placements;
+mod queue;
+mod tasks;
+
+mod auth_matrix;
+mod auth_tokens;
+mod concurrency;
 mod openapi;
 mod privacy;
 mod problems;
-mod smoke;
-
-mod accounting;
-mod concurrency;
-mod employments;
-mod jobs;
-mod journey;
+mod story;
+mod tenancy;

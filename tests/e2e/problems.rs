@@ -6,6 +6,8 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 #[allow(unused_imports)]
+use crate::fixtures::*;
+#[allow(unused_imports)]
 use crate::support::*;
 
 /// Sends raw bytes as a POST with the given content type.
@@ -19,13 +21,6 @@ async fn citizens(app: &TestApp, t: &str) -> Value {
     let list = app.get("/api/v1/citizens?limit=200", t).await;
     list.expect(200);
     list.body.clone()
-}
-
-/// The audit log, which reading does not change.
-async fn audit_log(app: &TestApp, t: &str) -> Value {
-    let r = app.get("/api/v1/audit?limit=500", t).await;
-    r.expect(200);
-    r.body["items"].clone()
 }
 
 fn allowed(r: &Resp) -> Vec<String> {

@@ -214,31 +214,15 @@ impl TestApp {
         self.json(Method::PUT, path, token, body).await
     }
 
-    /// Enrols a citizen in the token's municipality and returns the id.
-    pub async fn enrol(&self, token: &str, cpr: &str, name: &str) -> String {
-        let r = self.post("/api/v1/citizens", token, &serde_json::json!({ "cpr": cpr, "name": name })).await;
-        r.expect(201);
-        r.body["id"].as_str().expect("an id").to_owned()
-    }
-
-    /// Issues a card with every condition attested and returns the card view.
-    pub async fn issue_card(&self, token: &str, citizen_id: &str) -> Value {
-        let r = self.post(&format!("/api/v1/citizens/{citizen_id}/frikort"), token, &all_attested()).await;
-        r.expect(201);
-        r.body.clone()
-    }
-
-    /// Registers a company and returns the id.
-    pub async fn register_company(&self, token: &str, cvr: &str, name: &str) -> String {
-        let r = self
-            .post(
-                "/api/v1/companies",
-                token,
-                &serde_json::json!({ "cvr": cvr, "name": name, "contact": { "name": "Karen Bager" } }),
-            )
-            .await;
-        r.expect(201);
-        r.body["id"].as_str().expect("an id").to_owned()
+    /// A request with an optional token and an optional JSON body.
+    pub async fn request(&self, method: &Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Resp {
+        match body {
+            Some(b) => {
+                self.send(method.clone(), path, token, Some("application/json"), serde_json::to_vec(b).expect("JSON"))
+                    .await
+            }
+            None => self.send(method.clone(), path, token, None, Vec::new()).await,
+        }
     }
 }
 
@@ -254,34 +238,18 @@ pub fn field_codes(r: &Resp) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// Asserts a problem with this status and code, naming what was sent (or who sent it) when it fails.
+#[track_caller]
+pub fn assert_problem(r: &Resp, status: u16, code: &str, what: &str) {
+    assert_eq!((r.status, r.body["code"].as_str()), (status, Some(code)), "{what}: {}", r.body);
+    r.expect_problem(status, code);
+}
+
 /// Asserts a 422 validation problem with exactly this one field error.
 #[track_caller]
 pub fn expect_field_error(r: &Resp, field: &str, code: &str) {
     r.expect_problem(422, "validation");
     assert_eq!(field_codes(r), [(field.to_owned(), code.to_owned())], "body: {}", r.body);
-}
-
-/// An issue body with every eligibility condition attested.
-pub fn all_attested() -> Value {
-    serde_json::json!({ "attestations": attestations(true) })
-}
-
-/// The four attestations, all set to `value`.
-pub fn attestations(value: bool) -> Value {
-    serde_json::json!({
-        "no_su_eligible_education": value,
-        "no_taxable_work_income_over_threshold": value,
-        "residence_9_of_last_10_years": value,
-        "in_target_group": value,
-    })
-}
-
-/// Valid CVR numbers for tests (modulus 11).
-pub const CVR_A: &str = "10150817";
-
-/// A valid CVR number derived from a seed, different for different seeds.
-pub fn cvr(seed: u32) -> String {
-    (1_000_000 + seed * 37..).find_map(smaajob_domain::with_valid_checksum).expect("some prefix completes").to_string()
 }
 
 /// Runs each test body once on SQLite and once on PostgreSQL, as `sqlite::NAME` and `postgres::NAME`.
@@ -314,7 +282,7 @@ macro_rules! both_backends {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cap accounting: employments, payouts and keyed requests.
+// Requests with extra headers.
 
 impl TestApp {
     /// A JSON request with a token and extra headers (e.g. `Idempotency-Key`).
@@ -344,54 +312,10 @@ impl TestApp {
     pub async fn post_with_key(&self, path: &str, token: &str, key: &str, body: &Value) -> Resp {
         self.json_with_headers(Method::POST, path, token, &[("Idempotency-Key", key)], body).await
     }
-
-    /// Enrols a citizen in the coordinator's municipality and issues a card valid from
-    /// `valid_from`; returns the citizen's id and the card number.
-    pub async fn card_holder(&self, coordinator: &str, cpr: &str, name: &str, valid_from: &str) -> (String, String) {
-        let id = self.enrol(coordinator, cpr, name).await;
-        let r = self
-            .post(
-                &format!("/api/v1/citizens/{id}/frikort"),
-                coordinator,
-                &serde_json::json!({ "attestations": attestations(true), "valid_from": valid_from }),
-            )
-            .await;
-        r.expect(201);
-        (id, r.body["number"].as_str().expect("a card number").to_owned())
-    }
-
-    /// Registers an employment and returns its id.
-    pub async fn register_employment(&self, token: &str, body: &Value) -> String {
-        let r = self.post("/api/v1/employments", token, body).await;
-        r.expect(201);
-        r.body["id"].as_str().expect("an id").to_owned()
-    }
-
-    /// Registers a payout on an employment.
-    pub async fn payout(&self, token: &str, employment_id: &str, body: &Value) -> Resp {
-        self.post(&format!("/api/v1/employments/{employment_id}/payouts"), token, body).await
-    }
-}
-
-/// An employment a company registers for itself, naming the citizen by CPR and card number.
-pub fn employment_by_card(cpr: &str, frikort_number: &str, start_date: &str) -> Value {
-    serde_json::json!({
-        "citizen": { "cpr": cpr, "frikort_number": frikort_number },
-        "start_date": start_date,
-        "contact": { "name": "Karen Bager" },
-    })
-}
-
-/// A payout with holiday pay paid separately (`"0.00"`), so its gross is the wage.
-pub fn payout_body(payment_date: &str, worked_from: &str, worked_to: &str, wage: &str) -> Value {
-    serde_json::json!({
-        "payment_date": payment_date, "worked_from": worked_from, "worked_to": worked_to,
-        "wage": wage, "holiday_pay": "0.00",
-    })
 }
 
 // ---------------------------------------------------------------------------------------------
-// Small jobs: company tokens as a business identity provider sends them (only a `cvr` claim).
+// Company tokens as a business identity provider sends them (only a `cvr` claim).
 
 impl TestApp {
     /// A company token carrying only a `cvr` claim; it resolves to the company registered with

@@ -218,10 +218,7 @@ pub fn money(ore: i64) -> String {
 
 /// Builds the view of a payout with its current split.
 pub fn payout_view(p: &PayoutRow, reversed: bool, split: Option<&Split>) -> PayoutView {
-    let (exempt, taxable, coverage) = match split {
-        Some(s) => (s.exempt.ore(), s.taxable.ore(), s.coverage.as_str().to_owned()),
-        None => (p.exempt_ore, p.taxable_ore, p.coverage.clone()),
-    };
+    let split = split.copied().unwrap_or(Split { exempt: p.exempt, taxable: p.taxable, coverage: p.coverage });
     PayoutView {
         id: p.id.clone(),
         employment_id: p.employment_id.clone(),
@@ -231,14 +228,14 @@ pub fn payout_view(p: &PayoutRow, reversed: bool, split: Option<&Split>) -> Payo
         payment_date: p.payment_date,
         worked_from: p.worked_from,
         worked_to: p.worked_to,
-        wage: money(p.wage_ore),
-        holiday_pay: money(p.holiday_pay_ore),
+        wage: p.wage.to_string(),
+        holiday_pay: p.holiday_pay.to_string(),
         holiday_pay_separately: p.holiday_pay_separate,
-        pension: money(p.pension_ore),
-        gross: money(p.gross_ore),
-        exempt: money(exempt),
-        taxable: money(taxable),
-        coverage,
+        pension: p.pension.to_string(),
+        gross: p.gross.to_string(),
+        exempt: split.exempt.to_string(),
+        taxable: split.taxable.to_string(),
+        coverage: split.coverage.as_str().to_owned(),
         reversed,
         late_registration: p.late_registration,
         registered_at: utc(p.created_at),
@@ -254,12 +251,12 @@ pub fn adjustment_view(a: &AdjustmentRow) -> AdjustmentView {
         company_id: a.company_id.clone(),
         citizen_id: a.citizen_id.clone(),
         year: a.year,
-        old_exempt: money(a.old_exempt_ore),
-        old_taxable: money(a.old_taxable_ore),
-        new_exempt: money(a.new_exempt_ore),
-        new_taxable: money(a.new_taxable_ore),
-        taxable_change: money(a.new_taxable_ore - a.old_taxable_ore),
-        cause: a.cause.clone(),
+        old_exempt: a.old_exempt.to_string(),
+        old_taxable: a.old_taxable.to_string(),
+        new_exempt: a.new_exempt.to_string(),
+        new_taxable: a.new_taxable.to_string(),
+        taxable_change: Money::from_ore(a.new_taxable.ore() - a.old_taxable.ore()).to_string(),
+        cause: a.cause.as_str().to_owned(),
         cause_ref: a.cause_ref.clone(),
         created_at: utc(a.created_at),
     }

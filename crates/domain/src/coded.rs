@@ -91,8 +91,8 @@ mod tests {
 
     use super::*;
     use crate::{
-        Actor, CardEventKind, CardStatus, Coverage, PlacementAction, PlacementState, TaskAction, TaskStatus,
-        TransportMode,
+        Actor, AdjustmentCause, CardEventKind, CardStatus, Coverage, PlacementAction, PlacementState, TaskAction,
+        TaskStatus, TransportMode,
     };
 
     /// Checks one coded enum given its inherent `parse`, `as_str` and `ALL`: every code is
@@ -147,6 +147,7 @@ mod tests {
             CardStatus,
             CardEventKind,
             TransportMode,
+            AdjustmentCause,
         );
         let distinct: BTreeSet<&str> = kinds.into_iter().collect();
         assert_eq!(distinct.len(), kinds.len(), "each kind has its own name in error messages");

@@ -23,7 +23,7 @@ mod multi {
         Sqlite(SqliteConnection),
     }
 }
-pub use multi::DbConn;
+pub use multi::{DbConn, MultiBackend};
 
 /// Which backend a database URL selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -35,7 +35,8 @@ pub enum RepoError {
     /// Migrations failed to apply.
     #[error("migration failed: {0}")]
     Migration(String),
-    /// Stored data could not be decoded (JSON columns, encrypted fields).
+    /// Stored data could not be decoded: a value that does not read as its column's type (an
+    /// unknown code, JSON that does not parse), or an encrypted field.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     /// Any other database error.
@@ -59,6 +60,17 @@ impl From<DieselError> for RepoError {
                     DatabaseErrorKind::CheckViolation => RepoError::Check { constraint },
                     other => RepoError::Database(DieselError::DatabaseError(other, info)),
                 }
+            }
+            // A stored value that does not read as its type (see `crate::types`). Diesel's own
+            // message names only the column; the reason is in the error's sources.
+            DieselError::DeserializationError(e) => {
+                let mut message = e.to_string();
+                let mut source = e.source();
+                while let Some(cause) = source {
+                    message = format!("{message}: {cause}");
+                    source = cause.source();
+                }
+                RepoError::Corrupt(message)
             }
             other => RepoError::Database(other),
         }

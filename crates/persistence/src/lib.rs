@@ -8,9 +8,11 @@ pub mod repo;
 pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod types;
 
 pub use db::{
-    BackendKind, DatabaseUrl, DbConn, DbPool, PooledConn, connect, read_transaction, run_migrations, write_transaction,
+    BackendKind, DatabaseUrl, DbConn, DbPool, MultiBackend, PooledConn, connect, read_transaction, run_migrations,
+    write_transaction,
 };
 pub use diesel::result::Error as DieselError;
 pub use error::RepoError;

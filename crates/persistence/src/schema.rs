@@ -1,4 +1,5 @@
-//! Diesel table definitions, written by hand to match both migration trees.
+//! Diesel table definitions, written by hand to match both migration trees and checked against
+//! freshly migrated SQLite and PostgreSQL databases by `tests/schema_rs.rs`.
 #![allow(missing_docs)]
 
 diesel::table! {

@@ -4,7 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+mod common;
+
 use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike};
+use common::migrated;
 use diesel::prelude::*;
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::audit::{AuditQuery, AuditRow, NewAuditEntry};
@@ -18,47 +22,9 @@ use smaajob_persistence::{
     BackendKind, DbConn, DbPool, PooledConn, RepoError, connect, read_transaction, run_migrations, write_transaction,
 };
 
-/// Runs each body once per backend, as `sqlite::NAME` and `postgres::NAME`; `$db` is the
-/// throwaway [`TestDatabase`] (empty, not migrated).
-macro_rules! on_both_backends {
-    ($(fn $name:ident($db:ident) $body:block)*) => {
-        mod sqlite {
-            #[allow(unused_imports)]
-            use super::*;
-            $(
-                #[test]
-                fn $name() {
-                    let $db: &TestDatabase = &TestDatabase::sqlite();
-                    $body
-                }
-            )*
-        }
-        mod postgres {
-            #[allow(unused_imports)]
-            use super::*;
-            $(
-                #[test]
-                fn $name() {
-                    let Some(db) = TestDatabase::postgres(stringify!($name)) else { return };
-                    let $db: &TestDatabase = &db;
-                    $body
-                }
-            )*
-        }
-    };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers and fixtures
 // ---------------------------------------------------------------------------------------------
-
-/// A pool of 4 on the database with every migration applied.
-fn migrated(db: &TestDatabase) -> DbPool {
-    let pool = connect(db.url(), 4).expect("the test database accepts connections");
-    let mut conn = pool.get().expect("a pooled connection");
-    run_migrations(&mut conn).expect("the migrations apply");
-    pool
-}
 
 fn conn(pool: &DbPool) -> PooledConn {
     pool.get().expect("a pooled connection")
@@ -726,6 +692,16 @@ on_both_backends! {
         assert_eq!(n, 8);
     }
 
+    fn locking_a_citizen_finds_its_row_and_a_missing_one_is_not_found(db) {
+        let pool = migrated(db);
+        let mut c = conn(&pool);
+        let person = citizen(&key(), "0101901234", "Jens", "730");
+        citizens::insert(&mut c, &person).expect("insert");
+        write_transaction(&mut c, |c| citizens::lock(c, &person.id)).expect("the row is there to lock");
+        let missing: Result<(), RepoError> = write_transaction(&mut c, |c| citizens::lock(c, &repo::new_id()));
+        assert!(matches!(missing, Err(RepoError::NotFound)), "{missing:?}");
+    }
+
     fn timestamps_dates_and_coordinates_round_trip_identically(db) {
         let pool = migrated(db);
         let mut c = conn(&pool);
@@ -923,4 +899,30 @@ fn concurrent_read_modify_write_transactions_on_sqlite_neither_fail_nor_lose_upd
     let mut c = conn(&pool);
     let final_amount = caps::find(&mut c, 2025).expect("q").expect("2025").amount_ore;
     assert_eq!(final_amount, 4_276_600 + (THREADS * ROUNDS) as i64, "no update was lost");
+}
+
+#[test]
+fn a_locked_row_on_postgresql_holds_off_other_writers_of_it_but_not_rows_that_refer_to_it() {
+    let name = "a_locked_row_on_postgresql_holds_off_other_writers_of_it_but_not_rows_that_refer_to_it";
+    let Some(db) = TestDatabase::postgres(name) else { return };
+    let pool = migrated(&db);
+    let mut holder = conn(&pool);
+    let mut other = conn(&pool);
+    let person = citizen(&key(), "0101901234", "Jens", "730");
+    citizens::insert(&mut holder, &person).expect("insert");
+    // Give up quickly instead of waiting for the holder's transaction to end.
+    diesel::connection::SimpleConnection::batch_execute(&mut *other, "SET lock_timeout = '300ms'").expect("set");
+
+    write_transaction(&mut holder, |c| {
+        citizens::lock(c, &person.id)?;
+        // Another writer of the locked row waits (and here times out)…
+        let renamed = citizens::update(&mut other, &CitizenRow { name: "Jensen".into(), ..person.clone() });
+        assert!(matches!(&renamed, Err(RepoError::Database(_))), "the update was not held off: {renamed:?}");
+        // …but a row whose foreign key refers to it goes in: `FOR UPDATE` would hold it off too.
+        frikort::insert(&mut other, &card(&person.id, "00001", "active")).expect("a card for the locked citizen");
+        Ok::<_, RepoError>(())
+    })
+    .expect("the holder commits");
+    assert_eq!(citizens::find(&mut other, &person.id).expect("q").0.name, "Jens");
+    assert!(frikort::number_taken(&mut other, "00001").expect("q"));
 }

@@ -1,6 +1,10 @@
 -- Cap accounting: employments (the § 6 registration), payouts and their current split, the
 -- per citizen-year running totals (also the row writers lock), reversals, adjustments, and
--- idempotency keys. The invariants of DESIGN.md are CHECK constraints as a last line of defence.
+-- idempotency keys. The accounting rules are also CHECK constraints, a last line of defence
+-- behind the application: a payout's gross is its positive wage plus holiday pay plus pension,
+-- and it is paid no earlier than the work began; a split is never negative and adds up to the
+-- gross (a reversed payout keeps none); a citizen-year's exempt total stays within its cap; an
+-- employment ends no earlier than it starts and its expected pay is not negative.
 
 CREATE TABLE employments (
     id TEXT PRIMARY KEY NOT NULL,

@@ -125,7 +125,7 @@ fn balance(conn: &mut DbConn, citizen_id: &str, year: i32, full: bool) -> Result
     let cap_ore = cap.amount.money().ore();
     // The stored totals are the source of truth (kept under the citizen-year lock).
     let totals = accounting::find_year(conn, citizen_id, year)?;
-    let exempt = totals.as_ref().map_or(0, |t| t.exempt_ore);
+    let exempt = totals.as_ref().map_or(0, |t| t.exempt.ore());
     let mut view = BalanceView {
         citizen_id: citizen_id.to_owned(),
         year,
@@ -151,12 +151,12 @@ fn balance(conn: &mut DbConn, citizen_id: &str, year: i32, full: bool) -> Result
             continue;
         }
         let s = per.entry(p.company_id.clone()).or_default();
-        s.gross += p.gross_ore;
-        s.exempt += p.exempt_ore;
-        s.taxable += p.taxable_ore;
+        s.gross += p.gross.ore();
+        s.exempt += p.exempt.ore();
+        s.taxable += p.taxable.ore();
         s.count += 1;
-        if p.coverage == Coverage::Covered.as_str() && p.payment_date <= today {
-            covered_so_far += p.gross_ore;
+        if p.coverage == Coverage::Covered && p.payment_date <= today {
+            covered_so_far += p.gross.ore();
         }
     }
     let mut breakdown = Vec::with_capacity(per.len());
@@ -171,9 +171,9 @@ fn balance(conn: &mut DbConn, citizen_id: &str, year: i32, full: bool) -> Result
             payouts: s.count,
         });
     }
-    view.gross = Some(Money::from_ore(totals.as_ref().map_or(0, |t| t.gross_ore)).to_string());
+    view.gross = Some(Money::from_ore(totals.as_ref().map_or(0, |t| t.gross.ore())).to_string());
     view.exempt = Some(Money::from_ore(exempt).to_string());
-    view.taxable = Some(Money::from_ore(totals.as_ref().map_or(0, |t| t.taxable_ore)).to_string());
+    view.taxable = Some(Money::from_ore(totals.as_ref().map_or(0, |t| t.taxable.ore())).to_string());
     view.payouts = Some(totals.as_ref().map_or(0, |t| u32::try_from(t.payout_count).unwrap_or(0)));
     view.per_employer = Some(breakdown);
     let remaining = Money::from_ore((cap_ore - exempt).max(0));

@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{ApiError, Problem};
 use crate::http::{parse_id, utc};
 use crate::routes::citizens::citizen_in_scope;
-use crate::services::allocation::{Cause, reallocate_citizen};
+use crate::services::allocation::reallocate_citizen;
 use crate::services::audit as audit_log;
 use crate::services::common::{
     check_not_before_scheme, frikort_year, optional_text, start_of_day_utc, today_copenhagen,
@@ -28,6 +28,7 @@ use crate::services::error::Fields;
 use crate::services::principal::Principal;
 use crate::state::AppState;
 use crate::views::{AdjustmentView, adjustment_view};
+use smaajob_domain::AdjustmentCause;
 
 /// The caseworker's assessment of each eligibility condition (all must hold).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -497,7 +498,7 @@ pub async fn deactivate_card(
             let ev = event(&card, CardEventKind::Deactivated, at, reason, None, &principal, own);
             frikort::append_event(conn, &ev)?;
             // A back-dated decision can uncover work already paid for.
-            let adjusted = reallocate_citizen(conn, &id, Cause::CardChanged, &ev.id)?.len();
+            let adjusted = reallocate_citizen(conn, &id, AdjustmentCause::CardChanged, &ev.id)?.len();
             let details = serde_json::json!({ "number": card.number, "decided_at": utc(at), "adjustments": adjusted });
             audit::append(
                 conn,
@@ -559,7 +560,7 @@ pub async fn reactivate_card(
             frikort::update(conn, &card)?;
             let ev = event(&card, CardEventKind::Reactivated, at, reason, Some(attestations), &principal, own);
             frikort::append_event(conn, &ev)?;
-            let adjusted = reallocate_citizen(conn, &id, Cause::CardChanged, &ev.id)?.len();
+            let adjusted = reallocate_citizen(conn, &id, AdjustmentCause::CardChanged, &ev.id)?.len();
             let details = serde_json::json!({ "number": card.number, "decided_at": utc(at), "adjustments": adjusted });
             audit::append(
                 conn,
@@ -805,7 +806,7 @@ pub async fn correct_decision_time(
             card.status_changed_at = at;
             card.updated_at = now();
             frikort::update(conn, &card)?;
-            let adjustments = reallocate_citizen(conn, &id, Cause::CardChanged, &last.id)?;
+            let adjustments = reallocate_citizen(conn, &id, AdjustmentCause::CardChanged, &last.id)?;
             let details = serde_json::json!({
                 "event_id": last.id, "kind": last.kind, "from": utc(last.effective_at), "to": utc(at),
                 "reason": reason, "adjustments": adjustments.len(),

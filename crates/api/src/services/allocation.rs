@@ -4,38 +4,14 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;
 use smaajob_domain::{
-    AllocationInput, CapAmount, CapYear, CardEventKind, CardPeriod, Coverage, EmploymentSpan, Money, PayoutFacts,
-    ResolvedCap, Split, active_periods, allocate, resolve_cap, split_changes,
+    AdjustmentCause, AllocationInput, CapAmount, CapYear, CardEventKind, CardPeriod, Coverage, EmploymentSpan, Money,
+    PayoutFacts, ResolvedCap, Split, YearTotals, active_periods, allocate, append_payout, resolve_cap, split_changes,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, CitizenYearRow, PayoutRow};
 use smaajob_persistence::repo::{caps, employments, frikort, new_id, now};
 
 use crate::services::error::ServiceError;
-
-/// Why a citizen-year is re-allocated; becomes an adjustment's `cause`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cause {
-    /// A new payout (changes to other payouts mean it was back-dated).
-    Payout,
-    /// A payout was reversed.
-    Reversal,
-    /// The year's cap was set or changed.
-    CapChanged,
-    /// A card decision's time was corrected.
-    CardChanged,
-}
-
-impl Cause {
-    fn as_str(self) -> &'static str {
-        match self {
-            Cause::Payout => "backdated_payout",
-            Cause::Reversal => "reversal",
-            Cause::CapChanged => "cap_changed",
-            Cause::CardChanged => "card_changed",
-        }
-    }
-}
 
 /// The outcome of a re-allocation.
 #[derive(Debug)]
@@ -50,6 +26,8 @@ pub struct Reallocated {
     pub cap: ResolvedCap,
     /// The payout registered by this run, as inserted with its split.
     pub new_payout: Option<PayoutRow>,
+    /// The saved totals as the allocation engine reads them.
+    pub totals: YearTotals,
 }
 
 /// The cap in force for a year (provisional when unset), or 422 outside the frikort years.
@@ -93,7 +71,7 @@ pub fn facts(p: &PayoutRow, reversed: bool) -> PayoutFacts {
         payment_date: p.payment_date,
         worked_from: p.worked_from,
         worked_to: p.worked_to,
-        gross: Money::from_ore(p.gross_ore),
+        gross: p.gross,
         reversed,
     }
 }
@@ -103,11 +81,11 @@ pub fn fresh_year(citizen_id: &str, year: i32, cap: &ResolvedCap) -> CitizenYear
     CitizenYearRow {
         citizen_id: citizen_id.to_owned(),
         year,
-        cap_ore: cap.amount.money().ore(),
+        cap: cap.amount.money(),
         cap_provisional: cap.provisional,
-        gross_ore: 0,
-        exempt_ore: 0,
-        taxable_ore: 0,
+        gross: Money::ZERO,
+        exempt: Money::ZERO,
+        taxable: Money::ZERO,
         payout_count: 0,
         next_sequence: 1,
         updated_at: now(),
@@ -134,7 +112,7 @@ pub fn reallocate(
     conn: &mut DbConn,
     locked: CitizenYearRow,
     cap: ResolvedCap,
-    cause: Cause,
+    cause: AdjustmentCause,
     cause_ref: Option<&str>,
 ) -> Result<Reallocated, ServiceError> {
     let periods = card_periods(conn, &locked.citizen_id)?;
@@ -148,7 +126,7 @@ fn rerun(
     conn: &mut DbConn,
     locked: CitizenYearRow,
     cap: ResolvedCap,
-    cause: Cause,
+    cause: AdjustmentCause,
     cause_ref: Option<&str>,
     periods: &[CardPeriod],
     new_payout: Option<PayoutRow>,
@@ -163,8 +141,7 @@ fn rerun(
         employments: &spans,
         payouts: &facts,
     });
-    let before: BTreeMap<String, Split> =
-        rows.iter().map(|(p, _)| Ok((p.id.clone(), stored_split(p)?))).collect::<Result<_, ServiceError>>()?;
+    let before: BTreeMap<String, Split> = rows.iter().map(|(p, _)| (p.id.clone(), stored_split(p))).collect();
     let t = now();
     let mut adjustments = Vec::new();
     for change in split_changes(&before, &allocation.splits) {
@@ -176,11 +153,11 @@ fn rerun(
             company_id: p.company_id.clone(),
             employment_id: p.employment_id.clone(),
             year: p.year,
-            old_exempt_ore: change.old_exempt.ore(),
-            old_taxable_ore: change.old_taxable.ore(),
-            new_exempt_ore: change.new_exempt.ore(),
-            new_taxable_ore: change.new_taxable.ore(),
-            cause: cause.as_str().to_owned(),
+            old_exempt: change.old_exempt,
+            old_taxable: change.old_taxable,
+            new_exempt: change.new_exempt,
+            new_taxable: change.new_taxable,
+            cause,
             cause_ref: cause_ref.map(str::to_owned),
             created_at: t,
         };
@@ -190,7 +167,7 @@ fn rerun(
     for (p, _) in &rows {
         let Some(split) = allocation.splits.get(&p.id) else { continue };
         if before.get(&p.id) != Some(split) {
-            accounting::set_split(conn, &p.id, split.exempt.ore(), split.taxable.ore(), split.coverage.as_str())?;
+            accounting::set_split(conn, &p.id, split.exempt, split.taxable, split.coverage)?;
         }
     }
     let new_payout = match new_payout {
@@ -207,23 +184,24 @@ fn rerun(
     };
     let counted = allocation.splits.values().filter(|s| s.coverage != Coverage::Reversed).count();
     let year = CitizenYearRow {
-        cap_ore: cap.amount.money().ore(),
+        cap: cap.amount.money(),
         cap_provisional: cap.provisional,
-        gross_ore: allocation.gross.ore(),
-        exempt_ore: allocation.exempt.ore(),
-        taxable_ore: allocation.taxable.ore(),
+        gross: allocation.gross,
+        exempt: allocation.exempt,
+        taxable: allocation.taxable,
         payout_count: i32::try_from(counted).map_err(|_| ServiceError::internal("payout count overflows"))?,
         updated_at: t,
         ..locked
     };
     accounting::save_year(conn, &year)?;
-    Ok(Reallocated { year, splits: allocation.splits, adjustments, cap, new_payout })
+    let totals = year_totals(&year)?;
+    Ok(Reallocated { year, splits: allocation.splits, adjustments, cap, new_payout, totals })
 }
 
 fn with_split(payout: &mut PayoutRow, split: &Split) {
-    payout.exempt_ore = split.exempt.ore();
-    payout.taxable_ore = split.taxable.ore();
-    payout.coverage = split.coverage.as_str().to_owned();
+    payout.exempt = split.exempt;
+    payout.taxable = split.taxable;
+    payout.coverage = split.coverage;
 }
 
 /// Registers a new payout in its locked citizen-year: its split is computed first and the payout
@@ -238,45 +216,47 @@ pub fn register(
     mut payout: PayoutRow,
     periods: &[CardPeriod],
 ) -> Result<Reallocated, ServiceError> {
-    let cap_ore = cap.amount.money().ore();
-    let same_cap = locked.cap_ore == cap_ore && locked.cap_provisional == cap.provisional;
+    let same_cap = locked.cap == cap.amount.money() && locked.cap_provisional == cap.provisional;
     // Ties are fine: the new payout gets the highest sequence, so it still comes last.
     let last = accounting::latest_payment_date(conn, &locked.citizen_id, locked.year)?;
     if !same_cap || last.is_some_and(|d| d > payout.payment_date) {
         let cause_ref = payout.id.clone();
-        return rerun(conn, locked, cap, Cause::Payout, Some(&cause_ref), periods, Some(payout));
+        return rerun(conn, locked, cap, AdjustmentCause::BackdatedPayout, Some(&cause_ref), periods, Some(payout));
     }
     let spans = employment_spans(conn, &locked.citizen_id)?;
-    let facts = [facts(&payout, false)];
-    let headroom = Money::from_ore((cap_ore - locked.exempt_ore).max(0));
-    let allocation =
-        allocate(&AllocationInput { cap: headroom, card_periods: periods, employments: &spans, payouts: &facts });
-    let split =
-        *allocation.splits.get(&payout.id).ok_or_else(|| ServiceError::internal("the new payout was not allocated"))?;
-    with_split(&mut payout, &split);
+    let totals = year_totals(&locked)?;
+    let appended = append_payout(totals, periods, &spans, &facts(&payout, false));
+    with_split(&mut payout, &appended.split);
     accounting::insert_payout(conn, &payout)?;
     let year = CitizenYearRow {
-        gross_ore: locked.gross_ore + payout.gross_ore,
-        exempt_ore: locked.exempt_ore + split.exempt.ore(),
-        taxable_ore: locked.taxable_ore + split.taxable.ore(),
-        payout_count: locked.payout_count + 1,
+        gross: appended.totals.gross,
+        exempt: appended.totals.exempt,
+        taxable: appended.totals.taxable,
+        payout_count: i32::try_from(appended.totals.payouts)
+            .map_err(|_| ServiceError::internal("payout count overflows"))?,
         updated_at: now(),
         ..locked
     };
+    let splits = BTreeMap::from([(payout.id.clone(), appended.split)]);
     accounting::save_year(conn, &year)?;
-    Ok(Reallocated { year, splits: allocation.splits, adjustments: Vec::new(), cap, new_payout: Some(payout) })
+    Ok(Reallocated { year, splits, adjustments: Vec::new(), cap, new_payout: Some(payout), totals: appended.totals })
 }
 
-/// The split stored with a payout; a stored coverage that is not known is an error.
-fn stored_split(p: &PayoutRow) -> Result<Split, ServiceError> {
-    let coverage = match p.coverage.as_str() {
-        "covered" => Coverage::Covered,
-        "card_inactive" => Coverage::CardInactive,
-        "outside_employment" => Coverage::OutsideEmployment,
-        "reversed" => Coverage::Reversed,
-        other => return Err(ServiceError::internal(format!("stored coverage `{other}` is unknown"))),
-    };
-    Ok(Split { exempt: Money::from_ore(p.exempt_ore), taxable: Money::from_ore(p.taxable_ore), coverage })
+/// A locked citizen-year's stored totals, as the allocation engine reads them.
+pub fn year_totals(row: &CitizenYearRow) -> Result<YearTotals, ServiceError> {
+    Ok(YearTotals {
+        cap: row.cap,
+        gross: row.gross,
+        exempt: row.exempt,
+        taxable: row.taxable,
+        payouts: u32::try_from(row.payout_count)
+            .map_err(|_| ServiceError::internal("stored payout count is negative"))?,
+    })
+}
+
+/// The split stored with a payout.
+fn stored_split(p: &PayoutRow) -> Split {
+    Split { exempt: p.exempt, taxable: p.taxable, coverage: p.coverage }
 }
 
 /// Re-allocates every citizen-year from `year` on whose cap changed (a later year without its
@@ -285,11 +265,11 @@ pub fn reallocate_after_cap_change(conn: &mut DbConn, year: i32) -> Result<usize
     let mut adjusted = 0;
     for (citizen_id, y) in accounting::years_from(conn, year)? {
         let (locked, cap) = lock_year(conn, &citizen_id, y)?;
-        if locked.cap_ore == cap.amount.money().ore() && locked.cap_provisional == cap.provisional {
+        if locked.cap == cap.amount.money() && locked.cap_provisional == cap.provisional {
             continue;
         }
         let cause_ref = year.to_string();
-        adjusted += reallocate(conn, locked, cap, Cause::CapChanged, Some(&cause_ref))?.adjustments.len();
+        adjusted += reallocate(conn, locked, cap, AdjustmentCause::CapChanged, Some(&cause_ref))?.adjustments.len();
     }
     Ok(adjusted)
 }
@@ -299,7 +279,7 @@ pub fn reallocate_after_cap_change(conn: &mut DbConn, year: i32) -> Result<usize
 pub fn reallocate_citizen(
     conn: &mut DbConn,
     citizen_id: &str,
-    cause: Cause,
+    cause: AdjustmentCause,
     cause_ref: &str,
 ) -> Result<Vec<AdjustmentRow>, ServiceError> {
     let mut adjustments = Vec::new();

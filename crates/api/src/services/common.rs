@@ -1,6 +1,6 @@
 //! Small rules the use cases share: the frikort's years, the law's calendar, free text, JSON columns.
 
-use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 
 use crate::services::error::{Fields, ServiceError};
@@ -27,17 +27,12 @@ pub fn check_not_before_scheme(f: &mut Fields, field: &str, date: NaiveDate) {
 
 /// Today's date in Europe/Copenhagen, the calendar the law counts in.
 pub fn today_copenhagen() -> NaiveDate {
-    Utc::now().with_timezone(&chrono_tz::Europe::Copenhagen).date_naive()
+    smaajob_domain::today_in_copenhagen(Utc::now())
 }
 
 /// Midnight (Europe/Copenhagen) at the start of a date, as a stored UTC timestamp.
 pub fn start_of_day_utc(d: NaiveDate) -> NaiveDateTime {
     smaajob_domain::copenhagen_midnight_utc(d).unwrap_or_else(|| d.and_time(chrono::NaiveTime::MIN))
-}
-
-/// The Copenhagen calendar date of a stored UTC timestamp.
-pub fn copenhagen_date(utc: NaiveDateTime) -> NaiveDate {
-    Utc.from_utc_datetime(&utc).with_timezone(&chrono_tz::Europe::Copenhagen).date_naive()
 }
 
 /// Trims an optional free-text field; empty means absent. Longer than `max` chars is a field error.

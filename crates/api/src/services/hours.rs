@@ -283,7 +283,7 @@ pub fn confirm(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Con
     shift_reports::set_payout(conn, id, &receipt.payout.id)?;
     let details = serde_json::json!({
         "report_id": id, "payout_id": receipt.payout.id,
-        "gross": Money::from_ore(receipt.payout.gross_ore).to_string(),
+        "gross": receipt.payout.gross.to_string(),
     });
     audit::record(
         conn,

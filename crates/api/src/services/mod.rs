@@ -15,6 +15,7 @@ pub mod allocation;
 pub mod audit;
 pub mod common;
 pub mod companies;
+pub mod employments;
 pub mod error;
 pub mod hours;
 pub mod payouts;

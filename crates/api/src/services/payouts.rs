@@ -2,14 +2,16 @@
 //! taxable excess, and reversals, which re-split the year. Adjustments list what changed.
 
 use chrono::{Datelike, Duration, NaiveDate};
-use smaajob_domain::{CardCoverage, Coverage, Money, Split, card_coverage, holiday_pay};
+use smaajob_domain::{
+    AdjustmentCause, CardCoverage, Coverage, Money, Split, YearTotals, card_coverage, copenhagen_date, holiday_pay,
+};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, AdjustmentScope, PayoutRow, ReversalRow};
 use smaajob_persistence::repo::{Page, new_id, now};
 
-use crate::services::allocation::{Cause, Reallocated, card_periods, lock_year, reallocate, register};
+use crate::services::allocation::{Reallocated, card_periods, lock_year, reallocate, register};
 use crate::services::audit::{self, Audited};
-use crate::services::common::{check_not_before_scheme, copenhagen_date, today_copenhagen};
+use crate::services::common::{check_not_before_scheme, today_copenhagen};
 use crate::services::error::{Code, Fields, OrNotFound, ServiceError, checked};
 use crate::services::principal::Principal;
 use crate::services::scope::{self, LockedEmployment};
@@ -138,17 +140,6 @@ pub struct YearBalance {
     pub totals: Option<YearTotals>,
 }
 
-/// A citizen-year's totals.
-#[derive(Debug, Clone, Copy)]
-pub struct YearTotals {
-    /// Gross of all counted payouts.
-    pub gross: Money,
-    /// Exempt so far.
-    pub exempt: Money,
-    /// Taxable so far.
-    pub taxable: Money,
-}
-
 smaajob_domain::coded_enum!(NoticeKind, "payout notice" {
     CapCrossed => "cap_crossed",
     CapNearlyReached => "cap_nearly_reached",
@@ -266,15 +257,15 @@ pub fn record(
         payment_date: work.payment_date,
         worked_from: work.worked_from,
         worked_to: work.worked_to,
-        wage_ore: amounts.wage.ore(),
-        holiday_pay_ore: amounts.holiday_pay.ore(),
+        wage: amounts.wage,
+        holiday_pay: amounts.holiday_pay,
         holiday_pay_separate: amounts.holiday_pay_separately,
-        pension_ore: amounts.pension.ore(),
-        gross_ore: amounts.gross.ore(),
+        pension: amounts.pension,
+        gross: amounts.gross,
         // `register` computes the split before the row is written.
-        exempt_ore: 0,
-        taxable_ore: amounts.gross.ore(),
-        coverage: Coverage::Covered.as_str().to_owned(),
+        exempt: Money::ZERO,
+        taxable: amounts.gross,
+        coverage: Coverage::Covered,
         late_registration: work.worked_from < copenhagen_date(employment.registered_at),
         registered_by: principal.sub().to_owned(),
         registered_by_role: principal.role().as_str().to_owned(),
@@ -332,7 +323,7 @@ pub fn reverse(
             created_at: now(),
         },
     )?;
-    let r = reallocate(conn, locked, cap, Cause::Reversal, Some(&payout.id))?;
+    let r = reallocate(conn, locked, cap, AdjustmentCause::Reversal, Some(&payout.id))?;
     let split = *r.splits.get(&payout.id).ok_or_else(|| ServiceError::internal("the payout was not allocated"))?;
     let details = serde_json::json!({ "payout_id": payout.id, "adjustments": r.adjustments.len() });
     audit::record(
@@ -379,32 +370,29 @@ pub fn adjustments(
 
 fn receipt(principal: &Principal, payout: PayoutRow, split: Split, reversed: bool, r: Reallocated) -> Receipt {
     let is_company = matches!(principal, Principal::Company { .. });
-    let notices = notices(&payout, &split, &r);
     // Another employer's amounts are not a company's business.
     let adjustments: Vec<AdjustmentRow> = r
         .adjustments
-        .into_iter()
+        .iter()
         .filter(|a| match principal {
             Principal::Company { company_id, .. } => a.company_id == *company_id,
             _ => true,
         })
+        .cloned()
         .collect();
-    let totals = YearTotals {
-        gross: Money::from_ore(r.year.gross_ore),
-        exempt: Money::from_ore(r.year.exempt_ore),
-        taxable: Money::from_ore(r.year.taxable_ore),
-    };
+    let notices = notices(&payout, &split, &r, adjustments.len());
     let balance = YearBalance {
         year: r.year.year,
-        cap: Money::from_ore(r.year.cap_ore),
+        cap: r.totals.cap,
         cap_provisional: r.year.cap_provisional,
-        remaining: Money::from_ore((r.year.cap_ore - r.year.exempt_ore).max(0)),
-        totals: (!is_company).then_some(totals),
+        remaining: r.totals.remaining(),
+        totals: (!is_company).then_some(r.totals),
     };
     Receipt { payout, split, reversed, balance, notices, adjustments }
 }
 
-fn notices(p: &PayoutRow, split: &Split, r: &Reallocated) -> Vec<Notice> {
+/// What to tell the caller; `adjustments` counts the changed splits the caller may see.
+fn notices(p: &PayoutRow, split: &Split, r: &Reallocated, adjustments: usize) -> Vec<Notice> {
     let mut w = Vec::new();
     let mut notice = |kind, message: String| w.push(Notice { kind, message });
     match split.coverage {
@@ -425,12 +413,9 @@ fn notices(p: &PayoutRow, split: &Split, r: &Reallocated) -> Vec<Notice> {
         ),
         _ => {}
     }
-    let remaining = r.year.cap_ore - r.year.exempt_ore;
-    if remaining > 0 && remaining * 10 < r.year.cap_ore {
-        notice(
-            NoticeKind::CapNearlyReached,
-            format!("only {} kr of this year's frikort amount is left", Money::from_ore(remaining)),
-        );
+    let remaining = r.totals.remaining();
+    if remaining.is_positive() && remaining.ore() * 10 < r.totals.cap.ore() {
+        notice(NoticeKind::CapNearlyReached, format!("only {remaining} kr of this year's frikort amount is left"));
     }
     if p.late_registration {
         notice(
@@ -447,8 +432,6 @@ fn notices(p: &PayoutRow, split: &Split, r: &Reallocated) -> Vec<Notice> {
             ),
         );
     }
-    // Counted before a company's view is narrowed to its own adjustments, as always.
-    let adjustments = r.adjustments.len();
     if adjustments > 0 {
         notice(
             NoticeKind::SplitsChanged,

@@ -479,7 +479,7 @@ fn estimate(
     let (mut total, mut taxable) = (0i64, 0i64);
     for (year, pay) in mine {
         let cap = cap_for(conn, year)?.amount.money().ore();
-        let exempt = accounting::find_year(conn, citizen_id, year)?.map_or(0, |y| y.exempt_ore);
+        let exempt = accounting::find_year(conn, citizen_id, year)?.map_or(0, |y| y.exempt.ore());
         let left = (cap - exempt - planned_per_year.get(&year).copied().unwrap_or(0)).max(0);
         total += pay;
         taxable += (pay - left).max(0);

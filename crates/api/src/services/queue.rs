@@ -157,7 +157,7 @@ pub fn queue(conn: &mut DbConn, principal: &Principal) -> Result<Audited<Queue>,
     let mut citizens_near_cap = Vec::new();
     let everyone = Page { limit: 100_000, offset: 0 };
     for (citizen, _) in citizens::list(conn, &own, CardFilter::Status(CardStatus::Active.as_str()), everyone)?.0 {
-        let exempt = accounting::find_year(conn, &citizen.id, year)?.map_or(0, |y| y.exempt_ore);
+        let exempt = accounting::find_year(conn, &citizen.id, year)?.map_or(0, |y| y.exempt.ore());
         if cap > 0 && exempt * 100 >= cap * NEAR_CAP_PERCENT {
             citizens_near_cap.push(NearCap {
                 citizen_id: citizen.id,

@@ -63,6 +63,27 @@ pub struct PayoutFacts {
     pub reversed: bool,
 }
 
+/// What changed a payout's split after it was first registered; an adjustment's cause tells the
+/// employer which eIndkomst report to correct and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AdjustmentCause {
+    /// An earlier-paid payout was registered later (back-dated).
+    BackdatedPayout,
+    /// A payout was reversed.
+    Reversal,
+    /// The year's cap was set or changed.
+    CapChanged,
+    /// A card decision, or its time, changed which days are covered.
+    CardChanged,
+}
+
+crate::coded_enum!(AdjustmentCause, "adjustment cause" {
+    BackdatedPayout => "backdated_payout",
+    Reversal => "reversal",
+    CapChanged => "cap_changed",
+    CardChanged => "card_changed",
+});
+
 /// Why a payout is (or is not) covered by the frikort.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Coverage {

@@ -2,30 +2,36 @@
 //! payouts with their current split, reversals and adjustments.
 
 use diesel::prelude::*;
+use smaajob_domain::{AdjustmentCause, Coverage, Money};
 
-use crate::db::DbConn;
+use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::Page;
 use crate::schema::{adjustments, citizen_years, citizens, companies, payout_reversals, payouts};
+use crate::types::{Code, Ore};
 
 /// A citizen's running totals for one income year.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = citizen_years)]
+#[diesel(table_name = citizen_years, check_for_backend(MultiBackend))]
 pub struct CitizenYearRow {
     /// The citizen.
     pub citizen_id: String,
     /// The income year.
     pub year: i32,
     /// The cap the split was computed with, in øre.
-    pub cap_ore: i64,
+    #[diesel(column_name = cap_ore, serialize_as = Ore)]
+    pub cap: Money,
     /// Whether that cap is provisional (the year has no cap set yet).
     pub cap_provisional: bool,
     /// Gross of all counted payouts, in øre.
-    pub gross_ore: i64,
+    #[diesel(column_name = gross_ore, serialize_as = Ore)]
+    pub gross: Money,
     /// Exempt part, in øre.
-    pub exempt_ore: i64,
+    #[diesel(column_name = exempt_ore, serialize_as = Ore)]
+    pub exempt: Money,
     /// Taxable part, in øre.
-    pub taxable_ore: i64,
+    #[diesel(column_name = taxable_ore, serialize_as = Ore)]
+    pub taxable: Money,
     /// Number of counted (not reversed) payouts.
     pub payout_count: i32,
     /// The registration sequence the next payout gets.
@@ -36,7 +42,7 @@ pub struct CitizenYearRow {
 
 /// A payout: immutable facts plus the current split.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = payouts)]
+#[diesel(table_name = payouts, check_for_backend(MultiBackend))]
 pub struct PayoutRow {
     /// Row id (UUID).
     pub id: String,
@@ -57,21 +63,28 @@ pub struct PayoutRow {
     /// Last day worked.
     pub worked_to: chrono::NaiveDate,
     /// Wage, øre.
-    pub wage_ore: i64,
+    #[diesel(column_name = wage_ore, serialize_as = Ore)]
+    pub wage: Money,
     /// Holiday pay, øre.
-    pub holiday_pay_ore: i64,
+    #[diesel(column_name = holiday_pay_ore, serialize_as = Ore)]
+    pub holiday_pay: Money,
     /// Whether holiday pay is paid separately later (`"0.00"` given).
     pub holiday_pay_separate: bool,
     /// Pension, øre.
-    pub pension_ore: i64,
+    #[diesel(column_name = pension_ore, serialize_as = Ore)]
+    pub pension: Money,
     /// Wage + holiday pay + pension, øre.
-    pub gross_ore: i64,
+    #[diesel(column_name = gross_ore, serialize_as = Ore)]
+    pub gross: Money,
     /// Current exempt part, øre.
-    pub exempt_ore: i64,
+    #[diesel(column_name = exempt_ore, serialize_as = Ore)]
+    pub exempt: Money,
     /// Current taxable part, øre.
-    pub taxable_ore: i64,
-    /// `covered`, `card_inactive`, `outside_employment` or `reversed`.
-    pub coverage: String,
+    #[diesel(column_name = taxable_ore, serialize_as = Ore)]
+    pub taxable: Money,
+    /// Why the payout is split as it is.
+    #[diesel(serialize_as = Code)]
+    pub coverage: Coverage,
     /// Work began before the employment was registered.
     pub late_registration: bool,
     /// Who registered it.
@@ -100,7 +113,7 @@ pub struct ReversalRow {
 
 /// A change of a payout's split after it was first reported.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = adjustments)]
+#[diesel(table_name = adjustments, check_for_backend(MultiBackend))]
 pub struct AdjustmentRow {
     /// Row id (UUID).
     pub id: String,
@@ -115,15 +128,20 @@ pub struct AdjustmentRow {
     /// Income year.
     pub year: i32,
     /// Exempt before, øre.
-    pub old_exempt_ore: i64,
+    #[diesel(column_name = old_exempt_ore, serialize_as = Ore)]
+    pub old_exempt: Money,
     /// Taxable before, øre.
-    pub old_taxable_ore: i64,
+    #[diesel(column_name = old_taxable_ore, serialize_as = Ore)]
+    pub old_taxable: Money,
     /// Exempt after, øre.
-    pub new_exempt_ore: i64,
+    #[diesel(column_name = new_exempt_ore, serialize_as = Ore)]
+    pub new_exempt: Money,
     /// Taxable after, øre.
-    pub new_taxable_ore: i64,
-    /// `reversal`, `backdated_payout`, `cap_changed` or `card_changed`.
-    pub cause: String,
+    #[diesel(column_name = new_taxable_ore, serialize_as = Ore)]
+    pub new_taxable: Money,
+    /// What changed the split.
+    #[diesel(serialize_as = Code)]
+    pub cause: AdjustmentCause,
     /// The id of what caused it (payout, cap year, card event).
     pub cause_ref: Option<String>,
     /// When (UTC).
@@ -138,7 +156,7 @@ pub fn lock_year(conn: &mut DbConn, fresh: &CitizenYearRow) -> Result<CitizenYea
     let exists: i64 = citizen_years::table.find(key).count().get_result(conn)?;
     if exists == 0 {
         // A savepoint, so a lost insert race does not abort the outer PostgreSQL transaction.
-        match conn.transaction(|c| diesel::insert_into(citizen_years::table).values(fresh).execute(c)) {
+        match conn.transaction(|c| diesel::insert_into(citizen_years::table).values(fresh.clone()).execute(c)) {
             Ok(_) => {}
             Err(e) => match RepoError::from(e) {
                 RepoError::Conflict { .. } => {}
@@ -208,13 +226,15 @@ pub fn latest_payment_date(
 
 /// Saves the citizen-year totals.
 pub fn save_year(conn: &mut DbConn, row: &CitizenYearRow) -> Result<(), RepoError> {
-    let n = diesel::update(citizen_years::table.find((row.citizen_id.as_str(), row.year))).set(row).execute(conn)?;
+    let n = diesel::update(citizen_years::table.find((row.citizen_id.as_str(), row.year)))
+        .set(row.clone())
+        .execute(conn)?;
     if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
 /// Inserts a payout.
 pub fn insert_payout(conn: &mut DbConn, row: &PayoutRow) -> Result<(), RepoError> {
-    diesel::insert_into(payouts::table).values(row).execute(conn)?;
+    diesel::insert_into(payouts::table).values(row.clone()).execute(conn)?;
     Ok(())
 }
 
@@ -241,12 +261,16 @@ pub fn payouts_of_year(conn: &mut DbConn, citizen_id: &str, year: i32) -> Result
 pub fn set_split(
     conn: &mut DbConn,
     id: &str,
-    exempt_ore: i64,
-    taxable_ore: i64,
-    coverage: &str,
+    exempt: Money,
+    taxable: Money,
+    coverage: Coverage,
 ) -> Result<(), RepoError> {
     diesel::update(payouts::table.find(id))
-        .set((payouts::exempt_ore.eq(exempt_ore), payouts::taxable_ore.eq(taxable_ore), payouts::coverage.eq(coverage)))
+        .set((
+            payouts::exempt_ore.eq(Ore::from(exempt)),
+            payouts::taxable_ore.eq(Ore::from(taxable)),
+            payouts::coverage.eq(Code::from(coverage)),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -259,7 +283,7 @@ pub fn insert_reversal(conn: &mut DbConn, row: &ReversalRow) -> Result<(), RepoE
 
 /// Appends an adjustment.
 pub fn insert_adjustment(conn: &mut DbConn, row: &AdjustmentRow) -> Result<(), RepoError> {
-    diesel::insert_into(adjustments::table).values(row).execute(conn)?;
+    diesel::insert_into(adjustments::table).values(row.clone()).execute(conn)?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::error::RepoError;
-use crate::repo::Page;
+use crate::repo::{Page, lock_row};
 use crate::schema::{citizens, frikort_cards};
 
 /// A citizen as stored. `skills`, `availability` and `transport_modes` are JSON.
@@ -88,18 +88,11 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<CitizenWithCard, RepoError> {
         .first(conn)?)
 }
 
-/// Locks a citizen's row for the rest of the transaction (PostgreSQL `FOR NO KEY UPDATE`, which still lets other transactions insert rows referring to it; SQLite writers
-/// are serialized already), so decisions that weigh all of a citizen's placements — overlaps,
-/// weekly hours, frikort headroom — are taken one at a time.
+/// Locks a citizen's row for the rest of the transaction (see `repo::lock_row!`), so decisions that
+/// weigh all of a citizen's placements — overlaps, weekly hours, frikort headroom — are taken one
+/// at a time.
 pub fn lock(conn: &mut DbConn, id: &str) -> Result<(), RepoError> {
-    match conn {
-        DbConn::Pg(c) => {
-            citizens::table.find(id).select(citizens::id).for_no_key_update().first::<String>(c)?;
-        }
-        DbConn::Sqlite(_) => {
-            citizens::table.find(id).select(citizens::id).first::<String>(conn)?;
-        }
-    }
+    let _: String = lock_row!(&mut *conn, citizens::table.find(id).select(citizens::id))?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::error::RepoError;
-use crate::repo::Page;
+use crate::repo::{Page, lock_row};
 use crate::schema::{citizens, companies, employments};
 
 /// An employment as stored.
@@ -70,13 +70,11 @@ pub fn update(conn: &mut DbConn, row: &EmploymentRow) -> Result<(), RepoError> {
     if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
-/// Locks an employment's row for the rest of the transaction (PostgreSQL `FOR NO KEY UPDATE`, which still lets other transactions insert rows referring to it; SQLite
-/// writers are serialized already): ending it and paying on it must not interleave.
+/// Locks an employment's row for the rest of the transaction (see `repo::lock_row!`) and reads it:
+/// ending it and paying on it must not interleave.
 pub fn lock(conn: &mut DbConn, id: &str) -> Result<EmploymentRow, RepoError> {
-    Ok(match conn {
-        DbConn::Pg(c) => employments::table.find(id).select(EmploymentRow::as_select()).for_no_key_update().first(c)?,
-        DbConn::Sqlite(_) => employments::table.find(id).select(EmploymentRow::as_select()).first(conn)?,
-    })
+    let _: String = lock_row!(&mut *conn, employments::table.find(id).select(employments::id))?;
+    Ok(employments::table.find(id).select(EmploymentRow::as_select()).first(conn)?)
 }
 
 /// One employment with the citizen's and the company's names.
@@ -107,13 +105,17 @@ pub fn company_employs(conn: &mut DbConn, company_id: &str, citizen_id: &str) ->
     Ok(n > 0)
 }
 
+/// An employment with the names of the two parties and the citizen's municipality (whose audit
+/// log a read of it is filed in).
+pub type ListedEmployment = (EmploymentRow, String, String, String);
+
 /// One page of the employments in scope, newest start first, and the total.
 pub fn list(
     conn: &mut DbConn,
     scope: &EmploymentScope,
     active_only: Option<bool>,
     page: Page,
-) -> Result<(Vec<EmploymentWithNames>, i64), RepoError> {
+) -> Result<(Vec<ListedEmployment>, i64), RepoError> {
     let base = || {
         let mut q = employments::table.inner_join(citizens::table).inner_join(companies::table).into_boxed();
         q = match scope {
@@ -129,7 +131,7 @@ pub fn list(
     };
     let total: i64 = base().count().get_result(conn)?;
     let rows = base()
-        .select((EmploymentRow::as_select(), citizens::name, companies::name))
+        .select((EmploymentRow::as_select(), citizens::name, companies::name, citizens::municipality))
         .order((employments::start_date.desc(), employments::id.asc()))
         .limit(page.limit)
         .offset(page.offset)

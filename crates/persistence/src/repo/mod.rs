@@ -39,3 +39,29 @@ pub struct Page {
     /// How many rows to skip.
     pub offset: i64,
 }
+
+/// Locks the row `$key_query` finds for the rest of the caller's write transaction, so the
+/// read-modify-write that follows cannot interleave with another writer of the same row, and
+/// evaluates to the key it selected as a `QueryResult` (a missing row is `NotFound` on both
+/// backends).
+///
+/// PostgreSQL: `SELECT … FOR NO KEY UPDATE`, which blocks other writers and lockers of the row
+/// but, unlike `FOR UPDATE`, still lets other transactions insert rows whose foreign keys refer
+/// to it (a payout on a locked employment, a placement of a locked citizen). SQLite has no row
+/// locks and needs none: [`crate::db::write_transaction`] starts with `BEGIN IMMEDIATE`, so
+/// writers are serialized already and a plain read is enough.
+///
+/// The lock clause does not go through the multi-backend connection, so on PostgreSQL the query
+/// runs on the inner connection. Select only the key here and read the row through `DbConn`
+/// afterwards, so the row's own types need to be readable only through `DbConn`.
+/// A macro, not a function, because diesel does not export the lock type a generic bound would
+/// have to name.
+macro_rules! lock_row {
+    ($conn:expr, $key_query:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg(c) => $key_query.for_no_key_update().first(c),
+            $crate::db::DbConn::Sqlite(c) => $key_query.first(c),
+        }
+    };
+}
+pub(crate) use lock_row;

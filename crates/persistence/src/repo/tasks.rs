@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::error::RepoError;
-use crate::repo::Page;
+use crate::repo::{Page, lock_row};
 use crate::schema::{companies, placements, tasks};
 
 /// A task as stored. `schedule` and `required_skills` are JSON.
@@ -124,13 +124,11 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<TaskWithCompany, RepoError> {
         .first(conn)?)
 }
 
-/// Locks a task row for the rest of the transaction (PostgreSQL `FOR NO KEY UPDATE`, which still lets other transactions insert rows referring to it; SQLite writers
-/// are already serialized by `BEGIN IMMEDIATE`), so two approvals cannot both take the last position.
+/// Locks a task row for the rest of the transaction (see `repo::lock_row!`) and reads it, so two
+/// approvals cannot both take the last position.
 pub fn lock(conn: &mut DbConn, id: &str) -> Result<TaskRow, RepoError> {
-    Ok(match conn {
-        DbConn::Pg(c) => tasks::table.find(id).select(TaskRow::as_select()).for_no_key_update().first(c)?,
-        DbConn::Sqlite(_) => tasks::table.find(id).select(TaskRow::as_select()).first(conn)?,
-    })
+    let _: String = lock_row!(&mut *conn, tasks::table.find(id).select(tasks::id))?;
+    Ok(tasks::table.find(id).select(TaskRow::as_select()).first(conn)?)
 }
 
 /// One page of tasks in scope, by first date, each with its count of approved placements (one

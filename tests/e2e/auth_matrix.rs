@@ -463,7 +463,7 @@ both_backends! {
         let hours = app.get(&format!("/api/v1/placements/{}/hours", w.placement), &w.coordinator).await;
         hours.expect(200);
         let status_of = |id: &str| {
-            hours.body.as_array().unwrap().iter().find(|r| r["id"] == id).map(|r| r["status"].clone())
+            hours.body["items"].as_array().unwrap().iter().find(|r| r["id"] == id).map(|r| r["status"].clone())
         };
         for id in &w.reports_to_confirm {
             assert_eq!(status_of(id), Some(json!("confirmed")), "{}", hours.body);
@@ -471,7 +471,7 @@ both_backends! {
         for id in &w.reports_to_dispute {
             assert_eq!(status_of(id), Some(json!("disputed")), "{}", hours.body);
         }
-        let reported: BTreeSet<&str> = hours.body.as_array().unwrap().iter()
+        let reported: BTreeSet<&str> = hours.body["items"].as_array().unwrap().iter()
             .map(|r| r["shift_date"].as_str().unwrap())
             .collect();
         assert!(w.shifts_to_report.iter().all(|d| reported.contains(d.as_str())), "{}", hours.body);

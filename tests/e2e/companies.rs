@@ -64,6 +64,38 @@ both_backends! {
         assert_eq!(r.body["contact"], json!({ "name": "Ole", "phone": null, "email": null }));
     }
 
+    async fn a_company_shows_its_municipality_which_a_coordinator_may_name_but_only_as_their_own(app) {
+        let t = app.coordinator("730");
+        let register = |cvr: &str, municipality: Value| {
+            json!({ "cvr": cvr, "name": "Firma", "contact": { "name": "Ole" }, "municipality": municipality })
+        };
+        // Absent or null: the coordinator's own; named: must be the coordinator's own.
+        let r = app.post("/api/v1/companies", &t, &json!({ "cvr": CVR_A, "name": "Firma", "contact": { "name": "Ole" } })).await;
+        r.expect(201);
+        assert_eq!(r.body["municipality"], "730");
+        let r = app.post("/api/v1/companies", &t, &register(&cvr(1), Value::Null)).await;
+        assert_eq!(r.expect(201).body["municipality"], "730");
+        let r = app.post("/api/v1/companies", &t, &register(&cvr(2), json!("730"))).await;
+        let id = r.expect(201).body["id"].as_str().unwrap().to_owned();
+        assert_eq!(r.body["municipality"], "730");
+        for read in [app.get(&format!("/api/v1/companies/{id}"), &t).await, app.get("/api/v1/companies", &t).await] {
+            assert!(read.expect(200).body.to_string().contains("\"municipality\":\"730\""), "{}", read.body);
+        }
+
+        // Another municipality's companies are vouched for by its own coordinators.
+        let r = app.post("/api/v1/companies", &t, &register(&cvr(3), json!("751"))).await;
+        r.expect_problem(403, "forbidden");
+        let r = app.post("/api/v1/companies", &t, &register(&cvr(3), json!("7300"))).await;
+        expect_field_error(&r, "municipality", "municipality_format");
+        // Every invalid field at once, the municipality among them.
+        let r = app.post("/api/v1/companies", &t, &json!({ "cvr": "1", "name": "Firma", "contact": { "name": "Ole" }, "municipality": "999" })).await;
+        r.expect_problem(422, "validation");
+        let mut fields = r.error_fields();
+        fields.sort();
+        assert_eq!(fields, ["cvr", "municipality"], "{}", r.body);
+        assert_eq!(app.get("/api/v1/companies", &t).await.body["total"], 3, "nothing else was stored");
+    }
+
     async fn a_cvr_with_a_wrong_check_digit_or_not_eight_digits_is_refused(app) {
         let t = app.coordinator("730");
         let register = |cvr: &str| json!({ "cvr": cvr, "name": "Firma", "contact": { "name": "Ole" } });
@@ -389,9 +421,11 @@ mod self_service {
             assert_eq!(r.body["name"], "Bager Hansen ApS");
             assert_eq!((&r.body["verified"], &r.body["verification"]), (&json!(false), &json!("unverified")));
             assert_eq!(r.body["contact"]["name"], COMPANY_CONTACT);
+            assert_eq!(r.body["municipality"], "730", "the municipality whose coordinators verify it is shown");
             let me = app.get("/api/v1/companies/self", &token).await;
             me.expect(200);
             assert_eq!(me.body["id"], id.as_str());
+            assert_eq!(me.body["municipality"], "730");
             assert_eq!(me.body["verification"], "unverified");
             // Another person of the same company (same CVR, other subject) reaches the same record.
             let colleague = app.company_cvr_token_as(CVR_A, "someone-else-at-bager-hansen");

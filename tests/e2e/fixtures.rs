@@ -763,7 +763,9 @@ pub async fn dispute(app: &TestApp, token: &str, report: &str, reason: &str) -> 
 pub async fn hours_of(app: &TestApp, token: &str, placement: &str) -> Value {
     let r = app.get(&format!("/api/v1/placements/{placement}/hours"), token).await;
     r.expect(200);
-    r.body.clone()
+    let items = r.body["items"].as_array().unwrap_or_else(|| panic!("not a page: {}", r.body));
+    assert_eq!(r.body["total"], json!(items.len()), "one page holds them all: {}", r.body);
+    r.body["items"].clone()
 }
 
 /// The coordinator's work queue.
@@ -777,8 +779,9 @@ pub async fn queue(app: &TestApp, coordinator: &str) -> Value {
 pub async fn stats(app: &TestApp, coordinator: &str, from: i64, to: i64) -> Value {
     let r = app.get(&format!("/api/v1/stats/placements?from={}&to={}", date(from), date(to)), coordinator).await;
     r.expect(200);
-    let list = r.body.as_array().unwrap_or_else(|| panic!("not a list: {}", r.body));
+    let list = r.body["items"].as_array().unwrap_or_else(|| panic!("not a page: {}", r.body));
     assert_eq!(list.len(), 1, "one municipality: {}", r.body);
+    assert_eq!(r.body["total"], 1, "{}", r.body);
     list[0].clone()
 }
 

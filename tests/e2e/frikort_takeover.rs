@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 #[allow(unused_imports)]
-#[allow(unused_imports)]
 use crate::fixtures::*;
 use crate::support::*;
 

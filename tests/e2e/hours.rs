@@ -289,6 +289,11 @@ mod pay {
             let keys = ["id", "wage", "holiday_pay", "gross", "exempt", "taxable", "coverage", "payment_date"];
             assert_eq!(pick(&listed[0]["payout"], &keys), pick(&first, &keys));
             assert_eq!(pick(&listed[1]["payout"], &keys), pick(&second, &keys));
+            // The list is a page like every other: the second report alone, of two.
+            let r = app.get(&format!("/api/v1/placements/{}/hours?limit=1&offset=1", w.placement), &w.company).await;
+            r.expect(200);
+            assert_eq!(pick(&r.body, &["total", "limit", "offset"]), json!([2, 1, 1]));
+            assert_eq!(r.body["items"], json!([listed[1].clone()]));
 
             let r = app.get("/api/v1/me/balance", &w.citizen).await;
             r.expect(200);

@@ -7,7 +7,6 @@ use smaajob_persistence::schema::idempotency_keys;
 
 use crate::both_backends;
 #[allow(unused_imports)]
-#[allow(unused_imports)]
 use crate::fixtures::*;
 use crate::outside_probe::{raw, request, serve};
 use crate::support::*;

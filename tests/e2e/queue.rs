@@ -242,8 +242,9 @@ mod statistics {
             for (query, from, to) in periods {
                 let r = stats_at(&app, &coordinator, &query).await;
                 r.expect(200);
-                assert_eq!(pick(&r.body[0], &["municipality", "from", "to"]), json!([RANDERS, from, to]), "{query}");
-                assert_eq!(r.body.as_array().unwrap().len(), 1);
+                assert_eq!(pick(&r.body["items"][0], &["municipality", "from", "to"]), json!([RANDERS, from, to]), "{query}");
+                assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
+                assert_eq!(pick(&r.body, &["total", "limit", "offset"]), json!([1, 50, 0]), "{query}");
             }
 
             // For coordinators only.

@@ -5,7 +5,6 @@ use serde_json::json;
 
 use crate::both_backends;
 #[allow(unused_imports)]
-#[allow(unused_imports)]
 use crate::fixtures::*;
 use crate::support::*;
 
@@ -45,5 +44,25 @@ both_backends! {
             expect_field_error(&r, "name", "name_invisible_characters");
         }
         app.enrol(&t, JENS, "Anne Hansen").await;
+    }
+}
+
+/// Dates in request bodies are written one way: `YYYY-MM-DD`.
+mod dates {
+    use super::*;
+
+    both_backends! {
+        async fn a_payout_with_a_date_not_written_yyyy_mm_dd_is_refused_and_nothing_is_paid(app) {
+            let w = employee(&app, "2024-01-01").await;
+            for loose in ["2024-3-5", "2024-03-5", "20240305", "2024-03-05T00:00:00"] {
+                let body = payout_body(loose, "2024-02-01", "2024-02-29", "1000.00");
+                let r = app.payout(&w.company_token, &w.employment, &body).await;
+                r.expect_problem(422, "validation");
+                assert!(r.body["errors"][0]["message"].as_str().unwrap_or_default().contains("YYYY-MM-DD"), "{}", r.body);
+            }
+            let ok = app.payout(&w.company_token, &w.employment, &payout_body("2024-03-05", "2024-02-01", "2024-02-29", "1000.00")).await;
+            ok.expect(201);
+            assert_eq!(totals(&w.balance(&app, 2024).await).4, 1, "only the well-written payout counts");
+        }
     }
 }

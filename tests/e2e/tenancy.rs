@@ -530,7 +530,7 @@ both_backends! {
         let p = app.get(&format!("/api/v1/placements/{b_placement}"), &b_token).await;
         assert_eq!(p.expect(200).body["state"], "approved");
         let reports = app.get(&format!("/api/v1/placements/{b_placement}/hours"), &b_token).await;
-        let statuses: Vec<&Value> = reports.expect(200).body.as_array().unwrap().iter().map(|r| &r["status"]).collect();
+        let statuses: Vec<&Value> = reports.expect(200).body["items"].as_array().unwrap().iter().map(|r| &r["status"]).collect();
         assert_eq!(statuses, [&json!("reported"), &json!("reported")], "{}", reports.body);
         let tasks = app.get("/api/v1/tasks", &b_token).await;
         let mut own = ids(&tasks.expect(200).body["items"]);
@@ -554,8 +554,8 @@ both_backends! {
         assert_eq!(randers_queue.body["unconfirmed_hours"].as_array().map(Vec::len), Some(6), "{}", randers_queue.body);
         let randers_stats = app.get("/api/v1/stats/placements", &w.coordinator).await;
         randers_stats.expect(200);
-        assert!(randers_stats.body[0]["tasks_opened"].as_u64() >= Some(15), "{}", randers_stats.body);
-        assert!(randers_stats.body[0]["placements_approved"].as_u64() >= Some(5), "{}", randers_stats.body);
+        assert!(randers_stats.body["items"][0]["tasks_opened"].as_u64() >= Some(15), "{}", randers_stats.body);
+        assert!(randers_stats.body["items"][0]["placements_approved"].as_u64() >= Some(5), "{}", randers_stats.body);
 
         for path in ["/api/v1/tasks", "/api/v1/placements"] {
             let list = app.get(path, &aarhus).await;
@@ -569,11 +569,11 @@ both_backends! {
         }
         let stats = app.get("/api/v1/stats/placements", &aarhus).await;
         stats.expect(200);
-        assert_eq!(stats.body[0]["municipality"], "751");
+        assert_eq!(stats.body["items"][0]["municipality"], "751");
         for figure in ["tasks_opened", "positions", "positions_filled", "placements_approved"] {
-            assert_eq!(stats.body[0][figure], 0, "{figure}: {}", stats.body);
+            assert_eq!(stats.body["items"][0][figure], 0, "{figure}: {}", stats.body);
         }
-        assert_eq!(stats.body[0]["median_hours_to_placement"], Value::Null);
+        assert_eq!(stats.body["items"][0]["median_hours_to_placement"], Value::Null);
 
         let reason = json!({ "reason": "Ikke vores borger" });
         let hours = json!({ "shift_date": w.shifts_to_report[0], "hours": "1" });

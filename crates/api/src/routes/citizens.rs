@@ -5,8 +5,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use smaajob_domain::{MunicipalityCode, WeeklyAvailability, mask_birth_date};
-use smaajob_persistence::DbConn;
-use smaajob_persistence::repo::citizens::{CardSummary, CitizenRow};
+
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
@@ -17,7 +16,6 @@ use crate::services::citizens::{
 };
 use crate::services::common::today_copenhagen;
 use crate::services::principal::Principal;
-use crate::services::scope;
 use crate::state::AppState;
 
 /// A municipality: code and name.
@@ -260,17 +258,6 @@ fn citizen_view(c: Citizen) -> CitizenView {
         updated_at: utc(row.updated_at),
         id: row.id,
     }
-}
-
-/// Loads a citizen the coordinator may see.
-// removed when employments/placements move to services
-pub fn citizen_in_scope(
-    conn: &mut DbConn,
-    municipality: MunicipalityCode,
-    id: &str,
-) -> Result<(CitizenRow, Option<CardSummary>), ApiError> {
-    let scoped = scope::citizen(conn, municipality, id)?;
-    Ok((scoped.citizen, scoped.card))
 }
 
 /// Enrols a citizen in the coordinator's municipality.

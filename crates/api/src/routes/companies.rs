@@ -3,22 +3,17 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{Cvr, GeoPoint, Name, Postcode};
-use smaajob_persistence::DbConn;
-use smaajob_persistence::repo::companies::{self, CompanyRow};
-use smaajob_persistence::repo::{audit, new_id, now};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, double_option, parse_id, utc};
-use crate::services::audit as audit_log;
-use crate::services::common::optional_text;
-use crate::services::error::OrNotFound;
-use crate::services::error::{Code, ServiceError};
-use crate::services::error::{Fields, checked};
+use crate::services::companies::{
+    self, Company, CompanyChanges, CompanyChangesInput, ContactInput, NewCompany, NewCompanyInput, ProfileInput,
+    SelfRegistration, SelfRegistrationInput, Verification,
+};
 use crate::services::principal::Principal;
 use crate::state::AppState;
-use crate::views::{Contact, ContactRow, parse_contact};
+use crate::views::Contact;
 
 /// A point on the map.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -48,6 +43,8 @@ pub struct CompanyView {
     pub location: Option<Location>,
     /// Contact person.
     pub contact: Contact,
+    /// The municipality the company works in, e.g. `730`: its coordinators verify the company.
+    pub municipality: Option<String>,
     /// Whether a coordinator has verified the company.
     pub verified: bool,
     /// `unverified`, `verified` or `rejected`.
@@ -77,6 +74,8 @@ pub struct CreateCompany {
     pub location: Option<Location>,
     /// Contact person.
     pub contact: Contact,
+    /// The municipality the company works in, e.g. `730`; it defaults to, and must be, the coordinator's.
+    pub municipality: Option<String>,
     /// Whether the coordinator has verified the company (default false).
     #[serde(default)]
     pub verified: bool,
@@ -116,14 +115,11 @@ pub struct CompanyFilter {
     pub verification: Option<String>,
 }
 
-fn parse_location(f: &mut Fields, l: &Location) -> Option<GeoPoint> {
-    f.check("location", GeoPoint::new(l.lat, l.lon))
-}
-
 /// Builds the view of a stored company.
-pub fn company_view(row: CompanyRow) -> CompanyView {
+pub fn company_view(c: Company) -> CompanyView {
+    let row = c.row;
     CompanyView {
-        verified: row.verification == "verified",
+        verified: c.verification == Verification::Verified,
         location: row.lat.zip(row.lon).map(|(lat, lon)| Location { lat, lon }),
         contact: Contact { name: row.contact_name, phone: row.contact_phone, email: row.contact_email },
         created_at: utc(row.created_at),
@@ -133,77 +129,18 @@ pub fn company_view(row: CompanyRow) -> CompanyView {
         name: row.name,
         address: row.address,
         postcode: row.postcode,
-        verification: row.verification,
+        municipality: row.municipality,
+        verification: c.verification.as_str().to_owned(),
         verification_reason: row.verification_reason,
     }
 }
 
-/// A new company's profile, parsed.
-struct Profile {
-    name: Name,
-    address: Option<String>,
-    postcode: Option<Postcode>,
-    location: Option<GeoPoint>,
-    contact: ContactRow,
+fn contact_input(c: Contact) -> ContactInput {
+    ContactInput { name: c.name, phone: c.phone, email: c.email }
 }
 
-/// Parses a new company's profile, recording every field problem in `f`.
-fn parse_profile(
-    f: &mut Fields,
-    name: &str,
-    address: Option<&str>,
-    postcode: Option<&str>,
-    location: Option<&Location>,
-    contact: &Contact,
-) -> Option<Profile> {
-    let name = f.check("name", Name::parse(name));
-    let address = optional_text(f, "address", address, 300);
-    let postcode = f.check_opt("postcode", postcode.map(Postcode::parse));
-    let location = match location {
-        Some(l) => parse_location(f, l).map(Some),
-        None => Some(None),
-    };
-    let contact = parse_contact(f, contact);
-    Some(Profile { name: name?, address, postcode: postcode?, location: location?, contact: contact? })
-}
-
-/// The row of a new company.
-fn new_company(cvr: Cvr, p: Profile, verification: &str, municipality: String) -> CompanyRow {
-    let t = now();
-    let (contact_name, contact_phone, contact_email) = p.contact;
-    CompanyRow {
-        id: new_id(),
-        cvr: cvr.to_string(),
-        name: p.name.as_str().to_owned(),
-        address: p.address,
-        postcode: p.postcode.map(|p| p.to_string()),
-        lat: p.location.map(|l| l.lat()),
-        lon: p.location.map(|l| l.lon()),
-        contact_name,
-        contact_phone,
-        contact_email,
-        verification: verification.to_owned(),
-        verification_reason: None,
-        municipality: Some(municipality),
-        created_at: t,
-        updated_at: t,
-    }
-}
-
-/// Inserts a new company, or 409 `company_exists` when its CVR number is registered (also by a
-/// concurrent request).
-fn insert_new(conn: &mut DbConn, row: &CompanyRow) -> Result<(), ApiError> {
-    if companies::find_by_cvr(conn, &row.cvr)?.is_some() {
-        return Err(company_exists());
-    }
-    companies::insert(conn, row).map_err(|e| if e.is_conflict_on("cvr") { company_exists() } else { e.into() })
-}
-
-fn company_exists() -> ApiError {
-    ApiError::Conflict {
-        code: Code::CompanyExists,
-        detail: "a company with this CVR number is already registered".into(),
-    }
+fn created(view: CompanyView) -> HttpResponse {
+    HttpResponse::Created().insert_header(("Location", format!("/api/v1/companies/{}", view.id))).json(view)
 }
 
 /// Registers a company (coordinator).
@@ -215,7 +152,7 @@ fn company_exists() -> ApiError {
         (status = 201, description = "Registered", body = CompanyView),
         (status = 400, response = Problem),
         (status = 401, response = Problem),
-        (status = 403, response = Problem),
+        (status = 403, description = "Not a coordinator, or another municipality than the coordinator's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The CVR number is already registered", body = Problem, content_type = "application/problem+json"),
         (status = 415, response = Problem),
         (status = 422, response = Problem),
@@ -227,34 +164,22 @@ pub async fn create_company(
     principal: Principal,
     body: web::Json<CreateCompany>,
 ) -> Result<HttpResponse, ApiError> {
-    let own = principal.coordinator()?;
+    principal.coordinator()?;
     let b = body.into_inner();
-    let mut f = Fields::new();
-    let cvr = f.check("cvr", Cvr::parse(&b.cvr));
-    let profile =
-        parse_profile(&mut f, &b.name, b.address.as_deref(), b.postcode.as_deref(), b.location.as_ref(), &b.contact);
-    f.finish()?;
-    let verification = if b.verified { "verified" } else { "unverified" };
-    let row = new_company(checked(cvr)?, checked(profile)?, verification, own.to_string());
-    let view = state
-        .write(move |conn| {
-            insert_new(conn, &row)?;
-            let details = serde_json::json!({ "cvr": row.cvr, "verification": row.verification });
-            audit::append(
-                conn,
-                &[audit_log::entry(
-                    &principal,
-                    "company.created",
-                    "company",
-                    &row.id,
-                    Some(&own.to_string()),
-                    Some(details),
-                )],
-            )?;
-            Ok(company_view(row))
-        })
-        .await?;
-    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/companies/{}", view.id))).json(view))
+    let cmd = NewCompany::parse(&NewCompanyInput {
+        cvr: b.cvr,
+        municipality: b.municipality,
+        verified: b.verified,
+        profile: ProfileInput {
+            name: b.name,
+            address: b.address,
+            postcode: b.postcode,
+            location: b.location.map(|l| (l.lat, l.lon)),
+            contact: contact_input(b.contact),
+        },
+    })?;
+    let company = state.write(move |conn| Ok(companies::create(conn, &principal, cmd)?)).await?;
+    Ok(created(company_view(company)))
 }
 
 /// Lists companies by name (coordinator).
@@ -279,27 +204,14 @@ pub async fn list_companies(
 ) -> Result<web::Json<Paged<CompanyView>>, ApiError> {
     principal.coordinator()?;
     let page = page.into_inner().page()?;
-    let verification: Option<&'static str> = match filter.verification.as_deref() {
-        None => None,
-        Some("unverified") => Some("unverified"),
-        Some("verified") => Some("verified"),
-        Some("rejected") => Some("rejected"),
-        Some(_) => {
-            return Err(ApiError::field("verification", "verification_filter", "use unverified, verified or rejected"));
-        }
-    };
-    let paged = state
-        .read(move |conn| {
-            let (rows, total) = companies::list(conn, verification, page)?;
-            Ok(Paged {
-                items: rows.into_iter().map(company_view).collect(),
-                total,
-                limit: page.limit,
-                offset: page.offset,
-            })
-        })
-        .await?;
-    Ok(web::Json(paged))
+    let verification = Verification::filter(filter.verification.as_deref())?;
+    let (rows, total) = state.read(move |conn| Ok(companies::list(conn, &principal, verification, page)?)).await?;
+    Ok(web::Json(Paged {
+        items: rows.into_iter().map(company_view).collect(),
+        total,
+        limit: page.limit,
+        offset: page.offset,
+    }))
 }
 
 /// One company: any coordinator, or the company itself.
@@ -321,22 +233,13 @@ pub async fn get_company(
     id: web::Path<String>,
 ) -> Result<web::Json<CompanyView>, ApiError> {
     let id = parse_id(&id, "company")?;
-    let log_municipality = match &principal {
-        Principal::Coordinator { municipality, .. } => Some(municipality.to_string()),
-        Principal::Company { company_id, .. } if *company_id == id => None,
-        Principal::Company { .. } => return Err(ApiError::not_found("company")),
-        Principal::Citizen { .. } => return Err(ApiError::Forbidden("citizens cannot read company records".into())),
-        Principal::NewCompany { .. } => return Err(ServiceError::Unregistered.into()),
-    };
-    let view = state
+    let company = state
         .read_audited(move |conn| {
-            let row = companies::find(conn, &id).or_not_found("company")?;
-            let m = log_municipality.or_else(|| row.municipality.clone());
-            let audit_entries = vec![audit_log::entry(&principal, "company.read", "company", &id, m.as_deref(), None)];
-            Ok((company_view(row), audit_entries))
+            let read = companies::get(conn, &principal, &id)?;
+            Ok((read.value, read.entries))
         })
         .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(company_view(company)))
 }
 
 /// Changes a company, including verifying or rejecting it (coordinator).
@@ -362,87 +265,20 @@ pub async fn update_company(
     id: web::Path<String>,
     body: web::Json<UpdateCompany>,
 ) -> Result<web::Json<CompanyView>, ApiError> {
-    let own = principal.coordinator()?;
+    principal.coordinator()?;
     let id = parse_id(&id, "company")?;
     let b = body.into_inner();
-    let mut f = Fields::new();
-    let name = f.check_opt("name", b.name.as_deref().map(Name::parse));
-    let address = b.address.as_ref().map(|a| optional_text(&mut f, "address", a.as_deref(), 300));
-    let postcode = match &b.postcode {
-        Some(Some(p)) => f.check("postcode", Postcode::parse(p)).map(|p| Some(Some(p))),
-        Some(None) => Some(Some(None)),
-        None => Some(None),
-    };
-    let location = match &b.location {
-        Some(Some(l)) => parse_location(&mut f, l).map(|l| Some(Some(l))),
-        Some(None) => Some(Some(None)),
-        None => Some(None),
-    };
-    let contact = match &b.contact {
-        Some(c) => parse_contact(&mut f, c).map(Some),
-        None => Some(None),
-    };
-    let reason = optional_text(&mut f, "verification_reason", b.verification_reason.as_deref(), 2000);
-    if b.verified == Some(false) && reason.is_none() {
-        f.push("verification_reason", "required", "give the reason for rejecting the company");
-    }
-    f.finish()?;
-    let (name, postcode, location, contact) =
-        (name.flatten(), checked(postcode)?, checked(location)?, checked(contact)?);
-    let view = state
-        .write(move |conn| {
-            let mut row = companies::find(conn, &id).or_not_found("company")?;
-            let mut changed: Vec<&str> = Vec::new();
-            if let Some(n) = name {
-                row.name = n.as_str().to_owned();
-                changed.push("name");
-            }
-            if let Some(a) = address {
-                row.address = a;
-                changed.push("address");
-            }
-            if let Some(p) = postcode {
-                row.postcode = p.map(|p| p.to_string());
-                changed.push("postcode");
-            }
-            if let Some(l) = location {
-                row.lat = l.map(|l| l.lat());
-                row.lon = l.map(|l| l.lon());
-                changed.push("location");
-            }
-            if let Some((n, p, e)) = contact {
-                (row.contact_name, row.contact_phone, row.contact_email) = (n, p, e);
-                changed.push("contact");
-            }
-            if let Some(v) = b.verified {
-                // A company is vouched for by the coordinators of the municipality it works in.
-                if row.municipality.as_deref().is_some_and(|m| m != own.to_string()) {
-                    return Err(ApiError::Forbidden(
-                        "only coordinators of the company's municipality verify or reject it".into(),
-                    ));
-                }
-                row.verification = if v { "verified" } else { "rejected" }.to_owned();
-                row.verification_reason = reason;
-                changed.push("verification");
-            }
-            row.updated_at = now();
-            companies::update(conn, &row)?;
-            let details = serde_json::json!({ "fields": changed, "verification": row.verification });
-            audit::append(
-                conn,
-                &[audit_log::entry(
-                    &principal,
-                    "company.updated",
-                    "company",
-                    &id,
-                    Some(&own.to_string()),
-                    Some(details),
-                )],
-            )?;
-            Ok(company_view(row))
-        })
-        .await?;
-    Ok(web::Json(view))
+    let changes = CompanyChanges::parse(&CompanyChangesInput {
+        name: b.name,
+        address: b.address,
+        postcode: b.postcode,
+        location: b.location.map(|l| l.map(|l| (l.lat, l.lon))),
+        contact: b.contact.map(contact_input),
+        verified: b.verified,
+        verification_reason: b.verification_reason,
+    })?;
+    let company = state.write(move |conn| Ok(companies::update(conn, &principal, &id, changes)?)).await?;
+    Ok(web::Json(company_view(company)))
 }
 
 /// A company registering itself; the CVR number comes from its token.
@@ -487,47 +323,24 @@ pub async fn register_self(
     principal: Principal,
     body: web::Json<RegisterSelf>,
 ) -> Result<HttpResponse, ApiError> {
-    let cvr = match &principal {
-        Principal::NewCompany { cvr, .. } => *cvr,
-        Principal::Company { .. } => return Err(company_exists()),
-        _ => return Err(ApiError::Forbidden("only a company token with a `cvr` claim registers a company".into())),
-    };
+    let cvr = companies::self_registering_cvr(&principal)?;
     let b = body.into_inner();
-    let mut f = Fields::new();
-    if let Some(given) = &b.cvr {
-        match Cvr::parse(given) {
-            Ok(c) if c == cvr => {}
-            Ok(_) => return Err(ApiError::Forbidden("the CVR number differs from the one in the token".into())),
-            Err(e) => {
-                f.check::<(), _>("cvr", Err(e));
-            }
-        }
-    }
-    let profile =
-        parse_profile(&mut f, &b.name, b.address.as_deref(), b.postcode.as_deref(), b.location.as_ref(), &b.contact);
-    let municipality = f.check("municipality", smaajob_domain::MunicipalityCode::parse(&b.municipality));
-    f.finish()?;
-    let municipality = checked(municipality)?.to_string();
-    let row = new_company(cvr, checked(profile)?, "unverified", municipality.clone());
-    let view = state
-        .write(move |conn| {
-            insert_new(conn, &row)?;
-            let details = serde_json::json!({ "cvr": row.cvr, "self_registered": true });
-            audit::append(
-                conn,
-                &[audit_log::entry(
-                    &principal,
-                    "company.registered",
-                    "company",
-                    &row.id,
-                    Some(&municipality),
-                    Some(details),
-                )],
-            )?;
-            Ok(company_view(row))
-        })
-        .await?;
-    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/companies/{}", view.id))).json(view))
+    let cmd = SelfRegistration::parse(
+        cvr,
+        &SelfRegistrationInput {
+            cvr: b.cvr,
+            municipality: b.municipality,
+            profile: ProfileInput {
+                name: b.name,
+                address: b.address,
+                postcode: b.postcode,
+                location: b.location.map(|l| (l.lat, l.lon)),
+                contact: contact_input(b.contact),
+            },
+        },
+    )?;
+    let company = state.write(move |conn| Ok(companies::register_self(conn, &principal, cmd)?)).await?;
+    Ok(created(company_view(company)))
 }
 
 /// The calling company's own record.
@@ -542,14 +355,11 @@ pub async fn register_self(
 )]
 #[get("/companies/self")]
 pub async fn get_self(state: web::Data<AppState>, principal: Principal) -> Result<web::Json<CompanyView>, ApiError> {
-    let id = principal.company()?.to_owned();
-    let view = state
+    let company = state
         .read_audited(move |conn| {
-            let row = companies::find(conn, &id).or_not_found("company")?;
-            let audit_entries =
-                vec![audit_log::entry(&principal, "company.read", "company", &id, row.municipality.as_deref(), None)];
-            Ok((company_view(row), audit_entries))
+            let read = companies::get_self(conn, &principal)?;
+            Ok((read.value, read.entries))
         })
         .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(company_view(company)))
 }

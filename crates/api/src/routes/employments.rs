@@ -40,8 +40,10 @@ pub struct CreateEmployment {
     /// The employer; a company token registers for its own company (omit, or give its own id).
     pub company_id: Option<String>,
     /// First day of work.
+    #[serde(deserialize_with = "crate::http::strict_date::required")]
     pub start_date: NaiveDate,
     /// Last day, if known.
+    #[serde(default, deserialize_with = "crate::http::strict_date::optional")]
     pub end_date: Option<NaiveDate>,
     /// Expected hours per week (0–60).
     pub expected_hours_per_week: Option<f64>,
@@ -56,6 +58,7 @@ pub struct CreateEmployment {
 #[serde(deny_unknown_fields)]
 pub struct EndEmployment {
     /// Last day of work; defaults to today. Not before the start or after the last payout's work.
+    #[serde(default, deserialize_with = "crate::http::strict_date::optional")]
     pub end_date: Option<NaiveDate>,
     /// Why it ended.
     pub reason: Option<String>,

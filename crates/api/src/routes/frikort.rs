@@ -62,6 +62,7 @@ pub struct IssueCard {
     #[schema(example = "04217")]
     pub number: Option<String>,
     /// The date the card is valid from; defaults to today (Europe/Copenhagen).
+    #[serde(default, deserialize_with = "crate::http::strict_date::optional")]
     pub valid_from: Option<NaiveDate>,
     /// The caseworker's assessment of the conditions.
     pub attestations: AttestationsDto,
@@ -96,6 +97,7 @@ pub struct ReactivateCard {
 #[serde(deny_unknown_fields)]
 pub struct RecordControl {
     /// The date of the control; defaults to today. Not in the year of issue.
+    #[serde(default, deserialize_with = "crate::http::strict_date::optional")]
     pub controlled_on: Option<NaiveDate>,
     /// The caseworker's assessment of the conditions; if any fails, deactivate the card instead.
     pub attestations: AttestationsDto,

@@ -23,10 +23,13 @@ use crate::views::{AdjustmentView, PayoutReceipt, PayoutView, adjustment_view, p
 #[serde(deny_unknown_fields)]
 pub struct RegisterPayout {
     /// The day the money is paid; its calendar year is the income year.
+    #[serde(deserialize_with = "crate::http::strict_date::required")]
     pub payment_date: NaiveDate,
     /// First day of the work paid for.
+    #[serde(deserialize_with = "crate::http::strict_date::required")]
     pub worked_from: NaiveDate,
     /// Last day of the work paid for.
+    #[serde(deserialize_with = "crate::http::strict_date::required")]
     pub worked_to: NaiveDate,
     /// The wage, DKK decimal string, positive.
     #[schema(example = "1250.00")]

@@ -3,36 +3,18 @@
 //! declines, and the coordinator approves — which registers the employment on the company's
 //! behalf — or rejects. Cancel and no-show end a placement and free its position.
 
-use std::collections::BTreeMap;
-
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{
-    Actor, CardCoverage, Money, PlacementAction, PlacementState, Schedule, TaskAction, TaskStatus, WeeklyAvailability,
-    card_coverage, estimated_pay, has_free_position, holiday_pay, placement_transition,
-};
-use smaajob_persistence::DbConn;
-use smaajob_persistence::repo::citizens::{self, CitizenRow};
-use smaajob_persistence::repo::employments::{self, EmploymentRow};
-use smaajob_persistence::repo::placements::{self, PlacementRow, PlacementScope};
-use smaajob_persistence::repo::tasks::{self, TaskRow};
-use smaajob_persistence::repo::{accounting, audit, frikort, new_id, now};
+use smaajob_domain::Money;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, parse_id, utc};
-use crate::routes::citizens::citizen_in_scope;
-use crate::routes::tasks::{Reason, step, task_in_scope};
-use crate::services::allocation::{cap_for, card_periods};
-use crate::services::audit as audit_log;
-use crate::services::common::{optional_text, today_copenhagen};
+use crate::services::common::optional_text;
 use crate::services::error::Fields;
-use crate::services::error::OrNotFound;
-use crate::services::error::{Code, ServiceError};
-use crate::services::planning::planned_shifts;
+use crate::services::placements::{self, Approval, Offer, Placement};
 use crate::services::principal::Principal;
-use crate::services::tasks::stored_schedule;
 use crate::state::AppState;
 use crate::views::{EmploymentView, employment_view};
 
@@ -54,6 +36,14 @@ pub struct Approve {
     /// frikort amount (the excess is taxable and offset in benefits).
     #[serde(default)]
     pub accept_taxable_excess: bool,
+}
+
+/// A reason for a decision.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    /// Why.
+    pub reason: Option<String>,
 }
 
 /// A placement.
@@ -118,105 +108,42 @@ pub struct PlacementFilter {
     pub state: Option<String>,
 }
 
-/// Builds the view of a stored placement.
-pub fn placement_view(p: PlacementRow, task: &TaskRow, citizen_name: String) -> PlacementView {
+/// Builds the view of a placement.
+pub fn placement_view(p: Placement) -> PlacementView {
+    let row = p.row;
     PlacementView {
-        task_title: task.title.clone(),
-        company_id: task.company_id.clone(),
-        citizen_name,
-        interested_at: p.interested_at.map(utc),
-        offered_at: p.offered_at.map(utc),
-        answered_at: p.answered_at.map(utc),
-        approved_at: p.approved_at.map(utc),
-        decided_at: p.decided_at.map(utc),
-        estimated_pay: p.estimated_pay_ore.map(|o| Money::from_ore(o).to_string()),
-        estimated_taxable: p.estimated_taxable_ore.map(|o| Money::from_ore(o).to_string()),
-        created_at: utc(p.created_at),
-        updated_at: utc(p.updated_at),
-        id: p.id,
-        task_id: p.task_id,
-        citizen_id: p.citizen_id,
-        state: p.state,
-        reason: p.reason,
-        employment_id: p.employment_id,
+        task_title: p.task_title,
+        company_id: p.company_id,
+        citizen_name: p.citizen_name,
+        interested_at: row.interested_at.map(utc),
+        offered_at: row.offered_at.map(utc),
+        answered_at: row.answered_at.map(utc),
+        approved_at: row.approved_at.map(utc),
+        decided_at: row.decided_at.map(utc),
+        estimated_pay: row.estimated_pay_ore.map(|o| Money::from_ore(o).to_string()),
+        estimated_taxable: row.estimated_taxable_ore.map(|o| Money::from_ore(o).to_string()),
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
+        id: row.id,
+        task_id: row.task_id,
+        citizen_id: row.citizen_id,
+        state: p.state.as_str().to_owned(),
+        reason: row.reason,
+        employment_id: row.employment_id,
     }
 }
 
-fn actor(principal: &Principal) -> Actor {
-    match principal {
-        Principal::Coordinator { .. } => Actor::Coordinator,
-        Principal::Company { .. } | Principal::NewCompany { .. } => Actor::Company,
-        Principal::Citizen { .. } => Actor::Citizen,
+fn approval_view(a: Approval) -> ApprovalView {
+    ApprovalView {
+        employment: employment_view((a.employment, a.placement.citizen_name.clone(), a.company_name)),
+        placement: placement_view(a.placement),
+        estimated_pay: a.estimated_pay.to_string(),
+        estimated_taxable: a.estimated_taxable.to_string(),
     }
 }
 
-fn state_of(p: &PlacementRow) -> Result<PlacementState, ApiError> {
-    PlacementState::parse(&p.state).ok_or_else(|| ApiError::Internal("stored placement state is invalid".into()))
-}
-
-fn transition(
-    current: Option<PlacementState>,
-    action: PlacementAction,
-    principal: &Principal,
-) -> Result<PlacementState, ApiError> {
-    placement_transition(current, action, actor(principal)).map_err(|e| match e {
-        smaajob_domain::TransitionError::WrongActor { .. } => ApiError::Forbidden(e.to_string()),
-        _ => ApiError::Conflict { code: Code::IllegalTransition, detail: e.to_string() },
-    })
-}
-
-/// A placement with its task and citizen.
-pub type ScopedPlacement = (PlacementRow, TaskRow, CitizenRow);
-
-/// Loads a placement the caller may see: a coordinator the municipality's citizens', a company
-/// those on its tasks, a citizen their own. Anything else is a 404.
-pub fn placement_in_scope(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<ScopedPlacement, ApiError> {
-    let (p, t, _) = placements::find(conn, id).or_not_found("placement")?;
-    let (citizen, _) = citizens::find(conn, &p.citizen_id)?;
-    let visible = match principal {
-        Principal::Coordinator { municipality, .. } => citizen.municipality == municipality.to_string(),
-        // An employer sees the citizens placed with it, not who else was offered or interested.
-        Principal::Company { company_id, .. } => *company_id == t.company_id && p.approved_at.is_some(),
-        Principal::Citizen { citizen_id, .. } => *citizen_id == p.citizen_id,
-        Principal::NewCompany { .. } => return Err(ServiceError::Unregistered.into()),
-    };
-    if !visible {
-        return Err(ApiError::not_found("placement"));
-    }
-    Ok((p, t, citizen))
-}
-
-fn new_placement(task_id: &str, citizen_id: &str, state: PlacementState, at: NaiveDateTime) -> PlacementRow {
-    PlacementRow {
-        id: new_id(),
-        task_id: task_id.to_owned(),
-        citizen_id: citizen_id.to_owned(),
-        state: state.as_str().to_owned(),
-        interested_at: None,
-        offered_at: None,
-        offered_by: None,
-        answered_at: None,
-        approved_at: None,
-        decided_at: None,
-        decided_by: None,
-        reason: None,
-        employment_id: None,
-        estimated_pay_ore: None,
-        estimated_taxable_ore: None,
-        created_at: at,
-        updated_at: at,
-    }
-}
-
-fn has_active_card(conn: &mut DbConn, citizen_id: &str) -> Result<bool, ApiError> {
-    Ok(frikort::find_by_citizen(conn, citizen_id)?.is_some_and(|c| c.status == "active"))
-}
-
-fn placement_exists() -> ApiError {
-    ApiError::Conflict {
-        code: Code::PlacementExists,
-        detail: "the citizen already has a live placement on this task".into(),
-    }
+fn paged(rows: Vec<Placement>, total: i64, page: smaajob_persistence::repo::Page) -> Paged<PlacementView> {
+    Paged { items: rows.into_iter().map(placement_view).collect(), total, limit: page.limit, offset: page.offset }
 }
 
 /// Offers a task to a citizen of the coordinator's municipality.
@@ -240,41 +167,9 @@ pub async fn offer(
     principal: Principal,
     body: web::Json<CreateOffer>,
 ) -> Result<HttpResponse, ApiError> {
-    let own = principal.coordinator()?;
-    let task_id = parse_id(&body.task_id, "task")?;
-    let citizen_id = parse_id(&body.citizen_id, "citizen")?;
-    let view = state
-        .write(move |conn| {
-            let (task, _, _) = task_in_scope(conn, &principal, &task_id)?;
-            let (citizen, _) = citizen_in_scope(conn, own, &citizen_id)?;
-            if task.status != TaskStatus::Open.as_str() {
-                return Err(ApiError::Conflict {
-                    code: Code::TaskNotOpen,
-                    detail: "only open tasks can be offered".into(),
-                });
-            }
-            if placements::live_for(conn, &task_id, &citizen_id)?.is_some() {
-                return Err(placement_exists());
-            }
-            let at = now();
-            let state = transition(None, PlacementAction::Offer, &principal)?;
-            let mut p = new_placement(&task_id, &citizen_id, state, at);
-            (p.offered_at, p.offered_by) = (Some(at), Some(principal.sub().to_owned()));
-            placements::insert(conn, &p)?;
-            audit::append(
-                conn,
-                &[audit_log::entry(
-                    &principal,
-                    "placement.offered",
-                    "placement",
-                    &p.id,
-                    Some(&citizen.municipality),
-                    Some(serde_json::json!({ "task_id": task_id, "citizen_id": citizen_id })),
-                )],
-            )?;
-            Ok(placement_view(p, &task, citizen.name))
-        })
-        .await?;
+    principal.coordinator()?;
+    let cmd = Offer { task_id: parse_id(&body.task_id, "task")?, citizen_id: parse_id(&body.citizen_id, "citizen")? };
+    let view = placement_view(state.write(move |conn| Ok(placements::offer(conn, &principal, &cmd)?)).await?);
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/placements/{}", view.id))).json(view))
 }
 
@@ -297,38 +192,10 @@ pub async fn show_interest(
     principal: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let citizen_id = parse_id(principal.citizen()?, "citizen")?;
+    parse_id(principal.citizen()?, "citizen")?;
     let task_id = parse_id(&id, "task")?;
-    let view = state
-        .write(move |conn| {
-            let (task, _, _) = task_in_scope(conn, &principal, &task_id)?;
-            if task.frikort_only && !has_active_card(conn, &citizen_id)? {
-                return Err(ApiError::not_found("task"));
-            }
-            if placements::live_for(conn, &task_id, &citizen_id)?.is_some() {
-                return Err(placement_exists());
-            }
-            let (citizen, _) = citizens::find(conn, &citizen_id)?;
-            let at = now();
-            let state = transition(None, PlacementAction::ShowInterest, &principal)?;
-            let mut p = new_placement(&task_id, &citizen_id, state, at);
-            p.interested_at = Some(at);
-            placements::insert(conn, &p)?;
-            audit::append(
-                conn,
-                &[audit_log::entry(
-                    &principal,
-                    "placement.interested",
-                    "placement",
-                    &p.id,
-                    Some(&citizen.municipality),
-                    Some(serde_json::json!({ "task_id": task_id })),
-                )],
-            )?;
-            Ok(placement_view(p, &task, citizen.name))
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(view))
+    let placement = state.write(move |conn| Ok(placements::show_interest(conn, &principal, &task_id)?)).await?;
+    Ok(HttpResponse::Created().json(placement_view(placement)))
 }
 
 /// Lists placements: a coordinator the municipality's, a company those approved on its tasks, a citizen their own.
@@ -352,38 +219,9 @@ pub async fn list_placements(
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Paged<PlacementView>>, ApiError> {
     let page = page.into_inner().page()?;
-    let wanted = state_filter(filter.state.as_deref())?;
-    let scope = match &principal {
-        Principal::Coordinator { municipality, .. } => PlacementScope::Municipality(municipality.to_string()),
-        Principal::Company { company_id, .. } => PlacementScope::Company(company_id.clone()),
-        Principal::Citizen { citizen_id, .. } => PlacementScope::Citizen(citizen_id.clone()),
-        Principal::NewCompany { .. } => return Err(ServiceError::Unregistered.into()),
-    };
-    Ok(web::Json(list(&state, scope, wanted, page).await?))
-}
-
-fn state_filter(s: Option<&str>) -> Result<Option<&'static str>, ApiError> {
-    match s {
-        None => Ok(None),
-        Some(s) => PlacementState::parse(s)
-            .map(|p| Some(p.as_str()))
-            .ok_or_else(|| ApiError::field("state", "state_filter", "not a placement state")),
-    }
-}
-
-async fn list(
-    state: &AppState,
-    scope: PlacementScope,
-    wanted: Option<&'static str>,
-    page: smaajob_persistence::repo::Page,
-) -> Result<Paged<PlacementView>, ApiError> {
-    state
-        .read(move |conn| {
-            let (rows, total) = placements::list(conn, &scope, wanted, page)?;
-            let items = rows.into_iter().map(|(p, t, n)| placement_view(p, &t, n)).collect();
-            Ok(Paged { items, total, limit: page.limit, offset: page.offset })
-        })
-        .await
+    let wanted = placements::state_filter(filter.state.as_deref())?;
+    let (rows, total) = state.read(move |conn| Ok(placements::list(conn, &principal, wanted, page)?)).await?;
+    Ok(web::Json(paged(rows, total, page)))
 }
 
 /// The calling citizen's open offers.
@@ -405,11 +243,10 @@ pub async fn my_offers(
     principal: Principal,
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Paged<PlacementView>>, ApiError> {
-    let citizen_id = principal.citizen()?.to_owned();
+    principal.citizen()?;
     let page = page.into_inner().page()?;
-    Ok(web::Json(
-        list(&state, PlacementScope::Citizen(citizen_id), Some(PlacementState::Offered.as_str()), page).await?,
-    ))
+    let (rows, total) = state.read(move |conn| Ok(placements::my_offers(conn, &principal, page)?)).await?;
+    Ok(web::Json(paged(rows, total, page)))
 }
 
 /// One placement.
@@ -431,71 +268,8 @@ pub async fn get_placement(
     id: web::Path<String>,
 ) -> Result<web::Json<PlacementView>, ApiError> {
     let id = parse_id(&id, "placement")?;
-    let view = state
-        .read(move |conn| {
-            let (p, t, c) = placement_in_scope(conn, &principal, &id)?;
-            Ok(placement_view(p, &t, c.name))
-        })
-        .await?;
-    Ok(web::Json(view))
-}
-
-/// A plain lifecycle step (offer an interest, accept, decline, reject, cancel, no-show).
-async fn act(
-    state: &AppState,
-    principal: Principal,
-    id: String,
-    action: PlacementAction,
-    reason: Option<String>,
-) -> Result<web::Json<PlacementView>, ApiError> {
-    let view = state
-        .write(move |conn| {
-            let (p, task, citizen) = placement_in_scope(conn, &principal, &id)?;
-            // The task row is locked first, like an approval, so a freed position is seen whole.
-            let mut task_now = tasks::lock(conn, &task.id)?;
-            let (mut p, _, _) = placements::find(conn, &p.id)?;
-            let before = state_of(&p)?;
-            let after = transition(Some(before), action, &principal)?;
-            if action == PlacementAction::Offer && task_now.status != TaskStatus::Open.as_str() {
-                return Err(ApiError::Conflict {
-                    code: Code::TaskNotOpen,
-                    detail: "only open tasks can be offered".into(),
-                });
-            }
-            let at = now();
-            match action {
-                PlacementAction::Offer => (p.offered_at, p.offered_by) = (Some(at), Some(principal.sub().to_owned())),
-                PlacementAction::Accept | PlacementAction::Decline => p.answered_at = Some(at),
-                _ => (p.decided_at, p.decided_by) = (Some(at), Some(principal.sub().to_owned())),
-            }
-            if reason.is_some() {
-                p.reason = reason.clone();
-            }
-            p.state = after.as_str().to_owned();
-            p.updated_at = at;
-            placements::update(conn, &p)?;
-            // A position held by an approved placement is free again.
-            if before.holds_position() && !after.holds_position() && task_now.status == TaskStatus::Filled.as_str() {
-                task_now.status = step(&task_now, TaskAction::Reopen)?.as_str().to_owned();
-                task_now.updated_at = at;
-                tasks::update(conn, &task_now)?;
-            }
-            let details = serde_json::json!({ "from": before.as_str(), "to": after.as_str(), "reason": reason });
-            audit::append(
-                conn,
-                &[audit_log::entry(
-                    &principal,
-                    &format!("placement.{}", action.as_str()),
-                    "placement",
-                    &id,
-                    Some(&citizen.municipality),
-                    Some(details),
-                )],
-            )?;
-            Ok(placement_view(p, &task_now, citizen.name))
-        })
-        .await?;
-    Ok(web::Json(view))
+    let placement = state.read(move |conn| Ok(placements::get(conn, &principal, &id)?)).await?;
+    Ok(web::Json(placement_view(placement)))
 }
 
 fn reason_of(body: Option<web::Json<Reason>>, required: bool) -> Result<Option<String>, ApiError> {
@@ -509,7 +283,7 @@ fn reason_of(body: Option<web::Json<Reason>>, required: bool) -> Result<Option<S
 }
 
 macro_rules! step_endpoint {
-    ($name:ident, $path:literal, $action:expr, $required:expr, $doc:literal, $tag:literal) => {
+    ($name:ident, $path:literal, $use_case:path, $required:expr, $doc:literal, $tag:literal) => {
         #[doc = $doc]
         #[utoipa::path(
             tag = $tag,
@@ -535,7 +309,8 @@ macro_rules! step_endpoint {
         ) -> Result<web::Json<PlacementView>, ApiError> {
             let id = parse_id(&id, "placement")?;
             let reason = reason_of(body, $required)?;
-            act(&state, principal, id, $action, reason).await
+            let placement = state.write(move |conn| Ok($use_case(conn, &principal, &id, reason)?)).await?;
+            Ok(web::Json(placement_view(placement)))
         }
     };
 }
@@ -543,7 +318,7 @@ macro_rules! step_endpoint {
 step_endpoint!(
     offer_interest,
     "/placements/{id}/offer",
-    PlacementAction::Offer,
+    placements::offer_interest,
     false,
     "Turns a citizen's interest into an offer (coordinator).",
     "placements"
@@ -551,7 +326,7 @@ step_endpoint!(
 step_endpoint!(
     accept_offer,
     "/me/offers/{id}/accept",
-    PlacementAction::Accept,
+    placements::accept,
     false,
     "The citizen accepts an offer.",
     "placements"
@@ -559,7 +334,7 @@ step_endpoint!(
 step_endpoint!(
     decline_offer,
     "/me/offers/{id}/decline",
-    PlacementAction::Decline,
+    placements::decline,
     false,
     "The citizen declines an offer.",
     "placements"
@@ -567,7 +342,7 @@ step_endpoint!(
 step_endpoint!(
     reject_placement,
     "/placements/{id}/reject",
-    PlacementAction::Reject,
+    placements::reject,
     true,
     "Rejects an accepted placement (coordinator; reason required).",
     "placements"
@@ -575,7 +350,7 @@ step_endpoint!(
 step_endpoint!(
     cancel_placement,
     "/placements/{id}/cancel",
-    PlacementAction::Cancel,
+    placements::cancel,
     false,
     "Cancels a placement; an approved one frees its position (coordinator or company once approved).",
     "placements"
@@ -583,40 +358,11 @@ step_endpoint!(
 step_endpoint!(
     no_show_placement,
     "/placements/{id}/no-show",
-    PlacementAction::NoShow,
+    placements::no_show,
     false,
     "Records that an approved citizen did not show up; the position frees up (coordinator or company).",
     "placements"
 );
-
-/// Expected pay per year from today (wage plus holiday pay), and the part above what is left of
-/// the frikort after what is earned and what the citizen's other approved placements will pay.
-fn estimate(
-    conn: &mut DbConn,
-    citizen_id: &str,
-    task: &TaskRow,
-    schedule: &Schedule,
-) -> Result<(Money, Money), ApiError> {
-    let today = today_copenhagen();
-    let minutes = u32::try_from(task.paid_minutes_per_shift).unwrap_or(0);
-    let mine: BTreeMap<i32, i64> = estimated_pay(schedule, minutes, Money::from_ore(task.hourly_wage_ore), today)
-        .into_iter()
-        .map(|(y, w)| (y, w.ore() + holiday_pay(w).ore()))
-        .collect();
-    let mut planned: BTreeMap<i32, i64> = BTreeMap::new();
-    for (date, gross) in planned_shifts(conn, citizen_id, today)? {
-        *planned.entry(date.year()).or_default() += gross.ore();
-    }
-    let (mut total, mut taxable) = (0i64, 0i64);
-    for (year, pay) in mine {
-        let cap = cap_for(conn, year)?.amount.money().ore();
-        let exempt = accounting::find_year(conn, citizen_id, year)?.map_or(0, |y| y.exempt.ore());
-        let left = (cap - exempt - planned.get(&year).copied().unwrap_or(0)).max(0);
-        total += pay;
-        taxable += (pay - left).max(0);
-    }
-    Ok((Money::from_ore(total), Money::from_ore(taxable)))
-}
 
 /// Approves an accepted placement after checking, each with its own problem code: the task is
 /// open with a free position (`task_not_open`, `no_free_position`), the company is verified
@@ -650,123 +396,6 @@ pub async fn approve(
     principal.coordinator()?;
     let id = parse_id(&id, "placement")?;
     let accept_excess = body.map(|b| b.accept_taxable_excess).unwrap_or(false);
-    let view = state
-        .write(move |conn| {
-            let (p, task, citizen) = placement_in_scope(conn, &principal, &id)?;
-            // Lock the task before counting positions: two approvals for the last position
-            // serialize here and the second sees it taken.
-            let mut task = tasks::lock(conn, &task.id)?;
-            // Then the citizen: two approvals of one citizen for different tasks must not both
-            // pass the overlap, weekly-hours and headroom checks. (Always task, then citizen.)
-            citizens::lock(conn, &citizen.id)?;
-            let (mut p, _, _) = placements::find(conn, &p.id)?;
-            let after = transition(Some(state_of(&p)?), PlacementAction::Approve, &principal)?;
-            if task.status != TaskStatus::Open.as_str() {
-                let code = if task.status == TaskStatus::Filled.as_str() { Code::NoFreePosition } else { Code::TaskNotOpen };
-                return Err(ApiError::Conflict { code, detail: format!("the task is {}", task.status) });
-            }
-            let approved = u32::try_from(placements::approved_count(conn, &task.id)?).unwrap_or(u32::MAX);
-            let positions = u32::try_from(task.positions).unwrap_or(0);
-            if !has_free_position(approved, positions) {
-                return Err(ApiError::Conflict { code: Code::NoFreePosition, detail: "every position of the task is taken".into() });
-            }
-            let company = smaajob_persistence::repo::companies::find(conn, &task.company_id)?;
-            if company.verification != "verified" {
-                return Err(ApiError::Conflict { code: Code::CompanyNotVerified, detail: "the company is not verified".into() });
-            }
-            let schedule = stored_schedule(&task)?;
-            let card = has_active_card(conn, &citizen.id)?;
-            if task.frikort_only
-                && (!card || card_coverage(&card_periods(conn, &citizen.id)?, schedule.first_date(), schedule.last_date()) != CardCoverage::Whole)
-            {
-                return Err(ApiError::Unprocessable {
-                    code: Code::NoActiveCardForSchedule,
-                    detail: "the task is for frikort holders and the citizen's card is not active through the whole schedule".into(),
-                });
-            }
-            let others = placements::approved_of_citizen(conn, &citizen.id)?;
-            if let Some((_, clash)) = others.iter().find(|(_, t)| stored_schedule(t).is_ok_and(|s| s.overlaps(&schedule))) {
-                return Err(ApiError::Conflict {
-                    code: Code::OverlappingPlacement,
-                    detail: format!("the schedule overlaps the citizen's approved placement on \"{}\"", clash.title),
-                });
-            }
-            let availability: WeeklyAvailability = serde_json::from_str(&citizen.availability)
-                .map_err(|e| ApiError::Internal(format!("stored availability is corrupt: {e}")))?;
-            if let Some(limit) = availability.max_hours_per_week() {
-                let week = |t: &TaskRow, s: &Schedule| s.max_minutes_in_a_week(u32::try_from(t.paid_minutes_per_shift).unwrap_or(0));
-                let mut minutes = week(&task, &schedule);
-                for (_, t) in &others {
-                    minutes += week(t, &stored_schedule(t)?);
-                }
-                if minutes > u32::from(limit) * 60 {
-                    return Err(ApiError::Unprocessable {
-                        code: Code::WeeklyHoursExceeded,
-                        detail: format!("up to {:.1} hours a week with this placement; the citizen's limit is {limit}", f64::from(minutes) / 60.0),
-                    });
-                }
-            }
-            let (estimated, taxable) = estimate(conn, &citizen.id, &task, &schedule)?;
-            let taxable = if card { taxable } else { estimated };
-            if card && taxable.is_positive() && !accept_excess {
-                return Err(ApiError::Unprocessable {
-                    code: Code::WouldExceedFrikort,
-                    detail: format!(
-                        "the expected pay of {estimated} kr would exceed the citizen's remaining frikort amount by about {taxable} kr, which would be taxable; approve with accept_taxable_excess: true to go ahead"
-                    ),
-                });
-            }
-            let at = now();
-            let employment = EmploymentRow {
-                id: new_id(),
-                citizen_id: citizen.id.clone(),
-                company_id: task.company_id.clone(),
-                start_date: schedule.first_date(),
-                end_date: Some(schedule.last_date()),
-                expected_hours_per_week: Some(f64::from(schedule.max_minutes_in_a_week(u32::try_from(task.paid_minutes_per_shift).unwrap_or(0))) / 60.0),
-                expected_pay_ore: Some(estimated.ore()),
-                contact_name: task.contact_name.clone(),
-                contact_phone: task.contact_phone.clone(),
-                contact_email: task.contact_email.clone(),
-                registered_at: at,
-                registered_by: principal.sub().to_owned(),
-                registered_by_role: principal.role().as_str().to_owned(),
-                ended_at: None,
-                end_reason: None,
-            };
-            employments::insert(conn, &employment)?;
-            p.state = after.as_str().to_owned();
-            (p.approved_at, p.decided_at, p.decided_by) = (Some(at), Some(at), Some(principal.sub().to_owned()));
-            p.employment_id = Some(employment.id.clone());
-            (p.estimated_pay_ore, p.estimated_taxable_ore) = (Some(estimated.ore()), Some(taxable.ore()));
-            p.updated_at = at;
-            placements::update(conn, &p)?;
-            if !has_free_position(approved + 1, positions) {
-                task.status = step(&task, TaskAction::Fill)?.as_str().to_owned();
-                task.filled_at = Some(at);
-                task.updated_at = at;
-                tasks::update(conn, &task)?;
-            }
-            let details = serde_json::json!({
-                "task_id": task.id, "employment_id": employment.id,
-                "estimated_pay": estimated.to_string(), "estimated_taxable": taxable.to_string(),
-            });
-            audit::append(conn, &[
-                audit_log::entry(&principal, "placement.approved", "placement", &id, Some(&citizen.municipality), Some(details)),
-                audit_log::entry(&principal, "employment.registered", "employment", &employment.id, Some(&citizen.municipality), Some(serde_json::json!({ "company_id": task.company_id, "placement_id": id }))),
-            ])?;
-            Ok(ApprovalView {
-                employment: employment_view((employment, citizen.name.clone(), company.name)),
-                placement: placement_view(p, &task, citizen.name),
-                estimated_pay: estimated.to_string(),
-                estimated_taxable: taxable.to_string(),
-            })
-        })
-        .await?;
-    Ok(web::Json(view))
-}
-
-/// Whether the placement was ever approved (hours can be reported for its shifts).
-pub fn was_approved(p: &PlacementRow) -> bool {
-    p.approved_at.is_some() && p.employment_id.is_some()
+    let approval = state.write(move |conn| Ok(placements::approve(conn, &principal, &id, accept_excess)?)).await?;
+    Ok(web::Json(approval_view(approval)))
 }

@@ -10,18 +10,22 @@
 //!   audit entries with the value ([`audit::Audited`]), so no read is ever answered unlogged.
 //! - Who may see what is decided once, in [`scope`].
 //! - Modules here never import `crate::routes`; a test in `tests/layering.rs` keeps it so.
-
 pub mod allocation;
 pub mod audit;
 pub mod balance;
 pub mod caps;
 pub mod citizens;
 pub mod common;
+pub mod companies;
 pub mod employments;
 pub mod error;
 pub mod frikort;
+pub mod hours;
 pub mod payouts;
+pub mod placements;
 pub mod planning;
 pub mod principal;
+pub mod queue;
 pub mod scope;
+pub mod stats;
 pub mod tasks;

@@ -84,3 +84,13 @@ pub fn list(conn: &mut DbConn, verification: Option<&str>, page: Page) -> Result
         .load(conn)?;
     Ok((rows, total))
 }
+
+/// The unverified companies of a municipality, by name (for its coordinators' queue).
+pub fn unverified_in(conn: &mut DbConn, municipality: &str) -> Result<Vec<CompanyRow>, RepoError> {
+    Ok(companies::table
+        .filter(companies::verification.eq("unverified"))
+        .filter(companies::municipality.eq(municipality))
+        .select(CompanyRow::as_select())
+        .order((companies::name.asc(), companies::id.asc()))
+        .load(conn)?)
+}

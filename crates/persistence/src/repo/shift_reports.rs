@@ -4,7 +4,9 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::error::RepoError;
-use crate::schema::{citizens, placements, shift_reports, tasks};
+use crate::repo::Page;
+use crate::repo::accounting::PayoutRow;
+use crate::schema::{citizens, payout_reversals, payouts, placements, shift_reports, tasks};
 
 /// A report of the hours worked on one shift.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -37,6 +39,17 @@ pub struct ShiftReportRow {
     pub payout_id: Option<String>,
 }
 
+/// A report with the payout its confirmed hours became, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportWithPayout {
+    /// The report.
+    pub report: ShiftReportRow,
+    /// The payout, once the hours are confirmed.
+    pub payout: Option<PayoutRow>,
+    /// Whether that payout is reversed.
+    pub payout_reversed: bool,
+}
+
 /// Inserts a report.
 pub fn insert(conn: &mut DbConn, row: &ShiftReportRow) -> Result<(), RepoError> {
     diesel::insert_into(shift_reports::table).values(row).execute(conn)?;
@@ -61,6 +74,63 @@ pub fn of_placement(conn: &mut DbConn, placement_id: &str) -> Result<Vec<ShiftRe
         .order(shift_reports::shift_date.asc())
         .select(ShiftReportRow::as_select())
         .load(conn)?)
+}
+
+/// The report of a placement's shift, if any (there is at most one per shift).
+pub fn for_shift(
+    conn: &mut DbConn,
+    placement_id: &str,
+    shift_date: chrono::NaiveDate,
+) -> Result<Option<ShiftReportRow>, RepoError> {
+    Ok(shift_reports::table
+        .filter(shift_reports::placement_id.eq(placement_id))
+        .filter(shift_reports::shift_date.eq(shift_date))
+        .select(ShiftReportRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The reports joined to their payouts and its reversal; filtered and ordered by the callers.
+macro_rules! with_payouts {
+    () => {
+        shift_reports::table
+            .left_join(payouts::table.on(shift_reports::payout_id.eq(payouts::id.nullable())))
+            .left_join(payout_reversals::table.on(shift_reports::payout_id.eq(payout_reversals::payout_id.nullable())))
+    };
+}
+
+type Joined = (ShiftReportRow, Option<PayoutRow>, Option<String>);
+
+fn with_payout((report, payout, reversal): Joined) -> ReportWithPayout {
+    ReportWithPayout { report, payout, payout_reversed: reversal.is_some() }
+}
+
+/// One page of a placement's reports by shift date, each with its payout (in the same query),
+/// and the total.
+pub fn page_of_placement(
+    conn: &mut DbConn,
+    placement_id: &str,
+    page: Page,
+) -> Result<(Vec<ReportWithPayout>, i64), RepoError> {
+    let total: i64 =
+        shift_reports::table.filter(shift_reports::placement_id.eq(placement_id)).count().get_result(conn)?;
+    let rows: Vec<Joined> = with_payouts!()
+        .filter(shift_reports::placement_id.eq(placement_id))
+        .order((shift_reports::shift_date.asc(), shift_reports::id.asc()))
+        .select((ShiftReportRow::as_select(), Option::<PayoutRow>::as_select(), payout_reversals::payout_id.nullable()))
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
+    Ok((rows.into_iter().map(with_payout).collect(), total))
+}
+
+/// One report with its payout.
+pub fn find_with_payout(conn: &mut DbConn, id: &str) -> Result<ReportWithPayout, RepoError> {
+    let row: Joined = with_payouts!()
+        .filter(shift_reports::id.eq(id))
+        .select((ShiftReportRow::as_select(), Option::<PayoutRow>::as_select(), payout_reversals::payout_id.nullable()))
+        .first(conn)?;
+    Ok(with_payout(row))
 }
 
 /// Reports of a municipality's citizens still awaiting an answer, oldest first.

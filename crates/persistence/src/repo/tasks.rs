@@ -1,11 +1,13 @@
 //! Small-job tasks that companies hand to the coordinator.
 
+use std::collections::BTreeMap;
+
 use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::error::RepoError;
 use crate::repo::{Page, lock_row};
-use crate::schema::{companies, tasks};
+use crate::schema::{companies, placements, tasks};
 
 /// A task as stored. `schedule` and `required_skills` are JSON.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -71,6 +73,20 @@ pub struct TaskRow {
 /// A task with its company's name and verification.
 pub type TaskWithCompany = (TaskRow, String, String);
 
+/// A task as a list shows it: with its company's name and verification, and how many
+/// placements hold one of its positions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedTask {
+    /// The task.
+    pub task: TaskRow,
+    /// The company's name.
+    pub company_name: String,
+    /// The company's verification (`unverified`, `verified` or `rejected`).
+    pub company_verification: String,
+    /// How many of its placements are approved (hold a position).
+    pub approved: i64,
+}
+
 /// Who lists tasks.
 #[derive(Debug, Clone)]
 pub enum TaskScope {
@@ -78,8 +94,13 @@ pub enum TaskScope {
     Company(String),
     /// A coordinator: the municipality's.
     Municipality(String),
-    /// A citizen: open tasks of the municipality.
-    OpenIn(String),
+    /// A citizen: open tasks of the municipality; frikort-only ones only for a card holder.
+    OpenIn {
+        /// The citizen's municipality.
+        municipality: String,
+        /// Whether the citizen holds an active frikort (and so sees frikort-only tasks).
+        card_holder: bool,
+    },
 }
 
 /// Inserts a task.
@@ -110,19 +131,23 @@ pub fn lock(conn: &mut DbConn, id: &str) -> Result<TaskRow, RepoError> {
     Ok(tasks::table.find(id).select(TaskRow::as_select()).first(conn)?)
 }
 
-/// One page of tasks in scope, by first date, and the total.
+/// One page of tasks in scope, by first date, each with its count of approved placements (one
+/// grouped query for the page, not one per task), and the total.
 pub fn list(
     conn: &mut DbConn,
     scope: &TaskScope,
     status: Option<&str>,
     page: Page,
-) -> Result<(Vec<TaskWithCompany>, i64), RepoError> {
+) -> Result<(Vec<ListedTask>, i64), RepoError> {
     let base = || {
         let mut q = tasks::table.inner_join(companies::table).into_boxed();
         q = match scope {
             TaskScope::Company(id) => q.filter(tasks::company_id.eq(id.clone())),
             TaskScope::Municipality(m) => q.filter(tasks::municipality.eq(m.clone())),
-            TaskScope::OpenIn(m) => q.filter(tasks::municipality.eq(m.clone())).filter(tasks::status.eq("open")),
+            TaskScope::OpenIn { municipality, card_holder } => {
+                let q = q.filter(tasks::municipality.eq(municipality.clone())).filter(tasks::status.eq("open"));
+                if *card_holder { q } else { q.filter(tasks::frikort_only.eq(false)) }
+            }
         };
         match status {
             Some(s) => q.filter(tasks::status.eq(s.to_owned())),
@@ -130,13 +155,35 @@ pub fn list(
         }
     };
     let total: i64 = base().count().get_result(conn)?;
-    let rows = base()
+    let rows: Vec<TaskWithCompany> = base()
         .select((TaskRow::as_select(), companies::name, companies::verification))
         .order((tasks::first_date.asc(), tasks::id.asc()))
         .limit(page.limit)
         .offset(page.offset)
         .load(conn)?;
-    Ok((rows, total))
+    let ids: Vec<&str> = rows.iter().map(|(t, _, _)| t.id.as_str()).collect();
+    let approved: BTreeMap<String, i64> = if ids.is_empty() {
+        BTreeMap::new()
+    } else {
+        placements::table
+            .filter(placements::task_id.eq_any(&ids))
+            .filter(placements::state.eq("approved"))
+            .group_by(placements::task_id)
+            .select((placements::task_id, diesel::dsl::count_star()))
+            .load::<(String, i64)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    let items = rows
+        .into_iter()
+        .map(|(task, company_name, company_verification)| ListedTask {
+            approved: approved.get(&task.id).copied().unwrap_or(0),
+            task,
+            company_name,
+            company_verification,
+        })
+        .collect();
+    Ok((items, total))
 }
 
 /// Tasks of a municipality opened in [from, to) (for time-to-placement).

@@ -149,7 +149,9 @@ fn field_problem(message: &str) -> crate::error::FieldProblem {
         let expected = rest.trim_start_matches(", ").split(" at line").next().unwrap_or_default();
         return FieldProblem::new(name.clone(), "unknown_field", format!("`{name}` is not a field here; {expected}"));
     }
-    FieldProblem::new("body", "invalid_body", redact_values(message))
+    // An unknown field's name is echoed (`unknown field `0101901234``): a CPR sent as a key
+    // must not come back or reach the log either.
+    FieldProblem::new("body", "invalid_body", redact_cpr(&redact_values(message)).into_owned())
 }
 
 /// serde quotes the refused value in type errors (`invalid type: integer `0101901234`, expected

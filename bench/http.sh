@@ -4,15 +4,25 @@
 #   balance  — GET /citizens/{id}/balance on SQLite, 64 connections, vs GET /healthz (no work)
 #   payouts  — POST payouts on PostgreSQL, 1,000 citizens and one hot citizen, 32 connections,
 #              vs pgbench's built-in TPC-B-like script with 32 clients on the same server
-# Needs: wrk, python3, and for `payouts` PostgreSQL (BENCH_POSTGRES_URL, default
-# postgres://postgres@127.0.0.1:5432/postgres) with pgbench, createdb and dropdb.
+#   statements — not part of `all`: SQL statements per payout, counted from PostgreSQL's
+#              statement log (bench/statements.py; needs read access to the server's log)
+# Needs: wrk, python3, and for `payouts` and `statements` PostgreSQL (BENCH_POSTGRES_URL, default
+# postgres://postgres@127.0.0.1:5432/postgres, a superuser) with psql and pgbench.
+# SMAAJOB_BIN runs a binary built elsewhere (e.g. an older commit) instead of building this tree's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 duration=${DURATION:-15s}
 pg_admin=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-cargo build --release --locked -q -p smaajob-api --bin smaajob
-bin=$PWD/target/release/smaajob
+if [ -n "${SMAAJOB_BIN:-}" ]; then
+    bin=$(realpath "$SMAAJOB_BIN")
+else
+    cargo build --release --locked -q -p smaajob-api --bin smaajob
+    bin=$PWD/target/release/smaajob
+fi
+# The server counts days in Copenhagen; so do the payouts sent to it.
+TODAY=$(TZ=Europe/Copenhagen date +%F)
+JAN1=${TODAY%%-*}-01-01
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -21,11 +31,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts the server in $work with the given database URL; sets $port and $token.
+# Starts the server in $work with the given database URL; sets $server, $port and $token.
 start() {
     local log=$work/serve-$RANDOM.log
+    port=
     (cd "$work" && exec "$bin" serve --bind 127.0.0.1:0 --database-url "$1" >"$log" 2>&1) &
-    pids+=($!)
+    server=$!
+    pids+=("$server")
     for _ in $(seq 1 100); do
         port=$(sed -nE 's/.*listening on port ([0-9]+).*/\1/p' "$log" | head -n1)
         [ -n "$port" ] && break
@@ -35,7 +47,22 @@ start() {
     token=$(cd "$work" && "$bin" token --database-url "$1" --role coordinator --municipality 730 --ttl 2h)
 }
 
+# Throwaway PostgreSQL databases, dropped on exit, and the secrets the server needs for them.
+pg_databases=()
+pg_setup() {
+    base=${pg_admin%/*}
+    for d in "$@"; do
+        psql "$pg_admin" -qc "CREATE DATABASE $d"
+        pg_databases+=("$d")
+    done
+    export SMAAJOB_JWT_SECRET=bench-secret-bench-secret-bench-secret-0123
+    SMAAJOB_DATA_KEY=$(python3 -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')
+    export SMAAJOB_DATA_KEY
+}
+trap 'cleanup; for d in "${pg_databases[@]}"; do psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $d WITH (FORCE)"; done' EXIT
+
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); $(wrk --version 2>&1 | head -n1 | cut -d' ' -f1-2)"
+echo "server: $bin ($(cd "$(dirname "$bin")" && git describe --always --dirty 2>/dev/null || echo '?')); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [ "$what" = all ] || [ "$what" = balance ]; then
     start "sqlite://$work/bench.sqlite3"
@@ -51,19 +78,12 @@ fi
 if [ "$what" = all ] || [ "$what" = payouts ]; then
     db=smaajob_bench_$$
     pgb=smaajob_pgbench_$$
-    base=${pg_admin%/*}
-    psql "$pg_admin" -qc "CREATE DATABASE $db" -c "CREATE DATABASE $pgb"
-    trap 'cleanup; psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "DROP DATABASE IF EXISTS $pgb WITH (FORCE)"' EXIT
-    export SMAAJOB_JWT_SECRET=bench-secret-bench-secret-bench-secret-0123
-    SMAAJOB_DATA_KEY=$(python3 -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')
-    export SMAAJOB_DATA_KEY
+    pg_setup "$db" "$pgb"
     start "$base/$db"
     echo "seeding 1,000 citizens with cards and employments…"
     python3 bench/seed.py --base "http://127.0.0.1:$port" --token "$token" --citizens 1000 >"$work/employments.txt"
     head -n1 "$work/employments.txt" >"$work/hot.txt"
     export TOKEN=$token TODAY JAN1
-    TODAY=$(date +%F)
-    JAN1=$(date +%Y)-01-01
     echo "== POST payouts, 1,000 distinct citizens, PostgreSQL, 32 connections, $duration"
     EMPLOYMENTS=$work/employments.txt wrk -t2 -c32 -d"$duration" --latency -s bench/payouts.lua "http://127.0.0.1:$port"
     echo "== POST payouts, one hot citizen, PostgreSQL, 32 connections, $duration"
@@ -71,4 +91,20 @@ if [ "$what" = all ] || [ "$what" = payouts ]; then
     echo "== baseline: pgbench TPC-B-like, scale 10, 32 clients, $duration"
     pgbench -q -i -s 10 "$base/$pgb" >/dev/null 2>&1
     pgbench -c 32 -j 2 -T "${duration%s}" "$base/$pgb" 2>/dev/null | grep -E 'tps|latency'
+    echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
+
+if [ "$what" = statements ]; then
+    db=smaajob_statements_$$
+    pg_setup "$db"
+    start "$base/$db"
+    python3 bench/seed.py --base "http://127.0.0.1:$port" --token "$token" --citizens 1 >"$work/one.txt"
+    employment=$(cut -d' ' -f2 "$work/one.txt")
+    # Log every statement on this database only; the restarted server's pool connects afresh
+    # and picks the setting up. The setting goes with the database.
+    psql "$pg_admin" -qc "ALTER DATABASE $db SET log_statement = 'all'"
+    kill "$server" && wait "$server" 2>/dev/null || true
+    start "$base/$db"
+    python3 bench/statements.py --base "http://127.0.0.1:$port" --token "$token" --employment "$employment" \
+        --database-url "$base/$db" --payouts "${PAYOUTS:-20}" --backdated "${BACKDATED:-5}"
 fi

@@ -2,7 +2,8 @@
 """Seeds a running Småjob server over its API for the HTTP benchmarks (standard library only).
 
 Creates one company and N citizens, each with an active frikort valid from 1 January of this
-year and an employment from the same day. Prints the employment ids, one per line.
+year and an employment from the same day. Prints "citizen-id employment-id", one citizen a line.
+Dates are Copenhagen dates, as the server counts them.
 """
 import argparse
 import datetime
@@ -10,6 +11,7 @@ import http.client
 import json
 import sys
 import urllib.parse
+import zoneinfo
 
 
 def main() -> int:
@@ -24,15 +26,33 @@ def main() -> int:
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
     headers = {"Authorization": f"Bearer {args.token}", "Content-Type": "application/json"}
 
-    def call(method: str, path: str, body: dict) -> dict:
+    def send(method: str, path: str, body: dict) -> tuple[int, bytes]:
         conn.request(method, f"/api/v1{path}", body=json.dumps(body), headers=headers)
         res = conn.getresponse()
-        data = res.read()
-        if res.status >= 300:
-            raise SystemExit(f"{method} {path}: {res.status} {data.decode()}")
+        return res.status, res.read()
+
+    def call(method: str, path: str, body: dict) -> dict:
+        status, data = send(method, path, body)
+        if status >= 300:
+            raise SystemExit(f"{method} {path}: {status} {data.decode()}")
         return json.loads(data)
 
-    today = datetime.date.today()
+    # Servers before the CHANGELOG's employments change named a coordinator's employee as
+    # `citizen: {id}`; later ones take `citizen_id`. Seeding both lets one script compare them.
+    legacy_citizen_ref = False
+
+    def register_employment(citizen_id: str, body: dict) -> dict:
+        nonlocal legacy_citizen_ref
+        if not legacy_citizen_ref:
+            status, data = send("POST", "/employments", {"citizen_id": citizen_id, **body})
+            if status < 300:
+                return json.loads(data)
+            if status not in (400, 422):
+                raise SystemExit(f"POST /employments: {status} {data.decode()}")
+            legacy_citizen_ref = True
+        return call("POST", "/employments", {"citizen": {"id": citizen_id}, **body})
+
+    today = datetime.datetime.now(zoneinfo.ZoneInfo("Europe/Copenhagen")).date()
     jan1 = today.replace(month=1, day=1).isoformat()
     company = call("POST", "/companies", {"cvr": "10150817", "name": "Benchmark ApS", "contact": {"name": "Bench"}, "verified": True})
     attested = {k: True for k in ("no_su_eligible_education", "no_taxable_work_income_over_threshold",
@@ -42,9 +62,8 @@ def main() -> int:
         cpr = born.strftime("%d%m%y") + f"-{1000 + i % 3000}"
         citizen = call("POST", "/citizens", {"cpr": cpr, "name": f"Bench Citizen {i}"})
         call("POST", f"/citizens/{citizen['id']}/frikort", {"valid_from": jan1, "attestations": attested})
-        employment = call("POST", "/employments", {
-            "citizen": {"id": citizen["id"]}, "company_id": company["id"], "start_date": jan1,
-            "contact": {"name": "Bench"},
+        employment = register_employment(citizen["id"], {
+            "company_id": company["id"], "start_date": jan1, "contact": {"name": "Bench"},
         })
         for _ in range(args.payouts):
             call("POST", f"/employments/{employment['id']}/payouts", {

@@ -78,9 +78,12 @@ both_backends! {
             let r = app.post("/api/v1/employments", &t, &employment_by_card(cpr, number, "2024-01-01")).await;
             r.expect_problem(422, "citizen_not_matched");
             assert!(r.body.get("errors").is_none(), "{what}: no hint which part was wrong: {}", r.body);
+            // Every answer quotes its own request id; all else must be the same.
+            let mut body = r.body.clone();
+            body.as_object_mut().map(|b| b.remove("request_id"));
             match &first {
-                None => first = Some(r.body.clone()),
-                Some(body) => assert_eq!(&r.body, body, "{what} is refused exactly like the others"),
+                None => first = Some(body),
+                Some(same) => assert_eq!(&body, same, "{what} is refused exactly like the others"),
             }
         }
         assert_eq!(listed_ids(&app.get("/api/v1/employments", &t).await), Vec::<String>::new());

@@ -104,7 +104,7 @@ fn the_server_deletes_expired_keys_in_the_background() {
     assert_eq!(r.status, 201, "{}", r.text());
     let company_id = r.json()["id"].as_str().unwrap().to_owned();
     let employment = json!({
-        "citizen": { "id": citizen }, "company_id": company_id, "start_date": "2024-01-01",
+        "citizen_id": citizen, "company_id": company_id, "start_date": "2024-01-01",
         "contact": { "name": "Karen Bager" },
     })
     .to_string();

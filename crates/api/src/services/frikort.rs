@@ -294,7 +294,20 @@ pub fn decide(
     let mut card = card_of(conn, citizen_id)?;
     let kind = cmd.decision.kind();
     let status = transition(Some(status_of(&card)?), kind)?;
-    let mut at = decision_time(cmd.decided_at, card.status_changed_at)?;
+    let not_before = match cmd.decision {
+        // The previous decision counts from when it took effect: a card taken over with an
+        // earlier valid-from date can be deactivated from a date between the two.
+        Decision::Deactivate => {
+            let last_effective = frikort::events(conn, &card.id)?
+                .iter()
+                .rev()
+                .find(|e| e.kind != CardEventKind::Controlled.as_str())
+                .map_or(card.status_changed_at, |e| e.effective_at);
+            card.status_changed_at.min(last_effective)
+        }
+        Decision::Reactivate { .. } => card.status_changed_at,
+    };
+    let mut at = decision_time(cmd.decided_at, not_before)?;
     let attestations = match cmd.decision {
         Decision::Deactivate => {
             // A card deactivated before its valid-from date never becomes active: the decision

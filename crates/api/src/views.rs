@@ -13,6 +13,14 @@ use crate::http::utc;
 use crate::services::error::Fields;
 use crate::services::payouts::Receipt;
 
+/// A reason for a decision.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    /// Why.
+    pub reason: Option<String>,
+}
+
 /// The company's contact person for small jobs.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -16,7 +16,7 @@ use crate::services::error::Fields;
 use crate::services::placements::{self, Approval, Offer, Placement};
 use crate::services::principal::Principal;
 use crate::state::AppState;
-use crate::views::{EmploymentView, employment_view};
+use crate::views::{EmploymentView, Reason, employment_view};
 
 /// An offer of a task to a citizen.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -36,14 +36,6 @@ pub struct Approve {
     /// frikort amount (the excess is taxable and offset in benefits).
     #[serde(default)]
     pub accept_taxable_excess: bool,
-}
-
-/// A reason for a decision.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Reason {
-    /// Why.
-    pub reason: Option<String>,
 }
 
 /// A placement.

@@ -17,6 +17,7 @@ use crate::services::principal::Principal;
 use crate::services::tasks::{self, NewTask, NewTaskInput, PlaceInput, ScheduleInput, Task, TaskChangesInput};
 use crate::state::AppState;
 use crate::views::Contact;
+use crate::views::Reason;
 
 /// When the work happens: one shift, or a weekly pattern between two dates.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -115,14 +116,6 @@ pub struct UpdateTask {
     pub frikort_only: Option<bool>,
     /// Contact person; replaces it.
     pub contact: Option<Contact>,
-}
-
-/// A reason for a decision.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Reason {
-    /// Why.
-    pub reason: Option<String>,
 }
 
 /// A task.

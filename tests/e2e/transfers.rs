@@ -289,6 +289,48 @@ both_backends! {
         app.patch(&citizen(&m.id), &m.aarhus, &json!({ "name": "X" })).await.expect_problem(403, "forbidden");
     }
 
+    async fn a_card_decision_racing_the_transfer_is_either_in_the_old_record_or_refused(app) {
+        let app = std::rc::Rc::new(app);
+        let randers = app.coordinator(RANDERS);
+        let aarhus = app.coordinator(AARHUS);
+        const N: u32 = 6;
+        let mut holders = Vec::new();
+        for n in 0..N {
+            let cpr = cpr(n);
+            let (id, _) = app.card_holder(&randers, &cpr, &format!("Borger {n}"), "2024-01-01").await;
+            holders.push((cpr, id));
+        }
+        let mut races = Vec::new();
+        for (cpr, id) in &holders {
+            let deactivation = {
+                let (app, randers, id) = (std::rc::Rc::clone(&app), randers.clone(), id.clone());
+                actix_web::rt::spawn(async move {
+                    app.post(&format!("/api/v1/citizens/{id}/frikort/deactivate"), &randers, &json!({ "reason": "SU" })).await
+                })
+            };
+            let moved = {
+                let (app, aarhus, cpr) = (std::rc::Rc::clone(&app), aarhus.clone(), cpr.clone());
+                actix_web::rt::spawn(async move { app.post(TRANSFERS, &aarhus, &transfer(&cpr, "Flyttet")).await })
+            };
+            races.push((id.clone(), deactivation, moved));
+        }
+        for (id, deactivation, moved) in races {
+            let (deactivation, moved) = (deactivation.await.unwrap(), moved.await.unwrap());
+            moved.expect(200);
+            // Decided before the transfer: in the record Randers keeps; else refused, and the
+            // card is active for both.
+            let expected = match deactivation.status {
+                200 => "deactivated",
+                403 => "active",
+                other => panic!("deactivation answered {other}: {}", deactivation.body),
+            };
+            let kept = app.get(&format!("{}/frikort", citizen(&id)), &randers).await;
+            assert_eq!(kept.expect(200).body["status"], expected, "{}", kept.body);
+            let now = app.get(&format!("{}/frikort", citizen(&id)), &aarhus).await;
+            assert_eq!(now.expect(200).body["history"], kept.body["history"], "nothing recorded after the transfer");
+        }
+    }
+
     async fn the_old_hand_over_by_changing_the_municipality_is_gone(app) {
         let randers = app.coordinator(RANDERS);
         let id = app.enrol(&randers, JENS, "Jens Hansen").await;

@@ -498,7 +498,7 @@ pub fn get(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Audited
 /// change but a [`transfer`], made by the new municipality.
 pub fn update(conn: &mut DbConn, principal: &Principal, id: &str, cmd: UpdateCitizen) -> Result<Citizen, ServiceError> {
     let own = principal.coordinator()?;
-    let scope::ScopedCitizen { citizen: mut row, card } = scope::citizen(conn, own, id)?;
+    let scope::ScopedCitizen { citizen: mut row, card } = scope::citizen_for_change(conn, own, id)?;
     let mut changed: Vec<&str> = Vec::new();
     if let Some(n) = cmd.name {
         row.name = n.as_str().to_owned();

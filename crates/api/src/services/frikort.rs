@@ -234,7 +234,7 @@ pub fn issue(
     cmd: IssueCard,
 ) -> Result<Card, ServiceError> {
     let own = principal.coordinator()?;
-    let scoped = scope::citizen(conn, own, citizen_id)?;
+    let scoped = scope::citizen_for_change(conn, own, citizen_id)?;
     let existing = frikort::find_by_citizen(conn, citizen_id)?;
     let status = transition(existing.as_ref().map(status_of).transpose()?, CardEventKind::Issued)?;
     // The card covers work from valid_from on: the citizen must be 18 on that day.
@@ -304,7 +304,7 @@ pub fn decide(
     cmd: Decide,
 ) -> Result<Card, ServiceError> {
     let own = principal.coordinator()?;
-    let scoped = scope::citizen(conn, own, citizen_id)?;
+    let scoped = scope::citizen_for_change(conn, own, citizen_id)?;
     let mut card = card_of(conn, citizen_id)?;
     let kind = cmd.decision.kind();
     let status = transition(Some(status_of(&card)?), kind)?;
@@ -359,7 +359,7 @@ pub fn control(
     cmd: RecordControl,
 ) -> Result<Card, ServiceError> {
     let own = principal.coordinator()?;
-    let scoped = scope::citizen(conn, own, citizen_id)?;
+    let scoped = scope::citizen_for_change(conn, own, citizen_id)?;
     let mut card = card_of(conn, citizen_id)?;
     transition(Some(status_of(&card)?), CardEventKind::Controlled)?;
     let on = cmd.controlled_on;
@@ -402,7 +402,7 @@ pub fn correct_decision_time(
     cmd: CorrectDecision,
 ) -> Result<Corrected, ServiceError> {
     let own = principal.coordinator()?;
-    let scoped = scope::citizen(conn, own, citizen_id)?;
+    let scoped = scope::citizen_for_change(conn, own, citizen_id)?;
     let mut card = card_of(conn, citizen_id)?;
     let history = history(conn, &card)?;
     let decisions: Vec<&CardEvent> = history.iter().filter(|e| e.kind != CardEventKind::Controlled).collect();

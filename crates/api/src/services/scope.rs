@@ -56,6 +56,18 @@ pub fn citizen(conn: &mut DbConn, municipality: MunicipalityCode, id: &str) -> R
     }
 }
 
+/// [`citizen`] for a change of the citizen's record or card: the citizen's row is locked for the
+/// rest of the transaction first, so the change and a transfer of the citizen go one after the
+/// other, and a change that waited for a transfer sees the new municipality and is refused.
+pub fn citizen_for_change(
+    conn: &mut DbConn,
+    municipality: MunicipalityCode,
+    id: &str,
+) -> Result<ScopedCitizen, ServiceError> {
+    citizens::lock(conn, id).or_not_found("citizen")?;
+    citizen(conn, municipality, id)
+}
+
 /// The refusal of a change by a municipality whose responsibility has ended.
 fn moved_away(period: &PeriodRow) -> ServiceError {
     let until = period.ended_at.map(|t| Utc.from_utc_datetime(&t).to_rfc3339()).unwrap_or_default();

@@ -77,10 +77,10 @@ both_backends! {
         assert_eq!(card.expect(200).body, card_before.body);
         assert_eq!(app.get(&balance, &m.aarhus).await.expect(200).body, before.body, "the balance is unchanged");
         let employments = app.get("/api/v1/employments", &m.aarhus).await;
-        assert_eq!(listed_ids(&employments), [m.employment.clone()]);
+        assert_eq!(listed_ids(&employments), [m.employment.as_str()]);
         let payouts = app.get(&format!("/api/v1/employments/{}/payouts", m.employment), &m.aarhus).await;
         assert_eq!(payouts.expect(200).body, payouts_before.body);
-        assert_eq!(listed_ids(&app.get("/api/v1/citizens?frikort=active", &m.aarhus).await), [m.id.clone()]);
+        assert_eq!(listed_ids(&app.get("/api/v1/citizens?frikort=active", &m.aarhus).await), [m.id.as_str()]);
         // The employer's view does not depend on the municipality.
         app.get(&format!("/api/v1/employments/{}", m.employment), &m.company).await.expect(200);
     }
@@ -256,7 +256,7 @@ both_backends! {
         r.expect_problem(422, "not_enrolled");
         assert!(r.body["detail"].as_str().unwrap().contains("POST /api/v1/citizens"), "{}", r.body);
         // Neither created nor moved anything.
-        assert_eq!(listed_ids(&app.get("/api/v1/citizens", &randers).await), [id.clone()]);
+        assert_eq!(listed_ids(&app.get("/api/v1/citizens", &randers).await), [id.as_str()]);
         assert!(app.get(&citizen(&id), &randers).await.expect(200).body.get("responsible_until").is_none());
 
         let log = audit_log(&app, &randers).await;

@@ -111,7 +111,7 @@ impl RecordAtEnd {
 #[derive(Debug)]
 pub enum CitizenRecord {
     /// Their municipality is responsible: everything, as it is now.
-    Current(ScopedCitizen),
+    Current(Box<ScopedCitizen>),
     /// Their municipality was responsible until `until`: the record as it stood then.
     Former {
         /// When the municipality's period ended (the transfer time, UTC).
@@ -132,7 +132,7 @@ pub fn citizen_record(
     let (citizen, card) = citizens::find(conn, id).or_not_found("citizen")?;
     let own = municipality.to_string();
     if citizen.municipality == own {
-        return Ok(CitizenRecord::Current(ScopedCitizen { citizen, card }));
+        return Ok(CitizenRecord::Current(Box::new(ScopedCitizen { citizen, card })));
     }
     let Some(period) = periods::latest_ended(conn, id, &own)? else {
         return Err(ServiceError::NotFound("citizen"));

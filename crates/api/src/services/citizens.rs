@@ -6,11 +6,11 @@ use smaajob_domain::{
     AvailabilitySlot, Cpr, GeoPoint, MunicipalityCode, Name, Phone, Postcode, Skill, TransportMode, WeeklyAvailability,
     parse_skills,
 };
-use smaajob_persistence::DbConn;
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::citizens::{self, CardFilter, CardSummary, CitizenRow};
 use smaajob_persistence::repo::periods::{self, PeriodRow};
 use smaajob_persistence::repo::{Page, audit, new_id, now};
+use smaajob_persistence::{DbConn, RepoError};
 
 use crate::services::audit::{Attempt, Audited, entry};
 use crate::services::common::{json, optional_text};
@@ -421,8 +421,10 @@ pub fn transfer(
     let at = now();
     let from = row.municipality.clone();
     let record = json(&scope::RecordAtEnd::now(conn, row.clone())?)?;
-    periods::close(conn, &id, at, &record)
-        .map_err(|_| ServiceError::internal("a citizen without an open period of responsibility"))?;
+    periods::close(conn, &id, at, &record).map_err(|e| match e {
+        RepoError::NotFound => ServiceError::internal("a citizen without an open period of responsibility"),
+        other => other.into(),
+    })?;
     let period = PeriodRow {
         citizen_id: id.clone(),
         municipality: own.clone(),

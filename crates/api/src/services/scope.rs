@@ -72,8 +72,8 @@ pub fn citizen_for_change(
 fn moved_away(period: &PeriodRow) -> ServiceError {
     let until = period.ended_at.map(|t| Utc.from_utc_datetime(&t).to_rfc3339()).unwrap_or_default();
     ServiceError::Forbidden(format!(
-        "the citizen moved to another municipality, which took over at {until}; you may read their record as it \
-         stood then, and change nothing"
+        "the citizen moved to another municipality, which took over at {until}; of their data you may only read \
+         the record and the card as they stood then (GET /api/v1/citizens/{{id}} and its /frikort)"
     ))
 }
 

@@ -279,7 +279,9 @@ both_backends! {
         app.patch(&format!("/api/v1/citizens/{mette}"), &randers, &json!({ "phone": "+45 87 65 43 21" }))
             .await
             .expect(200);
-        app.patch(&format!("/api/v1/citizens/{mette}"), &randers, &json!({ "municipality": "751" })).await.expect(200);
+        app.post("/api/v1/citizens/transfers", &aarhus, &json!({ "cpr": cprs[1], "reason": "Flyttet" })).await.expect(200);
+        // Enrolling a citizen of another municipality is refused, and logged in both.
+        app.post("/api/v1/citizens", &randers, &json!({ "cpr": cprs[1], "name": "Mette Igen" })).await.expect(409);
         app.get(&format!("/api/v1/citizens/{mette}"), &aarhus).await.expect(200);
 
         let mut bodies = Vec::new();
@@ -297,8 +299,10 @@ both_backends! {
             "citizen.listed",
             "citizen.read_self",
             "citizen.updated",
-            "citizen.moved_out",
-            "citizen.moved_in",
+            "citizen.transferred_out",
+            "citizen.transferred_in",
+            "citizen.enrolment_refused",
+            "citizen.enrolment_attempted",
             "frikort.issued",
             "frikort.read",
             "frikort.deactivated",

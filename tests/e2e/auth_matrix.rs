@@ -69,6 +69,14 @@ fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/citizens", COORDINATOR, 200, None),
         ep(M::GET, "/api/v1/citizens/{citizen}", COORDINATOR, 200, None),
         ep(M::PATCH, "/api/v1/citizens/{citizen}", COORDINATOR, 200, Some(json!({ "phone": "+4512345678" }))),
+        // The citizen is the coordinator's own already (409): the request got past authorization.
+        ep(
+            M::POST,
+            "/api/v1/citizens/transfers",
+            COORDINATOR,
+            409,
+            Some(json!({ "cpr": JENS, "reason": "Flyttet til kommunen" })),
+        ),
         ep(M::GET, "/api/v1/me", CITIZEN, 200, None),
         ep(M::POST, "/api/v1/citizens/{applicant}/frikort", COORDINATOR, 201, Some(all_attested())),
         ep(M::GET, "/api/v1/citizens/{applicant}/frikort", COORDINATOR, 200, None),
@@ -405,7 +413,7 @@ both_backends! {
         // The company on the offer, acceptance, declining and rejection of a placement it was
         // never given.
         assert_eq!(hidden, 4);
-        // 16 coordinator-only endpoints × 2 roles, /me and /me/balance × 2, and the citizen on
+        // 17 coordinator-only endpoints × 2 roles, /me and /me/balance × 2, and the citizen on
         // GET /companies/{id}, GET /citizens/{id}/balance and the 4 employment and payout writes.
         // Small jobs: 6 coordinator-only endpoints (offer, interest to offer, approve, reject,
         // queue, statistics) and 2 company-only ones (/companies/self) × 2 roles; 5 citizen-only
@@ -413,7 +421,7 @@ both_backends! {
         // coordinators and companies (creating, listing, changing, opening, completing and
         // cancelling tasks; reporting hours) and on cancelling or no-showing an approved
         // placement; less the 4 hidden from the company.
-        assert_eq!(refused, 16 * 2 + 2 * 2 + 6 + 8 * 2 + 5 * 2 + 7 + 2 - 4);
+        assert_eq!(refused, 17 * 2 + 2 * 2 + 6 + 8 * 2 + 5 * 2 + 7 + 2 - 4);
     }
 
     async fn every_endpoint_succeeds_for_each_role_it_serves(app) {

@@ -1,5 +1,5 @@
 //! Citizens over HTTP: enrolment with every field, CPR masking, duplicates, paging and filters,
-//! partial updates, the hand-over between municipalities, `/me`, and the audit of reads.
+//! partial updates, `/me`, and the audit of reads (moves between municipalities are in `transfers`).
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::{Value, json};
@@ -167,12 +167,12 @@ both_backends! {
         assert_eq!(list.body["total"], 2);
     }
 
-    async fn a_cpr_enrolled_in_another_municipality_is_a_conflict_too(app) {
+    async fn a_cpr_enrolled_in_another_municipality_is_not_enrolled_again_but_pointed_to_the_transfer(app) {
         app.enrol(&app.coordinator("751"), "010190-1234", "Jens Hansen").await;
         let t = app.coordinator("730");
         app.post("/api/v1/citizens", &t, &json!({ "cpr": "0101901234", "name": "Jens Hansen" }))
             .await
-            .expect_problem(409, "citizen_exists");
+            .expect_problem(409, "citizen_enrolled_elsewhere");
         let list = app.get("/api/v1/citizens", &t).await;
         assert_eq!(list.body["total"], 0);
     }
@@ -402,14 +402,14 @@ both_backends! {
                 &format!("/api/v1/citizens/{id}"),
                 &t,
                 &json!({
-                    "name": " ", "phone": "12", "municipality": "999", "home": { "lat": 56.0 }, "skills": [""]
+                    "name": " ", "phone": "12", "home": { "lat": 56.0 }, "skills": [""]
                 }),
             )
             .await;
         r.expect_problem(422, "validation");
         let mut fields = r.error_fields();
         fields.sort();
-        assert_eq!(fields, ["home", "municipality", "name", "phone", "skills"]);
+        assert_eq!(fields, ["home", "name", "phone", "skills"]);
         let g = app.get(&format!("/api/v1/citizens/{id}"), &t).await;
         assert_eq!(g.body, created.body);
         // Another municipality's coordinator cannot change the citizen at all.
@@ -417,86 +417,6 @@ both_backends! {
             .await
             .expect_problem(404, "not_found");
         assert_eq!(app.get(&format!("/api/v1/citizens/{id}"), &t).await.body["name"], "Mette Kjær Ølgaard");
-    }
-
-    async fn moving_a_citizen_hands_them_and_their_card_over_to_the_new_municipality(app) {
-        let randers = app.coordinator("730");
-        let aarhus = app.coordinator("751");
-        let id = app.enrol(&randers, "010190-1234", "Jens Hansen").await;
-        let card = app.issue_card(&randers, &id).await;
-        let number = card["number"].as_str().unwrap().to_owned();
-
-        let r = app.patch(&format!("/api/v1/citizens/{id}"), &randers, &json!({ "municipality": "751" })).await;
-        r.expect(200);
-        assert_eq!(r.body["municipality"], json!({ "code": "751", "name": "Aarhus" }));
-        assert_eq!(r.body["frikort"], json!({ "number": number, "status": "active" }));
-
-        // Randers has lost access.
-        app.get(&format!("/api/v1/citizens/{id}"), &randers).await.expect_problem(404, "not_found");
-        app.get(&format!("/api/v1/citizens/{id}/frikort"), &randers).await.expect_problem(404, "not_found");
-        app.patch(&format!("/api/v1/citizens/{id}"), &randers, &json!({ "name": "X" }))
-            .await
-            .expect_problem(404, "not_found");
-        app.post(&format!("/api/v1/citizens/{id}/frikort/deactivate"), &randers, &json!({ "reason": "r" }))
-            .await
-            .expect_problem(404, "not_found");
-        assert_eq!(app.get("/api/v1/citizens", &randers).await.body["total"], 0);
-
-        // Aarhus sees the citizen and the same card with its history.
-        let g = app.get(&format!("/api/v1/citizens/{id}"), &aarhus).await;
-        g.expect(200);
-        assert_eq!(g.body["name"], "Jens Hansen");
-        assert_eq!(g.body["frikort"], json!({ "number": number, "status": "active" }));
-        let list = app.get("/api/v1/citizens?frikort=active", &aarhus).await;
-        assert_eq!(list.body["total"], 1);
-        assert_eq!(list.body["items"][0]["id"], id.as_str());
-        let c = app.get(&format!("/api/v1/citizens/{id}/frikort"), &aarhus).await;
-        c.expect(200);
-        assert_eq!(c.body["number"], number.as_str());
-        assert_eq!(c.body["history"], card["history"]);
-        // ...and now makes the decisions on it.
-        let d = app
-            .post(
-                &format!("/api/v1/citizens/{id}/frikort/deactivate"),
-                &aarhus,
-                &json!({ "reason": "ophold i udlandet" }),
-            )
-            .await;
-        d.expect(200);
-        assert_eq!(d.body["history"][1]["municipality"], "751");
-
-        // Both logs tell the story.
-        let details = json!({ "from": "730", "to": "751" });
-        let out: Vec<Value> =
-            audit_log(&app, &randers).await.into_iter().filter(|e| e["action"] == "citizen.moved_out").collect();
-        assert_eq!(out.len(), 1);
-        assert_eq!(
-            (out[0]["target_id"].as_str(), &out[0]["details"], out[0]["actor"].as_str()),
-            (Some(id.as_str()), &details, Some("coord-730"))
-        );
-        let aarhus_log = audit_log(&app, &aarhus).await;
-        let moved_in: Vec<&Value> = aarhus_log.iter().filter(|e| e["action"] == "citizen.moved_in").collect();
-        assert_eq!(moved_in.len(), 1);
-        assert_eq!((moved_in[0]["target_id"].as_str(), &moved_in[0]["details"]), (Some(id.as_str()), &details));
-        assert!(!aarhus_log.iter().any(|e| e["action"] == "citizen.moved_out"));
-        // Later reads are in Aarhus's log, not Randers's.
-        assert!(aarhus_log.iter().any(|e| e["action"] == "citizen.read" && e["target_id"] == id.as_str()));
-    }
-
-    async fn moving_a_citizen_together_with_other_changes_applies_them_all(app) {
-        let randers = app.coordinator("730");
-        let id = app.enrol(&randers, "010190-1234", "Jens Hansen").await;
-        let r = app
-            .patch(&format!("/api/v1/citizens/{id}"), &randers, &json!({ "municipality": "751", "phone": "12345678" }))
-            .await;
-        r.expect(200);
-        let g = app.get(&format!("/api/v1/citizens/{id}"), &app.coordinator("751")).await;
-        assert_eq!(g.body["phone"], "12345678");
-        assert_eq!(g.body["municipality"]["code"], "751");
-        // Naming the own municipality is not a move.
-        let aarhus = app.coordinator("751");
-        app.patch(&format!("/api/v1/citizens/{id}"), &aarhus, &json!({ "municipality": "751" })).await.expect(200);
-        assert!(!audit_log(&app, &aarhus).await.iter().any(|e| e["action"] == "citizen.moved_out"));
     }
 
     async fn a_citizen_reads_their_own_record_at_me(app) {

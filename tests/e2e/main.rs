@@ -25,6 +25,7 @@ mod payouts;
 mod placements;
 mod queue;
 mod tasks;
+mod transfers;
 
 mod auth_matrix;
 mod auth_tokens;

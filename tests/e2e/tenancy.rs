@@ -110,7 +110,6 @@ both_backends! {
         let cases = [
             (Method::GET, format!("/api/v1/citizens/{with_card}"), None),
             (Method::PATCH, format!("/api/v1/citizens/{with_card}"), Some(json!({ "name": "Someone Else" }))),
-            (Method::PATCH, format!("/api/v1/citizens/{with_card}"), Some(json!({ "municipality": "751" }))),
             (Method::POST, format!("/api/v1/citizens/{without_card}/frikort"), Some(all_attested())),
             (Method::GET, format!("/api/v1/citizens/{with_card}/frikort"), None),
             (Method::POST, format!("/api/v1/citizens/{with_card}/frikort/deactivate"), Some(json!({ "reason": "SU" }))),

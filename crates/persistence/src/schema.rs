@@ -33,6 +33,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    municipality_periods (citizen_id, started_at) {
+        citizen_id -> Text,
+        municipality -> Text,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        record_at_end -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     frikort_cards (id) {
         id -> Text,
         citizen_id -> Text,
@@ -268,6 +279,7 @@ diesel::table! {
 }
 
 diesel::joinable!(frikort_cards -> citizens (citizen_id));
+diesel::joinable!(municipality_periods -> citizens (citizen_id));
 diesel::joinable!(tasks -> companies (company_id));
 diesel::joinable!(placements -> tasks (task_id));
 diesel::joinable!(placements -> citizens (citizen_id));
@@ -283,6 +295,7 @@ diesel::joinable!(frikort_events -> frikort_cards (card_id));
 diesel::allow_tables_to_appear_in_same_query!(
     caps,
     citizens,
+    municipality_periods,
     frikort_cards,
     frikort_events,
     companies,

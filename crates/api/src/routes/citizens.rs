@@ -1,5 +1,5 @@
 //! Citizens (`/citizens`, `/me`): enrolment by a coordinator, the citizen's own view, and the
-//! hand-over when a citizen moves to another municipality.
+//! transfer to the new municipality when a citizen moves (`/citizens/transfers`).
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -113,6 +113,11 @@ pub struct CitizenView {
     pub created_at: DateTime<Utc>,
     /// When the citizen's data last changed.
     pub updated_at: DateTime<Utc>,
+    /// Only for a municipality the citizen has moved away from: when its responsibility ended
+    /// (the transfer time). The record is shown as it stood then; the citizen's current data is
+    /// the new municipality's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responsible_until: Option<DateTime<Utc>>,
 }
 
 /// Enrolment of a citizen.
@@ -142,8 +147,8 @@ pub struct CreateCitizen {
     pub transport_modes: Vec<String>,
 }
 
-/// Changes to a citizen; absent fields stay, `null` clears an optional field. Changing
-/// `municipality` hands the citizen (and their card) over to that municipality.
+/// Changes to a citizen; absent fields stay, `null` clears an optional field. A move to another
+/// municipality is a transfer by the new municipality (`POST /api/v1/citizens/transfers`).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCitizen {
@@ -153,8 +158,6 @@ pub struct UpdateCitizen {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
-    /// New acting municipality: hands the citizen over (§ 6); the current municipality loses access.
-    pub municipality: Option<String>,
     /// Skills; replaces the list.
     pub skills: Option<Vec<String>>,
     /// Weekly availability; replaces it.
@@ -210,7 +213,6 @@ impl From<UpdateCitizen> for UpdateInput {
         UpdateInput {
             name: b.name,
             phone: b.phone,
-            municipality: b.municipality,
             skills: b.skills,
             availability: b.availability.map(Into::into),
             home: b.home.map(|h| h.map(Into::into)),
@@ -256,8 +258,22 @@ fn citizen_view(c: Citizen) -> CitizenView {
         frikort: c.card.map(|c| CardBrief { number: c.number, status: c.status }),
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),
+        responsible_until: c.responsible_until.map(utc),
         id: row.id,
     }
+}
+
+/// A transfer of a citizen who moved to the coordinator's municipality.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    /// The citizen's CPR number, `DDMMYY-SSSS` (dash optional); only ever in the body.
+    #[schema(example = "010190-1234")]
+    pub cpr: String,
+    /// Why the citizen is taken over (e.g. the move and its date); at most 2,000 characters.
+    /// Logged in both municipalities.
+    #[schema(example = "Flyttet til kommunen 1. december")]
+    pub reason: String,
 }
 
 /// Enrols a citizen in the coordinator's municipality.
@@ -270,7 +286,7 @@ fn citizen_view(c: Citizen) -> CitizenView {
         (status = 400, response = Problem),
         (status = 401, response = Problem),
         (status = 403, description = "Not a coordinator, or another municipality", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A citizen with this CPR is already enrolled", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A citizen with this CPR is already enrolled: `citizen_exists` in your municipality, `citizen_enrolled_elsewhere` in another (take them over with a transfer; logged in both municipalities)", body = Problem, content_type = "application/problem+json"),
         (status = 415, response = Problem),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
@@ -285,9 +301,42 @@ pub async fn create_citizen(
     principal.coordinator()?;
     let cmd = EnrolCitizen::parse(body.into_inner().into())?;
     let key = state.data_key.clone();
-    let citizen = state.write(move |conn| Ok(service::enrol(conn, &key, &principal, cmd)?)).await?;
-    let view = citizen_view(citizen);
+    let attempt = state.write(move |conn| Ok(service::enrol(conn, &key, &principal, cmd)?)).await?;
+    let view = citizen_view(attempt.into_result()?);
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/citizens/{}", view.id))).json(view))
+}
+
+/// Takes over a citizen who moved to the coordinator's municipality from another one: the
+/// citizen keeps the card, and the card, its history, the employments and payouts come along.
+/// The old municipality can change nothing from the transfer time on and reads the record and
+/// card as they stood then. Logged in both municipalities, with the reason; a refused attempt is
+/// logged too.
+#[utoipa::path(
+    tag = "citizens",
+    security(("bearer" = [])),
+    request_body = TransferBody,
+    responses(
+        (status = 200, description = "Taken over: the citizen as the new municipality sees them", body = CitizenView),
+        (status = 400, response = Problem),
+        (status = 401, response = Problem),
+        (status = 403, response = Problem),
+        (status = 409, description = "`already_responsible`: the citizen is enrolled in your municipality already", body = Problem, content_type = "application/problem+json"),
+        (status = 415, response = Problem),
+        (status = 422, description = "Invalid fields, or `not_enrolled`: no municipality has enrolled this CPR (enrol them instead)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/citizens/transfers")]
+pub async fn transfer_citizen(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: web::Json<TransferBody>,
+) -> Result<web::Json<CitizenView>, ApiError> {
+    principal.coordinator()?;
+    let body = body.into_inner();
+    let cmd = service::TransferCitizen::parse(&body.cpr, &body.reason)?;
+    let key = state.data_key.clone();
+    let attempt = state.write(move |conn| Ok(service::transfer(conn, &key, &principal, cmd)?)).await?;
+    Ok(web::Json(citizen_view(attempt.into_result()?)))
 }
 
 /// Lists the coordinator's citizens by name, optionally by frikort status.
@@ -324,10 +373,10 @@ pub async fn list_citizens(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Citizen id")),
     responses(
-        (status = 200, body = CitizenView),
+        (status = 200, description = "The citizen; for a municipality they moved away from, the record as it stood then (`responsible_until`)", body = CitizenView),
         (status = 401, response = Problem),
         (status = 403, response = Problem),
-        (status = 404, description = "No such citizen in the coordinator's municipality", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such citizen in the coordinator's municipality, now or before", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/citizens/{id}")]
@@ -342,7 +391,7 @@ pub async fn get_citizen(
     Ok(web::Json(citizen_view(citizen)))
 }
 
-/// Changes a citizen; a new municipality hands the citizen over.
+/// Changes a citizen of the coordinator's municipality (a move is a transfer, not a change).
 #[utoipa::path(
     tag = "citizens",
     security(("bearer" = [])),

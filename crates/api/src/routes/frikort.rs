@@ -145,6 +145,11 @@ pub struct CardView {
     pub control_due_year: i32,
     /// Every decision, oldest first.
     pub history: Vec<CardEventView>,
+    /// Only for a municipality the card holder has moved away from: when its responsibility
+    /// ended. The card and its history are shown as they stood then; later decisions are the
+    /// new municipality's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responsible_until: Option<DateTime<Utc>>,
 }
 
 /// A card whose control is due.
@@ -198,6 +203,7 @@ fn card_view(card: Card) -> CardView {
         issued_on: card.row.issued_on,
         last_control_on: card.row.last_control_on,
         history,
+        responsible_until: card.responsible_until.map(utc),
     }
 }
 

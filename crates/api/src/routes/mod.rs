@@ -22,6 +22,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(citizens::list_citizens)
         .service(citizens::get_citizen)
         .service(citizens::update_citizen)
+        .service(citizens::transfer_citizen)
         .service(citizens::get_me)
         .service(frikort::issue_card)
         .service(frikort::get_card)

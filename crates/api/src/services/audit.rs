@@ -32,6 +32,27 @@ impl<T> Audited<T> {
     }
 }
 
+/// The outcome of a change whose refusal is logged as well: the use case appends the refusal's
+/// audit entries and returns [`Attempt::Refused`], so the write transaction commits them, and
+/// the adapter answers with the refusal afterwards (an `Err` would roll the entries back).
+#[derive(Debug)]
+pub enum Attempt<T> {
+    /// The change was made.
+    Done(T),
+    /// The change was refused; the entries that log the refusal are written.
+    Refused(ServiceError),
+}
+
+impl<T> Attempt<T> {
+    /// The outcome as a result, once the transaction has committed.
+    pub fn into_result(self) -> Result<T, ServiceError> {
+        match self {
+            Attempt::Done(v) => Ok(v),
+            Attempt::Refused(e) => Err(e),
+        }
+    }
+}
+
 /// An audit entry for `principal` doing `action` to a target, filed in `municipality`'s log.
 pub fn entry(
     principal: &Principal,

@@ -1,18 +1,19 @@
-//! Citizens: enrolment by a coordinator, the municipality's list and one citizen, changes (a new
-//! municipality hands the citizen over), and the citizen's own view.
+//! Citizens: enrolment by a coordinator, the municipality's list and one citizen, changes, the
+//! transfer to a new municipality when a citizen moves, and the citizen's own view.
 
 use chrono::{NaiveTime, Weekday};
 use smaajob_domain::{
     AvailabilitySlot, Cpr, GeoPoint, MunicipalityCode, Name, Phone, Postcode, Skill, TransportMode, WeeklyAvailability,
     parse_skills,
 };
-use smaajob_persistence::DbConn;
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::citizens::{self, CardFilter, CardSummary, CitizenRow};
+use smaajob_persistence::repo::periods::{self, PeriodRow};
 use smaajob_persistence::repo::{Page, audit, new_id, now};
+use smaajob_persistence::{DbConn, RepoError};
 
-use crate::services::audit::{Audited, entry};
-use crate::services::common::json;
+use crate::services::audit::{Attempt, Audited, entry};
+use crate::services::common::{json, optional_text};
 use crate::services::error::{Code, Fields, OrNotFound, ServiceError, checked};
 use crate::services::principal::Principal;
 use crate::services::scope;
@@ -76,8 +77,6 @@ pub struct UpdateInput {
     pub name: Option<String>,
     /// Phone number, or clear it.
     pub phone: Option<Option<String>>,
-    /// A new acting municipality (a hand-over).
-    pub municipality: Option<String>,
     /// Skills, replacing the list.
     pub skills: Option<Vec<String>>,
     /// Weekly availability, replacing it.
@@ -157,8 +156,6 @@ pub struct UpdateCitizen {
     pub name: Option<Name>,
     /// Phone number; `Some(None)` clears it.
     pub phone: Option<Option<Phone>>,
-    /// The acting municipality; another than the coordinator's own hands the citizen over.
-    pub municipality: Option<MunicipalityCode>,
     /// Skills.
     pub skills: Option<Vec<Skill>>,
     /// Weekly availability.
@@ -179,7 +176,6 @@ impl UpdateCitizen {
             Some(None) => Some(Some(None)),
             None => Some(None),
         };
-        let municipality = f.check_opt("municipality", input.municipality.as_deref().map(MunicipalityCode::parse));
         let skills = f.check_opt("skills", input.skills.as_deref().map(parse_skills));
         let availability = match &input.availability {
             Some(a) => parse_availability(&mut f, a).map(Some),
@@ -198,12 +194,37 @@ impl UpdateCitizen {
         Ok(UpdateCitizen {
             name: checked(name)?,
             phone: checked(phone)?,
-            municipality: checked(municipality)?,
             skills: checked(skills)?,
             availability: checked(availability)?,
             home: checked(home)?,
             transport_modes: checked(transport_modes)?,
         })
+    }
+}
+
+/// The longest transfer reason, in characters.
+const MAX_REASON: usize = 2000;
+
+/// Takes over a citizen who moved here from another municipality.
+#[derive(Debug, Clone)]
+pub struct TransferCitizen {
+    /// The citizen's CPR number.
+    pub cpr: Cpr,
+    /// Why (e.g. the move and its date), for both municipalities' logs.
+    pub reason: String,
+}
+
+impl TransferCitizen {
+    /// Parses a transfer; the reason is required free text.
+    pub fn parse(cpr: &str, reason: &str) -> Result<TransferCitizen, ServiceError> {
+        let mut f = Fields::new();
+        let cpr = f.check("cpr", Cpr::parse(cpr));
+        let text = optional_text(&mut f, "reason", Some(reason), MAX_REASON);
+        if text.is_none() && reason.trim().is_empty() {
+            f.push("reason", "required", "give the reason for the transfer");
+        }
+        f.finish()?;
+        Ok(TransferCitizen { cpr: checked(cpr)?, reason: checked(text)? })
     }
 }
 
@@ -245,6 +266,9 @@ pub struct Citizen {
     pub transport_modes: Vec<TransportMode>,
     /// Their card, if they have one.
     pub card: Option<CardSummary>,
+    /// Set when the reader's municipality is no longer responsible: the record is shown as it
+    /// stood at this time (UTC), when the citizen moved on.
+    pub responsible_until: Option<chrono::NaiveDateTime>,
 }
 
 /// A page of citizens.
@@ -269,6 +293,7 @@ pub fn read(row: CitizenRow, card: Option<CardSummary>) -> Result<Citizen, Servi
         transport_modes: stored_json(&row.transport_modes, "transport modes")?,
         row,
         card,
+        responsible_until: None,
     })
 }
 
@@ -284,13 +309,16 @@ pub fn own_id(principal: &Principal) -> Result<String, ServiceError> {
 }
 
 /// Enrols a citizen in the coordinator's municipality; the CPR is stored only encrypted and
-/// as a keyed hash, so one person is enrolled once.
+/// as a keyed hash, so one person is enrolled once. A person enrolled in another municipality is
+/// not enrolled again (they moved: [`transfer`] takes them over): the refusal points to the
+/// transfer without naming the other municipality, and is logged in both municipalities, so the
+/// one responsible learns that someone looked for its citizen.
 pub fn enrol(
     conn: &mut DbConn,
     key: &DataKey,
     principal: &Principal,
     cmd: EnrolCitizen,
-) -> Result<Citizen, ServiceError> {
+) -> Result<Attempt<Citizen>, ServiceError> {
     let own = principal.coordinator()?;
     if cmd.municipality.is_some_and(|m| m != own) {
         return Err(ServiceError::Forbidden("coordinators enrol citizens in their own municipality only".into()));
@@ -314,19 +342,113 @@ pub fn enrol(
         updated_at: t,
         id,
     };
-    if citizens::find_id_by_cpr_hash(conn, &row.cpr_hash)?.is_some() {
-        return Err(citizen_exists());
+    if let Some(existing) = citizens::find_id_by_cpr_hash(conn, &row.cpr_hash)? {
+        let (other, _) = citizens::find(conn, &existing)?;
+        if other.municipality == row.municipality {
+            return Err(citizen_exists());
+        }
+        // The attempt's id ties the two entries together without telling the caller the id of
+        // another municipality's citizen.
+        let attempt = new_id();
+        let code = Code::CitizenEnrolledElsewhere.as_str();
+        let entries = [
+            entry(
+                principal,
+                "citizen.enrolment_refused",
+                "enrolment",
+                &attempt,
+                Some(&row.municipality),
+                Some(serde_json::json!({ "code": code })),
+            ),
+            entry(
+                principal,
+                "citizen.enrolment_attempted",
+                "citizen",
+                &other.id,
+                Some(&other.municipality),
+                Some(serde_json::json!({ "attempt": attempt, "by_municipality": row.municipality, "code": code })),
+            ),
+        ];
+        audit::append(conn, &entries)?;
+        return Ok(Attempt::Refused(ServiceError::conflict(
+            Code::CitizenEnrolledElsewhere,
+            "a citizen with this CPR is enrolled in another municipality; if they have moved here, take them over \
+             with POST /api/v1/citizens/transfers (the CPR and a reason in the body); this attempt is logged in both \
+             municipalities",
+        )));
     }
     citizens::insert(conn, &row).map_err(|e| if e.is_conflict_on("cpr_hash") { citizen_exists() } else { e.into() })?;
     audit::append(conn, &[entry(principal, "citizen.created", "citizen", &row.id, Some(&row.municipality), None)])?;
-    read(row, None)
+    Ok(Attempt::Done(read(row, None)?))
 }
 
 fn citizen_exists() -> ServiceError {
-    ServiceError::conflict(
-        Code::CitizenExists,
-        "a citizen with this CPR is already enrolled; if they live in another municipality, that municipality hands them over",
-    )
+    ServiceError::conflict(Code::CitizenExists, "a citizen with this CPR is already enrolled in your municipality")
+}
+
+/// Takes over a citizen who moved to the coordinator's municipality (§ 6: the citizen keeps the
+/// card, the new municipality takes over the data). At the transfer time the old municipality's
+/// period ends, keeping the record and card as they stood for it to read (see [`scope`]), and
+/// the new one's begins; the citizen, the card and its history, employments and payouts are the
+/// new municipality's from then on. The move is logged in both municipalities' logs, with the
+/// reason.
+///
+/// Every attempt is logged. A CPR enrolled nowhere answers `not_enrolled`: that tells the caller
+/// no more than an enrolment would (which succeeds for such a CPR), and a CPR that is enrolled
+/// never answers without consequence: it is taken over, visibly to the old municipality.
+pub fn transfer(
+    conn: &mut DbConn,
+    key: &DataKey,
+    principal: &Principal,
+    cmd: TransferCitizen,
+) -> Result<Attempt<Citizen>, ServiceError> {
+    let own = principal.coordinator()?.to_string();
+    let Some(id) = citizens::find_id_by_cpr_hash(conn, &key.lookup_hash(cmd.cpr.digits()))? else {
+        let error = ServiceError::rule(
+            Code::NotEnrolled,
+            "no citizen with this CPR is enrolled in any municipality; enrol them with POST /api/v1/citizens",
+        );
+        return refuse_transfer(conn, principal, &own, ("transfer", &new_id()), Code::NotEnrolled, error);
+    };
+    // Under the lock, so two municipalities taking over the same citizen go one after the other.
+    citizens::lock(conn, &id)?;
+    let (mut row, _) = citizens::find(conn, &id)?;
+    if row.municipality == own {
+        let error =
+            ServiceError::conflict(Code::AlreadyResponsible, "the citizen is already enrolled in your municipality");
+        return refuse_transfer(conn, principal, &own, ("citizen", &id), Code::AlreadyResponsible, error);
+    }
+    let at = now();
+    let from = row.municipality.clone();
+    let record = json(&scope::RecordAtEnd::now(conn, row.clone())?)?;
+    periods::close(conn, &id, at, &record).map_err(|e| match e {
+        RepoError::NotFound => ServiceError::internal("a citizen without an open period of responsibility"),
+        other => other.into(),
+    })?;
+    let period = PeriodRow {
+        citizen_id: id.clone(),
+        municipality: own.clone(),
+        started_at: at,
+        ended_at: None,
+        reason: Some(cmd.reason.clone()),
+        record_at_end: None,
+    };
+    periods::open(conn, &period)?;
+    row.municipality = own.clone();
+    row.updated_at = at;
+    citizens::update(conn, &row)?;
+    let transferred_at = chrono::TimeZone::from_utc_datetime(&chrono::Utc, &at);
+    let details =
+        serde_json::json!({ "from": from, "to": own, "reason": cmd.reason, "transferred_at": transferred_at });
+    audit::append(
+        conn,
+        &[
+            entry(principal, "citizen.transferred_out", "citizen", &id, Some(&from), Some(details.clone())),
+            entry(principal, "citizen.transferred_in", "citizen", &id, Some(&own), Some(details)),
+        ],
+    )?;
+    let (row, card) = citizens::find(conn, &id)?;
+    Ok(Attempt::Done(read(row, card)?))
 }
 
 /// One page of the coordinator's citizens by name; each citizen shown is logged.
@@ -339,20 +461,46 @@ pub fn list(conn: &mut DbConn, principal: &Principal, cmd: ListCitizens) -> Resu
     Ok(Audited::new(CitizenList { items, total, page: cmd.page }, entries))
 }
 
-/// One citizen of the coordinator's municipality.
-pub fn get(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Audited<Citizen>, ServiceError> {
-    let own = principal.coordinator()?;
-    let scoped = scope::citizen(conn, own, id)?;
-    let logged = entry(principal, "citizen.read", "citizen", id, Some(&scoped.citizen.municipality), None);
-    Ok(Audited::new(read(scoped.citizen, scoped.card)?, vec![logged]))
+/// Logs a refused transfer in the caller's municipality's log and refuses it.
+fn refuse_transfer(
+    conn: &mut DbConn,
+    principal: &Principal,
+    own: &str,
+    (target_type, target_id): (&str, &str),
+    code: Code,
+    error: ServiceError,
+) -> Result<Attempt<Citizen>, ServiceError> {
+    let details = serde_json::json!({ "code": code.as_str() });
+    let logged = entry(principal, "citizen.transfer_refused", target_type, target_id, Some(own), Some(details));
+    audit::append(conn, &[logged])?;
+    Ok(Attempt::Refused(error))
 }
 
-/// Changes a citizen of the coordinator's municipality. A new municipality hands the citizen
-/// (and their card) over: the move is logged in both municipalities' logs, and the current one
-/// loses access.
+/// One citizen of the coordinator's municipality, or, for a municipality the citizen has moved
+/// away from, their record as it stood when they moved.
+pub fn get(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Audited<Citizen>, ServiceError> {
+    let own = principal.coordinator()?;
+    match scope::citizen_record(conn, own, id)? {
+        scope::CitizenRecord::Current(scoped) => {
+            let logged = entry(principal, "citizen.read", "citizen", id, Some(&scoped.citizen.municipality), None);
+            Ok(Audited::new(read(scoped.citizen, scoped.card)?, vec![logged]))
+        }
+        scope::CitizenRecord::Former { until, record } => {
+            let card = record.card_summary();
+            let mut citizen = read(record.citizen, card)?;
+            citizen.responsible_until = Some(until);
+            let details = serde_json::json!({ "as_of": chrono::TimeZone::from_utc_datetime(&chrono::Utc, &until) });
+            let logged = entry(principal, "citizen.read", "citizen", id, Some(&own.to_string()), Some(details));
+            Ok(Audited::new(citizen, vec![logged]))
+        }
+    }
+}
+
+/// Changes a citizen of the coordinator's municipality. A move to another municipality is not a
+/// change but a [`transfer`], made by the new municipality.
 pub fn update(conn: &mut DbConn, principal: &Principal, id: &str, cmd: UpdateCitizen) -> Result<Citizen, ServiceError> {
     let own = principal.coordinator()?;
-    let scope::ScopedCitizen { citizen: mut row, card } = scope::citizen(conn, own, id)?;
+    let scope::ScopedCitizen { citizen: mut row, card } = scope::citizen_for_change(conn, own, id)?;
     let mut changed: Vec<&str> = Vec::new();
     if let Some(n) = cmd.name {
         row.name = n.as_str().to_owned();
@@ -384,13 +532,6 @@ pub fn update(conn: &mut DbConn, principal: &Principal, id: &str, cmd: UpdateCit
     if !changed.is_empty() {
         let details = serde_json::json!({ "fields": changed });
         entries.push(entry(principal, "citizen.updated", "citizen", id, Some(&row.municipality), Some(details)));
-    }
-    if let Some(to) = cmd.municipality.filter(|m| *m != own) {
-        let (from, to) = (own.to_string(), to.to_string());
-        let details = serde_json::json!({ "from": from, "to": to });
-        entries.push(entry(principal, "citizen.moved_out", "citizen", id, Some(&from), Some(details.clone())));
-        entries.push(entry(principal, "citizen.moved_in", "citizen", id, Some(&to), Some(details)));
-        row.municipality = to;
     }
     row.updated_at = now();
     citizens::update(conn, &row)?;

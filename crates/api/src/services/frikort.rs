@@ -49,6 +49,9 @@ pub struct Card {
     pub control_due_year: i32,
     /// Every decision in effective-time order.
     pub history: Vec<CardEvent>,
+    /// Set when the reader's municipality is no longer responsible for the card holder: the card
+    /// and its history are shown as they stood at this time (UTC), when the citizen moved on.
+    pub responsible_until: Option<NaiveDateTime>,
 }
 
 /// Issues a card.
@@ -231,7 +234,7 @@ pub fn issue(
     cmd: IssueCard,
 ) -> Result<Card, ServiceError> {
     let own = principal.coordinator()?;
-    let scoped = scope::citizen(conn, own, citizen_id)?;
+    let scoped = scope::citizen_for_change(conn, own, citizen_id)?;
     let existing = frikort::find_by_citizen(conn, citizen_id)?;
     let status = transition(existing.as_ref().map(status_of).transpose()?, CardEventKind::Issued)?;
     // The card covers work from valid_from on: the citizen must be 18 on that day.
@@ -271,13 +274,24 @@ pub fn issue(
     load(conn, card)
 }
 
-/// A citizen's card and its full history.
+/// A citizen's card and its full history; for a municipality the citizen has moved away from,
+/// the card and history as they stood when they moved.
 pub fn get(conn: &mut DbConn, principal: &Principal, citizen_id: &str) -> Result<Audited<Card>, ServiceError> {
     let own = principal.coordinator()?;
-    let scoped = scope::citizen(conn, own, citizen_id)?;
-    let card = card_of(conn, citizen_id)?;
-    let logged = entry(principal, "frikort.read", "citizen", citizen_id, Some(&scoped.citizen.municipality), None);
-    Ok(Audited::new(load(conn, card)?, vec![logged]))
+    let (card, details) = match scope::citizen_record(conn, own, citizen_id)? {
+        scope::CitizenRecord::Current(_) => {
+            let row = card_of(conn, citizen_id)?;
+            (load(conn, row)?, None)
+        }
+        scope::CitizenRecord::Former { until, record } => {
+            let row = record.card.ok_or(ServiceError::NotFound("frikort"))?;
+            let mut card = assemble(row, record.card_history)?;
+            card.responsible_until = Some(until);
+            (card, Some(serde_json::json!({ "as_of": utc(until) })))
+        }
+    };
+    let logged = entry(principal, "frikort.read", "citizen", citizen_id, Some(&own.to_string()), details);
+    Ok(Audited::new(card, vec![logged]))
 }
 
 /// Deactivates or reactivates a card from the time of the decision. A back-dated decision can
@@ -290,7 +304,7 @@ pub fn decide(
     cmd: Decide,
 ) -> Result<Card, ServiceError> {
     let own = principal.coordinator()?;
-    let scoped = scope::citizen(conn, own, citizen_id)?;
+    let scoped = scope::citizen_for_change(conn, own, citizen_id)?;
     let mut card = card_of(conn, citizen_id)?;
     let kind = cmd.decision.kind();
     let status = transition(Some(status_of(&card)?), kind)?;
@@ -345,7 +359,7 @@ pub fn control(
     cmd: RecordControl,
 ) -> Result<Card, ServiceError> {
     let own = principal.coordinator()?;
-    let scoped = scope::citizen(conn, own, citizen_id)?;
+    let scoped = scope::citizen_for_change(conn, own, citizen_id)?;
     let mut card = card_of(conn, citizen_id)?;
     transition(Some(status_of(&card)?), CardEventKind::Controlled)?;
     let on = cmd.controlled_on;
@@ -388,7 +402,7 @@ pub fn correct_decision_time(
     cmd: CorrectDecision,
 ) -> Result<Corrected, ServiceError> {
     let own = principal.coordinator()?;
-    let scoped = scope::citizen(conn, own, citizen_id)?;
+    let scoped = scope::citizen_for_change(conn, own, citizen_id)?;
     let mut card = card_of(conn, citizen_id)?;
     let history = history(conn, &card)?;
     let decisions: Vec<&CardEvent> = history.iter().filter(|e| e.kind != CardEventKind::Controlled).collect();
@@ -441,17 +455,27 @@ pub fn controls_due(
 
 /// Reads a card's history and puts the card together.
 fn load(conn: &mut DbConn, row: CardRow) -> Result<Card, ServiceError> {
-    let history = history(conn, &row)?;
+    let events = frikort::events(conn, &row.id)?;
+    assemble(row, events)
+}
+
+/// Puts a card together from its stored row and decisions.
+fn assemble(row: CardRow, events: Vec<CardEventRow>) -> Result<Card, ServiceError> {
     Ok(Card {
         status: status_of(&row)?,
         control_due_year: control_due_year(row.issued_on.year(), row.last_control_on.map(|d| d.year())),
-        history,
+        history: read_events(events)?,
         row,
+        responsible_until: None,
     })
 }
 
 fn history(conn: &mut DbConn, card: &CardRow) -> Result<Vec<CardEvent>, ServiceError> {
-    frikort::events(conn, &card.id)?
+    read_events(frikort::events(conn, &card.id)?)
+}
+
+fn read_events(events: Vec<CardEventRow>) -> Result<Vec<CardEvent>, ServiceError> {
+    events
         .into_iter()
         .map(|row| {
             let kind = CardEventKind::parse(&row.kind)

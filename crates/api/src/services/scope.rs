@@ -3,12 +3,28 @@
 //! Each function loads a record the principal may see, or answers [`ServiceError::NotFound`]
 //! for a record that does not exist and for one the caller may not see alike, so ids of other
 //! municipalities' or companies' records cannot be probed. Database errors stay errors.
+//!
+//! A coordinator's municipality is responsible for a citizen for a period (see
+//! `repo::periods`); a move to another municipality ends it at the transfer time. The rule for a
+//! municipality whose period has ended, here and nowhere else:
+//! - it changes nothing of the citizen or their card any more ([`citizen`] answers 403, since it
+//!   knows the citizen);
+//! - it reads the citizen's record and card (with the card's history) as they stood when its
+//!   period ended, and nothing recorded later ([`citizen_record`]);
+//! - everything else about the citizen (balance, employments, payouts, adjustments, placements,
+//!   hours, work queue, controls due) follows the citizen's current municipality only, so it is
+//!   refused or not listed: those records change after the move (a re-split, an ended
+//!   employment), and showing them as they are now would show the former municipality new data;
+//! - its own audit log keeps every entry it made while it was responsible.
 
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
 use smaajob_domain::{MunicipalityCode, TaskStatus};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::citizens::{self, CardSummary, CitizenRow};
 use smaajob_persistence::repo::employments::{self, EmploymentRow};
-use smaajob_persistence::repo::frikort;
+use smaajob_persistence::repo::frikort::{self, CardEventRow, CardRow};
+use smaajob_persistence::repo::periods::{self, PeriodRow};
 use smaajob_persistence::repo::placements::{self, PlacementRow};
 use smaajob_persistence::repo::tasks::{self, TaskRow};
 
@@ -24,13 +40,109 @@ pub struct ScopedCitizen {
     pub card: Option<CardSummary>,
 }
 
-/// Loads a citizen the coordinator may see (their own municipality).
+/// Loads a citizen the coordinator's municipality is responsible for now: the access that
+/// changes a citizen and reads what is recorded about them today. A municipality whose period
+/// has ended gets 403 (it knows the citizen; [`citizen_record`] is what it may still read), any
+/// other 404.
 pub fn citizen(conn: &mut DbConn, municipality: MunicipalityCode, id: &str) -> Result<ScopedCitizen, ServiceError> {
     let (citizen, card) = citizens::find(conn, id).or_not_found("citizen")?;
-    if citizen.municipality != municipality.to_string() {
-        return Err(ServiceError::NotFound("citizen"));
+    let own = municipality.to_string();
+    if citizen.municipality == own {
+        return Ok(ScopedCitizen { citizen, card });
     }
-    Ok(ScopedCitizen { citizen, card })
+    match periods::latest_ended(conn, id, &own)? {
+        Some(period) => Err(moved_away(&period)),
+        None => Err(ServiceError::NotFound("citizen")),
+    }
+}
+
+/// [`citizen`] for a change of the citizen's record or card: the citizen's row is locked for the
+/// rest of the transaction first, so the change and a transfer of the citizen go one after the
+/// other, and a change that waited for a transfer sees the new municipality and is refused.
+pub fn citizen_for_change(
+    conn: &mut DbConn,
+    municipality: MunicipalityCode,
+    id: &str,
+) -> Result<ScopedCitizen, ServiceError> {
+    citizens::lock(conn, id).or_not_found("citizen")?;
+    citizen(conn, municipality, id)
+}
+
+/// The refusal of a change by a municipality whose responsibility has ended.
+fn moved_away(period: &PeriodRow) -> ServiceError {
+    let until = period.ended_at.map(|t| Utc.from_utc_datetime(&t).to_rfc3339()).unwrap_or_default();
+    ServiceError::Forbidden(format!(
+        "the citizen moved to another municipality, which took over at {until}; of their data you may only read \
+         the record and the card as they stood then (GET /api/v1/citizens/{{id}} and its /frikort)"
+    ))
+}
+
+/// The citizen's record and card, with the card's history, as they stood when a municipality's
+/// period ended: what that municipality still reads. Stored as JSON with the ended period; the
+/// citizen's CPR hash and ciphertext are never in it (they read back empty).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordAtEnd {
+    /// The citizen's record.
+    pub citizen: CitizenRow,
+    /// Their card, if they had one.
+    pub card: Option<CardRow>,
+    /// The card's decisions, in effective-time order.
+    pub card_history: Vec<CardEventRow>,
+}
+
+impl RecordAtEnd {
+    /// The record and card of the citizen as they stand now, in the caller's transaction.
+    pub fn now(conn: &mut DbConn, citizen: CitizenRow) -> Result<RecordAtEnd, ServiceError> {
+        let card = frikort::find_by_citizen(conn, &citizen.id)?;
+        let card_history = match &card {
+            Some(c) => frikort::events(conn, &c.id)?,
+            None => Vec::new(),
+        };
+        Ok(RecordAtEnd { citizen, card, card_history })
+    }
+
+    /// The brief of the card shown beside the citizen.
+    pub fn card_summary(&self) -> Option<CardSummary> {
+        self.card.as_ref().map(|c| CardSummary { number: c.number.clone(), status: c.status.clone() })
+    }
+}
+
+/// What a coordinator may read of a citizen's record.
+#[derive(Debug)]
+pub enum CitizenRecord {
+    /// Their municipality is responsible: everything, as it is now.
+    Current(Box<ScopedCitizen>),
+    /// Their municipality was responsible until `until`: the record as it stood then.
+    Former {
+        /// When the municipality's period ended (the transfer time, UTC).
+        until: NaiveDateTime,
+        /// The record and card as they stood then.
+        record: Box<RecordAtEnd>,
+    },
+}
+
+/// Loads what the coordinator's municipality may read of a citizen's record: the current record
+/// while it is responsible, the record as it stood at the end of its latest period once the
+/// citizen has moved on, else 404.
+pub fn citizen_record(
+    conn: &mut DbConn,
+    municipality: MunicipalityCode,
+    id: &str,
+) -> Result<CitizenRecord, ServiceError> {
+    let (citizen, card) = citizens::find(conn, id).or_not_found("citizen")?;
+    let own = municipality.to_string();
+    if citizen.municipality == own {
+        return Ok(CitizenRecord::Current(Box::new(ScopedCitizen { citizen, card })));
+    }
+    let Some(period) = periods::latest_ended(conn, id, &own)? else {
+        return Err(ServiceError::NotFound("citizen"));
+    };
+    let (Some(until), Some(stored)) = (period.ended_at, period.record_at_end.as_deref()) else {
+        return Err(ServiceError::internal("an ended period without its end or its record"));
+    };
+    let record: RecordAtEnd = serde_json::from_str(stored)
+        .map_err(|e| ServiceError::internal(format!("stored record of a period is corrupt: {e}")))?;
+    Ok(CitizenRecord::Former { until, record: Box::new(record) })
 }
 
 /// An employment the caller may see, with its citizen and the two parties' names.

@@ -4,19 +4,27 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::error::RepoError;
+use crate::repo::periods::{self, PeriodRow};
 use crate::repo::{Page, lock_row};
 use crate::schema::{citizens, frikort_cards};
 
 /// A citizen as stored. `skills`, `availability` and `transport_modes` are JSON.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+///
+/// Serialized (for the record a municipality keeps of its period, see [`crate::repo::periods`]),
+/// it leaves out the CPR's hash and ciphertext: a copy never carries the CPR.
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = citizens)]
 #[diesel(treat_none_as_null = true)]
 pub struct CitizenRow {
     /// Row id (UUID).
     pub id: String,
     /// Keyed hash of the CPR digits, for lookups and uniqueness.
+    #[serde(skip)]
     pub cpr_hash: String,
     /// The CPR digits, encrypted and bound to `id`.
+    #[serde(skip)]
     pub cpr_ciphertext: String,
     /// Birth date from the CPR (needed for age checks and the masked form).
     pub birth_date: chrono::NaiveDate,
@@ -67,10 +75,19 @@ pub enum CardFilter {
     NoCard,
 }
 
-/// Inserts a citizen.
+/// Inserts a citizen and starts their municipality's period of responsibility, so every
+/// citizen has one from the start.
 pub fn insert(conn: &mut DbConn, row: &CitizenRow) -> Result<(), RepoError> {
     diesel::insert_into(citizens::table).values(row).execute(conn)?;
-    Ok(())
+    let period = PeriodRow {
+        citizen_id: row.id.clone(),
+        municipality: row.municipality.clone(),
+        started_at: row.created_at,
+        ended_at: None,
+        reason: None,
+        record_at_end: None,
+    };
+    periods::open(conn, &period)
 }
 
 /// Replaces a citizen's stored fields.

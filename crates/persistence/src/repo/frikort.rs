@@ -7,7 +7,9 @@ use crate::error::RepoError;
 use crate::schema::{citizens, frikort_cards, frikort_events};
 
 /// A card's current state.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = frikort_cards)]
 #[diesel(treat_none_as_null = true)]
 pub struct CardRow {
@@ -34,7 +36,7 @@ pub struct CardRow {
 }
 
 /// One decision in a card's history.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = frikort_events)]
 pub struct CardEventRow {
     /// Row id (UUID).

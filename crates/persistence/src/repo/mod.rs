@@ -9,6 +9,7 @@ pub mod companies;
 pub mod employments;
 pub mod frikort;
 pub mod idempotency;
+pub mod periods;
 pub mod placements;
 pub mod shift_reports;
 pub mod tasks;

@@ -95,7 +95,8 @@ impl SetCap {
 
 /// The fingerprint of one previewed cap change: what the operator confirms. It covers the year,
 /// the new and the previous cap and every re-split citizen-year and changed payout split, so it
-/// no longer matches once anything the change would do is different.
+/// no longer matches once anything the change would do is different. The reason is not part of
+/// it: it explains the change and moves no money.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprint(String);
 
@@ -242,6 +243,9 @@ pub fn set(
 
 /// The change itself, shared by [`preview`] and [`set`].
 fn apply(conn: &mut DbConn, principal: &Principal, cmd: &SetCap) -> Result<CapChange, ServiceError> {
+    // First: no citizen-year may be split with the old cap after this, and a concurrent cap
+    // change (which takes the same lock) waits, so the caps read below stay as read.
+    accounting::lock_all_years(conn)?;
     let year = cmd.year;
     let amount = match cmd.setting {
         CapSetting::Amount(a) => a,
@@ -256,8 +260,6 @@ fn apply(conn: &mut DbConn, principal: &Principal, cmd: &SetCap) -> Result<CapCh
                 .map_err(|e| ServiceError::field("regulation_percent", "out_of_range", e.to_string()))?
         }
     };
-    // Before the cap is written: no citizen-year may be split with the old cap after this.
-    accounting::lock_all_years(conn)?;
     let previous = get_unchecked(conn, year)?;
     let row = CapRow {
         year: year.get(),

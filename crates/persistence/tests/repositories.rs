@@ -19,7 +19,8 @@ use smaajob_persistence::repo::frikort::{CardEventRow, CardRow};
 use smaajob_persistence::repo::{self, Page, audit, caps, citizens, companies, frikort};
 use smaajob_persistence::testing::TestDatabase;
 use smaajob_persistence::{
-    BackendKind, DbConn, DbPool, PooledConn, RepoError, connect, read_transaction, run_migrations, write_transaction,
+    BackendKind, DbConn, DbPool, PooledConn, RepoError, connect, read_transaction, rolled_back, run_migrations,
+    write_transaction,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -672,6 +673,49 @@ on_both_backends! {
             Err(RepoError::NotFound)
         ));
         assert!(matches!(frikort::update(&mut c, &card(&missing, "00001", "active")), Err(RepoError::NotFound)));
+    }
+
+    fn a_dry_run_inside_a_write_transaction_is_undone_while_the_writes_around_it_commit(db) {
+        let pool = migrated(db);
+        let mut c = conn(&pool);
+        let cap = |year, amount_ore| CapRow {
+            year,
+            amount_ore,
+            regulation_percent: None,
+            set_by: "operator".into(),
+            set_at: repo::now(),
+            reason: Some("dry run".into()),
+        };
+        let seen = write_transaction(&mut c, |c| {
+            caps::set(c, &cap(2030, 100))?;
+            // The dry run sees its own writes and the transaction's earlier ones.
+            let inside = rolled_back(c, |c| {
+                caps::set(c, &cap(2031, 200))?;
+                caps::set(c, &cap(2030, 300))?;
+                caps::list(c)
+            })?;
+            caps::set(c, &cap(2032, 400))?;
+            Ok::<_, RepoError>(inside)
+        })
+        .expect("commits");
+        assert_eq!(seen.iter().map(|r| (r.year, r.amount_ore)).filter(|(y, _)| *y >= 2030).collect::<Vec<_>>(), [
+            (2030, 300),
+            (2031, 200)
+        ]);
+        assert_eq!(caps::find(&mut c, 2030).expect("q").map(|r| r.amount_ore), Some(100), "the dry run's update is undone");
+        assert_eq!(caps::find(&mut c, 2031).expect("q"), None, "the dry run's insert is undone");
+        assert!(caps::find(&mut c, 2032).expect("q").is_some(), "writes after the dry run commit");
+
+        // A dry run that fails answers its error, and is undone as well.
+        let err = write_transaction(&mut c, |c| {
+            rolled_back(c, |c| {
+                caps::set(c, &cap(2033, 100))?;
+                caps::set(c, &cap(2101, 100))
+            })
+        })
+        .expect_err("the check constraint refuses 2101");
+        assert!(matches!(err, RepoError::Check { .. }), "{err:?}");
+        assert_eq!(caps::find(&mut c, 2033).expect("q"), None);
     }
 
     fn a_write_transaction_rolls_back_every_write_when_the_closure_fails(db) {

@@ -6,15 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Datelike;
-use diesel::Connection;
 use sha2::{Digest, Sha256};
 use smaajob_domain::{
     CapAmount, CapYear, FIRST_CAP_YEAR, Money, RegulationPercent, ResolvedCap, regulate, resolve_cap,
 };
-use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::audit::{self, NewAuditEntry};
 use smaajob_persistence::repo::caps::{self, CapRow};
 use smaajob_persistence::repo::{Page, accounting};
+use smaajob_persistence::{DbConn, rolled_back};
 
 use crate::services::allocation::{CapResplit, reallocate_after_cap_change};
 use crate::services::audit::entry;
@@ -279,38 +278,6 @@ fn apply(conn: &mut DbConn, principal: &Principal, cmd: &SetCap) -> Result<CapCh
     let impact = impact(&resplit)?;
     let cap = get_unchecked(conn, year)?;
     Ok(CapChange { cap, previous, impact, fingerprint })
-}
-
-/// Runs `f` in a savepoint that is always rolled back, and returns what `f` returned.
-fn rolled_back<T>(
-    conn: &mut DbConn,
-    f: impl FnOnce(&mut DbConn) -> Result<T, ServiceError>,
-) -> Result<T, ServiceError> {
-    /// Why the savepoint ends: always with a rollback.
-    enum Undo {
-        Done,
-        Failed(ServiceError),
-        Db(diesel::result::Error),
-    }
-    impl From<diesel::result::Error> for Undo {
-        fn from(e: diesel::result::Error) -> Self {
-            Undo::Db(e)
-        }
-    }
-    let mut kept = None;
-    let ended = conn.transaction::<(), Undo, _>(|c| match f(c) {
-        Ok(value) => {
-            kept = Some(value);
-            Err(Undo::Done)
-        }
-        Err(e) => Err(Undo::Failed(e)),
-    });
-    match ended {
-        Err(Undo::Done) => kept.ok_or_else(|| ServiceError::internal("the rolled-back change kept no outcome")),
-        Err(Undo::Failed(e)) => Err(e),
-        Err(Undo::Db(e)) => Err(e.into()),
-        Ok(()) => Err(ServiceError::internal("a rolled-back change was committed")),
-    }
 }
 
 /// SHA-256 over a canonical listing of the change: the year, the new cap and the one it

@@ -57,11 +57,11 @@ both_backends! {
         tick().await;
         let company = app.register_company(&t, CVR_A, "Bager Hansen").await;
         tick().await;
-        app.put("/api/v1/caps/2026", &t, &json!({ "amount": "43500" })).await.expect(200);
+        app.patch(&format!("/api/v1/citizens/{citizen}"), &t, &json!({ "phone": "+4512345678" })).await.expect(200);
 
         let r = audit(&app, &t, "").await;
         let all = items(&r);
-        assert_eq!(actions(&all), ["cap.set", "company.created", "citizen.read", "citizen.created"]);
+        assert_eq!(actions(&all), ["citizen.updated", "company.created", "citizen.read", "citizen.created"]);
         assert!(entry_ids(&all).windows(2).all(|w| w[0] > w[1]), "ids strictly decrease: {:?}", entry_ids(&all));
         assert!(all.windows(2).all(|w| time(&w[0]) >= time(&w[1])), "times never increase");
         assert_eq!(r.body["total"], 4, "one page holds everything");
@@ -217,7 +217,7 @@ both_backends! {
         app.issue_card(&randers, &citizen).await;
         app.get(&format!("/api/v1/citizens/{citizen}"), &randers).await.expect(200);
         let company = app.register_company(&randers, CVR_A, "Bager Hansen").await;
-        app.put("/api/v1/caps/2026", &randers, &json!({ "amount": "43500" })).await.expect(200);
+        app.patch(&format!("/api/v1/citizens/{citizen}"), &randers, &json!({ "phone": "+4512345678" })).await.expect(200);
         // Aarhus cannot reach Randers' citizen, and does its own work.
         app.get(&format!("/api/v1/citizens/{citizen}"), &aarhus).await.expect(404);
         let own = app.register_company(&aarhus, &cvr(7), "Aarhus Firma").await;
@@ -237,7 +237,7 @@ both_backends! {
             format!("target_id={company}"),
             "actor=coord-730".to_owned(),
             "action=citizen.created".to_owned(),
-            "action=cap.set".to_owned(),
+            "action=citizen.updated".to_owned(),
             format!("before={}", their_ids[0] + 1),
         ] {
             let r = audit(&app, &aarhus, &q).await;

@@ -21,7 +21,14 @@ const CITIZEN: &[Role] = &[Role::Citizen];
 const COORDINATOR_OR_OWN_COMPANY: &[Role] = &[Role::Coordinator, Role::Company];
 /// A coordinator of the employee's municipality, or the employing company itself.
 const COORDINATOR_OR_EMPLOYER: &[Role] = &[Role::Coordinator, Role::Company];
-const EVERY_ROLE: &[Role] = &[Role::Coordinator, Role::Company, Role::Citizen];
+/// The parties to small jobs and frikort: every role but the operator.
+const EVERY_PARTY: &[Role] = &[Role::Coordinator, Role::Company, Role::Citizen];
+/// Every role there is, the operator of the scheme included.
+const EVERY_ROLE: &[Role] = &[Role::Operator, Role::Coordinator, Role::Company, Role::Citizen];
+/// The operator runs the scheme-wide settings (the caps) and reads their audit trail, nothing else.
+const OPERATOR: &[Role] = &[Role::Operator];
+/// A coordinator reads their municipality's log, the operator the scheme-wide one.
+const COORDINATOR_OR_OPERATOR: &[Role] = &[Role::Coordinator, Role::Operator];
 const COMPANY: &[Role] = &[Role::Company];
 /// A coordinator of the task's municipality, or the company whose task it is.
 const COORDINATOR_OR_TASK_OWNER: &[Role] = &[Role::Coordinator, Role::Company];
@@ -100,9 +107,25 @@ fn endpoints() -> Vec<Endpoint> {
             Some(json!({ "decided_at": "{now}", "reason": "Afgørelsen blev registreret for sent" })),
         ),
         ep(M::GET, "/api/v1/frikort/controls-due", COORDINATOR, 200, None),
+        // Caps are public figures: every role reads them, the operator too.
         ep(M::GET, "/api/v1/caps", EVERY_ROLE, 200, None),
         ep(M::GET, "/api/v1/caps/{year}", EVERY_ROLE, 200, None),
-        ep(M::PUT, "/api/v1/caps/{year}", COORDINATOR, 200, Some(json!({ "amount": "50000" }))),
+        ep(
+            M::POST,
+            "/api/v1/caps/{year}/preview",
+            OPERATOR,
+            200,
+            Some(json!({ "amount": "50000", "reason": "Satsregulering" })),
+        ),
+        // Without the `confirm` of a preview a change is refused (409 `cap_preview_required`):
+        // the request got past authorization. Confirmed changes are tested in caps.rs.
+        ep(
+            M::PUT,
+            "/api/v1/caps/{year}",
+            OPERATOR,
+            409,
+            Some(json!({ "amount": "50000", "reason": "Satsregulering" })),
+        ),
         ep(
             M::POST,
             "/api/v1/companies",
@@ -113,7 +136,7 @@ fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/companies", COORDINATOR, 200, None),
         ep(M::GET, "/api/v1/companies/{company}", COORDINATOR_OR_OWN_COMPANY, 200, None),
         ep(M::PATCH, "/api/v1/companies/{company}", COORDINATOR, 200, Some(json!({ "verified": true }))),
-        ep(M::GET, "/api/v1/audit", COORDINATOR, 200, None),
+        ep(M::GET, "/api/v1/audit", COORDINATOR_OR_OPERATOR, 200, None),
         // One body serves both roles: the CPR and card number name the citizen (a coordinator
         // may also name them by id, see the employment test below), and `company_id` is the
         // company's own id. Each allowed role registers one more employment.
@@ -129,8 +152,8 @@ fn endpoints() -> Vec<Endpoint> {
                 "contact": { "name": "Karen Bager" },
             })),
         ),
-        ep(M::GET, "/api/v1/employments", EVERY_ROLE, 200, None),
-        ep(M::GET, "/api/v1/employments/{employment}", EVERY_ROLE, 200, None),
+        ep(M::GET, "/api/v1/employments", EVERY_PARTY, 200, None),
+        ep(M::GET, "/api/v1/employments/{employment}", EVERY_PARTY, 200, None),
         // An employment ends once (again: 409), so each allowed role ends its own.
         ep(
             M::POST,
@@ -146,7 +169,7 @@ fn endpoints() -> Vec<Endpoint> {
             201,
             Some(payout_body("2024-06-28", "2024-06-03", "2024-06-27", "1000.00")),
         ),
-        ep(M::GET, "/api/v1/employments/{employment}/payouts", EVERY_ROLE, 200, None),
+        ep(M::GET, "/api/v1/employments/{employment}/payouts", EVERY_PARTY, 200, None),
         // A payout is reversed once (again: 409), so each allowed role reverses its own.
         ep(
             M::POST,
@@ -155,7 +178,7 @@ fn endpoints() -> Vec<Endpoint> {
             201,
             Some(json!({ "reason": "Forkert timetal" })),
         ),
-        ep(M::GET, "/api/v1/adjustments", EVERY_ROLE, 200, None),
+        ep(M::GET, "/api/v1/adjustments", EVERY_PARTY, 200, None),
         // The company employs the citizen, so it may read the remaining amount.
         ep(M::GET, "/api/v1/citizens/{citizen}/balance", COORDINATOR_OR_EMPLOYER, 200, None),
         ep(M::GET, "/api/v1/me/balance", CITIZEN, 200, None),
@@ -175,7 +198,7 @@ fn endpoints() -> Vec<Endpoint> {
         ep(M::POST, "/api/v1/tasks", COORDINATOR_OR_TASK_OWNER, 201, Some(task_for_company("{company}"))),
         ep(M::GET, "/api/v1/tasks", COORDINATOR_OR_TASK_OWNER, 200, None),
         // An open task of the citizen's municipality: every role sees it.
-        ep(M::GET, "/api/v1/tasks/{task}", EVERY_ROLE, 200, None),
+        ep(M::GET, "/api/v1/tasks/{task}", EVERY_PARTY, 200, None),
         ep(
             M::PATCH,
             "/api/v1/tasks/{draft_task}",
@@ -203,10 +226,10 @@ fn endpoints() -> Vec<Endpoint> {
             Some(json!({ "task_id": "{task}", "citizen_id": "{applicant}" })),
         ),
         ep(M::POST, "/api/v1/me/tasks/{task}/interest", CITIZEN, 201, None),
-        ep(M::GET, "/api/v1/placements", EVERY_ROLE, 200, None),
+        ep(M::GET, "/api/v1/placements", EVERY_PARTY, 200, None),
         ep(M::GET, "/api/v1/me/offers", CITIZEN, 200, None),
         // The citizen's approved placement on the company's task.
-        ep(M::GET, "/api/v1/placements/{placement}", EVERY_ROLE, 200, None),
+        ep(M::GET, "/api/v1/placements/{placement}", EVERY_PARTY, 200, None),
         // Every placement below is the card holder's on the company's task, so the coordinator
         // and the citizen see it and get 403 for a step that is not theirs. The company sees only
         // the placements it was given (approved ones): until then it gets 404. Each step succeeds
@@ -241,15 +264,15 @@ fn endpoints() -> Vec<Endpoint> {
             201,
             Some(json!({ "shift_date": "{shift_to_report}", "hours": "1" })),
         ),
-        ep(M::GET, "/api/v1/placements/{placement}/hours", EVERY_ROLE, 200, None),
+        ep(M::GET, "/api/v1/placements/{placement}/hours", EVERY_PARTY, 200, None),
         // Hours are answered once, by the side that did not report them: the coordinator answers
         // a company's report, the company a coordinator's, the citizen either. Each role gets its
         // own report (confirmed hours become a payout: 201).
-        ep(M::POST, "/api/v1/hours/{report_to_confirm}/confirm", EVERY_ROLE, 201, None),
+        ep(M::POST, "/api/v1/hours/{report_to_confirm}/confirm", EVERY_PARTY, 201, None),
         ep(
             M::POST,
             "/api/v1/hours/{report_to_dispute}/dispute",
-            EVERY_ROLE,
+            EVERY_PARTY,
             200,
             Some(json!({ "reason": "Der blev kun arbejdet en halv time" })),
         ),
@@ -299,7 +322,8 @@ fn one_shot(records: &[String; 2], role: Option<Role>) -> &str {
 /// the company's, the citizen's.
 fn per_role(records: &[String; 3], role: Option<Role>) -> &str {
     match role {
-        None | Some(Role::Coordinator) => &records[0],
+        // The operator is refused before any record is read.
+        None | Some(Role::Coordinator) | Some(Role::Operator) => &records[0],
         Some(Role::Company) => &records[1],
         Some(Role::Citizen) => &records[2],
     }
@@ -413,7 +437,12 @@ both_backends! {
         // The company on the offer, acceptance, declining and rejection of a placement it was
         // never given.
         assert_eq!(hidden, 4);
-        // 17 coordinator-only endpoints × 2 roles, /me and /me/balance × 2, and the citizen on
+        // The operator on every endpoint but its 5 (reading caps twice, previewing and setting
+        // a cap, reading the audit log); the coordinator, the company and the citizen on the
+        // operator's 2 cap changes.
+        let operator_refused = endpoints().len() - 5;
+        // 16 coordinator-only endpoints (with GET /audit, which the operator also reads, and the
+        // transfer of a citizen) × 2 roles, /me and /me/balance × 2, and the citizen on
         // GET /companies/{id}, GET /citizens/{id}/balance and the 4 employment and payout writes.
         // Small jobs: 6 coordinator-only endpoints (offer, interest to offer, approve, reject,
         // queue, statistics) and 2 company-only ones (/companies/self) × 2 roles; 5 citizen-only
@@ -421,7 +450,7 @@ both_backends! {
         // coordinators and companies (creating, listing, changing, opening, completing and
         // cancelling tasks; reporting hours) and on cancelling or no-showing an approved
         // placement; less the 4 hidden from the company.
-        assert_eq!(refused, 17 * 2 + 2 * 2 + 6 + 8 * 2 + 5 * 2 + 7 + 2 - 4);
+        assert_eq!(refused, operator_refused + 2 * 3 + 16 * 2 + 2 * 2 + 6 + 8 * 2 + 5 * 2 + 7 + 2 - 4);
     }
 
     async fn every_endpoint_succeeds_for_each_role_it_serves(app) {
@@ -502,22 +531,26 @@ both_backends! {
         assert_eq!(tasks.expect(200).body["total"], 0, "none of the other company's tasks: {}", tasks.body);
     }
 
-    async fn the_caps_are_readable_by_every_authenticated_role(app) {
+    async fn the_caps_are_readable_by_every_authenticated_role_and_changed_by_the_operator_only(app) {
         let w = Records::new(&app).await;
         let by_coordinator = app.get("/api/v1/caps", &w.coordinator).await;
         by_coordinator.expect(200);
         let year = app.get("/api/v1/caps/2025", &w.coordinator).await;
         year.expect(200);
         assert_eq!(year.body["amount"], "42766.00");
-        for role in [Role::Company, Role::Citizen] {
+        for role in [Role::Operator, Role::Company, Role::Citizen] {
             let all = app.get("/api/v1/caps", w.token(role)).await;
             all.expect(200);
             assert_eq!(all.body, by_coordinator.body, "{}", role.as_str());
             let one = app.get("/api/v1/caps/2025", w.token(role)).await;
             one.expect(200);
             assert_eq!(one.body, year.body, "{}", role.as_str());
-            let put = app.put("/api/v1/caps/2030", w.token(role), &json!({ "amount": "50000" })).await;
-            put.expect_problem(403, "forbidden");
+        }
+        // Only the operator changes a cap.
+        for role in EVERY_PARTY {
+            let body = json!({ "amount": "50000", "reason": "Satsregulering" });
+            app.put("/api/v1/caps/2030", w.token(*role), &body).await.expect_problem(403, "forbidden");
+            app.post("/api/v1/caps/2030/preview", w.token(*role), &body).await.expect_problem(403, "forbidden");
         }
     }
 }

@@ -832,6 +832,7 @@ pub struct Records {
     pub coordinator: String,
     pub company: String,
     pub citizen: String,
+    pub operator: String,
 }
 
 impl Records {
@@ -922,6 +923,7 @@ impl Records {
             reports_to_dispute,
             company,
             coordinator,
+            operator: app.operator(),
             citizen_id,
             applicant_id,
             company_id,
@@ -935,6 +937,7 @@ impl Records {
     /// The token of a role.
     pub fn token(&self, role: Role) -> &str {
         match role {
+            Role::Operator => &self.operator,
             Role::Coordinator => &self.coordinator,
             Role::Company => &self.company,
             Role::Citizen => &self.citizen,
@@ -1031,4 +1034,35 @@ pub fn outcomes(responses: &[Resp]) -> Vec<(u16, String)> {
         responses.iter().map(|r| (r.status, r.body["code"].as_str().unwrap_or("").to_owned())).collect();
     o.sort();
     o
+}
+
+// ---------------------------------------------------------------------------------------------
+// Caps: only the operator changes one, with a reason, by confirming a preview.
+
+/// The reason the cap-change helpers give.
+pub const CAP_REASON: &str = "Satsregulering efter finansloven";
+
+/// `setting` (`amount` or `regulation_percent`) with [`CAP_REASON`] unless it names a reason.
+pub fn cap_change(setting: Value) -> Value {
+    let mut body = setting;
+    if body.get("reason").is_none() {
+        body["reason"] = json!(CAP_REASON);
+    }
+    body
+}
+
+/// The operator's preview of a cap change (the body as given).
+pub async fn preview_cap(app: &TestApp, year: i32, body: &Value) -> Resp {
+    app.post(&format!("/api/v1/caps/{year}/preview"), &app.operator(), body).await
+}
+
+/// The operator previews a change of `year`'s cap ([`cap_change`] of `setting`) and confirms it
+/// with the preview's fingerprint; the confirmation's answer.
+pub async fn change_cap(app: &TestApp, year: i32, setting: Value) -> Resp {
+    let body = cap_change(setting);
+    let preview = preview_cap(app, year, &body).await;
+    preview.expect(200);
+    let mut confirmed = body;
+    confirmed["confirm"] = preview.body["confirm"].clone();
+    app.put(&format!("/api/v1/caps/{year}"), &app.operator(), &confirmed).await
 }

@@ -2,7 +2,7 @@
 //! PostgreSQL runs when `SMAAJOB_TEST_POSTGRES_URL` names a server (see the README).
 //!
 //! One file per resource of the API (`crates/api/src/routes`), named after it; beside them the
-//! authorization matrix, tokens, tenancy, concurrency, problems, privacy and the OpenAPI
+//! authorization matrix, tokens, the operator role, tenancy, concurrency, problems, privacy and the OpenAPI
 //! document, and `story`, the journeys end to end. `support` is the harness (the server, tokens,
 //! requests and responses), `fixtures` the test data and setup every file shares.
 
@@ -31,6 +31,7 @@ mod auth_matrix;
 mod auth_tokens;
 mod concurrency;
 mod openapi;
+mod operator;
 mod outside_probe;
 mod privacy;
 mod problems;

@@ -253,10 +253,11 @@ both_backends! {
         assert_eq!(b["cap_provisional"], true);
         assert_eq!(totals(&b), ("42000.00", "42000.00", "0.00", "766.00", 2));
 
-        let r = app.put(&format!("/api/v1/caps/{year}"), &w.coordinator, &json!({ "amount": "41000" })).await;
+        let r = change_cap(&app, year, json!({ "amount": "41000" })).await;
         r.expect(200);
-        assert_eq!(r.body["amount"], "41000.00");
-        assert_eq!(r.body["provisional"], false);
+        assert_eq!(r.body["cap"]["amount"], "41000.00");
+        assert_eq!(r.body["cap"]["provisional"], false);
+        assert_eq!(r.body["impact"]["payouts"], 1);
 
         let adjusted = adjustments(&app, &w.company_token, year).await;
         assert_eq!(adjusted.len(), 1, "{adjusted:?}");
@@ -296,7 +297,7 @@ both_backends! {
             )
             .await["payout"]);
 
-        app.put(&format!("/api/v1/caps/{previous}"), &w.coordinator, &json!({ "amount": "42000" })).await.expect(200);
+        change_cap(&app, previous, json!({ "amount": "42000" })).await.expect(200);
 
         let b = w.balance(&app, year).await;
         assert_eq!(b["cap"], "42000.00");

@@ -24,7 +24,7 @@ both_backends! {
         caps.expect(200);
         assert_eq!(caps.body["items"][6], json!({
             "year": 2025, "amount": "42766.00", "provisional": false, "source_year": 2025,
-            "regulation_percent": "3.6", "set_by": "law", "set_at": "2025-01-01T00:00:00Z"
+            "regulation_percent": "3.6", "set_by": "law", "set_at": "2025-01-01T00:00:00Z", "reason": null
         }));
         let audit = app.get("/api/v1/audit", &t).await;
         audit.expect(200);

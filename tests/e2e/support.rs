@@ -144,6 +144,11 @@ impl TestApp {
         self.minter.mint(claims).expect("HS256 minting works")
     }
 
+    /// The operator's token (scheme-wide settings; no scope claim).
+    pub fn operator(&self) -> String {
+        self.sign(&claims(Role::Operator, "operator-1"))
+    }
+
     /// A coordinator token for a municipality.
     pub fn coordinator(&self, municipality: &str) -> String {
         self.sign(&Claims {

@@ -83,6 +83,18 @@ impl Claims {
             ApiError::invalid_token(format!("a {} token must carry the `{scope}` claim", c.role.as_str()))
         };
         Ok(Claimed::Ready(match c.role {
+            Role::Operator => {
+                // The operator acts for the whole scheme: a scope claim would mean the token was
+                // meant for someone else, so it is refused rather than ignored.
+                let scoped =
+                    c.municipality.is_some() || c.company_id.is_some() || c.cvr.is_some() || c.citizen_id.is_some();
+                if scoped {
+                    return Err(ApiError::invalid_token(
+                        "an operator token carries no `municipality`, `company_id`, `cvr` or `citizen_id` claim",
+                    ));
+                }
+                Principal::Operator { sub: c.sub }
+            }
             Role::Coordinator => {
                 let m = c.municipality.as_deref().ok_or_else(|| missing("municipality"))?;
                 let municipality = MunicipalityCode::parse(m).map_err(|_| {

@@ -91,6 +91,7 @@ impl Idempotency {
         h.update(canonical.as_bytes());
         let hash = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
         let caller = match principal {
+            Principal::Operator { sub } => format!("operator:{sub}"),
             Principal::Coordinator { sub, municipality } => format!("coordinator:{municipality}:{sub}"),
             Principal::Company { sub, company_id } => format!("company:{company_id}:{sub}"),
             Principal::Citizen { sub, citizen_id } => format!("citizen:{citizen_id}:{sub}"),

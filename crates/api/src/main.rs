@@ -114,10 +114,10 @@ struct ServeArgs {
 
 #[derive(Args)]
 struct TokenArgs {
-    /// The role the token carries.
+    /// The role the token carries (an operator token carries no scope).
     #[arg(long, value_enum)]
     role: Role,
-    /// Coordinator scope: the municipality code.
+    /// Coordinator scope: the municipality code (ignored for other roles).
     #[arg(long, default_value = "730")]
     municipality: String,
     /// Company scope: the company id (a registered company).

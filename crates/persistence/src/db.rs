@@ -336,6 +336,23 @@ where
     finish_transaction(conn, f)
 }
 
+/// Runs `f` in a savepoint of the caller's transaction (a transaction of its own outside one) and
+/// always rolls it back, returning what `f` returned: a dry run of writes that reports what they
+/// would do, with the locks and constraints of the real run.
+pub fn rolled_back<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    type Tm = <DbConn as Connection>::TransactionManager;
+    Tm::begin_transaction(conn)?;
+    let outcome = f(conn);
+    let undone = Tm::rollback_transaction(conn);
+    let value = outcome?;
+    undone?;
+    Ok(value)
+}
+
 // Mirrors diesel's `Connection::transaction` after the BEGIN.
 fn finish_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where

@@ -12,7 +12,7 @@ pub mod types;
 
 pub use db::{
     BackendKind, DatabaseUrl, DbConn, DbPool, MultiBackend, PooledConn, TransientError, WRITE_ATTEMPTS, connect,
-    read_transaction, run_migrations, write_transaction,
+    read_transaction, rolled_back, run_migrations, write_transaction,
 };
 pub use diesel::result::Error as DieselError;
 pub use error::RepoError;

@@ -9,6 +9,7 @@ diesel::table! {
         regulation_percent -> Nullable<Text>,
         set_by -> Text,
         set_at -> Timestamp,
+        reason -> Nullable<Text>,
     }
 }
 

@@ -11,7 +11,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike};
 use common::migrated;
 use diesel::prelude::*;
 use smaajob_persistence::crypto::DataKey;
-use smaajob_persistence::repo::audit::{AuditQuery, AuditRow, NewAuditEntry};
+use smaajob_persistence::repo::audit::{AuditLog, AuditQuery, AuditRow, NewAuditEntry};
 use smaajob_persistence::repo::caps::CapRow;
 use smaajob_persistence::repo::citizens::{CardFilter, CardSummary, CitizenRow};
 use smaajob_persistence::repo::companies::CompanyRow;
@@ -19,7 +19,8 @@ use smaajob_persistence::repo::frikort::{CardEventRow, CardRow};
 use smaajob_persistence::repo::{self, Page, audit, caps, citizens, companies, frikort};
 use smaajob_persistence::testing::TestDatabase;
 use smaajob_persistence::{
-    BackendKind, DbConn, DbPool, PooledConn, RepoError, connect, read_transaction, run_migrations, write_transaction,
+    BackendKind, DbConn, DbPool, PooledConn, RepoError, connect, read_transaction, rolled_back, run_migrations,
+    write_transaction,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -214,6 +215,7 @@ on_both_backends! {
                 regulation_percent: Some("3.6".into()),
                 set_by: "law".into(),
                 set_at: at(2025, 1, 1, 0, 0, 0, 0),
+                reason: None,
             }
         );
         assert_eq!(caps::find(&mut c, 2024).expect("query").expect("2024").regulation_percent, None);
@@ -228,8 +230,9 @@ on_both_backends! {
             year: 2025,
             amount_ore: 4_300_000,
             regulation_percent: None,
-            set_by: "coord-730".into(),
+            set_by: "operator".into(),
             set_at: repo::now(),
+            reason: Some("Finanslov 2025, rettet".into()),
         };
         write_transaction(&mut c, |c| caps::set(c, &replaced)).expect("replace 2025");
         assert_eq!(caps::find(&mut c, 2025).expect("query"), Some(replaced.clone()));
@@ -239,8 +242,9 @@ on_both_backends! {
             year: 2026,
             amount_ore: 4_400_600,
             regulation_percent: Some("2.9".into()),
-            set_by: "coord-730".into(),
+            set_by: "operator".into(),
             set_at: repo::now(),
+            reason: Some("Satsregulering 2026".into()),
         };
         write_transaction(&mut c, |c| caps::set(c, &inserted)).expect("insert 2026");
         let rows = caps::list(&mut c).expect("list");
@@ -248,8 +252,8 @@ on_both_backends! {
         assert_eq!(rows.last(), Some(&inserted), "the list is in year order");
         assert_eq!(rows[6], replaced);
 
-        // Replacing with `None` clears the regulation percentage (None is written as NULL).
-        let cleared = CapRow { regulation_percent: None, amount_ore: 4_500_000, ..inserted };
+        // Replacing with `None` clears the regulation percentage and the reason (None is written as NULL).
+        let cleared = CapRow { regulation_percent: None, reason: None, amount_ore: 4_500_000, ..inserted };
         write_transaction(&mut c, |c| caps::set(c, &cleared)).expect("replace 2026");
         assert_eq!(caps::find(&mut c, 2026).expect("query"), Some(cleared));
     }
@@ -261,8 +265,9 @@ on_both_backends! {
             year,
             amount_ore,
             regulation_percent: None,
-            set_by: "coord-730".into(),
+            set_by: "operator".into(),
             set_at: repo::now(),
+            reason: None,
         };
         for (year, amount, column) in
             [(2101, 100, "year"), (2018, 100, "year"), (2030, 0, "amount_ore"), (2030, -100, "amount_ore")]
@@ -533,7 +538,7 @@ on_both_backends! {
         )
         .expect("append");
         let list =
-            |c: &mut DbConn, m: &str, q: AuditQuery, limit: i64| audit::list(c, m, &q, page(limit, 0)).expect("list");
+            |c: &mut DbConn, m: &str, q: AuditQuery, limit: i64| audit::list(c, AuditLog::Municipality(m), &q, page(limit, 0)).expect("list");
 
         let all = list(&mut c, "730", AuditQuery::default(), 100);
         assert_eq!(
@@ -595,16 +600,49 @@ on_both_backends! {
             list(&mut c, "730", AuditQuery { before_id: Some(third[0].id), ..AuditQuery::default() }, 2).is_empty()
         );
         // Paging by offset, with the count of every match beside it.
-        let skipped = audit::list(&mut c, "730", &AuditQuery::default(), page(2, 3)).expect("list");
+        let skipped = audit::list(&mut c, AuditLog::Municipality("730"), &AuditQuery::default(), page(2, 3)).expect("list");
         assert_eq!(skipped.iter().map(|r| r.id).collect::<Vec<_>>(), all[3..].iter().map(|r| r.id).collect::<Vec<_>>());
-        assert_eq!(audit::count(&mut c, "730", &AuditQuery::default()).expect("count"), 5);
+        assert_eq!(audit::count(&mut c, AuditLog::Municipality("730"), &AuditQuery::default()).expect("count"), 5);
         let older = AuditQuery { before_id: Some(all[1].id), actor: Some("a".into()), ..AuditQuery::default() };
-        assert_eq!(audit::count(&mut c, "730", &older).expect("count"), 2);
-        assert_eq!(audit::count(&mut c, "101", &AuditQuery::default()).expect("count"), 0);
+        assert_eq!(audit::count(&mut c, AuditLog::Municipality("730"), &older).expect("count"), 2);
+        assert_eq!(audit::count(&mut c, AuditLog::Municipality("101"), &AuditQuery::default()).expect("count"), 0);
 
         // Another municipality sees only its own entries; entries without one are in no log.
         assert_eq!(triples(&list(&mut c, "751", AuditQuery::default(), 100)), [triple("citizen.read", "t1", "a")]);
         assert!(list(&mut c, "101", AuditQuery::default(), 100).is_empty());
+    }
+
+    fn the_scheme_wide_log_holds_only_entries_filed_in_no_municipality_about_the_targets_named(db) {
+        let pool = migrated(db);
+        let mut c = conn(&pool);
+        let t = |s: i64| at(2026, 5, 1, 12, 0, 0, 0) + Duration::seconds(s);
+        let cap = |municipality: Option<&str>, action: &str, s: i64| NewAuditEntry {
+            target_type: "cap".into(),
+            ..entry(municipality, "operator", action, "2025", t(s))
+        };
+        audit::append(
+            &mut c,
+            &[
+                cap(None, "cap.set", 0),
+                // A read of a company without a municipality is filed nowhere, and is not the scheme's.
+                NewAuditEntry { target_type: "company".into(), ..entry(None, "a", "company.read", "c1", t(1)) },
+                entry(None, "a", "citizen.read", "t1", t(2)),
+                cap(Some("730"), "cap.resplit", 3),
+                cap(None, "cap.set", 4),
+            ],
+        )
+        .expect("append");
+        let scheme = AuditLog::SchemeWide(&["cap"]);
+        let rows = audit::list(&mut c, scheme, &AuditQuery::default(), page(10, 0)).expect("list");
+        assert_eq!(rows.iter().map(|r| r.at).collect::<Vec<_>>(), [t(4), t(0)]);
+        assert!(rows.iter().all(|r| r.municipality.is_none() && r.target_type == "cap"), "{rows:?}");
+        assert_eq!(audit::count(&mut c, scheme, &AuditQuery::default()).expect("count"), 2);
+        let to = AuditQuery { to: Some(t(1)), ..AuditQuery::default() };
+        assert_eq!(audit::count(&mut c, scheme, &to).expect("count"), 1, "the filters apply");
+        assert!(audit::list(&mut c, AuditLog::SchemeWide(&[]), &AuditQuery::default(), page(10, 0)).expect("list").is_empty());
+        // The municipality's copy stays in its own log.
+        let own = audit::list(&mut c, AuditLog::Municipality("730"), &AuditQuery::default(), page(10, 0)).expect("list");
+        assert_eq!(own.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["cap.resplit"]);
     }
 
     fn finding_a_missing_row_is_not_found_but_a_failing_query_is_a_database_error(db) {
@@ -637,6 +675,49 @@ on_both_backends! {
         assert!(matches!(frikort::update(&mut c, &card(&missing, "00001", "active")), Err(RepoError::NotFound)));
     }
 
+    fn a_dry_run_inside_a_write_transaction_is_undone_while_the_writes_around_it_commit(db) {
+        let pool = migrated(db);
+        let mut c = conn(&pool);
+        let cap = |year, amount_ore| CapRow {
+            year,
+            amount_ore,
+            regulation_percent: None,
+            set_by: "operator".into(),
+            set_at: repo::now(),
+            reason: Some("dry run".into()),
+        };
+        let seen = write_transaction(&mut c, |c| {
+            caps::set(c, &cap(2030, 100))?;
+            // The dry run sees its own writes and the transaction's earlier ones.
+            let inside = rolled_back(c, |c| {
+                caps::set(c, &cap(2031, 200))?;
+                caps::set(c, &cap(2030, 300))?;
+                caps::list(c)
+            })?;
+            caps::set(c, &cap(2032, 400))?;
+            Ok::<_, RepoError>(inside)
+        })
+        .expect("commits");
+        assert_eq!(seen.iter().map(|r| (r.year, r.amount_ore)).filter(|(y, _)| *y >= 2030).collect::<Vec<_>>(), [
+            (2030, 300),
+            (2031, 200)
+        ]);
+        assert_eq!(caps::find(&mut c, 2030).expect("q").map(|r| r.amount_ore), Some(100), "the dry run's update is undone");
+        assert_eq!(caps::find(&mut c, 2031).expect("q"), None, "the dry run's insert is undone");
+        assert!(caps::find(&mut c, 2032).expect("q").is_some(), "writes after the dry run commit");
+
+        // A dry run that fails answers its error, and is undone as well.
+        let err = write_transaction(&mut c, |c| {
+            rolled_back(c, |c| {
+                caps::set(c, &cap(2033, 100))?;
+                caps::set(c, &cap(2101, 100))
+            })
+        })
+        .expect_err("the check constraint refuses 2101");
+        assert!(matches!(err, RepoError::Check { .. }), "{err:?}");
+        assert_eq!(caps::find(&mut c, 2033).expect("q"), None);
+    }
+
     fn a_write_transaction_rolls_back_every_write_when_the_closure_fails(db) {
         let pool = migrated(db);
         let mut c = conn(&pool);
@@ -649,6 +730,7 @@ on_both_backends! {
             regulation_percent: None,
             set_by: "t".into(),
             set_at: repo::now(),
+            reason: None,
         };
 
         let result: Result<(), RepoError> = write_transaction(&mut c, |c| {
@@ -669,7 +751,7 @@ on_both_backends! {
             assert!(!frikort::number_taken(conn, "00001").expect("q"));
             assert_eq!(caps::find(conn, 2025).expect("q").map(|r| r.amount_ore), Some(4_276_600));
             assert_eq!(caps::find(conn, 2026).expect("q"), None);
-            assert!(audit::list(conn, "730", &AuditQuery::default(), page(10, 0)).expect("q").is_empty());
+            assert!(audit::list(conn, AuditLog::Municipality("730"), &AuditQuery::default(), page(10, 0)).expect("q").is_empty());
         }
 
         // A database error inside the transaction rolls back the earlier writes too, and the
@@ -755,12 +837,13 @@ on_both_backends! {
             regulation_percent: Some("-1.25".into()),
             set_by: "x".into(),
             set_at: truncated,
+            reason: Some("Grund med æøå".into()),
         };
         caps::set(&mut c, &cap).expect("cap");
         assert_eq!(caps::find(&mut c, 2030).expect("q"), Some(cap));
 
         audit::append(&mut c, &[entry(Some("730"), "a", "x", "y", truncated)]).expect("audit");
-        let rows = audit::list(&mut c, "730", &AuditQuery::default(), page(1, 0)).expect("list");
+        let rows = audit::list(&mut c, AuditLog::Municipality("730"), &AuditQuery::default(), page(1, 0)).expect("list");
         assert_eq!(rows[0].at, truncated);
         // Filters compare exact stored values: `from` equal to the stored time includes it.
         let from = AuditQuery {
@@ -768,7 +851,7 @@ on_both_backends! {
             to: Some(truncated + Duration::microseconds(1)),
             ..AuditQuery::default()
         };
-        assert_eq!(audit::list(&mut c, "730", &from, page(10, 0)).expect("list").len(), 1);
+        assert_eq!(audit::list(&mut c, AuditLog::Municipality("730"), &from, page(10, 0)).expect("list").len(), 1);
     }
 
     fn a_cpr_is_stored_only_encrypted_bound_to_its_row_and_found_by_its_keyed_hash(db) {

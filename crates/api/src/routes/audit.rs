@@ -1,4 +1,5 @@
-//! `GET /audit`: the municipality's audit log, for coordinators.
+//! `GET /audit`: the municipality's audit log for coordinators, the scheme-wide settings' log for
+//! the operator.
 
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
@@ -84,7 +85,9 @@ fn entry_view(e: AuditRecord) -> AuditEntryView {
     }
 }
 
-/// The coordinator's municipality's audit log, newest first.
+/// The audit log, newest first: a coordinator reads their municipality's (including each cap
+/// change that re-split its citizens' years), the operator the changes of the scheme-wide settings
+/// (`target_type` `cap`).
 #[utoipa::path(
     tag = "audit",
     security(("bearer" = [])),
@@ -103,7 +106,7 @@ pub async fn list_audit(
     principal: Principal,
     q: web::Query<AuditFilter>,
 ) -> Result<web::Json<Paged<AuditEntryView>>, ApiError> {
-    principal.coordinator()?;
+    service::may_read(&principal)?;
     let cmd = ListAudit::parse(q.into_inner().into())?;
     let list = state.read(move |conn| Ok(service::list(conn, &principal, cmd)?)).await?;
     let items = list.items.into_iter().map(entry_view).collect();

@@ -34,6 +34,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(caps::list_caps)
         .service(caps::get_cap)
         .service(caps::set_cap)
+        .service(caps::preview_cap)
         .service(companies::register_self)
         .service(companies::get_self)
         .service(companies::create_company)

@@ -8,7 +8,7 @@ use smaajob_domain::{
     PayoutFacts, ResolvedCap, Split, YearTotals, active_periods, allocate, append_payout, resolve_cap, split_changes,
 };
 use smaajob_persistence::DbConn;
-use smaajob_persistence::repo::accounting::{self, AdjustmentRow, CitizenYearRow, PayoutRow};
+use smaajob_persistence::repo::accounting::{self, AdjustmentRow, CitizenYearOf, CitizenYearRow, PayoutRow};
 use smaajob_persistence::repo::{caps, employments, frikort, new_id, now};
 
 use crate::services::error::ServiceError;
@@ -259,19 +259,32 @@ fn stored_split(p: &PayoutRow) -> Split {
     Split { exempt: p.exempt, taxable: p.taxable, coverage: p.coverage }
 }
 
+/// What a cap change re-split: each citizen-year whose cap changed, and the adjustments of the
+/// payouts whose split changed with it.
+#[derive(Debug, Default)]
+pub struct CapResplit {
+    /// The citizen-years re-split, with the citizen's municipality, in year then citizen order.
+    pub years: Vec<CitizenYearOf>,
+    /// One adjustment per payout whose split changed.
+    pub adjustments: Vec<AdjustmentRow>,
+}
+
 /// Re-allocates every citizen-year from `year` on whose cap changed (a later year without its
-/// own cap uses this one provisionally). Returns how many adjustments were recorded.
-pub fn reallocate_after_cap_change(conn: &mut DbConn, year: i32) -> Result<usize, ServiceError> {
-    let mut adjusted = 0;
-    for (citizen_id, y) in accounting::years_from(conn, year)? {
-        let (locked, cap) = lock_year(conn, &citizen_id, y)?;
+/// own cap uses this one provisionally), and returns what it re-split.
+pub fn reallocate_after_cap_change(conn: &mut DbConn, year: i32) -> Result<CapResplit, ServiceError> {
+    let mut resplit = CapResplit::default();
+    let cause_ref = year.to_string();
+    for of in accounting::years_from(conn, year)? {
+        let (locked, cap) = lock_year(conn, &of.citizen_id, of.year)?;
         if locked.cap == cap.amount.money() && locked.cap_provisional == cap.provisional {
             continue;
         }
-        let cause_ref = year.to_string();
-        adjusted += reallocate(conn, locked, cap, AdjustmentCause::CapChanged, Some(&cause_ref))?.adjustments.len();
+        resplit
+            .adjustments
+            .extend(reallocate(conn, locked, cap, AdjustmentCause::CapChanged, Some(&cause_ref))?.adjustments);
+        resplit.years.push(of);
     }
-    Ok(adjusted)
+    Ok(resplit)
 }
 
 /// Re-allocates every year of a citizen with payouts (after a card decision or its correction

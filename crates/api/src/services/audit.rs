@@ -1,11 +1,13 @@
 //! The audit trail of personal data: every read and every change of a citizen's data leaves an
 //! entry (who, in which role, did what to which record, filed in which municipality's log), and
-//! a coordinator reads their municipality's log.
+//! a coordinator reads their municipality's log. Changes of the scheme-wide settings (the caps)
+//! are filed in no municipality's log, and the operator reads those; a cap change also leaves an
+//! entry in each municipality whose citizens' years it re-split.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::Page;
-use smaajob_persistence::repo::audit::{self as audit_log, AuditQuery, AuditRow, NewAuditEntry};
+use smaajob_persistence::repo::audit::{self as audit_log, AuditLog, AuditQuery, AuditRow, NewAuditEntry};
 
 use crate::services::error::{Fields, ServiceError};
 use crate::services::principal::Principal;
@@ -101,7 +103,7 @@ pub struct AuditInput {
     pub offset: Option<i64>,
 }
 
-/// Lists one page of the coordinator's municipality's log.
+/// Lists one page of the log the caller reads.
 #[derive(Debug, Clone)]
 pub struct ListAudit {
     /// The filters.
@@ -163,11 +165,45 @@ pub struct AuditList {
     pub page: Page,
 }
 
-/// One page of the coordinator's municipality's log, newest first.
+/// The kinds of target of the scheme-wide settings, whose changes are filed in no municipality's
+/// log and read by the operator.
+pub const SCHEME_TARGETS: &[&str] = &["cap"];
+
+/// The part of the log a principal reads: a coordinator their municipality's, the operator the
+/// scheme-wide settings' (never an entry about a citizen or a company); 403 for other roles.
+fn readable_log(principal: &Principal) -> Result<Log, ServiceError> {
+    match principal {
+        Principal::Operator { .. } => Ok(Log::SchemeWide),
+        _ => Ok(Log::Municipality(principal.coordinator()?.to_string())),
+    }
+}
+
+enum Log {
+    Municipality(String),
+    SchemeWide,
+}
+
+impl Log {
+    fn as_repo(&self) -> AuditLog<'_> {
+        match self {
+            Log::Municipality(m) => AuditLog::Municipality(m),
+            Log::SchemeWide => AuditLog::SchemeWide(SCHEME_TARGETS),
+        }
+    }
+}
+
+/// Whether the principal may read the log at all (coordinators and the operator); checked
+/// before the query is parsed.
+pub fn may_read(principal: &Principal) -> Result<(), ServiceError> {
+    readable_log(principal).map(|_| ())
+}
+
+/// One page of the log the principal reads, newest first: a coordinator's municipality's, or
+/// the operator's scheme-wide one.
 pub fn list(conn: &mut DbConn, principal: &Principal, cmd: ListAudit) -> Result<AuditList, ServiceError> {
-    let municipality = principal.coordinator()?.to_string();
-    let total = audit_log::count(conn, &municipality, &cmd.query)?;
-    let items = audit_log::list(conn, &municipality, &cmd.query, cmd.page)?
+    let log = readable_log(principal)?;
+    let total = audit_log::count(conn, log.as_repo(), &cmd.query)?;
+    let items = audit_log::list(conn, log.as_repo(), &cmd.query, cmd.page)?
         .into_iter()
         .map(|row| {
             let details = row.details.as_deref().map(serde_json::from_str).transpose().map_err(|e| {

@@ -100,6 +100,7 @@ pub fn citizen_balance(
             return Err(ServiceError::Forbidden("citizens read their own balance at /api/v1/me/balance".into()));
         }
         Principal::NewCompany { .. } => return Err(ServiceError::Unregistered),
+        Principal::Operator { .. } => return Err(scope::no_personal_data()),
     };
     let balance = balance(conn, citizen_id, year, full)?;
     let details = serde_json::json!({ "year": year.get() });

@@ -364,7 +364,9 @@ pub fn self_registering_cvr(principal: &Principal) -> Result<Cvr, ServiceError> 
     match principal {
         Principal::NewCompany { cvr, .. } => Ok(*cvr),
         Principal::Company { .. } => Err(company_exists()),
-        _ => Err(ServiceError::Forbidden("only a company token with a `cvr` claim registers a company".into())),
+        Principal::Operator { .. } | Principal::Coordinator { .. } | Principal::Citizen { .. } => {
+            Err(ServiceError::Forbidden("only a company token with a `cvr` claim registers a company".into()))
+        }
     }
 }
 
@@ -410,6 +412,7 @@ pub fn get(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Audited
             return Err(ServiceError::Forbidden("citizens cannot read company records".into()));
         }
         Principal::NewCompany { .. } => return Err(ServiceError::Unregistered),
+        Principal::Operator { .. } => return Err(crate::services::scope::no_personal_data()),
     };
     let row = companies::find(conn, id).or_not_found("company")?;
     let m = log_municipality.or_else(|| row.municipality.clone());

@@ -91,6 +91,7 @@ pub fn employer(principal: &Principal, named: Option<&str>) -> Result<Option<Str
         (Principal::Coordinator { .. }, given) => Ok(given.map(str::to_owned)),
         (Principal::Citizen { .. }, _) => Err(ServiceError::Forbidden("citizens cannot register employments".into())),
         (Principal::NewCompany { .. }, _) => Err(ServiceError::Unregistered),
+        (Principal::Operator { .. }, _) => Err(scope::no_personal_data()),
     }
 }
 
@@ -196,6 +197,7 @@ pub fn list(
         Principal::Coordinator { municipality, .. } => EmploymentScope::Municipality(municipality.to_string()),
         Principal::Citizen { citizen_id, .. } => EmploymentScope::Citizen(citizen_id.clone()),
         Principal::NewCompany { .. } => return Err(ServiceError::Unregistered),
+        Principal::Operator { .. } => return Err(scope::no_personal_data()),
     };
     let (rows, total) = employments::list(conn, &scope, active, page)?;
     let entries = rows
@@ -222,7 +224,8 @@ pub fn get(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Audited
 pub fn may_end(principal: &Principal) -> Result<(), ServiceError> {
     match principal {
         Principal::Citizen { .. } => Err(ServiceError::Forbidden("citizens cannot end employments".into())),
-        _ => Ok(()),
+        Principal::Operator { .. } => Err(scope::no_personal_data()),
+        Principal::Coordinator { .. } | Principal::Company { .. } | Principal::NewCompany { .. } => Ok(()),
     }
 }
 

@@ -55,6 +55,8 @@ pub enum Code {
     CardAlreadyDeactivated,
     CardNotActive,
     PreviousCapNotSet,
+    CapPreviewRequired,
+    CapPreviewStale,
     EmploymentEnded,
     WorkPeriodStraddlesCardChange,
     PayoutAlreadyReversed,
@@ -122,6 +124,8 @@ smaajob_domain::coded_enum!(Code, "problem code" {
     CardNotActive => "card_not_active",
     // Caps, employments and payouts.
     PreviousCapNotSet => "previous_cap_not_set",
+    CapPreviewRequired => "cap_preview_required",
+    CapPreviewStale => "cap_preview_stale",
     EmploymentEnded => "employment_ended",
     WorkPeriodStraddlesCardChange => "work_period_straddles_card_change",
     PayoutAlreadyReversed => "payout_already_reversed",

@@ -103,7 +103,8 @@ pub fn may_report(principal: &Principal) -> Result<(), ServiceError> {
         Principal::Citizen { .. } => {
             Err(ServiceError::Forbidden("the company or a coordinator reports hours; the citizen confirms them".into()))
         }
-        _ => Ok(()),
+        Principal::Operator { .. } => Err(scope::no_personal_data()),
+        Principal::Coordinator { .. } | Principal::Company { .. } | Principal::NewCompany { .. } => Ok(()),
     }
 }
 
@@ -240,7 +241,7 @@ fn answerable(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Answ
         Principal::Citizen { .. } => true,
         Principal::Coordinator { .. } => reporter == Role::Company,
         Principal::Company { .. } => reporter == Role::Coordinator,
-        Principal::NewCompany { .. } => false,
+        Principal::NewCompany { .. } | Principal::Operator { .. } => false,
     };
     if !other_side || report.reported_by == principal.sub() {
         return Err(ServiceError::Forbidden(

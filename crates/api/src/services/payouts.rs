@@ -192,7 +192,8 @@ pub struct Receipt {
 pub fn may_register(principal: &Principal) -> Result<(), ServiceError> {
     match principal {
         Principal::Citizen { .. } => Err(ServiceError::Forbidden("citizens cannot register payouts".into())),
-        _ => Ok(()),
+        Principal::Operator { .. } => Err(scope::no_personal_data()),
+        Principal::Coordinator { .. } | Principal::Company { .. } | Principal::NewCompany { .. } => Ok(()),
     }
 }
 
@@ -200,7 +201,8 @@ pub fn may_register(principal: &Principal) -> Result<(), ServiceError> {
 pub fn may_reverse(principal: &Principal) -> Result<(), ServiceError> {
     match principal {
         Principal::Citizen { .. } => Err(ServiceError::Forbidden("citizens cannot reverse payouts".into())),
-        _ => Ok(()),
+        Principal::Operator { .. } => Err(scope::no_personal_data()),
+        Principal::Coordinator { .. } | Principal::Company { .. } | Principal::NewCompany { .. } => Ok(()),
     }
 }
 
@@ -363,6 +365,7 @@ pub fn adjustments(
         Principal::Coordinator { municipality, .. } => AdjustmentScope::Municipality(municipality.to_string()),
         Principal::Citizen { citizen_id, .. } => AdjustmentScope::Citizen(citizen_id.clone()),
         Principal::NewCompany { .. } => return Err(ServiceError::Unregistered),
+        Principal::Operator { .. } => return Err(scope::no_personal_data()),
     };
     let (rows, total) = accounting::list_adjustments(conn, &scope, year, page)?;
     Ok((rows.into_iter().map(|(a, _)| a).collect(), total))

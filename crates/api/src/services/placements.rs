@@ -62,11 +62,12 @@ impl Placement {
     }
 }
 
-fn actor(principal: &Principal) -> Actor {
+fn actor(principal: &Principal) -> Result<Actor, ServiceError> {
     match principal {
-        Principal::Coordinator { .. } => Actor::Coordinator,
-        Principal::Company { .. } | Principal::NewCompany { .. } => Actor::Company,
-        Principal::Citizen { .. } => Actor::Citizen,
+        Principal::Coordinator { .. } => Ok(Actor::Coordinator),
+        Principal::Company { .. } | Principal::NewCompany { .. } => Ok(Actor::Company),
+        Principal::Citizen { .. } => Ok(Actor::Citizen),
+        Principal::Operator { .. } => Err(scope::no_personal_data()),
     }
 }
 
@@ -77,7 +78,7 @@ fn transition(
     action: PlacementAction,
     principal: &Principal,
 ) -> Result<PlacementState, ServiceError> {
-    placement_transition(current, action, actor(principal)).map_err(|e| match e {
+    placement_transition(current, action, actor(principal)?).map_err(|e| match e {
         TransitionError::WrongActor { .. } => ServiceError::Forbidden(e.to_string()),
         _ => ServiceError::conflict(Code::IllegalTransition, e.to_string()),
     })
@@ -195,6 +196,7 @@ pub fn list(conn: &mut DbConn, principal: &Principal, state: Option<PlacementSta
         Principal::Company { company_id, .. } => PlacementScope::Company(company_id.clone()),
         Principal::Citizen { citizen_id, .. } => PlacementScope::Citizen(citizen_id.clone()),
         Principal::NewCompany { .. } => return Err(ServiceError::Unregistered),
+        Principal::Operator { .. } => return Err(scope::no_personal_data()),
     };
     page_of(conn, &scope, state, page)
 }

@@ -11,6 +11,8 @@ use crate::services::error::ServiceError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Runs the scheme-wide settings (the statutory caps); sees no citizen's or company's data.
+    Operator,
     /// Municipal or NGO staff, scoped to one municipality.
     Coordinator,
     /// An employer, scoped to one company.
@@ -23,6 +25,7 @@ impl Role {
     /// The claim value.
     pub fn as_str(self) -> &'static str {
         match self {
+            Role::Operator => "operator",
             Role::Coordinator => "coordinator",
             Role::Company => "company",
             Role::Citizen => "citizen",
@@ -33,6 +36,12 @@ impl Role {
 /// The authenticated caller, with the scope their role carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
+    /// The operator of the scheme: sets the statutory caps and reads their audit trail, and
+    /// nothing of any citizen or company.
+    Operator {
+        /// Subject.
+        sub: String,
+    },
     /// A coordinator of one municipality.
     Coordinator {
         /// Subject.
@@ -68,7 +77,8 @@ impl Principal {
     /// The subject.
     pub fn sub(&self) -> &str {
         match self {
-            Principal::Coordinator { sub, .. }
+            Principal::Operator { sub }
+            | Principal::Coordinator { sub, .. }
             | Principal::Company { sub, .. }
             | Principal::NewCompany { sub, .. }
             | Principal::Citizen { sub, .. } => sub,
@@ -78,9 +88,21 @@ impl Principal {
     /// The role.
     pub fn role(&self) -> Role {
         match self {
+            Principal::Operator { .. } => Role::Operator,
             Principal::Coordinator { .. } => Role::Coordinator,
             Principal::Company { .. } | Principal::NewCompany { .. } => Role::Company,
             Principal::Citizen { .. } => Role::Citizen,
+        }
+    }
+
+    /// Ok for the operator, 403 for any other role.
+    pub fn operator(&self) -> Result<(), ServiceError> {
+        match self {
+            Principal::Operator { .. } => Ok(()),
+            _ => Err(ServiceError::Forbidden(format!(
+                "this operation is for the operator of the scheme, not the {} role",
+                self.role().as_str()
+            ))),
         }
     }
 

@@ -31,6 +31,15 @@ use smaajob_persistence::repo::tasks::{self, TaskRow};
 use crate::services::error::{OrNotFound, ServiceError};
 use crate::services::principal::Principal;
 
+/// The refusal for the operator wherever a citizen's, a company's or a small job's data would be
+/// read or changed: the operator runs scheme-wide settings only (least privilege).
+pub fn no_personal_data() -> ServiceError {
+    ServiceError::Forbidden(
+        "the operator role sets scheme-wide settings and may not read or change citizens', companies' or small jobs' data"
+            .into(),
+    )
+}
+
 /// A citizen of the coordinator's municipality, with a brief of their card.
 #[derive(Debug)]
 pub struct ScopedCitizen {
@@ -166,6 +175,7 @@ fn sees_employment(principal: &Principal, company_id: &str, citizen: &CitizenRow
         Principal::Coordinator { municipality, .. } => citizen.municipality == municipality.to_string(),
         Principal::Citizen { citizen_id, .. } => *citizen_id == citizen.id,
         Principal::NewCompany { .. } => return Err(ServiceError::Unregistered),
+        Principal::Operator { .. } => return Err(no_personal_data()),
     })
 }
 
@@ -228,6 +238,7 @@ pub fn task(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Scoped
                     || frikort::find_by_citizen(conn, citizen_id)?.is_some_and(|c| c.status == "active"))
         }
         Principal::NewCompany { .. } => return Err(ServiceError::Unregistered),
+        Principal::Operator { .. } => return Err(no_personal_data()),
     };
     if !visible {
         return Err(ServiceError::NotFound("task"));
@@ -257,6 +268,7 @@ pub fn placement(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<S
         Principal::Company { company_id, .. } => *company_id == task.company_id && placement.approved_at.is_some(),
         Principal::Citizen { citizen_id, .. } => *citizen_id == placement.citizen_id,
         Principal::NewCompany { .. } => return Err(ServiceError::Unregistered),
+        Principal::Operator { .. } => return Err(no_personal_data()),
     };
     if !visible {
         return Err(ServiceError::NotFound("placement"));

@@ -340,6 +340,7 @@ pub fn company_of_new_task(principal: &Principal, named: Option<&str>) -> Result
         }
         (Principal::NewCompany { .. }, _) => Err(ServiceError::Unregistered),
         (Principal::Citizen { .. }, _) => Err(ServiceError::Forbidden("citizens cannot create tasks".into())),
+        (Principal::Operator { .. }, _) => Err(scope::no_personal_data()),
     }
 }
 
@@ -431,6 +432,7 @@ pub fn list(conn: &mut DbConn, principal: &Principal, status: Option<TaskStatus>
             return Err(ServiceError::Forbidden("citizens see open tasks at /api/v1/me/tasks".into()));
         }
         Principal::NewCompany { .. } => return Err(ServiceError::Unregistered),
+        Principal::Operator { .. } => return Err(scope::no_personal_data()),
     };
     page_of(conn, &scope, status, page)
 }
@@ -455,7 +457,8 @@ pub fn get(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Task, S
 pub fn may_change(principal: &Principal) -> Result<(), ServiceError> {
     match principal {
         Principal::Citizen { .. } => Err(ServiceError::Forbidden("citizens cannot change tasks".into())),
-        _ => Ok(()),
+        Principal::Operator { .. } => Err(scope::no_personal_data()),
+        Principal::Coordinator { .. } | Principal::Company { .. } | Principal::NewCompany { .. } => Ok(()),
     }
 }
 

@@ -193,11 +193,24 @@ pub fn find_year(conn: &mut DbConn, citizen_id: &str, year: i32) -> Result<Optio
     Ok(citizen_years::table.find((citizen_id, year)).select(CitizenYearRow::as_select()).first(conn).optional()?)
 }
 
-/// Citizen-years of `year` and later (candidates for re-allocation after a cap change).
-pub fn years_from(conn: &mut DbConn, year: i32) -> Result<Vec<(String, i32)>, RepoError> {
+/// A citizen-year, with the municipality the citizen belongs to now.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct CitizenYearOf {
+    /// The citizen.
+    pub citizen_id: String,
+    /// The income year.
+    pub year: i32,
+    /// The citizen's municipality (whose log a change of the year is filed in).
+    pub municipality: String,
+}
+
+/// Citizen-years of `year` and later (candidates for re-allocation after a cap change), in year
+/// then citizen order (the order every writer takes citizen-year locks in).
+pub fn years_from(conn: &mut DbConn, year: i32) -> Result<Vec<CitizenYearOf>, RepoError> {
     Ok(citizen_years::table
+        .inner_join(citizens::table.on(citizens::id.eq(citizen_years::citizen_id)))
         .filter(citizen_years::year.ge(year))
-        .select((citizen_years::citizen_id, citizen_years::year))
+        .select((citizen_years::citizen_id, citizen_years::year, citizens::municipality))
         .order((citizen_years::year.asc(), citizen_years::citizen_id.asc()))
         .load(conn)?)
 }

@@ -63,7 +63,7 @@ pub fn append(conn: &mut DbConn, entries: &[NewAuditEntry]) -> Result<(), RepoEr
     Ok(())
 }
 
-/// A query of one municipality's log.
+/// The filters of a query of the log.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
     /// Only entries about this target id.
@@ -80,9 +80,20 @@ pub struct AuditQuery {
     pub before_id: Option<i64>,
 }
 
-/// One page of the entries of a municipality's log matching `q`, newest first.
-pub fn list(conn: &mut DbConn, municipality: &str, q: &AuditQuery, page: Page) -> Result<Vec<AuditRow>, RepoError> {
-    Ok(matching(municipality, q)
+/// Which part of the log a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditLog<'a> {
+    /// The entries filed in one municipality's log.
+    Municipality(&'a str),
+    /// The scheme-wide entries, filed in no municipality's log, about these kinds of target only
+    /// (e.g. `cap`): entries about a company without a municipality are filed nowhere too, and
+    /// are not the scheme's.
+    SchemeWide(&'a [&'a str]),
+}
+
+/// One page of the entries of a log matching `q`, newest first.
+pub fn list(conn: &mut DbConn, log: AuditLog<'_>, q: &AuditQuery, page: Page) -> Result<Vec<AuditRow>, RepoError> {
+    Ok(matching(log, q)
         .select(AuditRow::as_select())
         .order(audit_log::id.desc())
         .limit(page.limit)
@@ -90,17 +101,20 @@ pub fn list(conn: &mut DbConn, municipality: &str, q: &AuditQuery, page: Page) -
         .load(conn)?)
 }
 
-/// How many entries of a municipality's log match `q`.
-pub fn count(conn: &mut DbConn, municipality: &str, q: &AuditQuery) -> Result<i64, RepoError> {
-    Ok(matching(municipality, q).count().get_result(conn)?)
+/// How many entries of a log match `q`.
+pub fn count(conn: &mut DbConn, log: AuditLog<'_>, q: &AuditQuery) -> Result<i64, RepoError> {
+    Ok(matching(log, q).count().get_result(conn)?)
 }
 
-/// The entries of one municipality's log that match `q`, as a query to select from or count.
-fn matching<'a>(
-    municipality: &'a str,
-    q: &'a AuditQuery,
-) -> audit_log::BoxedQuery<'a, <DbConn as Connection>::Backend> {
-    let mut query = audit_log::table.filter(audit_log::municipality.eq(municipality)).into_boxed();
+/// The entries of a log that match `q`, as a query to select from or count.
+fn matching<'a>(log: AuditLog<'a>, q: &'a AuditQuery) -> audit_log::BoxedQuery<'a, <DbConn as Connection>::Backend> {
+    let mut query = match log {
+        AuditLog::Municipality(m) => audit_log::table.filter(audit_log::municipality.eq(m)).into_boxed(),
+        AuditLog::SchemeWide(targets) => audit_log::table
+            .filter(audit_log::municipality.is_null())
+            .filter(audit_log::target_type.eq_any(targets.iter().copied()))
+            .into_boxed(),
+    };
     if let Some(t) = &q.target_id {
         query = query.filter(audit_log::target_id.eq(t.as_str()));
     }

@@ -1,4 +1,5 @@
-//! The yearly frikort caps (beløbsgrænser), maintained by coordinators.
+//! The yearly frikort caps (beløbsgrænser): the statutory amounts ship with the software, and
+//! only the operator changes them.
 
 use diesel::prelude::*;
 
@@ -17,10 +18,12 @@ pub struct CapRow {
     pub amount_ore: i64,
     /// The regulation percentage the amount was computed from, if it was.
     pub regulation_percent: Option<String>,
-    /// Who set it (`law` for the seeded statutory amounts, else the coordinator's subject).
+    /// Who set it (`law` for the seeded statutory amounts, else the operator's subject).
     pub set_by: String,
     /// When it was set (UTC).
     pub set_at: chrono::NaiveDateTime,
+    /// Why the operator set it; `None` for the statutory amounts.
+    pub reason: Option<String>,
 }
 
 /// All years that have a cap, in year order.

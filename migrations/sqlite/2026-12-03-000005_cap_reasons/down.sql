@@ -1,0 +1,1 @@
+ALTER TABLE caps DROP COLUMN reason;

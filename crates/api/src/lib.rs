@@ -11,6 +11,7 @@ pub mod http;
 pub mod idempotency;
 pub mod openapi;
 pub mod request_id;
+pub mod responses;
 pub mod routes;
 pub mod services;
 pub mod state;

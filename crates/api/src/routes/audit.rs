@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::{Paged, utc};
+use crate::responses::{ApiErrors, Invalid};
 use crate::services::audit::{self as service, AuditInput, AuditRecord, ListAudit};
 use crate::services::principal::Principal;
 use crate::state::AppState;
@@ -91,10 +92,7 @@ fn entry_view(e: AuditRecord) -> AuditEntryView {
     params(AuditFilter),
     responses(
         (status = 200, body = Paged<AuditEntryView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/audit")]

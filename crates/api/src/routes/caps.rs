@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, utc};
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::caps::{self as service, Cap, SetCap as NewCap};
 use crate::services::principal::Principal;
 use crate::state::AppState;
@@ -65,9 +66,7 @@ fn view(cap: Cap) -> CapView {
     params(PageQuery),
     responses(
         (status = 200, description = "The caps, oldest first", body = Paged<CapView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/caps")]
@@ -90,7 +89,7 @@ pub async fn list_caps(
     params(("year" = i32, Path, description = "Calendar year, 2019–2100")),
     responses(
         (status = 200, body = CapView),
-        (status = 401, response = Problem),
+        ApiErrors, NotFound,
         (status = 404, description = "No cap exists for that year", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -116,8 +115,7 @@ pub async fn get_cap(
     request_body = SetCap,
     responses(
         (status = 200, description = "The cap now in force", body = CapView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 403, description = "Not a coordinator", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Regulation needs the previous year's cap to be set", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid year, amount or percentage", body = Problem, content_type = "application/problem+json"),

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, double_option, parse_id, utc};
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::citizens::{
     self as service, AvailabilityInput, Citizen, EnrolCitizen, EnrolInput, HomeInput, ListCitizens, SlotInput,
     UpdateInput,
@@ -267,11 +268,9 @@ fn citizen_view(c: Citizen) -> CitizenView {
     request_body = CreateCitizen,
     responses(
         (status = 201, description = "Enrolled", body = CitizenView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
+        ApiErrors, Conflict, JsonBody,
         (status = 403, description = "Not a coordinator, or another municipality", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A citizen with this CPR is already enrolled", body = Problem, content_type = "application/problem+json"),
-        (status = 415, response = Problem),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -297,10 +296,7 @@ pub async fn create_citizen(
     params(CitizenFilter, PageQuery),
     responses(
         (status = 200, body = Paged<CitizenView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/citizens")]
@@ -325,8 +321,7 @@ pub async fn list_citizens(
     params(("id" = String, Path, description = "Citizen id")),
     responses(
         (status = 200, body = CitizenView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
+        ApiErrors, NotFound,
         (status = 404, description = "No such citizen in the coordinator's municipality", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -350,12 +345,7 @@ pub async fn get_citizen(
     request_body = UpdateCitizen,
     responses(
         (status = 200, body = CitizenView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, NotFound, JsonBody,
     )
 )]
 #[patch("/citizens/{id}")]
@@ -378,7 +368,7 @@ pub async fn update_citizen(
     security(("bearer" = [])),
     responses(
         (status = 200, body = CitizenView),
-        (status = 401, response = Problem),
+        ApiErrors, NotFound,
         (status = 403, description = "Not a citizen token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The token's citizen does not exist", body = Problem, content_type = "application/problem+json"),
     )

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, double_option, parse_id, utc};
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::companies::{
     self, Company, CompanyChanges, CompanyChangesInput, ContactInput, NewCompany, NewCompanyInput, ProfileInput,
     SelfRegistration, SelfRegistrationInput, Verification,
@@ -150,12 +151,9 @@ fn created(view: CompanyView) -> HttpResponse {
     request_body = CreateCompany,
     responses(
         (status = 201, description = "Registered", body = CompanyView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
+        ApiErrors, Conflict, JsonBody,
         (status = 403, description = "Not a coordinator, or another municipality than the coordinator's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The CVR number is already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/companies")]
@@ -189,10 +187,7 @@ pub async fn create_company(
     params(CompanyFilter, PageQuery),
     responses(
         (status = 200, body = Paged<CompanyView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/companies")]
@@ -221,8 +216,7 @@ pub async fn list_companies(
     params(("id" = String, Path, description = "Company id")),
     responses(
         (status = 200, body = CompanyView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
+        ApiErrors, NotFound,
         (status = 404, description = "No such company (or another company's)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -250,12 +244,7 @@ pub async fn get_company(
     request_body = UpdateCompany,
     responses(
         (status = 200, body = CompanyView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, NotFound, JsonBody,
     )
 )]
 #[patch("/companies/{id}")]
@@ -309,12 +298,9 @@ pub struct RegisterSelf {
     request_body = RegisterSelf,
     responses(
         (status = 201, description = "Registered, unverified", body = CompanyView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
+        ApiErrors, Conflict, JsonBody,
         (status = 403, description = "Not a company token, or the CVR differs from the token's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The company is already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/companies/self")]
@@ -349,7 +335,7 @@ pub async fn register_self(
     security(("bearer" = [])),
     responses(
         (status = 200, body = CompanyView),
-        (status = 401, response = Problem),
+        ApiErrors,
         (status = 403, description = "Not a company token, or the company is not registered yet", body = Problem, content_type = "application/problem+json"),
     )
 )]

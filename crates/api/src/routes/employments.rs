@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, parse_id};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::{check_not_before_scheme, optional_text};
 use crate::services::employments::{self, ContactPerson, Employee, Employment, NewEmployment};
 use crate::services::error::{Fields, checked};
@@ -130,11 +131,7 @@ fn parse_registration(principal: &Principal, b: &CreateEmployment) -> Result<New
     request_body = CreateEmployment,
     responses(
         (status = 201, description = "Registered", body = EmploymentView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 415, response = Problem),
+        ApiErrors, NotFound, JsonBody,
         (status = 422, description = "Invalid fields, no matching active card, or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -165,9 +162,7 @@ pub async fn create_employment(
     params(EmploymentFilter, PageQuery),
     responses(
         (status = 200, body = Paged<EmploymentView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/employments")]
@@ -200,8 +195,7 @@ pub async fn list_employments(
     params(("id" = String, Path, description = "Employment id")),
     responses(
         (status = 200, body = EmploymentView),
-        (status = 401, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound,
     )
 )]
 #[get("/employments/{id}")]
@@ -228,12 +222,8 @@ pub async fn get_employment(
     request_body = EndEmployment,
     responses(
         (status = 200, body = EmploymentView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "Already ended", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/employments/{id}/end")]

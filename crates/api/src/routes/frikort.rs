@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{parse_id, utc};
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::{frikort_year, today_copenhagen};
 use crate::services::frikort::{
     self as service, Card, CorrectDecision as Correction, Corrected, Decide, DueControl, IssueCard as Issue,
@@ -221,10 +222,7 @@ fn control_due_view(d: DueControl) -> ControlDue {
     request_body = IssueCard,
     responses(
         (status = 201, description = "Issued", body = CardView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "The citizen already has a card, or the number is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Under 18, a condition not met, or invalid fields", body = Problem, content_type = "application/problem+json"),
     )
@@ -256,8 +254,7 @@ pub async fn issue_card(
     params(("id" = String, Path, description = "Citizen id")),
     responses(
         (status = 200, body = CardView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
+        ApiErrors, NotFound,
         (status = 404, description = "No such citizen, or no card", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -281,12 +278,8 @@ pub async fn get_card(
     request_body = DeactivateCard,
     responses(
         (status = 200, body = CardView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "The card is already deactivated", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/citizens/{id}/frikort/deactivate")]
@@ -311,12 +304,8 @@ pub async fn deactivate_card(
     request_body = ReactivateCard,
     responses(
         (status = 200, body = CardView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "The card is already active", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/citizens/{id}/frikort/reactivate")]
@@ -353,10 +342,7 @@ async fn decide(
     request_body = RecordControl,
     responses(
         (status = 200, body = CardView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "The card is not active", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "In the year of issue, a condition not met, or invalid fields", body = Problem, content_type = "application/problem+json"),
     )
@@ -384,10 +370,7 @@ pub async fn record_control(
     params(ControlsQuery),
     responses(
         (status = 200, body = Vec<ControlDue>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/frikort/controls-due")]
@@ -430,12 +413,8 @@ pub struct CorrectionReceipt {
     request_body = CorrectDecision,
     responses(
         (status = 200, body = CorrectionReceipt),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "No deactivation or reactivation to correct", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/citizens/{id}/frikort/decision-time")]

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, parse_id};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::{frikort_year, optional_text};
 use crate::services::error::{Fields, checked};
 use crate::services::payouts::{self, NewPayout, PayoutInput};
@@ -67,12 +68,8 @@ pub struct AdjustmentFilter {
     request_body = RegisterPayout,
     responses(
         (status = 201, description = "Registered", body = PayoutReceipt),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "The employment has ended", body = Problem, content_type = "application/problem+json"),
-        (status = 415, response = Problem),
         (status = 422, description = "Invalid amounts or dates, a work period straddling a card decision, or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -115,12 +112,8 @@ pub async fn register_payout(
     request_body = ReversePayout,
     responses(
         (status = 201, description = "Reversed", body = PayoutReceipt),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "Already reversed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/payouts/{id}/reversal")]
@@ -157,8 +150,7 @@ pub async fn reverse_payout(
     params(("id" = String, Path, description = "Employment id")),
     responses(
         (status = 200, body = Vec<PayoutView>),
-        (status = 401, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound,
     )
 )]
 #[get("/employments/{id}/payouts")]
@@ -185,9 +177,7 @@ pub async fn list_payouts(
     params(AdjustmentFilter, PageQuery),
     responses(
         (status = 200, body = Paged<AdjustmentView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/adjustments")]

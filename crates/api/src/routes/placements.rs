@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, parse_id, utc};
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::optional_text;
 use crate::services::error::Fields;
 use crate::services::placements::{self, Approval, Offer, Placement};
@@ -145,12 +146,8 @@ fn paged(rows: Vec<Placement>, total: i64, page: smaajob_persistence::repo::Page
     request_body = CreateOffer,
     responses(
         (status = 201, description = "Offered", body = PlacementView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "The task is not open, or the citizen already has a live placement on it", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/placements")]
@@ -172,10 +169,7 @@ pub async fn offer(
     params(("id" = String, Path, description = "Task id")),
     responses(
         (status = 201, description = "Interest registered", body = PlacementView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
+        ApiErrors, NotFound, Conflict,
     )
 )]
 #[post("/me/tasks/{id}/interest")]
@@ -197,10 +191,7 @@ pub async fn show_interest(
     params(PlacementFilter, PageQuery),
     responses(
         (status = 200, body = Paged<PlacementView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/placements")]
@@ -223,10 +214,7 @@ pub async fn list_placements(
     params(PageQuery),
     responses(
         (status = 200, body = Paged<PlacementView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/me/offers")]
@@ -248,9 +236,7 @@ pub async fn my_offers(
     params(("id" = String, Path, description = "Placement id")),
     responses(
         (status = 200, body = PlacementView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound,
     )
 )]
 #[get("/placements/{id}")]
@@ -284,12 +270,9 @@ macro_rules! step_endpoint {
             request_body(content = Option<Reason>, description = "An optional (or, where noted, required) reason"),
             responses(
                 (status = 200, body = PlacementView),
-                (status = 400, response = Problem),
-                (status = 401, response = Problem),
+                ApiErrors, NotFound, JsonBody,
                 (status = 403, description = "Not this role's step", body = Problem, content_type = "application/problem+json"),
-                (status = 404, response = Problem),
                 (status = 409, description = "Illegal transition", body = Problem, content_type = "application/problem+json"),
-                (status = 422, response = Problem),
             )
         )]
         #[post($path)]
@@ -370,10 +353,7 @@ step_endpoint!(
     request_body(content = Option<Approve>),
     responses(
         (status = 200, description = "Approved; the employment is registered", body = ApprovalView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "Illegal transition, task not open, no free position, company not verified, or an overlapping placement", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No active card through the schedule, weekly hours exceeded, or the pay would cross the frikort amount without `accept_taxable_excess`", body = Problem, content_type = "application/problem+json"),
     )

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, parse_id, utc};
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::optional_text;
 use crate::services::companies::{ContactInput, Verification};
 use crate::services::error::Fields;
@@ -271,10 +272,7 @@ fn contact_input(c: Contact) -> ContactInput {
     request_body = CreateTask,
     responses(
         (status = 201, description = "Created as a draft", body = TaskView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 415, response = Problem),
+        ApiErrors, JsonBody,
         (status = 422, description = "Invalid fields: schedule, wage below the floor, hours beyond the shift, …", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -311,10 +309,7 @@ pub async fn create_task(
     params(TaskFilter, PageQuery),
     responses(
         (status = 200, body = Paged<TaskView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/tasks")]
@@ -337,11 +332,7 @@ pub async fn list_tasks(
     params(PageQuery),
     responses(
         (status = 200, body = Paged<TaskView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, NotFound, Invalid,
     )
 )]
 #[get("/me/tasks")]
@@ -363,9 +354,7 @@ pub async fn my_tasks(
     params(("id" = String, Path, description = "Task id")),
     responses(
         (status = 200, body = TaskView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound,
     )
 )]
 #[get("/tasks/{id}")]
@@ -387,13 +376,8 @@ pub async fn get_task(
     request_body = UpdateTask,
     responses(
         (status = 200, body = TaskView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "Only drafts can be changed", body = Problem, content_type = "application/problem+json"),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
     )
 )]
 #[patch("/tasks/{id}")]
@@ -430,11 +414,8 @@ pub async fn update_task(
     params(("id" = String, Path, description = "Task id")),
     responses(
         (status = 200, body = TaskView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, Invalid,
         (status = 409, description = "Not a draft, or the company is not verified", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/tasks/{id}/open")]
@@ -455,10 +436,7 @@ pub async fn open_task(
     params(("id" = String, Path, description = "Task id")),
     responses(
         (status = 200, body = TaskView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
+        ApiErrors, NotFound, Conflict,
     )
 )]
 #[post("/tasks/{id}/complete")]
@@ -480,12 +458,7 @@ pub async fn complete_task(
     request_body = Reason,
     responses(
         (status = 200, body = TaskView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
     )
 )]
 #[post("/tasks/{id}/cancel")]

@@ -33,6 +33,7 @@ mod openapi;
 mod outside_probe;
 mod privacy;
 mod problems;
+mod spec_conformance;
 mod story;
 mod strict_input;
 mod tenancy;

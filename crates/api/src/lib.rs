@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod json;
 pub mod openapi;
 pub mod request_id;
 pub mod responses;

@@ -52,8 +52,10 @@ pub struct AuditFilter {
     /// with `offset` stay put while new entries arrive.
     pub before: Option<i64>,
     /// How many entries at most (1–500, default 100).
+    #[serde(default, deserialize_with = "crate::http::saturating::optional_i64")]
     pub limit: Option<i64>,
     /// How many entries to skip (default 0).
+    #[serde(default, deserialize_with = "crate::http::saturating::optional_i64")]
     pub offset: Option<i64>,
 }
 

@@ -90,6 +90,7 @@ pub struct BalanceView {
 #[into_params(parameter_in = Query)]
 pub struct YearQuery {
     /// Income year; defaults to this year (Europe/Copenhagen).
+    #[serde(default, deserialize_with = "crate::http::saturating::optional_i32")]
     pub year: Option<i32>,
 }
 

@@ -7,7 +7,8 @@ use smaajob_domain::CapYear;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::http::{PageQuery, Paged, utc};
+use crate::http::{PageQuery, Paged, path_year, utc};
+use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::caps::{self as service, Cap, SetCap as NewCap};
 use crate::services::principal::Principal;
@@ -97,11 +98,12 @@ pub async fn list_caps(
 pub async fn get_cap(
     state: web::Data<AppState>,
     principal: Principal,
-    year: web::Path<i32>,
+    year: web::Path<String>,
 ) -> Result<web::Json<CapView>, ApiError> {
     service::ensure_reader(&principal)?;
-    let year = CapYear::parse(year.into_inner())
-        .map_err(|_| ApiError::NotFound("the frikort exists from 2019 to 2100".into()))?;
+    let year = path_year(&year)
+        .and_then(|y| CapYear::parse(y).ok())
+        .ok_or_else(|| ApiError::NotFound("the frikort exists from 2019 to 2100".into()))?;
     let cap = state.read(move |conn| Ok(service::get(conn, &principal, year)?)).await?;
     Ok(web::Json(view(cap)))
 }
@@ -125,11 +127,13 @@ pub async fn get_cap(
 pub async fn set_cap(
     state: web::Data<AppState>,
     principal: Principal,
-    year: web::Path<i32>,
-    body: web::Json<SetCap>,
+    year: web::Path<String>,
+    body: Json<SetCap>,
 ) -> Result<web::Json<CapView>, ApiError> {
     principal.coordinator()?;
-    let cmd = NewCap::parse(year.into_inner(), body.amount.as_deref(), body.regulation_percent.as_deref())?;
+    // Any integer is a year, refused by range as 422 if it is not one the frikort covers.
+    let year = path_year(&year).ok_or_else(|| ApiError::NotFound("a year is written as a whole number".into()))?;
+    let cmd = NewCap::parse(year, body.amount.as_deref(), body.regulation_percent.as_deref())?;
     let cap = state.write(move |conn| Ok(service::set(conn, &principal, cmd)?)).await?;
     Ok(web::Json(view(cap)))
 }

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, double_option, parse_id, utc};
+use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::citizens::{
     self as service, AvailabilityInput, Citizen, EnrolCitizen, EnrolInput, HomeInput, ListCitizens, SlotInput,
@@ -278,7 +279,7 @@ fn citizen_view(c: Citizen) -> CitizenView {
 pub async fn create_citizen(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<CreateCitizen>,
+    body: Json<CreateCitizen>,
 ) -> Result<HttpResponse, ApiError> {
     // The role before the body, so a caller who may not enrol learns that first.
     principal.coordinator()?;
@@ -353,7 +354,7 @@ pub async fn update_citizen(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<UpdateCitizen>,
+    body: Json<UpdateCitizen>,
 ) -> Result<web::Json<CitizenView>, ApiError> {
     principal.coordinator()?;
     let id = parse_id(&id, "citizen")?;

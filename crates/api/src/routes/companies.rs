@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, double_option, parse_id, utc};
+use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::companies::{
     self, Company, CompanyChanges, CompanyChangesInput, ContactInput, NewCompany, NewCompanyInput, ProfileInput,
@@ -160,7 +161,7 @@ fn created(view: CompanyView) -> HttpResponse {
 pub async fn create_company(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<CreateCompany>,
+    body: Json<CreateCompany>,
 ) -> Result<HttpResponse, ApiError> {
     principal.coordinator()?;
     let b = body.into_inner();
@@ -252,7 +253,7 @@ pub async fn update_company(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<UpdateCompany>,
+    body: Json<UpdateCompany>,
 ) -> Result<web::Json<CompanyView>, ApiError> {
     principal.coordinator()?;
     let id = parse_id(&id, "company")?;
@@ -307,7 +308,7 @@ pub struct RegisterSelf {
 pub async fn register_self(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<RegisterSelf>,
+    body: Json<RegisterSelf>,
 ) -> Result<HttpResponse, ApiError> {
     let cvr = companies::self_registering_cvr(&principal)?;
     let b = body.into_inner();

@@ -9,10 +9,12 @@ use smaajob_domain::{Cpr, FrikortNumber, Money};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::http::{PageQuery, Paged, parse_id};
+use crate::http::{PageQuery, Paged, canonical_id, parse_id};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
+use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::{check_not_before_scheme, optional_text};
+use crate::services::companies::unknown_company;
 use crate::services::employments::{self, ContactPerson, Employee, Employment, NewEmployment};
 use crate::services::error::{Fields, checked};
 use crate::services::principal::Principal;
@@ -106,7 +108,7 @@ fn parse_registration(principal: &Principal, b: &CreateEmployment) -> Result<New
     let contact = parse_contact(&mut f, &b.contact);
     f.finish()?;
     let (name, phone, email) = checked(contact)?;
-    let company_id = parse_id(&checked(company_id)?, "company")?;
+    let company_id = canonical_id(&checked(company_id)?).ok_or_else(unknown_company)?;
     let employee = match (by_card, &b.citizen_id) {
         (Some((cpr, number)), _) => Employee::Card { cpr: checked(cpr)?, number: checked(number)? },
         (None, Some(id)) => Employee::Id(parse_id(id, "citizen")?),
@@ -141,7 +143,7 @@ pub async fn create_employment(
     principal: Principal,
     key: IdempotencyHeader,
     req: HttpRequest,
-    body: web::Json<CreateEmployment>,
+    body: Json<CreateEmployment>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let idem = Idempotency::new(&principal, key, &req, &b);
@@ -231,7 +233,7 @@ pub async fn end_employment(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<EndEmployment>,
+    body: Json<EndEmployment>,
 ) -> Result<web::Json<EmploymentView>, ApiError> {
     employments::may_end(&principal)?;
     let id = parse_id(&id, "employment")?;

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{parse_id, utc};
+use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::{frikort_year, today_copenhagen};
 use crate::services::frikort::{
@@ -172,6 +173,7 @@ pub struct ControlDue {
 #[into_params(parameter_in = Query)]
 pub struct ControlsQuery {
     /// Calendar year; defaults to this year.
+    #[serde(default, deserialize_with = "crate::http::saturating::optional_i32")]
     pub year: Option<i32>,
 }
 
@@ -232,7 +234,7 @@ pub async fn issue_card(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<IssueCard>,
+    body: Json<IssueCard>,
 ) -> Result<HttpResponse, ApiError> {
     // The role before the body, so a caller who may not issue learns that first.
     principal.coordinator()?;
@@ -287,7 +289,7 @@ pub async fn deactivate_card(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<DeactivateCard>,
+    body: Json<DeactivateCard>,
 ) -> Result<web::Json<CardView>, ApiError> {
     principal.coordinator()?;
     let id = parse_id(&id, "citizen")?;
@@ -313,7 +315,7 @@ pub async fn reactivate_card(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<ReactivateCard>,
+    body: Json<ReactivateCard>,
 ) -> Result<web::Json<CardView>, ApiError> {
     principal.coordinator()?;
     let id = parse_id(&id, "citizen")?;
@@ -352,7 +354,7 @@ pub async fn record_control(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<RecordControl>,
+    body: Json<RecordControl>,
 ) -> Result<web::Json<CardView>, ApiError> {
     principal.coordinator()?;
     let id = parse_id(&id, "citizen")?;
@@ -422,7 +424,7 @@ pub async fn correct_decision_time(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<CorrectDecision>,
+    body: Json<CorrectDecision>,
 ) -> Result<web::Json<CorrectionReceipt>, ApiError> {
     principal.coordinator()?;
     let id = parse_id(&id, "citizen")?;

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, parse_id, utc};
+use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::optional_text;
 use crate::services::error::{Fields, checked};
@@ -114,7 +115,7 @@ pub async fn report_hours(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<ReportHours>,
+    body: Json<ReportHours>,
 ) -> Result<HttpResponse, ApiError> {
     hours::may_report(&principal)?;
     let id = parse_id(&id, "placement")?;
@@ -193,7 +194,7 @@ pub async fn dispute_hours(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<Dispute>,
+    body: Json<Dispute>,
 ) -> Result<web::Json<ShiftReportView>, ApiError> {
     let id = parse_id(&id, "hours report")?;
     let mut f = Fields::new();

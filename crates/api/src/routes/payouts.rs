@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, parse_id};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
+use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::{frikort_year, optional_text};
 use crate::services::error::{Fields, checked};
@@ -54,6 +55,7 @@ pub struct ReversePayout {
 #[into_params(parameter_in = Query)]
 pub struct AdjustmentFilter {
     /// Only this income year.
+    #[serde(default, deserialize_with = "crate::http::saturating::optional_i32")]
     pub year: Option<i32>,
 }
 
@@ -80,7 +82,7 @@ pub async fn register_payout(
     key: IdempotencyHeader,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<RegisterPayout>,
+    body: Json<RegisterPayout>,
 ) -> Result<HttpResponse, ApiError> {
     payouts::may_register(&principal)?;
     let employment_id = parse_id(&id, "employment")?;
@@ -123,7 +125,7 @@ pub async fn reverse_payout(
     key: IdempotencyHeader,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<ReversePayout>,
+    body: Json<ReversePayout>,
 ) -> Result<HttpResponse, ApiError> {
     payouts::may_reverse(&principal)?;
     let payout_id = parse_id(&id, "payout")?;

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, parse_id, utc};
+use crate::json::{Json, OptionalJson};
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::optional_text;
 use crate::services::error::Fields;
@@ -154,7 +155,7 @@ fn paged(rows: Vec<Placement>, total: i64, page: smaajob_persistence::repo::Page
 pub async fn offer(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<CreateOffer>,
+    body: Json<CreateOffer>,
 ) -> Result<HttpResponse, ApiError> {
     principal.coordinator()?;
     let cmd = Offer { task_id: parse_id(&body.task_id, "task")?, citizen_id: parse_id(&body.citizen_id, "citizen")? };
@@ -250,9 +251,9 @@ pub async fn get_placement(
     Ok(web::Json(placement_view(placement)))
 }
 
-fn reason_of(body: Option<web::Json<Reason>>, required: bool) -> Result<Option<String>, ApiError> {
+fn reason_of(body: OptionalJson<Reason>, required: bool) -> Result<Option<String>, ApiError> {
     let mut f = Fields::new();
-    let reason = optional_text(&mut f, "reason", body.as_ref().and_then(|b| b.reason.as_deref()), 2000);
+    let reason = optional_text(&mut f, "reason", body.0.as_ref().and_then(|b| b.reason.as_deref()), 2000);
     if required && reason.is_none() {
         f.push("reason", "required", "give the reason");
     }
@@ -280,7 +281,7 @@ macro_rules! step_endpoint {
             state: web::Data<AppState>,
             principal: Principal,
             id: web::Path<String>,
-            body: Option<web::Json<Reason>>,
+            body: OptionalJson<Reason>,
         ) -> Result<web::Json<PlacementView>, ApiError> {
             let id = parse_id(&id, "placement")?;
             let reason = reason_of(body, $required)?;
@@ -363,11 +364,11 @@ pub async fn approve(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: Option<web::Json<Approve>>,
+    body: OptionalJson<Approve>,
 ) -> Result<web::Json<ApprovalView>, ApiError> {
     principal.coordinator()?;
     let id = parse_id(&id, "placement")?;
-    let accept_excess = body.map(|b| b.accept_taxable_excess).unwrap_or(false);
+    let accept_excess = body.0.is_some_and(|b| b.accept_taxable_excess);
     let approval = state.write(move |conn| Ok(placements::approve(conn, &principal, &id, accept_excess)?)).await?;
     Ok(web::Json(approval_view(approval)))
 }

@@ -9,10 +9,11 @@ use smaajob_domain::{Money, Schedule};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::http::{PageQuery, Paged, parse_id, utc};
+use crate::http::{PageQuery, Paged, canonical_id, parse_id, utc};
+use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::optional_text;
-use crate::services::companies::{ContactInput, Verification};
+use crate::services::companies::{ContactInput, Verification, unknown_company};
 use crate::services::error::Fields;
 use crate::services::principal::Principal;
 use crate::services::tasks::{self, NewTask, NewTaskInput, PlaceInput, ScheduleInput, Task, TaskChangesInput};
@@ -280,10 +281,11 @@ fn contact_input(c: Contact) -> ContactInput {
 pub async fn create_task(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<CreateTask>,
+    body: Json<CreateTask>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let company_id = parse_id(&tasks::company_of_new_task(&principal, b.company_id.as_deref())?, "company")?;
+    let company_id =
+        canonical_id(&tasks::company_of_new_task(&principal, b.company_id.as_deref())?).ok_or_else(unknown_company)?;
     let input = NewTaskInput {
         municipality: b.municipality,
         title: b.title,
@@ -385,7 +387,7 @@ pub async fn update_task(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<UpdateTask>,
+    body: Json<UpdateTask>,
 ) -> Result<web::Json<TaskView>, ApiError> {
     tasks::may_change(&principal)?;
     let id = parse_id(&id, "task")?;
@@ -466,7 +468,7 @@ pub async fn cancel_task(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<Reason>,
+    body: Json<Reason>,
 ) -> Result<web::Json<TaskView>, ApiError> {
     let id = parse_id(&id, "task")?;
     let mut f = Fields::new();

@@ -146,7 +146,7 @@ pub fn register(
         }
     };
     let company = companies::find(conn, &new.company_id).map_err(|e| match e {
-        RepoError::NotFound => ServiceError::rule(Code::UnknownCompany, "no company with that id"),
+        RepoError::NotFound => crate::services::companies::unknown_company(),
         other => other.into(),
     })?;
     let row = EmploymentRow {

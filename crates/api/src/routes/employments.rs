@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{Cpr, FrikortNumber, Money};
+use smaajob_domain::{Cpr, FrikortNumber, Money, WeeklyHours};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
@@ -48,8 +48,9 @@ pub struct CreateEmployment {
     /// Last day, if known.
     #[serde(default, deserialize_with = "crate::http::strict_date::optional")]
     pub end_date: Option<NaiveDate>,
-    /// Expected hours per week (0–60).
-    pub expected_hours_per_week: Option<f64>,
+    /// Expected hours per week, decimal hours above 0 and at most 60 (`"7.5"`).
+    #[schema(example = "7.5")]
+    pub expected_hours_per_week: Option<String>,
     /// Expected pay for the whole employment, DKK decimal string.
     pub expected_pay: Option<String>,
     /// The company's responsible contact person.
@@ -101,9 +102,8 @@ fn parse_registration(principal: &Principal, b: &CreateEmployment) -> Result<New
         f.push("end_date", "before_start", "the end date is before the start date");
     }
     check_not_before_scheme(&mut f, "start_date", b.start_date);
-    if b.expected_hours_per_week.is_some_and(|h| !(h > 0.0 && h <= 60.0)) {
-        f.push("expected_hours_per_week", "out_of_range", "between 0 and 60 hours");
-    }
+    let expected_hours =
+        f.check_opt("expected_hours_per_week", b.expected_hours_per_week.as_deref().map(WeeklyHours::parse));
     let expected_pay = f.check_opt("expected_pay", b.expected_pay.as_deref().map(Money::parse_non_negative));
     let contact = parse_contact(&mut f, &b.contact);
     f.finish()?;
@@ -119,7 +119,7 @@ fn parse_registration(principal: &Principal, b: &CreateEmployment) -> Result<New
         company_id,
         start_date: b.start_date,
         end_date: b.end_date,
-        expected_hours_per_week: b.expected_hours_per_week,
+        expected_hours_per_week: checked(expected_hours)?,
         expected_pay: checked(expected_pay)?,
         contact: ContactPerson { name, phone, email },
     })

@@ -8,7 +8,7 @@ use smaajob_domain::Attestations;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::http::{parse_id, utc};
+use crate::http::{PageQuery, Paged, parse_id, utc};
 use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::{frikort_year, today_copenhagen};
@@ -369,9 +369,9 @@ pub async fn record_control(
 #[utoipa::path(
     tag = "frikort",
     security(("bearer" = [])),
-    params(ControlsQuery),
+    params(ControlsQuery, PageQuery),
     responses(
-        (status = 200, body = Vec<ControlDue>),
+        (status = 200, body = Paged<ControlDue>),
         ApiErrors, Invalid,
     )
 )]
@@ -380,11 +380,15 @@ pub async fn controls_due(
     state: web::Data<AppState>,
     principal: Principal,
     q: web::Query<ControlsQuery>,
-) -> Result<web::Json<Vec<ControlDue>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<ControlDue>>, ApiError> {
     principal.coordinator()?;
     let year = frikort_year("year", q.year.unwrap_or_else(|| today_copenhagen().year()))?;
-    let due = state.read_audited(move |conn| Ok(service::controls_due(conn, &principal, year)?.into_parts())).await?;
-    Ok(web::Json(due.into_iter().map(control_due_view).collect()))
+    let page = page.into_inner().page()?;
+    let (due, total) =
+        state.read_audited(move |conn| Ok(service::controls_due(conn, &principal, year, page)?.into_parts())).await?;
+    let items = due.into_iter().map(control_due_view).collect();
+    Ok(web::Json(Paged { items, total, limit: page.limit, offset: page.offset }))
 }
 
 /// A corrected time for the card's latest deactivation or reactivation decision.

@@ -145,14 +145,14 @@ pub async fn reverse_payout(
     .await
 }
 
-/// The payouts of an employment, newest first.
+/// The payouts of an employment, newest first, one page at a time.
 #[utoipa::path(
     tag = "payouts",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Employment id")),
+    params(("id" = String, Path, description = "Employment id"), PageQuery),
     responses(
-        (status = 200, body = Vec<PayoutView>),
-        ApiErrors, NotFound,
+        (status = 200, body = Paged<PayoutView>),
+        ApiErrors, NotFound, Invalid,
     )
 )]
 #[get("/employments/{id}/payouts")]
@@ -160,15 +160,18 @@ pub async fn list_payouts(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-) -> Result<web::Json<Vec<PayoutView>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<PayoutView>>, ApiError> {
     let employment_id = parse_id(&id, "employment")?;
-    let rows = state
+    let page = page.into_inner().page()?;
+    let (rows, total) = state
         .read_audited(move |conn| {
-            let read = payouts::of_employment(conn, &principal, &employment_id)?;
+            let read = payouts::of_employment(conn, &principal, &employment_id, page)?;
             Ok((read.value, read.entries))
         })
         .await?;
-    Ok(web::Json(rows.iter().map(|(p, reversed)| payout_view(p, *reversed, None)).collect()))
+    let items = rows.iter().map(|(p, reversed)| payout_view(p, *reversed, None)).collect();
+    Ok(web::Json(Paged { items, total, limit: page.limit, offset: page.offset }))
 }
 
 /// Adjustments: a company sees what it must correct in eIndkomst; a coordinator sees the

@@ -342,9 +342,10 @@ pub fn of_employment(
     conn: &mut DbConn,
     principal: &Principal,
     employment_id: &str,
-) -> Result<Audited<Vec<(PayoutRow, bool)>>, ServiceError> {
+    page: Page,
+) -> Result<Audited<(Vec<(PayoutRow, bool)>, i64)>, ServiceError> {
     let scoped = scope::employment(conn, principal, employment_id)?;
-    let rows = accounting::payouts_of_employment(conn, employment_id)?;
+    let rows = accounting::page_of_payouts_of_employment(conn, employment_id, page)?;
     let entry =
         audit::entry(principal, "payout.listed", "employment", employment_id, Some(&scoped.citizen.municipality), None);
     Ok(Audited::new(rows, vec![entry]))

@@ -164,14 +164,14 @@ pub async fn list_payouts(
 ) -> Result<web::Json<Paged<PayoutView>>, ApiError> {
     let employment_id = parse_id(&id, "employment")?;
     let page = page.into_inner().page()?;
-    let (rows, total) = state
+    let listed = state
         .read_audited(move |conn| {
             let read = payouts::of_employment(conn, &principal, &employment_id, page)?;
             Ok((read.value, read.entries))
         })
         .await?;
-    let items = rows.iter().map(|(p, reversed)| payout_view(p, *reversed, None)).collect();
-    Ok(web::Json(Paged { items, total, limit: page.limit, offset: page.offset }))
+    let items = listed.items.iter().map(|(p, reversed)| payout_view(p, *reversed, None)).collect();
+    Ok(web::Json(Paged { items, total: listed.total, limit: page.limit, offset: page.offset }))
 }
 
 /// Adjustments: a company sees what it must correct in eIndkomst; a coordinator sees the

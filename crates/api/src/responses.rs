@@ -37,7 +37,8 @@ const BAD_REQUEST: Shared = Shared {
     status: "400",
     name: "BadRequest",
     description: "The request cannot be read: a CPR number in the URL (send it in the body), a query \
-                  parameter of the wrong type, or a body that is not valid JSON",
+                  parameter of the wrong type, a body that is not valid JSON, or an `Idempotency-Key` that \
+                  is not 1–255 visible ASCII characters",
 };
 const UNAUTHORIZED: Shared = Shared {
     status: "401",

@@ -468,7 +468,7 @@ both_backends! {
         }
         let payouts = app.get(&format!("/api/v1/employments/{}/payouts", w.employment_id), &w.coordinator).await;
         payouts.expect(200);
-        let reversed: BTreeSet<&str> = payouts.body.as_array().unwrap().iter()
+        let reversed: BTreeSet<&str> = payouts.body["items"].as_array().unwrap().iter()
             .filter(|p| p["reversed"] == true)
             .map(|p| p["id"].as_str().unwrap())
             .collect();

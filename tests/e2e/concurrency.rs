@@ -80,7 +80,7 @@ both_backends! {
         // The payouts themselves add up to the balance: nothing lost, nothing counted twice.
         let r = app.get(&format!("/api/v1/employments/{employment}/payouts"), &token).await;
         r.expect(200);
-        let payouts = r.body.as_array().unwrap();
+        let payouts = r.body["items"].as_array().unwrap();
         assert_eq!(payouts.len(), N);
         let exempt: i64 = payouts.iter().map(|p| ore(&p["exempt"])).sum();
         let taxable: i64 = payouts.iter().map(|p| ore(&p["taxable"])).sum();
@@ -148,7 +148,7 @@ both_backends! {
 
         let r = app.get(&format!("/api/v1/employments/{employment}/payouts"), &token).await;
         r.expect(200);
-        assert_eq!(r.body.as_array().unwrap().len(), 1);
+        assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
         let b = balance(&app, &coordinator, &citizen, 2025).await;
         assert_eq!(
             (&b["gross"], &b["exempt"], &b["taxable"], &b["payouts"]),
@@ -196,7 +196,7 @@ both_backends! {
 
         let r = app.get(&format!("/api/v1/employments/{employment}/payouts"), &token).await;
         r.expect(200);
-        let payouts = r.body.as_array().unwrap();
+        let payouts = r.body["items"].as_array().unwrap();
         assert_eq!(payouts.len(), N + 1);
         let original = payouts.iter().find(|p| p["id"] == reversed.as_str()).unwrap();
         assert_eq!(
@@ -336,7 +336,7 @@ mod races {
             );
             let r = app.get(&format!("/api/v1/employments/{employment}/payouts"), &token).await;
             r.expect(200);
-            let exempt: i64 = r.body.as_array().unwrap().iter().map(|p| ore(&p["exempt"])).sum();
+            let exempt: i64 = r.body["items"].as_array().unwrap().iter().map(|p| ore(&p["exempt"])).sum();
             assert_eq!(kr(exempt), "30000.00");
         }
 

@@ -29,7 +29,7 @@ both_backends! {
             "citizen": { "cpr": "0101901234", "frikort_number": "11111" },
             "start_date": "2024-01-01",
             "end_date": "2024-12-31",
-            "expected_hours_per_week": 8.0,
+            "expected_hours_per_week": "8",
             "expected_pay": "20000.00",
             "contact": { "name": "Karen Bager", "phone": "+4512345678" },
         });
@@ -42,7 +42,7 @@ both_backends! {
         assert_eq!(e["company_name"], "Bager Hansen");
         assert_eq!(e["start_date"], "2024-01-01");
         assert_eq!(e["end_date"], "2024-12-31");
-        assert_eq!(e["expected_hours_per_week"], 8.0);
+        assert_eq!(e["expected_hours_per_week"], "8.00");
         assert_eq!(e["expected_pay"], "20000.00");
         assert_eq!(e["contact"]["name"], "Karen Bager");
         assert_eq!(e["status"], "active");
@@ -266,7 +266,35 @@ both_backends! {
 
         let payouts = app.get(&format!("/api/v1/employments/{id}/payouts"), &t).await;
         payouts.expect(200);
-        assert_eq!(payouts.body.as_array().unwrap().len(), 1, "the refused payout was not written");
+        assert_eq!(payouts.body["items"].as_array().unwrap().len(), 1, "the refused payout was not written");
+    }
+
+    async fn expected_hours_per_week_are_decimal_hours_like_every_other_number_of_hours(app) {
+        let t = app.coordinator("730");
+        let (citizen, _) = app.card_holder(&t, JENS, "Jens Hansen", "2019-01-01").await;
+        let company = app.register_company(&t, CVR_A, "Bager Hansen").await;
+        let body = |hours: Value| {
+            with(employment_by_id(&citizen, &company, &date(0)), json!({ "expected_hours_per_week": hours }))
+        };
+        for (sent, code) in [
+            (json!("0"), "out_of_range"),
+            (json!("60.01"), "out_of_range"),
+            (json!("-2"), "out_of_range"),
+            (json!("7,5"), "hours_format"),
+            (json!("7.555"), "hours_format"),
+        ] {
+            let r = app.post("/api/v1/employments", &t, &body(sent.clone())).await;
+            expect_field_error(&r, "expected_hours_per_week", code);
+        }
+        // A JSON number is no longer read as hours.
+        let r = app.post("/api/v1/employments", &t, &body(json!(7.5))).await;
+        expect_field_error(&r, "expected_hours_per_week", "invalid_value");
+        assert_eq!(app.get("/api/v1/employments", &t).await.body["total"], 0);
+        let r = app.post("/api/v1/employments", &t, &body(json!("12.25"))).await;
+        r.expect(201);
+        assert_eq!(r.body["expected_hours_per_week"], "12.25");
+        let listed = app.get(&format!("/api/v1/employments/{}", id(&r.body)), &t).await;
+        assert_eq!(listed.body["expected_hours_per_week"], "12.25");
     }
 
     async fn an_end_date_before_the_start_is_refused(app) {

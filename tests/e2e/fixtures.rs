@@ -546,7 +546,7 @@ pub async fn balance(app: &TestApp, token: &str, citizen: &str, year: i32) -> Va
 pub async fn payouts_of(app: &TestApp, token: &str, employment: &str) -> Vec<Value> {
     let r = app.get(&format!("/api/v1/employments/{employment}/payouts"), token).await;
     r.expect(200);
-    r.body.as_array().unwrap().clone()
+    r.body["items"].as_array().unwrap().clone()
 }
 
 /// A wage-only payout (holiday pay paid separately) on an employment, paid today for work

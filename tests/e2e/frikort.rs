@@ -60,7 +60,7 @@ async fn reactivate(app: &TestApp, t: &str, id: &str, reason: &str) -> Value {
 async fn controls_due(app: &TestApp, t: &str, query: &str) -> Vec<Value> {
     let r = app.get(&format!("/api/v1/frikort/controls-due{query}"), t).await;
     r.expect(200);
-    r.body.as_array().unwrap().clone()
+    r.body["items"].as_array().unwrap().clone()
 }
 
 both_backends! {
@@ -486,6 +486,29 @@ both_backends! {
             assert_eq!(r.error_fields(), ["year"]);
         }
         app.get("/api/v1/frikort/controls-due?year=next", &t).await.expect_problem(400, "invalid_query");
+    }
+
+    async fn the_controls_due_come_one_page_at_a_time(app) {
+        let t = app.coordinator("730");
+        for n in 0..3 {
+            let id = app.enrol(&t, &cpr(n), &format!("Borger {n}")).await;
+            app.issue_card(&t, &id).await;
+        }
+        let year = this_year() + 2;
+        let first = app.get(&format!("/api/v1/frikort/controls-due?year={year}&limit=2"), &t).await;
+        first.expect(200);
+        assert_eq!(pick(&first.body, &["total", "limit", "offset"]), json!([3, 2, 0]));
+        assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
+        let rest = app.get(&format!("/api/v1/frikort/controls-due?year={year}&limit=2&offset=2"), &t).await;
+        assert_eq!(pick(&rest.body, &["total", "limit", "offset"]), json!([3, 2, 2]));
+        let mut seen: Vec<Value> = first.body["items"].as_array().unwrap().clone();
+        seen.extend(rest.body["items"].as_array().unwrap().iter().cloned());
+        let mut citizens: Vec<&str> = seen.iter().map(|c| c["citizen_id"].as_str().unwrap()).collect();
+        citizens.sort();
+        citizens.dedup();
+        assert_eq!(citizens.len(), 3, "each card is on one page: {seen:?}");
+        let r = app.get("/api/v1/frikort/controls-due?offset=-1", &t).await;
+        expect_field_error(&r, "offset", "out_of_range");
     }
 
     async fn a_card_issued_two_years_ago_is_due_until_its_control_is_recorded(app) {

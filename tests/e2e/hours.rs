@@ -102,7 +102,7 @@ both_backends! {
         assert_eq!((&listed[0]["status"], &listed[0]["hours"]), (&json!("confirmed"), &json!("3")));
         let r = app.get(&format!("/api/v1/employments/{}/payouts", w.employment), &w.coordinator).await;
         r.expect(200);
-        assert_eq!(r.body.as_array().unwrap().len(), 1);
+        assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
     }
 }
 
@@ -158,7 +158,7 @@ mod answering {
             assert_eq!(column(&listed, "status"), json!(["confirmed", "confirmed", "disputed"]));
             let r = app.get(&format!("/api/v1/employments/{}/payouts", w.employment), &w.coordinator).await;
             r.expect(200);
-            assert_eq!(r.body.as_array().unwrap().len(), 2, "one payout per confirmation: {}", r.body);
+            assert_eq!(r.body["items"].as_array().unwrap().len(), 2, "one payout per confirmation: {}", r.body);
         }
 
         async fn a_companys_report_is_answered_by_the_citizen_or_a_coordinator_never_by_the_company(app) {
@@ -233,7 +233,7 @@ mod answering {
             assert_eq!(ids(&listed), [by_company.clone(), by_coordinator.clone()]);
             assert_eq!(column(&listed, "status"), json!(["reported", "reported"]));
             let r = app.get(&format!("/api/v1/employments/{}/payouts", w.employment), &w.coordinator).await;
-            assert_eq!(r.body, json!([]));
+            assert_eq!(r.body["items"], json!([]));
             // The outsiders see their own placements' hours (none).
             assert_eq!(hours_of(&app, &neighbour.company, &neighbour.placement).await, json!([]));
             assert_eq!(hours_of(&app, &aarhus.coordinator, &aarhus.placement).await, json!([]));
@@ -358,7 +358,7 @@ mod pay {
             assert_eq!(pick(&listed[0], &keys), json!(["reported", null, null, null]));
             let r = app.get(&format!("/api/v1/employments/{}/payouts", w.employment), &w.coordinator).await;
             r.expect(200);
-            assert_eq!(r.body, json!([]));
+            assert_eq!(r.body["items"], json!([]));
             let r = app.get("/api/v1/me/balance", &w.citizen).await;
             r.expect(200);
             assert_eq!((&r.body["gross"], &r.body["payouts"]), (&json!("0.00"), &json!(0)));
@@ -394,7 +394,7 @@ mod racing {
             }
             let r = app.get(&format!("/api/v1/employments/{}/payouts", w.employment), &w.coordinator).await;
             r.expect(200);
-            let mut listed = ids(&r.body);
+            let mut listed = ids(&r.body["items"]);
             listed.sort();
             payouts.sort();
             assert_eq!(listed, payouts, "exactly one payout per report");

@@ -35,6 +35,7 @@ mod operator;
 mod outside_probe;
 mod privacy;
 mod problems;
+mod spec_conformance;
 mod story;
 mod strict_input;
 mod tenancy;

@@ -30,9 +30,27 @@ fn every_operation_documents_its_error_responses_and_security() {
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let responses = op["responses"].as_object().unwrap();
+            let documents = |statuses: &[&str], why: &str| {
+                for status in statuses {
+                    assert!(responses.contains_key(*status), "{method} {path} documents no {status} ({why})");
+                }
+            };
             if path.starts_with("/api/v1/") {
-                assert!(responses.contains_key("401"), "{method} {path} documents no 401");
+                documents(&["400", "401", "403", "503"], "every operation under /api/v1");
                 assert!(op["security"].is_array(), "{method} {path} documents no security");
+            }
+            if path.contains('{') {
+                documents(&["404"], "a path parameter");
+            }
+            if op.get("requestBody").is_some() {
+                documents(&["400", "413", "415", "422"], "a JSON body");
+            }
+            // A shared response is referenced by name and defined once, under components.
+            for (status, response) in responses {
+                if let Some(name) = response["$ref"].as_str() {
+                    let name = name.trim_start_matches("#/components/responses/");
+                    assert!(spec["components"]["responses"][name].is_object(), "{method} {path} {status}: {name}");
+                }
             }
             assert!(responses.keys().any(|k| k.starts_with('2')), "{method} {path} documents no success");
         }

@@ -607,4 +607,22 @@ both_backends! {
         // The coordinator sees all of them.
         assert_eq!(adjustments(&app, &w.coordinator, 2024).await.len(), 3);
     }
+
+    async fn the_payouts_of_an_employment_come_one_page_at_a_time_newest_first(app) {
+        let w = employee(&app, "2024-01-01").await;
+        for day in ["2024-02-01", "2024-03-01", "2024-04-01"] {
+            w.pay(&app, day, "2024-01-02", "2024-01-31", "100.00").await;
+        }
+        let path = format!("/api/v1/employments/{}/payouts", w.employment);
+        let first = app.get(&format!("{path}?limit=2"), &w.company_token).await;
+        first.expect(200);
+        assert_eq!(pick(&first.body, &["total", "limit", "offset"]), json!([3, 2, 0]));
+        assert_eq!(field(&first.body["items"], "payment_date"), ["2024-04-01", "2024-03-01"]);
+        let rest = app.get(&format!("{path}?limit=2&offset=2"), &w.company_token).await;
+        assert_eq!(pick(&rest.body, &["total", "limit", "offset"]), json!([3, 2, 2]));
+        assert_eq!(field(&rest.body["items"], "payment_date"), ["2024-02-01"]);
+        let all = app.get(&path, &w.coordinator).await;
+        assert_eq!(pick(&all.body, &["total", "limit", "offset"]), json!([3, 50, 0]));
+        expect_field_error(&app.get(&format!("{path}?limit=0"), &w.coordinator).await, "limit", "out_of_range");
+    }
 }

@@ -46,7 +46,7 @@ both_backends! {
         assert_eq!(a["placement"]["employment_id"], e["id"]);
         assert_eq!((&e["company_id"], &e["citizen_id"]), (&json!(w.company_id.as_str()), &json!(card.as_str())));
         assert_eq!((&e["start_date"], &e["end_date"]), (&json!(date), &json!(date)));
-        assert_eq!((&e["expected_pay"], &e["expected_hours_per_week"]), (&json!("630.00"), &json!(4.0)));
+        assert_eq!((&e["expected_pay"], &e["expected_hours_per_week"]), (&json!("630.00"), &json!("4.00")));
         assert_eq!((&e["contact"]["name"], &e["status"]), (&json!(TASK_CONTACT), &json!("active")));
         let v = task(&app, &w.coord, &t).await;
         assert_eq!((&v["status"], &v["positions_filled"]), (&json!("open"), &json!(1)));

@@ -75,18 +75,25 @@ both_backends! {
         let audit = audit_log(&app, &t).await;
         let invalid = ("body", "invalid_body");
         let cases = [
-            (json!({ "cpr": "020290-1234", "name": 42 }), invalid),
-            (json!({ "cpr": 202901234, "name": "Bo Berg" }), invalid),
+            (json!({ "cpr": "020290-1234", "name": 42 }), ("name", "invalid_value")),
+            (json!({ "cpr": 202901234, "name": "Bo Berg" }), ("cpr", "invalid_value")),
             (json!({ "cpr": "020290-1234", "name": "Bo Berg", "nickname": "Bosse" }), ("nickname", "unknown_field")),
             (json!({ "cpr": "020290-1234" }), ("name", "required")),
             (json!({ "name": "Bo Berg" }), ("cpr", "required")),
-            (json!({ "cpr": "020290-1234", "name": "Bo Berg", "skills": "gardening" }), invalid),
-            (json!({ "cpr": "020290-1234", "name": "Bo Berg", "home": { "lat": "56.4", "lon": 10.0 } }), invalid),
+            (json!({ "cpr": "020290-1234", "name": "Bo Berg", "skills": "gardening" }), ("skills", "invalid_value")),
+            (json!({ "cpr": "020290-1234", "name": "Bo Berg", "skills": ["bageri", 7] }), ("skills[1]", "invalid_value")),
+            (
+                json!({ "cpr": "020290-1234", "name": "Bo Berg", "home": { "lat": "56.4", "lon": 10.0 } }),
+                ("home.lat", "invalid_value"),
+            ),
             (
                 json!({ "cpr": "020290-1234", "name": "Bo Berg", "home": { "postcode": "8900", "street": "Vej 1" } }),
-                ("street", "unknown_field"),
+                ("home.street", "unknown_field"),
             ),
-            (json!({ "cpr": "020290-1234", "name": "Bo Berg", "availability": { "max_hours_per_week": 300 } }), invalid),
+            (
+                json!({ "cpr": "020290-1234", "name": "Bo Berg", "availability": { "max_hours_per_week": 300 } }),
+                ("availability.max_hours_per_week", "invalid_value"),
+            ),
             (json!(["020290-1234", "Bo Berg"]), invalid),
             (json!(null), invalid),
             (json!("Bo Berg"), invalid),
@@ -97,26 +104,24 @@ both_backends! {
             assert_eq!(field_codes(&r), [((*field).to_owned(), (*code).to_owned())], "{body}");
             assert!(!String::from_utf8_lossy(&r.raw).contains("020290-1234"), "the problem echoes the CPR: {}", r.body);
         }
-        for (path, body) in [
-            (format!("/api/v1/citizens/{id}/frikort"), json!({ "attestations": "all of them" })),
-            (format!("/api/v1/citizens/{id}/frikort"), json!({ "attestations": attestations(true), "color": "gold" })),
-            (format!("/api/v1/citizens/{id}/frikort"), json!({ "attestations": { "in_target_group": "yes" } })),
-            (format!("/api/v1/citizens/{id}/frikort"), json!({ "number": 42, "attestations": attestations(true) })),
-            (
-                format!("/api/v1/citizens/{id}/frikort"),
-                json!({ "valid_from": "1st of May", "attestations": attestations(true) }),
-            ),
-            (format!("/api/v1/citizens/{id}/frikort/deactivate"), json!({ "reason": ["a", "b"] })),
-            (format!("/api/v1/citizens/{id}/frikort/deactivate"), json!({ "reason": "r", "decided_at": "yesterday" })),
+        let card = format!("/api/v1/citizens/{id}/frikort");
+        let deactivate = format!("/api/v1/citizens/{id}/frikort/deactivate");
+        for (path, body, expected) in [
+            (&card, json!({ "attestations": "all of them" }), "attestations"),
+            (&card, json!({ "attestations": attestations(true), "color": "gold" }), "color"),
+            (&card, json!({ "attestations": { "in_target_group": "yes" } }), "attestations.in_target_group"),
+            (&card, json!({ "number": 42, "attestations": attestations(true) }), "number"),
+            (&card, json!({ "valid_from": "1st of May", "attestations": attestations(true) }), "valid_from"),
+            (&deactivate, json!({ "reason": ["a", "b"] }), "reason"),
+            (&deactivate, json!({ "reason": "r", "decided_at": "yesterday" }), "decided_at"),
         ] {
-            let r = app.post(&path, &t, &body).await;
+            let r = app.post(path, &t, &body).await;
             r.expect_problem(422, "validation");
-            // An unknown field is named; a value of the wrong type is reported on the body.
-            let expected = if body.get("color").is_some() { "color" } else { "body" };
+            // The unknown field, or the value of the wrong type, is named with its path.
             assert_eq!(r.error_fields(), [expected], "{body}");
         }
         for (body, expected) in
-            [(json!({ "name": 42 }), "body"), (json!({ "cpr": "020290-1234" }), "cpr"), (json!({ "phone": ["1"] }), "body")]
+            [(json!({ "name": 42 }), "name"), (json!({ "cpr": "020290-1234" }), "cpr"), (json!({ "phone": ["1"] }), "phone")]
         {
             let r = app.patch(&format!("/api/v1/citizens/{id}"), &t, &body).await;
             r.expect_problem(422, "validation");
@@ -239,7 +244,8 @@ both_backends! {
 
     async fn a_query_string_of_the_wrong_type_is_a_400_problem(app) {
         let t = app.coordinator("730");
-        for q in ["limit=abc", "offset=ten", "limit=1.5", "limit=", "offset=99999999999999999999"] {
+        // (An integer too large for its type is read, and out of range: see spec_conformance.)
+        for q in ["limit=abc", "offset=ten", "limit=1.5", "limit=", "offset=1e3"] {
             app.get(&format!("/api/v1/citizens?{q}"), &t).await.expect_problem(400, "invalid_query");
         }
         app.get("/api/v1/audit?limit=many", &t).await.expect_problem(400, "invalid_query");

@@ -172,7 +172,7 @@ both_backends! {
             let year = chrono::Utc::now().year() + 3;
             let due = app.get(&format!("/api/v1/frikort/controls-due?year={year}"), token).await;
             due.expect(200);
-            assert_eq!(field(&due.body, "citizen_id"), [own.as_str()]);
+            assert_eq!(field(&due.body["items"], "citizen_id"), [own.as_str()]);
 
             let audit = app.get("/api/v1/audit", token).await;
             audit.expect(200);
@@ -330,8 +330,8 @@ both_backends! {
             assert_eq!(e.expect(200).body["status"], "active");
             let payouts = app.get(&format!("/api/v1/employments/{id}/payouts"), &s.b_token).await;
             payouts.expect(200);
-            assert_eq!(payouts.body.as_array().map(Vec::len), Some(1), "{}", payouts.body);
-            assert_eq!(payouts.body[0]["reversed"], false);
+            assert_eq!(payouts.body["items"].as_array().map(Vec::len), Some(1), "{}", payouts.body);
+            assert_eq!(payouts.body["items"][0]["reversed"], false);
         }
         assert_eq!(s.b, app.get(&format!("/api/v1/employments/{}", s.jens_at_b), &s.b_token).await.body["company_id"]);
     }
@@ -385,10 +385,10 @@ both_backends! {
         assert_eq!(list.body["total"], 3, "{}", list.body);
         let payouts = app.get(&format!("/api/v1/employments/{}/payouts", s.jens_at_b), &s.coordinator).await;
         payouts.expect(200);
-        assert_eq!(payouts.body.as_array().map(Vec::len), Some(1), "{}", payouts.body);
-        assert_eq!(payouts.body[0]["reversed"], false);
+        assert_eq!(payouts.body["items"].as_array().map(Vec::len), Some(1), "{}", payouts.body);
+        assert_eq!(payouts.body["items"][0]["reversed"], false);
         let payouts = app.get(&format!("/api/v1/employments/{}/payouts", s.jens_at_a), &s.coordinator).await;
-        assert_eq!(payouts.expect(200).body.as_array().map(Vec::len), Some(1), "{}", payouts.body);
+        assert_eq!(payouts.expect(200).body["items"].as_array().map(Vec::len), Some(1), "{}", payouts.body);
     }
 
     async fn a_citizen_never_sees_another_citizens_balance_or_employments(app) {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ResourceDef, Server, ServiceRequest, ServiceResponse};
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use actix_web_prom::PrometheusMetricsBuilder;
@@ -17,6 +17,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::audit_writer::AuditWriter;
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::json::BodyLimit;
 use crate::routes;
 use crate::services::error::Code;
 use crate::state::AppState;
@@ -111,63 +112,6 @@ fn shown_path(path: &str) -> String {
     }
 }
 
-fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    match err {
-        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
-            ApiError::PayloadTooLarge { limit }
-        }
-        JsonPayloadError::ContentType => {
-            ApiError::UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)".into())
-        }
-        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::Validation(vec![field_problem(&e.to_string())]),
-        JsonPayloadError::Deserialize(e) => ApiError::BadRequest {
-            code: Code::MalformedJson,
-            detail: redact_cpr(&format!("the body is not valid JSON: {e}")).into_owned(),
-        },
-        other => {
-            ApiError::BadRequest { code: Code::UnreadableBody, detail: redact_cpr(&other.to_string()).into_owned() }
-        }
-    }
-    .into()
-}
-
-/// Names the field of a body that does not fit its type: serde's message for a missing or an
-/// unknown field names it; anything else is reported on `body`, with the refused value left out.
-/// A key that holds a number as long as a CPR number is not echoed.
-fn field_problem(message: &str) -> crate::error::FieldProblem {
-    use crate::error::FieldProblem;
-    let named = |prefix: &str| {
-        let rest = message.strip_prefix(prefix)?;
-        let name = &rest[..rest.find('`')?];
-        let digits = name.chars().filter(char::is_ascii_digit).count();
-        (digits < 6).then(|| (name.to_owned(), rest[name.len() + 1..].to_owned()))
-    };
-    if let Some((name, _)) = named("missing field `") {
-        return FieldProblem::new(name.clone(), "required", format!("`{name}` is required"));
-    }
-    if let Some((name, rest)) = named("unknown field `") {
-        let expected = rest.trim_start_matches(", ").split(" at line").next().unwrap_or_default();
-        return FieldProblem::new(name.clone(), "unknown_field", format!("`{name}` is not a field here; {expected}"));
-    }
-    // An unknown field's name is echoed (`unknown field `0101901234``): a CPR sent as a key
-    // must not come back or reach the log either.
-    FieldProblem::new("body", "invalid_body", redact_cpr(&redact_values(message)).into_owned())
-}
-
-/// serde quotes the refused value in type errors (`invalid type: integer `0101901234`, expected
-/// a string`); a CPR sent in the wrong shape must not come back in a response or reach a log.
-fn redact_values(message: &str) -> String {
-    for prefix in ["invalid type: ", "invalid value: "] {
-        if let Some(rest) = message.strip_prefix(prefix)
-            && let Some(at) = rest.find(", expected")
-        {
-            let kind = rest[..at].split([' ', '`', '"']).next().unwrap_or("value");
-            return format!("{prefix}{kind}{}", &rest[at..]);
-        }
-    }
-    message.to_owned()
-}
-
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let detail = redact_cpr(&format!("the query string is invalid: {err}")).into_owned();
     ApiError::BadRequest { code: Code::InvalidQuery, detail }.into()
@@ -230,10 +174,9 @@ impl Application {
         let limit = settings.max_body_bytes;
 
         let server = HttpServer::new(move || {
-            let json = web::JsonConfig::default().limit(limit).content_type_required(true).error_handler(json_error);
             App::new()
                 .into_utoipa_app()
-                .app_data(json)
+                .app_data(BodyLimit(limit))
                 .app_data(web::PayloadConfig::default().limit(limit))
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(web::PathConfig::default().error_handler(path_error))
@@ -309,34 +252,11 @@ fn worker_count() -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_values;
-
-    #[test]
-    fn missing_and_unknown_fields_are_named_and_a_cpr_shaped_key_is_not() {
-        let p = super::field_problem("missing field `name` at line 1 column 2");
-        assert_eq!((p.field.as_str(), p.code.as_str()), ("name", "required"));
-        let p = super::field_problem("unknown field `nmae`, expected `cpr` or `name` at line 1 column 9");
-        assert_eq!((p.field.as_str(), p.code.as_str()), ("nmae", "unknown_field"));
-        assert_eq!(p.message, "`nmae` is not a field here; expected `cpr` or `name`");
-        let p = super::field_problem("unknown field `0101901234`, expected `cpr` at line 1 column 9");
-        assert_eq!(p.field, "body");
-        assert!(!p.message.contains("0101901234"));
-    }
-
     #[test]
     fn a_bare_port_listens_on_the_loopback_address() {
         assert_eq!(super::listen_address(":0"), "127.0.0.1:0");
         assert_eq!(super::listen_address(":8080"), "127.0.0.1:8080");
         assert_eq!(super::listen_address("0.0.0.0:8080"), "0.0.0.0:8080");
         assert_eq!(super::listen_address("[::1]:9"), "[::1]:9");
-    }
-
-    #[test]
-    fn refused_values_are_not_echoed_in_type_errors() {
-        let m = redact_values("invalid type: integer `101901234`, expected a string at line 1 column 20");
-        assert_eq!(m, "invalid type: integer, expected a string at line 1 column 20");
-        let m = redact_values("invalid type: string \"010190-1234\", expected u8 at line 1 column 9");
-        assert_eq!(m, "invalid type: string, expected u8 at line 1 column 9");
-        assert_eq!(redact_values("missing field `name` at line 1 column 2"), "missing field `name` at line 1 column 2");
     }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use smaajob_persistence::{RepoError, TransientError};
 
 use crate::services::error::{Code, FieldIssue, ServiceError};
-use utoipa::{ToResponse, ToSchema};
+use utoipa::ToSchema;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -32,8 +32,7 @@ impl FieldProblem {
 }
 
 /// An RFC 9457 problem document as this API sends it (for the OpenAPI description).
-#[derive(Debug, Serialize, ToSchema, ToResponse)]
-#[response(description = "An RFC 9457 problem (`application/problem+json`)", content_type = "application/problem+json")]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
     /// A URI naming the problem type: `urn:smaajob:problem:<code>`.
     #[serde(rename = "type")]

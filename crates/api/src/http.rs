@@ -12,8 +12,10 @@ use crate::services::error::Fields;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// How many items at most (1–200, default 50).
+    #[serde(default, deserialize_with = "saturating::optional_i64")]
     pub limit: Option<i64>,
     /// How many items to skip (default 0).
+    #[serde(default, deserialize_with = "saturating::optional_i64")]
     pub offset: Option<i64>,
 }
 
@@ -51,11 +53,72 @@ pub struct Paged<T: ToSchema> {
 /// The braced, `urn:uuid:`, simple and upper-case spellings name no resource, so they are a 404
 /// like any other string.
 pub fn parse_id(raw: &str, what: &str) -> Result<String, ApiError> {
-    uuid::Uuid::try_parse(raw)
-        .ok()
-        .map(|u| u.hyphenated().to_string())
-        .filter(|canonical| canonical == raw)
-        .ok_or_else(|| ApiError::not_found(what))
+    canonical_id(raw).ok_or_else(|| ApiError::not_found(what))
+}
+
+/// An id in the one form this API writes, or `None`. A body field that refers to a record
+/// answers a malformed id exactly as a well-formed id of no record: the caller maps `None` to the
+/// use case's own answer for an unknown record.
+pub fn canonical_id(raw: &str) -> Option<String> {
+    uuid::Uuid::try_parse(raw).ok().map(|u| u.hyphenated().to_string()).filter(|canonical| canonical == raw)
+}
+
+/// A year in a path (`/caps/{year}`): an integer, read as [`saturating`] reads one, so that
+/// `2147483648` is out of range like `99999` rather than a path that names nothing; `None` for
+/// anything that is not an integer.
+pub fn path_year(raw: &str) -> Option<i32> {
+    saturating::integer(raw).map(saturating::to_i32)
+}
+
+/// Integers in query strings and paths that are too large for their type are read as the type's
+/// largest (or smallest) value, so they meet the same range check, and the same 422, as any other
+/// out-of-range number; only a value that is not an integer at all is a 400 (or, in a path, names
+/// nothing). Use `#[serde(default, deserialize_with = "crate::http::saturating::optional_i32")]`.
+pub mod saturating {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    /// What a value that is not an integer is told.
+    const EXPECTED: &str = "expected an integer";
+
+    /// An optional decimal integer (`-`? digits), saturated to `i128`; `None` if not an integer.
+    pub fn integer(raw: &str) -> Option<i128> {
+        let (negative, digits) = match raw.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, raw.strip_prefix('+').unwrap_or(raw)),
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let magnitude = digits.parse::<i128>().unwrap_or(i128::MAX);
+        Some(if negative { -magnitude } else { magnitude })
+    }
+
+    /// Clamps to `i32`.
+    pub fn to_i32(v: i128) -> i32 {
+        i32::try_from(v).unwrap_or(if v < 0 { i32::MIN } else { i32::MAX })
+    }
+
+    /// Clamps to `i64`.
+    pub fn to_i64(v: i128) -> i64 {
+        i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
+    }
+
+    fn optional<'de, D: Deserializer<'de>>(de: D) -> Result<Option<i128>, D::Error> {
+        match Option::<std::borrow::Cow<str>>::deserialize(de)? {
+            None => Ok(None),
+            Some(s) => integer(&s).map(Some).ok_or_else(|| D::Error::custom(EXPECTED)),
+        }
+    }
+
+    /// An optional `i32`, saturated.
+    pub fn optional_i32<'de, D: Deserializer<'de>>(de: D) -> Result<Option<i32>, D::Error> {
+        Ok(optional(de)?.map(to_i32))
+    }
+
+    /// An optional `i64`, saturated.
+    pub fn optional_i64<'de, D: Deserializer<'de>>(de: D) -> Result<Option<i64>, D::Error> {
+        Ok(optional(de)?.map(to_i64))
+    }
 }
 
 /// Strict serde for dates in request bodies and queries: exactly `YYYY-MM-DD` (chrono alone
@@ -133,6 +196,23 @@ mod tests {
         ] {
             assert!(matches!(parse_id(other, "citizen"), Err(ApiError::NotFound(_))), "{other}");
         }
+    }
+
+    #[test]
+    fn integers_too_large_for_their_type_saturate_and_only_non_integers_are_refused() {
+        assert_eq!(path_year("2025"), Some(2025));
+        assert_eq!(path_year("2147483648"), Some(i32::MAX));
+        assert_eq!(path_year("-99999999999999999999999999999999999999999"), Some(i32::MIN));
+        assert_eq!(path_year("+7"), Some(7));
+        for not_integer in ["", "-", "20x5", "2025.0", " 2025", "1e3", "٢٠٢٥"] {
+            assert_eq!(path_year(not_integer), None, "{not_integer}");
+        }
+        let query = |q: &str| actix_web::web::Query::<PageQuery>::from_query(q).map(|q| q.into_inner());
+        let page = query("limit=99999999999999999999&offset=-3").unwrap();
+        assert_eq!((page.limit, page.offset), (Some(i64::MAX), Some(-3)));
+        assert!(query("limit=ten").is_err());
+        let page = query("").unwrap();
+        assert_eq!((page.limit, page.offset), (None, None));
     }
 
     #[derive(Debug, Deserialize)]

@@ -17,8 +17,8 @@ use crate::routes;
                        errors are RFC 9457 `application/problem+json`; authenticate with `Authorization: Bearer <JWT>`.",
         license(name = "EUPL-1.2")
     ),
-    components(schemas(Problem, FieldProblem), responses(Problem)),
-    modifiers(&BearerAuth),
+    components(schemas(Problem, FieldProblem)),
+    modifiers(&BearerAuth, &SharedResponses),
     tags(
         (name = "citizens", description = "Citizens and their own view"),
         (name = "frikort", description = "Frikort cards: issue, deactivate, reactivate, control"),
@@ -38,6 +38,16 @@ use crate::routes;
 pub struct ApiDoc;
 
 struct BearerAuth;
+
+/// The error responses the handlers share by reference (see [`crate::responses`]).
+struct SharedResponses;
+
+impl Modify for SharedResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.responses.extend(crate::responses::components());
+    }
+}
 
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use smaajob_domain::Split;
-use smaajob_domain::{Email, Money, Name, Phone};
+use smaajob_domain::{Email, Money, Name, Phone, WeeklyHours};
 use smaajob_persistence::repo::accounting::{AdjustmentRow, PayoutRow};
 use smaajob_persistence::repo::employments::EmploymentRow;
 use utoipa::ToSchema;
@@ -61,8 +61,9 @@ pub struct EmploymentView {
     pub start_date: NaiveDate,
     /// Last day, if known.
     pub end_date: Option<NaiveDate>,
-    /// Expected hours per week.
-    pub expected_hours_per_week: Option<f64>,
+    /// Expected hours per week, decimal hours with two decimals (`"7.50"`).
+    #[schema(example = "7.50")]
+    pub expected_hours_per_week: Option<String>,
     /// Expected pay, DKK.
     pub expected_pay: Option<String>,
     /// The responsible contact person.
@@ -93,7 +94,7 @@ pub fn employment_view((e, citizen_name, company_name): (EmploymentRow, String, 
         company_name,
         start_date: e.start_date,
         end_date: e.end_date,
-        expected_hours_per_week: e.expected_hours_per_week,
+        expected_hours_per_week: e.expected_hours_per_week.and_then(WeeklyHours::from_stored).map(|h| h.to_string()),
         registered_by: e.registered_by,
         end_reason: e.end_reason,
     }

@@ -51,6 +51,9 @@ pub use lifecycle::{
 };
 pub use money::{MAX_ABS_ORE, Money, MoneyError, round_half_away_from_zero_to_ore};
 pub use municipality::{MunicipalityCode, MunicipalityError, RANDERS};
-pub use pay::{HOLIDAY_PAY_PERCENT, HoursError, MAX_WORKED_MINUTES, WorkedTime, estimated_pay, holiday_pay, pay_for};
+pub use pay::{
+    HOLIDAY_PAY_PERCENT, HoursError, MAX_WEEKLY_HOURS, MAX_WORKED_MINUTES, WeeklyHours, WeeklyHoursError, WorkedTime,
+    estimated_pay, holiday_pay, pay_for,
+};
 pub use schedule::{EARLIEST_SCHEDULE_YEAR, MAX_WEEKLY_SPAN_DAYS, Schedule, ScheduleError, Shift};
 pub use stats::nearest_rank;

@@ -113,6 +113,81 @@ impl WorkedTime {
     }
 }
 
+/// The most hours a week an employment may be registered with.
+pub const MAX_WEEKLY_HOURS: u64 = 60;
+
+/// The hours a week an employment is expected to take (§ 6 registration), in hundredths of an
+/// hour: more than 0 and at most [`MAX_WEEKLY_HOURS`], written as decimal hours like every other
+/// number of hours in the API (`"7.5"`, `"12.25"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WeeklyHours(u32);
+
+/// Why a string is not an acceptable number of hours a week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum WeeklyHoursError {
+    /// Not a decimal number with at most two decimals.
+    #[error("hours must be a decimal number with at most two decimals, e.g. \"7.5\"")]
+    Format,
+    /// Zero, negative, or more than [`MAX_WEEKLY_HOURS`].
+    #[error("between 0 and 60 hours")]
+    OutOfRange,
+}
+
+impl WeeklyHoursError {
+    /// Stable snake_case code for API error responses.
+    pub fn code(self) -> &'static str {
+        match self {
+            WeeklyHoursError::Format => "hours_format",
+            WeeklyHoursError::OutOfRange => "out_of_range",
+        }
+    }
+}
+
+impl From<WeeklyHoursError> for FieldError {
+    fn from(e: WeeklyHoursError) -> FieldError {
+        FieldError::new(e.code(), e.to_string())
+    }
+}
+
+impl WeeklyHours {
+    /// Parses decimal hours as [`WorkedTime::parse_hours`] does (`-?digits(.d|.dd)?`, strict).
+    pub fn parse(s: &str) -> Result<WeeklyHours, WeeklyHoursError> {
+        let d = parse_hundredths(s).map_err(|e| match e {
+            DecimalError::Format | DecimalError::TooPrecise => WeeklyHoursError::Format,
+            DecimalError::TooLarge => WeeklyHoursError::OutOfRange,
+        })?;
+        if d.negative || d.hundredths == 0 || d.hundredths > MAX_WEEKLY_HOURS * 100 {
+            return Err(WeeklyHoursError::OutOfRange);
+        }
+        u32::try_from(d.hundredths).map(WeeklyHours).map_err(|_| WeeklyHoursError::OutOfRange)
+    }
+
+    /// Hours as stored (a floating-point column), read back to the nearest hundredth (half away
+    /// from zero). An approval stores the hours of the task's schedule, which [`WeeklyHours::parse`]
+    /// does not bound, so only a value no week can have (negative, not a number) is `None`.
+    pub fn from_stored(hours: f64) -> Option<WeeklyHours> {
+        let hundredths = (hours * 100.0).round();
+        (hundredths >= 0.0 && hundredths <= f64::from(u32::MAX)).then_some(WeeklyHours(hundredths as u32))
+    }
+
+    /// The hours as stored.
+    pub fn as_f64(self) -> f64 {
+        f64::from(self.0) / 100.0
+    }
+
+    /// Hundredths of an hour.
+    pub fn hundredths(self) -> u32 {
+        self.0
+    }
+}
+
+/// Two decimals, as the API writes hours: `"7.50"`.
+impl std::fmt::Display for WeeklyHours {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
 /// `minutes × wage / 60` in øre, rounded half away from zero, in exact
 /// integer arithmetic; saturates at the `i64` bounds (never reached for
 /// wages that went through [`Money::parse`]).
@@ -439,6 +514,32 @@ mod tests {
                 prop_assert_eq!(got.signum(), ore.signum(), "a half øre rounds away from zero");
                 prop_assert!(i128::from(got).abs() * 8 > i128::from(ore).abs());
             }
+        }
+    }
+
+    #[test]
+    fn weekly_hours_are_decimal_hours_above_zero_and_at_most_sixty() {
+        assert_eq!(WeeklyHours::parse("7.5").map(|h| h.to_string()), Ok("7.50".to_owned()));
+        assert_eq!(WeeklyHours::parse("60").map(|h| h.hundredths()), Ok(6000));
+        assert_eq!(WeeklyHours::parse("0.01").map(|h| h.as_f64()), Ok(0.01));
+        for out in ["0", "0.00", "-1", "60.01", "99999999999999999999"] {
+            assert_eq!(WeeklyHours::parse(out), Err(WeeklyHoursError::OutOfRange), "{out}");
+        }
+        for bad in ["7,5", "7.555", "", " 7", "+7", "1e1", "NaN", "seven"] {
+            assert_eq!(WeeklyHours::parse(bad), Err(WeeklyHoursError::Format), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stored_weekly_hours_read_back_to_the_hundredth() {
+        assert_eq!(WeeklyHours::from_stored(7.5).map(|h| h.to_string()), Some("7.50".to_owned()));
+        assert_eq!(WeeklyHours::from_stored(10.0 / 6.0).map(|h| h.to_string()), Some("1.67".to_owned()));
+        assert_eq!(WeeklyHours::from_stored(61.0).map(|h| h.to_string()), Some("61.00".to_owned()));
+        assert_eq!(WeeklyHours::from_stored(-1.0), None);
+        assert_eq!(WeeklyHours::from_stored(f64::NAN), None);
+        for s in ["0.01", "7.25", "12.5", "60"] {
+            let h = WeeklyHours::parse(s).unwrap();
+            assert_eq!(WeeklyHours::from_stored(h.as_f64()), Some(h), "{s}");
         }
     }
 }

@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::{Paged, utc};
+use crate::responses::{ApiErrors, Invalid};
 use crate::services::audit::{self as service, AuditInput, AuditRecord, ListAudit};
 use crate::services::principal::Principal;
 use crate::state::AppState;
@@ -52,8 +53,10 @@ pub struct AuditFilter {
     /// with `offset` stay put while new entries arrive.
     pub before: Option<i64>,
     /// How many entries at most (1–500, default 100).
+    #[serde(default, deserialize_with = "crate::http::saturating::optional_i64")]
     pub limit: Option<i64>,
     /// How many entries to skip (default 0).
+    #[serde(default, deserialize_with = "crate::http::saturating::optional_i64")]
     pub offset: Option<i64>,
 }
 
@@ -94,10 +97,7 @@ fn entry_view(e: AuditRecord) -> AuditEntryView {
     params(AuditFilter),
     responses(
         (status = 200, body = Paged<AuditEntryView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/audit")]

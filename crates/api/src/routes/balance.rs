@@ -6,8 +6,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::parse_id;
+use crate::responses::{ApiErrors, Invalid, NotFound};
 use crate::services::balance::{self as service, Balance};
 use crate::services::principal::Principal;
 use crate::state::AppState;
@@ -89,6 +90,7 @@ pub struct BalanceView {
 #[into_params(parameter_in = Query)]
 pub struct YearQuery {
     /// Income year; defaults to this year (Europe/Copenhagen).
+    #[serde(default, deserialize_with = "crate::http::saturating::optional_i32")]
     pub year: Option<i32>,
 }
 
@@ -143,11 +145,7 @@ fn view(b: Balance) -> BalanceView {
     params(("id" = String, Path, description = "Citizen id"), YearQuery),
     responses(
         (status = 200, body = BalanceView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, NotFound, Invalid,
     )
 )]
 #[get("/citizens/{id}/balance")]
@@ -171,11 +169,7 @@ pub async fn citizen_balance(
     params(YearQuery),
     responses(
         (status = 200, body = BalanceView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, NotFound, Invalid,
     )
 )]
 #[get("/me/balance")]

@@ -9,8 +9,10 @@ use smaajob_domain::CapYear;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::http::{PageQuery, Paged, utc};
+use crate::http::{PageQuery, Paged, path_year, utc};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
+use crate::json::Json;
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::caps::{self as service, Cap, CapChange, Fingerprint, SetCap as NewCap};
 use crate::services::principal::Principal;
 use crate::state::AppState;
@@ -176,9 +178,7 @@ fn change_view(change: CapChange) -> CapChangeView {
     params(PageQuery),
     responses(
         (status = 200, description = "The caps, oldest first", body = Paged<CapView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/caps")]
@@ -201,7 +201,7 @@ pub async fn list_caps(
     params(("year" = i32, Path, description = "Calendar year, 2019–2100")),
     responses(
         (status = 200, body = CapView),
-        (status = 401, response = Problem),
+        ApiErrors, NotFound,
         (status = 404, description = "No cap exists for that year", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -209,11 +209,12 @@ pub async fn list_caps(
 pub async fn get_cap(
     state: web::Data<AppState>,
     principal: Principal,
-    year: web::Path<i32>,
+    year: web::Path<String>,
 ) -> Result<web::Json<CapView>, ApiError> {
     service::ensure_reader(&principal)?;
-    let year = CapYear::parse(year.into_inner())
-        .map_err(|_| ApiError::NotFound("the frikort exists from 2019 to 2100".into()))?;
+    let year = path_year(&year)
+        .and_then(|y| CapYear::parse(y).ok())
+        .ok_or_else(|| ApiError::NotFound("the frikort exists from 2019 to 2100".into()))?;
     let cap = state.read(move |conn| Ok(service::get(conn, &principal, year)?)).await?;
     Ok(web::Json(view(cap)))
 }
@@ -228,12 +229,10 @@ pub async fn get_cap(
     request_body = CapChangeRequest,
     responses(
         (status = 200, description = "What the change would do; nothing was changed", body = CapChangeView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 403, description = "Not the operator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The year is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The year is not a whole number", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Regulation needs the previous year's cap to be set", body = Problem, content_type = "application/problem+json"),
-        (status = 415, response = Problem),
         (status = 422, description = "Invalid year, amount, percentage or reason", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -241,13 +240,13 @@ pub async fn get_cap(
 pub async fn preview_cap(
     state: web::Data<AppState>,
     principal: Principal,
-    year: web::Path<i32>,
-    body: web::Json<CapChangeRequest>,
+    year: web::Path<String>,
+    body: Json<CapChangeRequest>,
 ) -> Result<web::Json<CapChangeView>, ApiError> {
     principal.operator()?;
     let b = body.into_inner();
     let cmd =
-        NewCap::parse(year.into_inner(), b.amount.as_deref(), b.regulation_percent.as_deref(), b.reason.as_deref())?;
+        NewCap::parse(cap_year(&year)?, b.amount.as_deref(), b.regulation_percent.as_deref(), b.reason.as_deref())?;
     let change = state.write(move |conn| Ok(service::preview(conn, &principal, &cmd)?)).await?;
     Ok(web::Json(change_view(change)))
 }
@@ -266,12 +265,10 @@ pub async fn preview_cap(
     request_body = SetCap,
     responses(
         (status = 200, description = "The change as applied: the cap now in force and what was re-split", body = CapChangeView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 403, description = "Not the operator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The year is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The year is not a whole number", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No `confirm` (`cap_preview_required`), a `confirm` that no longer matches what the change would do (`cap_preview_stale`), or a regulation without the previous year's cap (`previous_cap_not_set`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, response = Problem),
         (status = 422, description = "Invalid year, amount, percentage or reason, or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -281,18 +278,24 @@ pub async fn set_cap(
     principal: Principal,
     key: IdempotencyHeader,
     req: HttpRequest,
-    year: web::Path<i32>,
-    body: web::Json<SetCap>,
+    year: web::Path<String>,
+    body: Json<SetCap>,
 ) -> Result<HttpResponse, ApiError> {
     principal.operator()?;
     let b = body.into_inner();
     let idem = Idempotency::new(&principal, key, &req, &b);
     let cmd =
-        NewCap::parse(year.into_inner(), b.amount.as_deref(), b.regulation_percent.as_deref(), b.reason.as_deref())?;
+        NewCap::parse(cap_year(&year)?, b.amount.as_deref(), b.regulation_percent.as_deref(), b.reason.as_deref())?;
     let confirm = b.confirm.as_deref().map(Fingerprint::given);
     idempotency::run(&state, idem, move |conn| {
         let change = service::set(conn, &principal, &cmd, confirm.as_ref())?;
         Reply::new(StatusCode::OK, &change_view(change))
     })
     .await
+}
+
+/// Any integer is a year, refused by range as 422 if it is not one the frikort covers; only a
+/// path that is not a whole number names nothing.
+fn cap_year(raw: &str) -> Result<i32, ApiError> {
+    path_year(raw).ok_or_else(|| ApiError::NotFound("a year is written as a whole number".into()))
 }

@@ -10,6 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, double_option, parse_id, utc};
+use crate::json::Json;
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::citizens::{
     self as service, AvailabilityInput, Citizen, EnrolCitizen, EnrolInput, HomeInput, ListCitizens, SlotInput,
     UpdateInput,
@@ -283,11 +285,9 @@ pub struct TransferBody {
     request_body = CreateCitizen,
     responses(
         (status = 201, description = "Enrolled", body = CitizenView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
+        ApiErrors, Conflict, JsonBody,
         (status = 403, description = "Not a coordinator, or another municipality", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A citizen with this CPR is already enrolled: `citizen_exists` in your municipality, `citizen_enrolled_elsewhere` in another (take them over with a transfer; logged in both municipalities)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, response = Problem),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -295,7 +295,7 @@ pub struct TransferBody {
 pub async fn create_citizen(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<CreateCitizen>,
+    body: Json<CreateCitizen>,
 ) -> Result<HttpResponse, ApiError> {
     // The role before the body, so a caller who may not enrol learns that first.
     principal.coordinator()?;
@@ -317,11 +317,8 @@ pub async fn create_citizen(
     request_body = TransferBody,
     responses(
         (status = 200, description = "Taken over: the citizen as the new municipality sees them", body = CitizenView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
+        ApiErrors, Conflict, JsonBody,
         (status = 409, description = "`already_responsible`: the citizen is enrolled in your municipality already", body = Problem, content_type = "application/problem+json"),
-        (status = 415, response = Problem),
         (status = 422, description = "Invalid fields, or `not_enrolled`: no municipality has enrolled this CPR (enrol them instead)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -329,7 +326,7 @@ pub async fn create_citizen(
 pub async fn transfer_citizen(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<TransferBody>,
+    body: Json<TransferBody>,
 ) -> Result<web::Json<CitizenView>, ApiError> {
     principal.coordinator()?;
     let body = body.into_inner();
@@ -346,10 +343,7 @@ pub async fn transfer_citizen(
     params(CitizenFilter, PageQuery),
     responses(
         (status = 200, body = Paged<CitizenView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/citizens")]
@@ -374,8 +368,7 @@ pub async fn list_citizens(
     params(("id" = String, Path, description = "Citizen id")),
     responses(
         (status = 200, description = "The citizen; for a municipality they moved away from, the record as it stood then (`responsible_until`)", body = CitizenView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
+        ApiErrors, NotFound,
         (status = 404, description = "No such citizen in the coordinator's municipality, now or before", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -399,12 +392,7 @@ pub async fn get_citizen(
     request_body = UpdateCitizen,
     responses(
         (status = 200, body = CitizenView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, NotFound, JsonBody,
     )
 )]
 #[patch("/citizens/{id}")]
@@ -412,7 +400,7 @@ pub async fn update_citizen(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<UpdateCitizen>,
+    body: Json<UpdateCitizen>,
 ) -> Result<web::Json<CitizenView>, ApiError> {
     principal.coordinator()?;
     let id = parse_id(&id, "citizen")?;
@@ -427,7 +415,7 @@ pub async fn update_citizen(
     security(("bearer" = [])),
     responses(
         (status = 200, body = CitizenView),
-        (status = 401, response = Problem),
+        ApiErrors, NotFound,
         (status = 403, description = "Not a citizen token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The token's citizen does not exist", body = Problem, content_type = "application/problem+json"),
     )

@@ -7,6 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, double_option, parse_id, utc};
+use crate::json::Json;
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::companies::{
     self, Company, CompanyChanges, CompanyChangesInput, ContactInput, NewCompany, NewCompanyInput, ProfileInput,
     SelfRegistration, SelfRegistrationInput, Verification,
@@ -150,19 +152,16 @@ fn created(view: CompanyView) -> HttpResponse {
     request_body = CreateCompany,
     responses(
         (status = 201, description = "Registered", body = CompanyView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
+        ApiErrors, Conflict, JsonBody,
         (status = 403, description = "Not a coordinator, or another municipality than the coordinator's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The CVR number is already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/companies")]
 pub async fn create_company(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<CreateCompany>,
+    body: Json<CreateCompany>,
 ) -> Result<HttpResponse, ApiError> {
     principal.coordinator()?;
     let b = body.into_inner();
@@ -189,10 +188,7 @@ pub async fn create_company(
     params(CompanyFilter, PageQuery),
     responses(
         (status = 200, body = Paged<CompanyView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/companies")]
@@ -221,8 +217,7 @@ pub async fn list_companies(
     params(("id" = String, Path, description = "Company id")),
     responses(
         (status = 200, body = CompanyView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
+        ApiErrors, NotFound,
         (status = 404, description = "No such company (or another company's)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -250,12 +245,7 @@ pub async fn get_company(
     request_body = UpdateCompany,
     responses(
         (status = 200, body = CompanyView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, NotFound, JsonBody,
     )
 )]
 #[patch("/companies/{id}")]
@@ -263,7 +253,7 @@ pub async fn update_company(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<UpdateCompany>,
+    body: Json<UpdateCompany>,
 ) -> Result<web::Json<CompanyView>, ApiError> {
     principal.coordinator()?;
     let id = parse_id(&id, "company")?;
@@ -309,19 +299,16 @@ pub struct RegisterSelf {
     request_body = RegisterSelf,
     responses(
         (status = 201, description = "Registered, unverified", body = CompanyView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
+        ApiErrors, Conflict, JsonBody,
         (status = 403, description = "Not a company token, or the CVR differs from the token's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The company is already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/companies/self")]
 pub async fn register_self(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<RegisterSelf>,
+    body: Json<RegisterSelf>,
 ) -> Result<HttpResponse, ApiError> {
     let cvr = companies::self_registering_cvr(&principal)?;
     let b = body.into_inner();
@@ -349,7 +336,7 @@ pub async fn register_self(
     security(("bearer" = [])),
     responses(
         (status = 200, body = CompanyView),
-        (status = 401, response = Problem),
+        ApiErrors,
         (status = 403, description = "Not a company token, or the company is not registered yet", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -5,13 +5,16 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{Cpr, FrikortNumber, Money};
+use smaajob_domain::{Cpr, FrikortNumber, Money, WeeklyHours};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::http::{PageQuery, Paged, parse_id};
+use crate::http::{PageQuery, Paged, canonical_id, parse_id};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
+use crate::json::Json;
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::{check_not_before_scheme, optional_text};
+use crate::services::companies::unknown_company;
 use crate::services::employments::{self, ContactPerson, Employee, Employment, NewEmployment};
 use crate::services::error::{Fields, checked};
 use crate::services::principal::Principal;
@@ -45,8 +48,9 @@ pub struct CreateEmployment {
     /// Last day, if known.
     #[serde(default, deserialize_with = "crate::http::strict_date::optional")]
     pub end_date: Option<NaiveDate>,
-    /// Expected hours per week (0–60).
-    pub expected_hours_per_week: Option<f64>,
+    /// Expected hours per week, decimal hours above 0 and at most 60 (`"7.5"`).
+    #[schema(example = "7.5")]
+    pub expected_hours_per_week: Option<String>,
     /// Expected pay for the whole employment, DKK decimal string.
     pub expected_pay: Option<String>,
     /// The company's responsible contact person.
@@ -98,14 +102,13 @@ fn parse_registration(principal: &Principal, b: &CreateEmployment) -> Result<New
         f.push("end_date", "before_start", "the end date is before the start date");
     }
     check_not_before_scheme(&mut f, "start_date", b.start_date);
-    if b.expected_hours_per_week.is_some_and(|h| !(h > 0.0 && h <= 60.0)) {
-        f.push("expected_hours_per_week", "out_of_range", "between 0 and 60 hours");
-    }
+    let expected_hours =
+        f.check_opt("expected_hours_per_week", b.expected_hours_per_week.as_deref().map(WeeklyHours::parse));
     let expected_pay = f.check_opt("expected_pay", b.expected_pay.as_deref().map(Money::parse_non_negative));
     let contact = parse_contact(&mut f, &b.contact);
     f.finish()?;
     let (name, phone, email) = checked(contact)?;
-    let company_id = parse_id(&checked(company_id)?, "company")?;
+    let company_id = canonical_id(&checked(company_id)?).ok_or_else(unknown_company)?;
     let employee = match (by_card, &b.citizen_id) {
         (Some((cpr, number)), _) => Employee::Card { cpr: checked(cpr)?, number: checked(number)? },
         (None, Some(id)) => Employee::Id(parse_id(id, "citizen")?),
@@ -116,7 +119,7 @@ fn parse_registration(principal: &Principal, b: &CreateEmployment) -> Result<New
         company_id,
         start_date: b.start_date,
         end_date: b.end_date,
-        expected_hours_per_week: b.expected_hours_per_week,
+        expected_hours_per_week: checked(expected_hours)?,
         expected_pay: checked(expected_pay)?,
         contact: ContactPerson { name, phone, email },
     })
@@ -130,11 +133,7 @@ fn parse_registration(principal: &Principal, b: &CreateEmployment) -> Result<New
     request_body = CreateEmployment,
     responses(
         (status = 201, description = "Registered", body = EmploymentView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 415, response = Problem),
+        ApiErrors, NotFound, JsonBody,
         (status = 422, description = "Invalid fields, no matching active card, or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -144,7 +143,7 @@ pub async fn create_employment(
     principal: Principal,
     key: IdempotencyHeader,
     req: HttpRequest,
-    body: web::Json<CreateEmployment>,
+    body: Json<CreateEmployment>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let idem = Idempotency::new(&principal, key, &req, &b);
@@ -165,9 +164,7 @@ pub async fn create_employment(
     params(EmploymentFilter, PageQuery),
     responses(
         (status = 200, body = Paged<EmploymentView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/employments")]
@@ -200,8 +197,7 @@ pub async fn list_employments(
     params(("id" = String, Path, description = "Employment id")),
     responses(
         (status = 200, body = EmploymentView),
-        (status = 401, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound,
     )
 )]
 #[get("/employments/{id}")]
@@ -228,12 +224,8 @@ pub async fn get_employment(
     request_body = EndEmployment,
     responses(
         (status = 200, body = EmploymentView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "Already ended", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/employments/{id}/end")]
@@ -241,7 +233,7 @@ pub async fn end_employment(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<EndEmployment>,
+    body: Json<EndEmployment>,
 ) -> Result<web::Json<EmploymentView>, ApiError> {
     employments::may_end(&principal)?;
     let id = parse_id(&id, "employment")?;

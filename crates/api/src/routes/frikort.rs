@@ -8,7 +8,9 @@ use smaajob_domain::Attestations;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::http::{parse_id, utc};
+use crate::http::{PageQuery, Paged, parse_id, utc};
+use crate::json::Json;
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::{frikort_year, today_copenhagen};
 use crate::services::frikort::{
     self as service, Card, CorrectDecision as Correction, Corrected, Decide, DueControl, IssueCard as Issue,
@@ -176,6 +178,7 @@ pub struct ControlDue {
 #[into_params(parameter_in = Query)]
 pub struct ControlsQuery {
     /// Calendar year; defaults to this year.
+    #[serde(default, deserialize_with = "crate::http::saturating::optional_i32")]
     pub year: Option<i32>,
 }
 
@@ -227,10 +230,7 @@ fn control_due_view(d: DueControl) -> ControlDue {
     request_body = IssueCard,
     responses(
         (status = 201, description = "Issued", body = CardView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "The citizen already has a card, or the number is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Under 18, a condition not met, or invalid fields", body = Problem, content_type = "application/problem+json"),
     )
@@ -240,7 +240,7 @@ pub async fn issue_card(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<IssueCard>,
+    body: Json<IssueCard>,
 ) -> Result<HttpResponse, ApiError> {
     // The role before the body, so a caller who may not issue learns that first.
     principal.coordinator()?;
@@ -262,8 +262,7 @@ pub async fn issue_card(
     params(("id" = String, Path, description = "Citizen id")),
     responses(
         (status = 200, body = CardView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
+        ApiErrors, NotFound,
         (status = 404, description = "No such citizen, or no card", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -287,12 +286,8 @@ pub async fn get_card(
     request_body = DeactivateCard,
     responses(
         (status = 200, body = CardView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "The card is already deactivated", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/citizens/{id}/frikort/deactivate")]
@@ -300,7 +295,7 @@ pub async fn deactivate_card(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<DeactivateCard>,
+    body: Json<DeactivateCard>,
 ) -> Result<web::Json<CardView>, ApiError> {
     principal.coordinator()?;
     let id = parse_id(&id, "citizen")?;
@@ -317,12 +312,8 @@ pub async fn deactivate_card(
     request_body = ReactivateCard,
     responses(
         (status = 200, body = CardView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "The card is already active", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/citizens/{id}/frikort/reactivate")]
@@ -330,7 +321,7 @@ pub async fn reactivate_card(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<ReactivateCard>,
+    body: Json<ReactivateCard>,
 ) -> Result<web::Json<CardView>, ApiError> {
     principal.coordinator()?;
     let id = parse_id(&id, "citizen")?;
@@ -359,10 +350,7 @@ async fn decide(
     request_body = RecordControl,
     responses(
         (status = 200, body = CardView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "The card is not active", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "In the year of issue, a condition not met, or invalid fields", body = Problem, content_type = "application/problem+json"),
     )
@@ -372,7 +360,7 @@ pub async fn record_control(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<RecordControl>,
+    body: Json<RecordControl>,
 ) -> Result<web::Json<CardView>, ApiError> {
     principal.coordinator()?;
     let id = parse_id(&id, "citizen")?;
@@ -387,13 +375,10 @@ pub async fn record_control(
 #[utoipa::path(
     tag = "frikort",
     security(("bearer" = [])),
-    params(ControlsQuery),
+    params(ControlsQuery, PageQuery),
     responses(
-        (status = 200, body = Vec<ControlDue>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
+        (status = 200, body = Paged<ControlDue>),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/frikort/controls-due")]
@@ -401,11 +386,15 @@ pub async fn controls_due(
     state: web::Data<AppState>,
     principal: Principal,
     q: web::Query<ControlsQuery>,
-) -> Result<web::Json<Vec<ControlDue>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<ControlDue>>, ApiError> {
     principal.coordinator()?;
     let year = frikort_year("year", q.year.unwrap_or_else(|| today_copenhagen().year()))?;
-    let due = state.read_audited(move |conn| Ok(service::controls_due(conn, &principal, year)?.into_parts())).await?;
-    Ok(web::Json(due.into_iter().map(control_due_view).collect()))
+    let page = page.into_inner().page()?;
+    let (due, total) =
+        state.read_audited(move |conn| Ok(service::controls_due(conn, &principal, year, page)?.into_parts())).await?;
+    let items = due.into_iter().map(control_due_view).collect();
+    Ok(web::Json(Paged { items, total, limit: page.limit, offset: page.offset }))
 }
 
 /// A corrected time for the card's latest deactivation or reactivation decision.
@@ -436,12 +425,8 @@ pub struct CorrectionReceipt {
     request_body = CorrectDecision,
     responses(
         (status = 200, body = CorrectionReceipt),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "No deactivation or reactivation to correct", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/citizens/{id}/frikort/decision-time")]
@@ -449,7 +434,7 @@ pub async fn correct_decision_time(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<CorrectDecision>,
+    body: Json<CorrectDecision>,
 ) -> Result<web::Json<CorrectionReceipt>, ApiError> {
     principal.coordinator()?;
     let id = parse_id(&id, "citizen")?;

@@ -10,6 +10,8 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, parse_id, utc};
+use crate::json::Json;
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::optional_text;
 use crate::services::error::{Fields, checked};
 use crate::services::hours::{self, HoursInput, HoursReport, Report};
@@ -103,10 +105,7 @@ fn report_view(r: Report) -> ShiftReportView {
     request_body = ReportHours,
     responses(
         (status = 201, body = ShiftReportView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "Not an approved placement, or hours already reported for the shift", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a shift of the schedule, in the future, or more hours than the shift is long", body = Problem, content_type = "application/problem+json"),
     )
@@ -116,7 +115,7 @@ pub async fn report_hours(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<ReportHours>,
+    body: Json<ReportHours>,
 ) -> Result<HttpResponse, ApiError> {
     hours::may_report(&principal)?;
     let id = parse_id(&id, "placement")?;
@@ -133,10 +132,7 @@ pub async fn report_hours(
     params(("id" = String, Path, description = "Placement id"), PageQuery),
     responses(
         (status = 200, body = Paged<ShiftReportView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 404, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, NotFound, Invalid,
     )
 )]
 #[get("/placements/{id}/hours")]
@@ -165,11 +161,9 @@ pub async fn list_hours(
     params(("id" = String, Path, description = "Hours report id")),
     responses(
         (status = 201, description = "Confirmed and registered as a payout", body = ConfirmationView),
-        (status = 401, response = Problem),
+        ApiErrors, NotFound, Conflict, Invalid,
         (status = 403, description = "Not the other side", body = Problem, content_type = "application/problem+json"),
-        (status = 404, response = Problem),
         (status = 409, description = "Already confirmed or disputed, or the employment has ended", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/hours/{id}/confirm")]
@@ -192,12 +186,7 @@ pub async fn confirm_hours(
     request_body = Dispute,
     responses(
         (status = 200, body = ShiftReportView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
     )
 )]
 #[post("/hours/{id}/dispute")]
@@ -205,7 +194,7 @@ pub async fn dispute_hours(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<Dispute>,
+    body: Json<Dispute>,
 ) -> Result<web::Json<ShiftReportView>, ApiError> {
     let id = parse_id(&id, "hours report")?;
     let mut f = Fields::new();

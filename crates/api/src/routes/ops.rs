@@ -23,7 +23,7 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the database answers.
-#[utoipa::path(tag = "operations", responses((status = 200, body = Health), (status = 503, response = Problem)))]
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health), (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json")))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.read(|conn| conn.batch_execute("SELECT 1").map_err(|e| ApiError::Unavailable(e.to_string()))).await?;

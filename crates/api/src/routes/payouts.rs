@@ -11,6 +11,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, parse_id};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
+use crate::json::Json;
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::{frikort_year, optional_text};
 use crate::services::error::{Fields, checked};
 use crate::services::payouts::{self, NewPayout, PayoutInput};
@@ -53,6 +55,7 @@ pub struct ReversePayout {
 #[into_params(parameter_in = Query)]
 pub struct AdjustmentFilter {
     /// Only this income year.
+    #[serde(default, deserialize_with = "crate::http::saturating::optional_i32")]
     pub year: Option<i32>,
 }
 
@@ -67,12 +70,8 @@ pub struct AdjustmentFilter {
     request_body = RegisterPayout,
     responses(
         (status = 201, description = "Registered", body = PayoutReceipt),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "The employment has ended", body = Problem, content_type = "application/problem+json"),
-        (status = 415, response = Problem),
         (status = 422, description = "Invalid amounts or dates, a work period straddling a card decision, or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -83,7 +82,7 @@ pub async fn register_payout(
     key: IdempotencyHeader,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<RegisterPayout>,
+    body: Json<RegisterPayout>,
 ) -> Result<HttpResponse, ApiError> {
     payouts::may_register(&principal)?;
     let employment_id = parse_id(&id, "employment")?;
@@ -115,12 +114,8 @@ pub async fn register_payout(
     request_body = ReversePayout,
     responses(
         (status = 201, description = "Reversed", body = PayoutReceipt),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "Already reversed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/payouts/{id}/reversal")]
@@ -130,7 +125,7 @@ pub async fn reverse_payout(
     key: IdempotencyHeader,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<ReversePayout>,
+    body: Json<ReversePayout>,
 ) -> Result<HttpResponse, ApiError> {
     payouts::may_reverse(&principal)?;
     let payout_id = parse_id(&id, "payout")?;
@@ -150,15 +145,14 @@ pub async fn reverse_payout(
     .await
 }
 
-/// The payouts of an employment, newest first.
+/// The payouts of an employment, newest first, one page at a time.
 #[utoipa::path(
     tag = "payouts",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Employment id")),
+    params(("id" = String, Path, description = "Employment id"), PageQuery),
     responses(
-        (status = 200, body = Vec<PayoutView>),
-        (status = 401, response = Problem),
-        (status = 404, response = Problem),
+        (status = 200, body = Paged<PayoutView>),
+        ApiErrors, NotFound, Invalid,
     )
 )]
 #[get("/employments/{id}/payouts")]
@@ -166,15 +160,18 @@ pub async fn list_payouts(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-) -> Result<web::Json<Vec<PayoutView>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<PayoutView>>, ApiError> {
     let employment_id = parse_id(&id, "employment")?;
-    let rows = state
+    let page = page.into_inner().page()?;
+    let listed = state
         .read_audited(move |conn| {
-            let read = payouts::of_employment(conn, &principal, &employment_id)?;
+            let read = payouts::of_employment(conn, &principal, &employment_id, page)?;
             Ok((read.value, read.entries))
         })
         .await?;
-    Ok(web::Json(rows.iter().map(|(p, reversed)| payout_view(p, *reversed, None)).collect()))
+    let items = listed.items.iter().map(|(p, reversed)| payout_view(p, *reversed, None)).collect();
+    Ok(web::Json(Paged { items, total: listed.total, limit: page.limit, offset: page.offset }))
 }
 
 /// Adjustments: a company sees what it must correct in eIndkomst; a coordinator sees the
@@ -185,9 +182,7 @@ pub async fn list_payouts(
     params(AdjustmentFilter, PageQuery),
     responses(
         (status = 200, body = Paged<AdjustmentView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/adjustments")]

@@ -11,6 +11,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, parse_id, utc};
+use crate::json::{Json, OptionalJson};
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::optional_text;
 use crate::services::error::Fields;
 use crate::services::placements::{self, Approval, Offer, Placement};
@@ -145,19 +147,15 @@ fn paged(rows: Vec<Placement>, total: i64, page: smaajob_persistence::repo::Page
     request_body = CreateOffer,
     responses(
         (status = 201, description = "Offered", body = PlacementView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "The task is not open, or the citizen already has a live placement on it", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/placements")]
 pub async fn offer(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<CreateOffer>,
+    body: Json<CreateOffer>,
 ) -> Result<HttpResponse, ApiError> {
     principal.coordinator()?;
     let cmd = Offer { task_id: parse_id(&body.task_id, "task")?, citizen_id: parse_id(&body.citizen_id, "citizen")? };
@@ -172,10 +170,7 @@ pub async fn offer(
     params(("id" = String, Path, description = "Task id")),
     responses(
         (status = 201, description = "Interest registered", body = PlacementView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
+        ApiErrors, NotFound, Conflict,
     )
 )]
 #[post("/me/tasks/{id}/interest")]
@@ -197,10 +192,7 @@ pub async fn show_interest(
     params(PlacementFilter, PageQuery),
     responses(
         (status = 200, body = Paged<PlacementView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/placements")]
@@ -223,10 +215,7 @@ pub async fn list_placements(
     params(PageQuery),
     responses(
         (status = 200, body = Paged<PlacementView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/me/offers")]
@@ -248,9 +237,7 @@ pub async fn my_offers(
     params(("id" = String, Path, description = "Placement id")),
     responses(
         (status = 200, body = PlacementView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound,
     )
 )]
 #[get("/placements/{id}")]
@@ -264,9 +251,9 @@ pub async fn get_placement(
     Ok(web::Json(placement_view(placement)))
 }
 
-fn reason_of(body: Option<web::Json<Reason>>, required: bool) -> Result<Option<String>, ApiError> {
+fn reason_of(body: OptionalJson<Reason>, required: bool) -> Result<Option<String>, ApiError> {
     let mut f = Fields::new();
-    let reason = optional_text(&mut f, "reason", body.as_ref().and_then(|b| b.reason.as_deref()), 2000);
+    let reason = optional_text(&mut f, "reason", body.0.as_ref().and_then(|b| b.reason.as_deref()), 2000);
     if required && reason.is_none() {
         f.push("reason", "required", "give the reason");
     }
@@ -284,12 +271,9 @@ macro_rules! step_endpoint {
             request_body(content = Option<Reason>, description = "An optional (or, where noted, required) reason"),
             responses(
                 (status = 200, body = PlacementView),
-                (status = 400, response = Problem),
-                (status = 401, response = Problem),
+                ApiErrors, NotFound, JsonBody,
                 (status = 403, description = "Not this role's step", body = Problem, content_type = "application/problem+json"),
-                (status = 404, response = Problem),
                 (status = 409, description = "Illegal transition", body = Problem, content_type = "application/problem+json"),
-                (status = 422, response = Problem),
             )
         )]
         #[post($path)]
@@ -297,7 +281,7 @@ macro_rules! step_endpoint {
             state: web::Data<AppState>,
             principal: Principal,
             id: web::Path<String>,
-            body: Option<web::Json<Reason>>,
+            body: OptionalJson<Reason>,
         ) -> Result<web::Json<PlacementView>, ApiError> {
             let id = parse_id(&id, "placement")?;
             let reason = reason_of(body, $required)?;
@@ -370,10 +354,7 @@ step_endpoint!(
     request_body(content = Option<Approve>),
     responses(
         (status = 200, description = "Approved; the employment is registered", body = ApprovalView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "Illegal transition, task not open, no free position, company not verified, or an overlapping placement", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No active card through the schedule, weekly hours exceeded, or the pay would cross the frikort amount without `accept_taxable_excess`", body = Problem, content_type = "application/problem+json"),
     )
@@ -383,11 +364,11 @@ pub async fn approve(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: Option<web::Json<Approve>>,
+    body: OptionalJson<Approve>,
 ) -> Result<web::Json<ApprovalView>, ApiError> {
     principal.coordinator()?;
     let id = parse_id(&id, "placement")?;
-    let accept_excess = body.map(|b| b.accept_taxable_excess).unwrap_or(false);
+    let accept_excess = body.0.is_some_and(|b| b.accept_taxable_excess);
     let approval = state.write(move |conn| Ok(placements::approve(conn, &principal, &id, accept_excess)?)).await?;
     Ok(web::Json(approval_view(approval)))
 }

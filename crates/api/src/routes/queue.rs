@@ -5,8 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::{PageQuery, Paged, utc};
+use crate::responses::{ApiErrors, Invalid};
 use crate::services::principal::Principal;
 use crate::services::queue as work_queue;
 use crate::services::stats::{self, PlacementFigures, StatsPeriod};
@@ -173,8 +174,7 @@ fn queue_view(q: work_queue::Queue) -> Queue {
     security(("bearer" = [])),
     responses(
         (status = 200, body = Queue),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
+        ApiErrors,
     )
 )]
 #[get("/queue")]
@@ -246,10 +246,7 @@ fn stats_view(f: PlacementFigures) -> PlacementStats {
     params(StatsQuery, PageQuery),
     responses(
         (status = 200, body = Paged<PlacementStats>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/stats/placements")]

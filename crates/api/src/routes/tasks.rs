@@ -9,9 +9,11 @@ use smaajob_domain::{Money, Schedule};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::http::{PageQuery, Paged, parse_id, utc};
+use crate::http::{PageQuery, Paged, canonical_id, parse_id, utc};
+use crate::json::Json;
+use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::optional_text;
-use crate::services::companies::{ContactInput, Verification};
+use crate::services::companies::{ContactInput, Verification, unknown_company};
 use crate::services::error::Fields;
 use crate::services::principal::Principal;
 use crate::services::tasks::{self, NewTask, NewTaskInput, PlaceInput, ScheduleInput, Task, TaskChangesInput};
@@ -271,10 +273,7 @@ fn contact_input(c: Contact) -> ContactInput {
     request_body = CreateTask,
     responses(
         (status = 201, description = "Created as a draft", body = TaskView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 415, response = Problem),
+        ApiErrors, JsonBody,
         (status = 422, description = "Invalid fields: schedule, wage below the floor, hours beyond the shift, …", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -282,10 +281,11 @@ fn contact_input(c: Contact) -> ContactInput {
 pub async fn create_task(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<CreateTask>,
+    body: Json<CreateTask>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let company_id = parse_id(&tasks::company_of_new_task(&principal, b.company_id.as_deref())?, "company")?;
+    let company_id =
+        canonical_id(&tasks::company_of_new_task(&principal, b.company_id.as_deref())?).ok_or_else(unknown_company)?;
     let input = NewTaskInput {
         municipality: b.municipality,
         title: b.title,
@@ -311,10 +311,7 @@ pub async fn create_task(
     params(TaskFilter, PageQuery),
     responses(
         (status = 200, body = Paged<TaskView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, Invalid,
     )
 )]
 #[get("/tasks")]
@@ -337,11 +334,7 @@ pub async fn list_tasks(
     params(PageQuery),
     responses(
         (status = 200, body = Paged<TaskView>),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, NotFound, Invalid,
     )
 )]
 #[get("/me/tasks")]
@@ -363,9 +356,7 @@ pub async fn my_tasks(
     params(("id" = String, Path, description = "Task id")),
     responses(
         (status = 200, body = TaskView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound,
     )
 )]
 #[get("/tasks/{id}")]
@@ -387,13 +378,8 @@ pub async fn get_task(
     request_body = UpdateTask,
     responses(
         (status = 200, body = TaskView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
         (status = 409, description = "Only drafts can be changed", body = Problem, content_type = "application/problem+json"),
-        (status = 415, response = Problem),
-        (status = 422, response = Problem),
     )
 )]
 #[patch("/tasks/{id}")]
@@ -401,7 +387,7 @@ pub async fn update_task(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<UpdateTask>,
+    body: Json<UpdateTask>,
 ) -> Result<web::Json<TaskView>, ApiError> {
     tasks::may_change(&principal)?;
     let id = parse_id(&id, "task")?;
@@ -430,11 +416,8 @@ pub async fn update_task(
     params(("id" = String, Path, description = "Task id")),
     responses(
         (status = 200, body = TaskView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
+        ApiErrors, NotFound, Conflict, Invalid,
         (status = 409, description = "Not a draft, or the company is not verified", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Problem),
     )
 )]
 #[post("/tasks/{id}/open")]
@@ -455,10 +438,7 @@ pub async fn open_task(
     params(("id" = String, Path, description = "Task id")),
     responses(
         (status = 200, body = TaskView),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
+        ApiErrors, NotFound, Conflict,
     )
 )]
 #[post("/tasks/{id}/complete")]
@@ -480,12 +460,7 @@ pub async fn complete_task(
     request_body = Reason,
     responses(
         (status = 200, body = TaskView),
-        (status = 400, response = Problem),
-        (status = 401, response = Problem),
-        (status = 403, response = Problem),
-        (status = 404, response = Problem),
-        (status = 409, response = Problem),
-        (status = 422, response = Problem),
+        ApiErrors, NotFound, Conflict, JsonBody,
     )
 )]
 #[post("/tasks/{id}/cancel")]
@@ -493,7 +468,7 @@ pub async fn cancel_task(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-    body: web::Json<Reason>,
+    body: Json<Reason>,
 ) -> Result<web::Json<TaskView>, ApiError> {
     let id = parse_id(&id, "task")?;
     let mut f = Fields::new();

@@ -96,6 +96,12 @@ impl ContactPerson {
     }
 }
 
+/// The answer to a body that names a company that does not exist, or an id that names none (a
+/// malformed one included): a broken rule of the request, not a missing page.
+pub fn unknown_company() -> ServiceError {
+    ServiceError::rule(Code::UnknownCompany, "no company with that id")
+}
+
 /// Checks a contact person, recording problems under `contact.*`.
 pub fn parse_contact(f: &mut Fields, c: &ContactInput) -> Option<ContactPerson> {
     let name = f.check("contact.name", Name::parse(&c.name));

@@ -2,7 +2,7 @@
 //! responsible contact person — made by the company itself or by a coordinator for it, and its end.
 
 use chrono::NaiveDate;
-use smaajob_domain::{Cpr, FrikortNumber, Money};
+use smaajob_domain::{Cpr, FrikortNumber, Money, WeeklyHours};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::RepoError;
 use smaajob_persistence::crypto::DataKey;
@@ -54,7 +54,7 @@ pub struct NewEmployment {
     /// Last day, if known.
     pub end_date: Option<NaiveDate>,
     /// Expected hours per week.
-    pub expected_hours_per_week: Option<f64>,
+    pub expected_hours_per_week: Option<WeeklyHours>,
     /// Expected pay for the whole employment.
     pub expected_pay: Option<Money>,
     /// The company's responsible contact person.
@@ -147,7 +147,7 @@ pub fn register(
         }
     };
     let company = companies::find(conn, &new.company_id).map_err(|e| match e {
-        RepoError::NotFound => ServiceError::rule(Code::UnknownCompany, "no company with that id"),
+        RepoError::NotFound => crate::services::companies::unknown_company(),
         other => other.into(),
     })?;
     let row = EmploymentRow {
@@ -156,7 +156,7 @@ pub fn register(
         company_id: company.id.clone(),
         start_date: new.start_date,
         end_date: new.end_date,
-        expected_hours_per_week: new.expected_hours_per_week,
+        expected_hours_per_week: new.expected_hours_per_week.map(WeeklyHours::as_f64),
         expected_pay_ore: new.expected_pay.map(Money::ore),
         contact_name: new.contact.name,
         contact_phone: new.contact.phone,

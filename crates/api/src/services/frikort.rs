@@ -14,7 +14,7 @@ use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::accounting::AdjustmentRow;
 use smaajob_persistence::repo::citizens::CitizenRow;
 use smaajob_persistence::repo::frikort::{self, CardEventRow, CardRow};
-use smaajob_persistence::repo::{audit, new_id, now, truncate_to_micros};
+use smaajob_persistence::repo::{Page, audit, new_id, now, truncate_to_micros};
 
 use crate::services::allocation::reallocate_citizen;
 use crate::services::audit::{Audited, entry};
@@ -436,9 +436,12 @@ pub fn controls_due(
     conn: &mut DbConn,
     principal: &Principal,
     year: i32,
-) -> Result<Audited<Vec<DueControl>>, ServiceError> {
+    page: Page,
+) -> Result<Audited<(Vec<DueControl>, i64)>, ServiceError> {
     let m = principal.coordinator()?.to_string();
-    let due: Vec<DueControl> = frikort::active_cards_in(conn, &m)?
+    // Which cards are due is the domain's rule, so the page is cut after it is applied; the
+    // municipality's active cards are read whole either way.
+    let mut due: Vec<DueControl> = frikort::active_cards_in(conn, &m)?
         .into_iter()
         .filter(|(c, _)| is_control_due(c.issued_on.year(), c.last_control_on.map(|d| d.year()), year))
         .map(|(card, citizen_name)| {
@@ -446,11 +449,16 @@ pub fn controls_due(
             DueControl { card, citizen_name, due_year, overdue: due_year < year }
         })
         .collect();
+    let total = i64::try_from(due.len()).unwrap_or(i64::MAX);
+    let skip = usize::try_from(page.offset).unwrap_or(usize::MAX);
+    let take = usize::try_from(page.limit).unwrap_or(0);
+    let due: Vec<DueControl> = due.drain(..).skip(skip).take(take).collect();
+    // Only the citizens on this page are read.
     let entries = due
         .iter()
         .map(|d| entry(principal, "frikort.control_listed", "citizen", &d.card.citizen_id, Some(&m), None))
         .collect();
-    Ok(Audited::new(due, entries))
+    Ok(Audited::new((due, total), entries))
 }
 
 /// Reads a card's history and puts the card together.

@@ -338,15 +338,26 @@ pub fn reverse(
     Ok(receipt)
 }
 
+/// One page of an employment's payouts, newest first, each with whether it is reversed.
+#[derive(Debug)]
+pub struct PayoutPage {
+    /// The payouts of the page.
+    pub items: Vec<(PayoutRow, bool)>,
+    /// How many payouts the employment has in all.
+    pub total: i64,
+}
+
 /// The payouts of an employment the caller may see, newest first, each with whether it is
 /// reversed. An audited read.
 pub fn of_employment(
     conn: &mut DbConn,
     principal: &Principal,
     employment_id: &str,
-) -> Result<Audited<Vec<(PayoutRow, bool)>>, ServiceError> {
+    page: Page,
+) -> Result<Audited<PayoutPage>, ServiceError> {
     let scoped = scope::employment(conn, principal, employment_id)?;
-    let rows = accounting::payouts_of_employment(conn, employment_id)?;
+    let (items, total) = accounting::page_of_payouts_of_employment(conn, employment_id, page)?;
+    let rows = PayoutPage { items, total };
     let entry =
         audit::entry(principal, "payout.listed", "employment", employment_id, Some(&scoped.citizen.municipality), None);
     Ok(Audited::new(rows, vec![entry]))

@@ -349,7 +349,7 @@ pub fn company_of_new_task(principal: &Principal, named: Option<&str>) -> Result
 pub fn create(conn: &mut DbConn, principal: &Principal, cmd: NewTask) -> Result<Task, ServiceError> {
     company_of_new_task(principal, Some(&cmd.company_id))?;
     let company = companies::find(conn, &cmd.company_id).map_err(|e| match e {
-        RepoError::NotFound => ServiceError::rule(Code::UnknownCompany, "no company with that id"),
+        RepoError::NotFound => crate::services::companies::unknown_company(),
         other => other.into(),
     })?;
     let municipality = match (cmd.municipality, principal) {

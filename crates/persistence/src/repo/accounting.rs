@@ -340,6 +340,25 @@ pub fn list_adjustments(
     Ok((rows, total))
 }
 
+/// One page of the payouts of an employment, newest first, each with whether it is reversed, and
+/// how many there are in all.
+pub fn page_of_payouts_of_employment(
+    conn: &mut DbConn,
+    employment_id: &str,
+    page: Page,
+) -> Result<(Vec<(PayoutRow, bool)>, i64), RepoError> {
+    let total: i64 = payouts::table.filter(payouts::employment_id.eq(employment_id)).count().get_result(conn)?;
+    let rows: Vec<(PayoutRow, Option<String>)> = payouts::table
+        .left_join(payout_reversals::table)
+        .filter(payouts::employment_id.eq(employment_id))
+        .order((payouts::payment_date.desc(), payouts::sequence.desc()))
+        .select((PayoutRow::as_select(), payout_reversals::payout_id.nullable()))
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
+    Ok((rows.into_iter().map(|(p, r)| (p, r.is_some())).collect(), total))
+}
+
 /// Payouts of an employment, newest first.
 pub fn payouts_of_employment(conn: &mut DbConn, employment_id: &str) -> Result<Vec<(PayoutRow, bool)>, RepoError> {
     let rows: Vec<(PayoutRow, Option<String>)> = payouts::table

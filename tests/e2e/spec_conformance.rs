@@ -62,16 +62,18 @@ both_backends! {
 
     async fn a_cap_year_too_large_for_an_integer_is_out_of_range_like_any_other(app) {
         let t = app.coordinator(RANDERS);
-        let body = json!({ "amount": "50000" });
+        let operator = app.operator();
+        let body = json!({ "amount": "50000", "reason": "Satsregulering" });
         for year in ["99999", "2147483648", "99999999999999999999999", "-2147483649", "2018"] {
-            let put = app.put(&format!("/api/v1/caps/{year}"), &t, &body).await;
+            let put = app.put(&format!("/api/v1/caps/{year}"), &operator, &body).await;
             expect_field_error(&put, "year", "cap_year_out_of_range");
             let get = app.get(&format!("/api/v1/caps/{year}"), &t).await;
             assert_problem(&get, 404, "not_found", year);
         }
         // A path that is not a number names no year.
         for not_a_year in ["twenty", "2030.0", "0x7e9"] {
-            assert_problem(&app.put(&format!("/api/v1/caps/{not_a_year}"), &t, &body).await, 404, "not_found", not_a_year);
+            let put = app.put(&format!("/api/v1/caps/{not_a_year}"), &operator, &body).await;
+            assert_problem(&put, 404, "not_found", not_a_year);
             assert_problem(&app.get(&format!("/api/v1/caps/{not_a_year}"), &t).await, 404, "not_found", not_a_year);
         }
         app.get("/api/v1/caps/2030", &t).await.expect(200);

@@ -1,7 +1,7 @@
 //! Citizens (`/citizens`, `/me`): enrolment by a coordinator, the citizen's own view, and the
 //! hand-over when a citizen moves to another municipality.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use smaajob_domain::{MunicipalityCode, WeeklyAvailability, mask_birth_date};
@@ -9,12 +9,15 @@ use smaajob_domain::{MunicipalityCode, WeeklyAvailability, mask_birth_date};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
+use crate::guess_guard;
 use crate::http::{PageQuery, Paged, double_option, parse_id, utc};
 use crate::services::citizens::{
     self as service, AvailabilityInput, Citizen, EnrolCitizen, EnrolInput, HomeInput, ListCitizens, SlotInput,
     UpdateInput,
 };
 use crate::services::common::today_copenhagen;
+use crate::services::error::Code;
+use crate::services::guesses::GuessAttempt;
 use crate::services::principal::Principal;
 use crate::state::AppState;
 
@@ -273,21 +276,30 @@ fn citizen_view(c: Citizen) -> CitizenView {
         (status = 409, description = "A citizen with this CPR is already enrolled", body = Problem, content_type = "application/problem+json"),
         (status = 415, response = Problem),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many enrolments of already enrolled CPR numbers from this coordinator or address (`too_many_guesses`), or too many requests from this address (`rate_limited`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
-#[post("/citizens")]
+#[post("/citizens", wrap = "actix_web::middleware::from_fn(crate::guess_guard::limit_source)")]
 pub async fn create_citizen(
     state: web::Data<AppState>,
     principal: Principal,
+    req: HttpRequest,
     body: web::Json<CreateCitizen>,
 ) -> Result<HttpResponse, ApiError> {
     // The role before the body, so a caller who may not enrol learns that first.
     principal.coordinator()?;
     let cmd = EnrolCitizen::parse(body.into_inner().into())?;
     let key = state.data_key.clone();
-    let citizen = state.write(move |conn| Ok(service::enrol(conn, &key, &principal, cmd)?)).await?;
-    let view = citizen_view(citizen);
-    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/citizens/{}", view.id))).json(view))
+    // An enrolment that finds the CPR number enrolled already tells that the person is: such
+    // answers count against the coordinator and the address like wrong guesses.
+    let attempt = GuessAttempt::new(&principal, req.peer_addr().map(|a| a.ip()), None, &key);
+    let answer = async {
+        let citizen = state.write(move |conn| Ok(service::enrol(conn, &key, &principal, cmd)?)).await?;
+        let view = citizen_view(citizen);
+        Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/citizens/{}", view.id))).json(view))
+    };
+    guess_guard::guarded(&state, attempt, |e| e.code() == Code::CitizenExists, answer).await
 }
 
 /// Lists the coordinator's citizens by name, optionally by frikort status.

@@ -1,9 +1,9 @@
 //! The HTTP side of the limits on guessing who a citizen is (the rules are in
 //! [`crate::services::guesses`]):
 //!
-//! - [`guarded`] counts a request that names a citizen by CPR number as a guess in the database
-//!   ledger before it is answered, and settles it after: a wrong one stays counted, and the one
-//!   that trips a limit is answered 429 with `Retry-After`.
+//! - [`guarded`] refuses a request that names a citizen by CPR number while a lock binds the
+//!   guesser, and counts a wrong answer in the database ledger: the one that trips a limit is
+//!   answered 429 with `Retry-After`.
 //! - [`limit_source`] caps the rate of such requests per source address in memory (a GCRA
 //!   limiter from the `governor` crate), right or wrong, before any database work: it stops a
 //!   flood cheaply, the ledger stops patient guessing across restarts and instances.
@@ -28,7 +28,7 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::error::ApiError;
 use crate::services::error::Code;
-use crate::services::guesses::{self, GuessAttempt, Settled, source_subject};
+use crate::services::guesses::{self, GuessAttempt, source_subject};
 use crate::state::AppState;
 
 /// The per-source request rate on the endpoints where a citizen is named by CPR number.
@@ -92,11 +92,10 @@ pub async fn limit_source(
     next.call(req).await.map(ServiceResponse::map_into_left_body)
 }
 
-/// Answers a guess: counts it first (a 429 while a lock binds the guesser), then awaits
-/// `answer`, then settles the count: given back when the answer is not a wrong guess (as
-/// `is_wrong` tells from the error), kept when it is, and a 429 instead of the refusal when this
-/// guess tripped a limit. If the count cannot be given back, the guess stays counted: the
-/// ledger errs on the side of the citizen.
+/// Answers a guess: refuses it while a lock binds the guesser (429), awaits `answer`, and when
+/// the answer is a wrong guess (as `is_wrong` tells from the error) counts it in its own
+/// transaction, answering 429 instead of the refusal when this guess tripped a limit. If the
+/// count cannot be written, the refusal is answered and the failure logged.
 pub async fn guarded<Fut>(
     state: &AppState,
     attempt: GuessAttempt,
@@ -107,16 +106,17 @@ where
     Fut: Future<Output = Result<HttpResponse, ApiError>>,
 {
     let limits = state.guess_limits;
-    let counted = attempt.clone();
-    let reservation = state.write(move |conn| Ok(guesses::reserve(conn, &limits, &counted)?)).await?;
+    let checked = attempt.clone();
+    state.read(move |conn| Ok(guesses::check(conn, &checked)?)).await?;
     let answered = answer.await;
-    let wrong = answered.as_ref().err().is_some_and(is_wrong);
-    let settled = state.write(move |conn| Ok(guesses::settle(conn, &attempt, &reservation, wrong)?)).await;
-    match settled {
-        Ok(Settled::LockedOut(wait)) => Err(guesses::too_many(wait).into()),
-        Ok(Settled::Right | Settled::Wrong) => answered,
+    if !answered.as_ref().err().is_some_and(is_wrong) {
+        return answered;
+    }
+    match state.write(move |conn| Ok(guesses::record_wrong(conn, &limits, &attempt)?)).await {
+        Ok(Some(wait)) => Err(guesses::too_many(wait).into()),
+        Ok(None) => answered,
         Err(e) => {
-            tracing::warn!(error = %e, wrong, "settling a counted guess failed; it stays counted");
+            tracing::error!(error = %e, "a wrong guess could not be counted");
             answered
         }
     }

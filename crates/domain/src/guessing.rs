@@ -8,9 +8,7 @@
 //! [`GuessLimit::max_lock`]. The lockouts are forgotten after [`FORGET_LOCKOUTS_AFTER`] without
 //! a wrong guess or a lock, so a slip on Monday does not double a lock a month later.
 //!
-//! A guess is counted *before* it is answered ([`GuessLimit::count`]) and given back when it
-//! turns out right ([`GuessCounter::refund`]): two guesses sent at once cannot both slip under
-//! the limit. Pure rules: the caller passes the time.
+//! Only wrong guesses are counted ([`GuessLimit::count`]). Pure rules: the caller passes the time.
 
 use chrono::{NaiveDateTime, TimeDelta};
 
@@ -88,7 +86,7 @@ impl GuessLimit {
         length
     }
 
-    /// Counts one guess of a subject that is not locked at `now` (see [`GuessCounter::locked_for`]):
+    /// Counts one wrong guess of a subject that is not locked at `now` (see [`GuessCounter::locked_for`]):
     /// a new window starts when the last one has passed, old lockouts are forgotten after a quiet
     /// day, and the guess that reaches the limit locks the subject.
     pub fn count(&self, before: Option<&GuessCounter>, now: NaiveDateTime) -> Counted {
@@ -140,7 +138,7 @@ pub struct Counted {
 pub struct GuessCounter {
     /// When the current window began.
     pub window_started_at: NaiveDateTime,
-    /// Wrong guesses in the current window (guesses being answered count until they turn out right).
+    /// Wrong guesses in the current window.
     pub wrong_in_window: u32,
     /// Wrong guesses ever counted.
     pub wrong_total: u64,
@@ -156,24 +154,6 @@ impl GuessCounter {
     /// How long the subject is still locked at `now`, if it is.
     pub fn locked_for(&self, now: NaiveDateTime) -> Option<TimeDelta> {
         self.locked_until.filter(|until| *until > now).map(|until| until - now)
-    }
-
-    /// Gives back a guess counted by [`GuessLimit::count`] that turned out right: it was not a
-    /// wrong guess, and a lock it tripped (`locked` from [`Counted`]) is lifted.
-    pub fn refund(&mut self, locked: bool, before: Option<&GuessCounter>) {
-        self.wrong_total = self.wrong_total.saturating_sub(1);
-        if locked {
-            // The right guess was the one that would have reached the limit: the window holds
-            // the wrong guesses before it again.
-            self.lockouts = self.lockouts.saturating_sub(1);
-            self.locked_until = before.and_then(|b| b.locked_until);
-            self.wrong_in_window = before.map_or(0, |b| b.wrong_in_window);
-            if let Some(b) = before {
-                self.window_started_at = b.window_started_at;
-            }
-        } else {
-            self.wrong_in_window = self.wrong_in_window.saturating_sub(1);
-        }
     }
 }
 
@@ -245,22 +225,6 @@ mod tests {
             guesses(&l, &[0, 1, 2, 3, 4, 19 + day + 1, 19 + day + 2, 19 + day + 3, 19 + day + 4, 19 + day + 5]);
         assert_eq!(c.locked_until, Some(at(19 + day + 5 + 15)), "a first lock again");
         assert_eq!(c.lockouts, 1);
-    }
-
-    #[test]
-    fn a_right_guess_gives_its_count_back_and_lifts_the_lock_it_would_have_tripped() {
-        let l = limit();
-        let (four, _) = guesses(&l, &[0, 1, 2, 3]);
-        let mut fifth = l.count(Some(&four), at(4));
-        assert!(fifth.locked);
-        fifth.counter.refund(true, Some(&four));
-        assert_eq!(fifth.counter.locked_for(at(5)), None);
-        assert_eq!((fifth.counter.wrong_in_window, fifth.counter.wrong_total, fifth.counter.lockouts), (4, 4, 0));
-        // The next wrong guess is the fifth in the window and locks.
-        assert!(l.count(Some(&fifth.counter), at(5)).locked);
-        let mut second = l.count(Some(&guesses(&l, &[0]).0), at(1));
-        second.counter.refund(false, None);
-        assert_eq!((second.counter.wrong_in_window, second.counter.wrong_total), (1, 1));
     }
 
     #[test]

@@ -11,10 +11,13 @@
 //!   citizen's own coordinator must stay able to register the citizen's real work while someone
 //!   else is guessing at them.
 //!
-//! A guess is counted before it is answered, in its own committed transaction ([`reserve`]),
-//! so that the count stays even though the request's own transaction fails, and concurrent
-//! guesses cannot slip under the limit together; when it turns out right, [`settle`] gives the
-//! count back. An actor that trips its limit is written to its municipality's audit log, and
+//! A guess is refused while a lock binds the guesser ([`check`]); a wrong one is counted after
+//! it is answered, in its own transaction, since the request's own transaction has failed
+//! ([`record_wrong`]). Right guesses are not counted and take no lock, so a payroll run that
+//! registers many employments at once is not slowed or refused. The price: guesses already
+//! being answered when one of them trips a lock are answered too, so a guesser gets at most as
+//! many extra guesses per lock as it has requests in flight, which the per-source request rate
+//! ([`crate::guess_guard::limit_source`]) and the connection pool bound. An actor that trips its limit is written to its municipality's audit log, and
 //! the coordinator's queue lists it ([`locked_out_companies`]).
 
 use std::net::IpAddr;
@@ -196,21 +199,6 @@ fn limit_of(limits: &GuessLimits, scope: GuessScope) -> &GuessLimit {
     }
 }
 
-/// A counted guess, to be settled once it is answered.
-#[derive(Debug, Clone)]
-pub struct Reservation {
-    counted: Vec<CountedKey>,
-}
-
-#[derive(Debug, Clone)]
-struct CountedKey {
-    key: GuessKey,
-    before: GuessCounter,
-    locked: bool,
-    binding: bool,
-    locked_until: Option<NaiveDateTime>,
-}
-
 /// The refusal of a guess while, or because, a lock binds the guesser.
 pub fn too_many(wait: TimeDelta) -> ServiceError {
     let seconds = retry_after_seconds(wait);
@@ -223,80 +211,56 @@ pub fn too_many(wait: TimeDelta) -> ServiceError {
     }
 }
 
-/// Counts a guess before it is answered, or refuses it while a lock that binds the guesser
-/// holds. Runs in its own write transaction, committed before the guess is answered.
-pub fn reserve(conn: &mut DbConn, limits: &GuessLimits, attempt: &GuessAttempt) -> Result<Reservation, ServiceError> {
+/// Refuses a guess while a lock binds the guesser. A read that takes no lock, so right guesses
+/// sent at once (a payroll run) do not queue behind each other.
+pub fn check(conn: &mut DbConn, attempt: &GuessAttempt) -> Result<(), ServiceError> {
+    let at = now();
+    let mut wait: Option<TimeDelta> = None;
+    for (key, binding) in attempt.keys() {
+        if binding && let Some(left) = guesses::find(conn, &key)?.and_then(|c| c.locked_for(at)) {
+            wait = Some(wait.map_or(left, |w| w.max(left)));
+        }
+    }
+    wait.map_or(Ok(()), |w| Err(too_many(w)))
+}
+
+/// Counts a wrong guess in every scope, in its own write transaction (the request's own
+/// transaction has failed). Returns how long the guesser is now locked out when this guess
+/// reached a limit that binds it; an actor that trips its limit is written to the audit log of
+/// its municipality. A counter that another guess locked meanwhile is left to run its course.
+pub fn record_wrong(
+    conn: &mut DbConn,
+    limits: &GuessLimits,
+    attempt: &GuessAttempt,
+) -> Result<Option<TimeDelta>, ServiceError> {
     let at = now();
     let keys = attempt.keys();
     let plain: Vec<GuessKey> = keys.iter().map(|(k, _)| k.clone()).collect();
     let counters = guesses::lock(conn, &plain, at)?;
-    let wait =
-        keys.iter().zip(&counters).filter(|((_, binding), _)| *binding).filter_map(|(_, c)| c.locked_for(at)).max();
-    if let Some(wait) = wait {
-        return Err(too_many(wait));
-    }
-    let mut counted = Vec::new();
+    let mut wait: Option<TimeDelta> = None;
+    let mut actor_tripped = None;
     for ((key, binding), before) in keys.into_iter().zip(counters) {
-        // A lock that does not bind this guesser (a citizen's, for a coordinator) runs its course.
         if before.locked_for(at).is_some() {
             continue;
         }
-        let next = limit_of(limits, key.scope).count(Some(&before), at);
-        guesses::save(conn, &key, &next.counter)?;
-        let locked_until = next.counter.locked_until;
-        counted.push(CountedKey { key, before, locked: next.locked, binding, locked_until });
-    }
-    Ok(Reservation { counted })
-}
-
-/// What settling a guess found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Settled {
-    /// A right guess, given back.
-    Right,
-    /// A wrong guess, still counted.
-    Wrong,
-    /// A wrong guess that locked the guesser out for this long.
-    LockedOut(TimeDelta),
-}
-
-/// Settles a guess counted by [`reserve`] once it is answered: a right one is given back; a
-/// wrong one that tripped the guesser's limit is written to the audit log of the actor's
-/// municipality. Runs in its own write transaction.
-pub fn settle(
-    conn: &mut DbConn,
-    attempt: &GuessAttempt,
-    reservation: &Reservation,
-    wrong: bool,
-) -> Result<Settled, ServiceError> {
-    let at = now();
-    if !wrong {
-        let keys: Vec<GuessKey> = reservation.counted.iter().map(|c| c.key.clone()).collect();
-        let counters = guesses::lock(conn, &keys, at)?;
-        for (c, mut counter) in reservation.counted.iter().zip(counters) {
-            counter.refund(c.locked, Some(&c.before));
-            guesses::save(conn, &c.key, &counter)?;
+        let counted = limit_of(limits, key.scope).count(Some(&before), at);
+        guesses::save(conn, &key, &counted.counter)?;
+        if counted.locked && binding {
+            let left = counted.counter.locked_for(at).unwrap_or_default();
+            wait = Some(wait.map_or(left, |w| w.max(left)));
         }
-        return Ok(Settled::Right);
+        if counted.locked && attempt.actor.as_ref().is_some_and(|a| a.key == key) {
+            actor_tripped = Some(counted.counter);
+        }
     }
-    let wait = reservation
-        .counted
-        .iter()
-        .filter(|c| c.locked && c.binding)
-        .filter_map(|c| c.locked_until.filter(|until| *until > at).map(|until| until - at))
-        .max();
-    let Some(wait) = wait else { return Ok(Settled::Wrong) };
-    if let Some(actor) = &attempt.actor
-        && let Some(tripped) = reservation.counted.iter().find(|c| c.locked && c.key == actor.key)
-    {
-        report_lockout(conn, actor, &tripped.key)?;
+    if let (Some(counter), Some(actor)) = (actor_tripped, &attempt.actor) {
+        report_lockout(conn, actor, &counter)?;
     }
-    Ok(Settled::LockedOut(wait))
+    Ok(wait)
 }
 
 /// Writes an actor's lockout to its municipality's audit log, where the coordinators look.
-fn report_lockout(conn: &mut DbConn, actor: &Actor, key: &GuessKey) -> Result<(), ServiceError> {
-    let Some(counter) = guesses::find(conn, key)? else { return Ok(()) };
+fn report_lockout(conn: &mut DbConn, actor: &Actor, counter: &GuessCounter) -> Result<(), ServiceError> {
     let (target_type, target_id, municipality) = match (&actor.company_id, &actor.municipality) {
         (Some(company_id), _) => {
             let company = companies::find(conn, company_id)?;

@@ -474,6 +474,8 @@ async fn the_server_starts_on_a_fresh_sqlite_database_every_time() {
             pool_size: 4,
             wage_floor: smaajob_domain::Money::from_kroner(130),
             idempotency_ttl: smaajob_api::config::DEFAULT_IDEMPOTENCY_TTL,
+            guess_limits: smaajob_api::services::guesses::GuessLimits::default(),
+            source_rate: smaajob_api::guess_guard::DEFAULT_SOURCE_RATE,
         };
         if let Err(e) = smaajob_api::Application::build(settings).await {
             failures.push(format!("start {attempt}: {e}"));

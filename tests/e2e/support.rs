@@ -35,7 +35,8 @@ pub struct TestApp {
     pub backend: Backend,
     minter: Authenticator,
     client: awc::Client,
-    db: TestDatabase,
+    /// Shared by every instance started on the same database; dropped with the last.
+    db: std::rc::Rc<TestDatabase>,
 }
 
 /// A response, read whole.
@@ -91,6 +92,20 @@ pub async fn spawn(backend: Backend, test: &str) -> Option<TestApp> {
 
 /// Spawns a server that verifies tokens with the given keys.
 pub async fn spawn_with_keys(backend: Backend, test: &str, keys: KeySource) -> Option<TestApp> {
+    spawn_configured(backend, test, keys, |_| {}).await
+}
+
+/// Spawns a server with the test settings changed by `tweak` (e.g. tighter guess limits).
+pub async fn spawn_with(backend: Backend, test: &str, tweak: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    spawn_configured(backend, test, KeySource::Hs256(SECRET.as_bytes().to_vec()), tweak).await
+}
+
+async fn spawn_configured(
+    backend: Backend,
+    test: &str,
+    keys: KeySource,
+    tweak: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     if std::env::var_os("SMAAJOB_TEST_LOG").is_some() {
         // The server's log on stderr, e.g. to see what an internal error was.
         smaajob_api::telemetry::init(smaajob_api::telemetry::LogFormat::Text);
@@ -99,17 +114,39 @@ pub async fn spawn_with_keys(backend: Backend, test: &str, keys: KeySource) -> O
         Backend::Sqlite => TestDatabase::sqlite(),
         Backend::Postgres => TestDatabase::postgres(test)?,
     };
-    let data_key = DataKey::from_bytes(&[42; 32]);
-    let settings = Settings {
+    Some(start(std::rc::Rc::new(db), backend, keys, tweak).await)
+}
+
+/// The settings of a test server on `db`.
+fn test_settings(db: &TestDatabase, keys: KeySource) -> Settings {
+    Settings {
         bind: "127.0.0.1:0".into(),
         database_url: db.url().clone(),
         auth: Authenticator::new(keys, DEFAULT_ISSUER, DEFAULT_AUDIENCE).expect("test keys are valid"),
-        data_key: data_key.clone(),
+        data_key: DataKey::from_bytes(&[42; 32]),
         max_body_bytes: 16 * 1024,
         pool_size: 4,
         wage_floor: smaajob_domain::Money::from_kroner(130),
         idempotency_ttl: smaajob_api::config::DEFAULT_IDEMPOTENCY_TTL,
-    };
+        guess_limits: smaajob_api::services::guesses::GuessLimits::default(),
+        // Every test talks from 127.0.0.1, often many requests at once: the in-memory source rate
+        // is tested on its own (`guessing`), with its own settings.
+        source_rate: smaajob_api::guess_guard::SourceRateConfig {
+            period: Duration::from_millis(1),
+            burst: std::num::NonZeroU32::new(10_000).expect("not zero"),
+        },
+    }
+}
+
+async fn start(
+    db: std::rc::Rc<TestDatabase>,
+    backend: Backend,
+    keys: KeySource,
+    tweak: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let mut settings = test_settings(&db, keys);
+    tweak(&mut settings);
+    let data_key = settings.data_key.clone();
     let app = Application::build(settings).await.expect("the test server starts");
     let port = app.port();
     let pool = app.pool().clone();
@@ -117,7 +154,15 @@ pub async fn spawn_with_keys(backend: Backend, test: &str, keys: KeySource) -> O
     let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
     let minter = Authenticator::new(KeySource::Hs256(SECRET.as_bytes().to_vec()), DEFAULT_ISSUER, DEFAULT_AUDIENCE)
         .expect("valid secret");
-    Some(TestApp { base: format!("http://127.0.0.1:{port}"), port, pool, data_key, backend, minter, client, db })
+    TestApp { base: format!("http://127.0.0.1:{port}"), port, pool, data_key, backend, minter, client, db }
+}
+
+impl TestApp {
+    /// A second server instance on the same database (as after a restart, or beside this one
+    /// behind a load balancer), with the test settings changed by `tweak`.
+    pub async fn another_instance(&self, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        start(self.db.clone(), self.backend, KeySource::Hs256(SECRET.as_bytes().to_vec()), tweak).await
+    }
 }
 
 /// Claims as the `token` command would make them, valid for an hour.

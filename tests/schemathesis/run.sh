@@ -77,6 +77,7 @@ TOML
 
 # One line per role: its name and its `smaajob token` arguments (none: no token at all).
 roles() {
+    echo "operator --role operator"
     echo "coordinator --role coordinator --municipality 730"
     echo "company --role company --company-id ${companies[0]}"
     echo "citizen --role citizen --citizen-id ${citizens[0]}"

@@ -17,6 +17,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::audit_writer::AuditWriter;
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::guess_guard::SourceRate;
 use crate::json::BodyLimit;
 use crate::routes;
 use crate::services::error::Code;
@@ -44,6 +45,9 @@ pub enum StartError {
         /// The error.
         source: std::io::Error,
     },
+    /// A setting cannot be used.
+    #[error("configuration: {0}")]
+    Config(String),
     /// Metrics could not be set up.
     #[error("metrics: {0}")]
     Metrics(String),
@@ -161,8 +165,14 @@ impl Application {
             wage_floor: settings.wage_floor,
             audit,
             idempotency_ttl: settings.idempotency_ttl,
+            guess_limits: settings.guess_limits,
         });
         spawn_idempotency_purge(pool.clone(), settings.idempotency_ttl);
+        let source_rate = web::Data::new(
+            SourceRate::new(settings.source_rate)
+                .ok_or_else(|| StartError::Config("the source rate period must be longer than zero".into()))?,
+        );
+        spawn_guess_purge(pool.clone(), source_rate.get_ref().clone());
         let auth = web::Data::new(Arc::new(settings.auth));
         let known = web::Data::new(known_routes());
         let spec = crate::openapi::spec();
@@ -183,6 +193,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(auth.clone())
                 .app_data(known.clone())
+                .app_data(source_rate.clone())
                 .service(utoipa_actix_web::scope("/api/v1").configure(routes::api_v1))
                 .service(routes::ops::healthz)
                 .service(routes::ops::readyz)
@@ -241,6 +252,33 @@ fn spawn_idempotency_purge(pool: DbPool, ttl: std::time::Duration) {
                 Ok(Ok(n)) => tracing::info!(purged = n, "expired idempotency keys deleted"),
                 Ok(Err(e)) => tracing::warn!(error = %e, "purging expired idempotency keys failed"),
                 Err(e) => tracing::warn!(error = %e, "purging expired idempotency keys failed"),
+            }
+        }
+    });
+}
+
+/// How often quiet guess counters are deleted and idle sources forgotten.
+const GUESS_PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// Deletes guess counters that hold nothing that still counts, and forgets idle sources of the
+/// in-memory rate, now and then for as long as the server's runtime lives.
+fn spawn_guess_purge(pool: DbPool, source_rate: SourceRate) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(GUESS_PURGE_INTERVAL);
+        loop {
+            tick.tick().await;
+            source_rate.forget_idle();
+            let pool = pool.clone();
+            let purged = web::block(move || {
+                let mut conn = pool.get().map_err(smaajob_persistence::RepoError::from)?;
+                smaajob_persistence::write_transaction(&mut conn, crate::services::guesses::purge_quiet)
+            })
+            .await;
+            match purged {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(purged = n, "quiet guess counters deleted"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "purging quiet guess counters failed"),
+                Err(e) => tracing::warn!(error = %e, "purging quiet guess counters failed"),
             }
         }
     });

@@ -45,6 +45,11 @@ pub struct Settings {
     /// How long a keyed write's first response is kept and replayed; a retry after that is a
     /// new request. Expired keys are purged in the background.
     pub idempotency_ttl: std::time::Duration,
+    /// Wrong guesses at a CPR number and card number allowed per company or coordinator, per
+    /// source address and per citizen, and the lockouts after them.
+    pub guess_limits: crate::services::guesses::GuessLimits,
+    /// The per-source request rate where a citizen is named by CPR number.
+    pub source_rate: crate::guess_guard::SourceRateConfig,
 }
 
 /// Where keys come from, as configured (environment or flags).

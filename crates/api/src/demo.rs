@@ -14,7 +14,7 @@ use smaajob_persistence::{DbConn, RepoError, write_transaction};
 pub struct DemoSummary {
     /// (name, id) of each demo company.
     pub companies: Vec<(String, String)>,
-    /// (name, id, card status) of each demo citizen.
+    /// (name, id, card number and status) of each demo citizen.
     pub citizens: Vec<(String, String, Option<String>)>,
     /// How many rows were new.
     pub created: usize,
@@ -25,7 +25,9 @@ struct DemoCitizen {
     name: &'static str,
     municipality: &'static str,
     skills: &'static [&'static str],
-    card: Option<(&'static str, &'static str)>,
+    /// The card's status; its number is drawn at random like every issued card's, so it tells
+    /// nothing about the municipality.
+    card: Option<&'static str>,
 }
 
 const CITIZENS: &[DemoCitizen] = &[
@@ -34,21 +36,21 @@ const CITIZENS: &[DemoCitizen] = &[
         name: "Mads Kristensen",
         municipality: "730",
         skills: &["bageri", "rengøring"],
-        card: Some(("73001", "active")),
+        card: Some("active"),
     },
     DemoCitizen {
         cpr: "030785-2346",
         name: "Lone Pedersen",
         municipality: "730",
         skills: &["lager", "truckcertifikat"],
-        card: Some(("73002", "active")),
+        card: Some("active"),
     },
     DemoCitizen {
         cpr: "250661-1457",
         name: "Henrik Sørensen",
         municipality: "730",
         skills: &["havearbejde"],
-        card: Some(("73003", "deactivated")),
+        card: Some("deactivated"),
     },
     DemoCitizen {
         cpr: "090902-4568",
@@ -62,7 +64,7 @@ const CITIZENS: &[DemoCitizen] = &[
         name: "Jonas Holm",
         municipality: "751",
         skills: &["køkken"],
-        card: Some(("75101", "active")),
+        card: Some("active"),
     },
 ];
 
@@ -142,15 +144,20 @@ pub fn load(conn: &mut DbConn, key: &DataKey) -> Result<DemoSummary, RepoError> 
                 }
             };
             let mut status = None;
-            if let Some((number, wanted)) = c.card {
-                status = Some(wanted.to_owned());
-                if frikort::find_by_citizen(conn, &id)?.is_none() {
+            if let Some(wanted) = c.card {
+                let existing = frikort::find_by_citizen(conn, &id)?;
+                if let Some(card) = &existing {
+                    status = Some(format!("{}, {}", card.number, card.status));
+                } else {
+                    let number = crate::services::frikort::free_number(conn)
+                        .map_err(|e| RepoError::Config(format!("no free demo card number: {e}")))?;
+                    status = Some(format!("{number}, {wanted}"));
                     let year = t.year() - 1;
                     let issued = NaiveDate::from_ymd_opt(year, 2, 1).unwrap_or(t.date());
                     let card = CardRow {
                         id: new_id(),
                         citizen_id: id.clone(),
-                        number: number.into(),
+                        number: number.as_str().to_owned(),
                         status: wanted.into(),
                         valid_from: issued,
                         issued_on: issued,

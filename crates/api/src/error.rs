@@ -111,6 +111,16 @@ pub enum ApiError {
         /// Human detail.
         detail: String,
     },
+    /// 429: too many attempts; carries `Retry-After` in seconds.
+    #[error("{detail}")]
+    TooManyRequests {
+        /// Machine code.
+        code: Code,
+        /// Human detail.
+        detail: String,
+        /// Whole seconds until the caller may try again.
+        retry_after_seconds: u64,
+    },
     /// 503: the database cannot be reached.
     #[error("the service is temporarily unavailable")]
     Unavailable(String),
@@ -139,11 +149,13 @@ impl ApiError {
         ApiError::Unauthorized { code: Code::InvalidToken, detail: detail.into() }
     }
 
-    fn code(&self) -> Code {
+    /// The stable machine code of this error.
+    pub fn code(&self) -> Code {
         match self {
             ApiError::BadRequest { code, .. }
             | ApiError::Unauthorized { code, .. }
             | ApiError::Conflict { code, .. }
+            | ApiError::TooManyRequests { code, .. }
             | ApiError::Unprocessable { code, .. } => *code,
             ApiError::Forbidden(_) => Code::Forbidden,
             ApiError::NotFound(_) => Code::NotFound,
@@ -169,6 +181,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
             ApiError::Validation(_) => "Invalid request",
             ApiError::Unprocessable { .. } => "Rule violated",
+            ApiError::TooManyRequests { .. } => "Too many requests",
             ApiError::Unavailable(_) | ApiError::WriteConflict(_) => "Service unavailable",
             ApiError::Internal(_) => "Internal server error",
         }
@@ -208,6 +221,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) | ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) | ApiError::WriteConflict(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -236,6 +250,9 @@ impl ResponseError for ApiError {
             }
             ApiError::MethodNotAllowed { allow } => {
                 res.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            ApiError::TooManyRequests { retry_after_seconds, .. } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
             _ => {}
         }
@@ -287,6 +304,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unregistered => ApiError::Forbidden(ServiceError::Unregistered.to_string()),
             ServiceError::Conflict { code, detail } => ApiError::Conflict { code, detail },
             ServiceError::Rule { code, detail } => ApiError::Unprocessable { code, detail },
+            ServiceError::Throttled { code, detail, retry_after_seconds } => {
+                ApiError::TooManyRequests { code, detail, retry_after_seconds }
+            }
             ServiceError::Invalid(issues) => ApiError::Validation(issues.into_iter().map(FieldProblem::from).collect()),
             ServiceError::Repo(e) => e.into(),
             ServiceError::Internal(detail) => ApiError::Internal(detail),

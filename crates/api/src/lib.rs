@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod guess_guard;
 pub mod http;
 pub mod idempotency;
 pub mod json;

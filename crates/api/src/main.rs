@@ -1,6 +1,7 @@
 //! The `smaajob` command: serve the API (default), migrate, mint a development token, load demo data,
 //! print the OpenAPI document.
 
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -8,6 +9,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use smaajob_api::auth::{Claims, Role};
 use smaajob_api::config::{DEFAULT_DATABASE_URL, DEFAULT_WAGE_FLOOR, KeyInputs, Settings, resolve_keys, token_keys};
+use smaajob_api::guess_guard::SourceRateConfig;
+use smaajob_api::services::guesses::{GuessCount, GuessLimits};
 use smaajob_api::telemetry::{self, LogFormat};
 use smaajob_api::{Application, demo, openapi};
 use smaajob_domain::Money;
@@ -108,6 +111,27 @@ struct ServeArgs {
     /// How long an Idempotency-Key is remembered, e.g. `7d`, `24h`; a retry after that is a new request.
     #[arg(long, env = "SMAAJOB_IDEMPOTENCY_TTL", default_value = "7d", value_parser = parse_ttl)]
     idempotency_ttl: Duration,
+    /// Wrong CPR/card-number guesses allowed per company or coordinator, as N/WINDOW; the Nth locks it out.
+    #[arg(long, env = "SMAAJOB_GUESS_LIMIT_ACTOR", default_value = "5/15m", value_parser = GuessCount::parse)]
+    guess_limit_actor: GuessCount,
+    /// Wrong guesses allowed per source address (IPv4 address, IPv6 /64), as N/WINDOW.
+    #[arg(long, env = "SMAAJOB_GUESS_LIMIT_SOURCE", default_value = "20/15m", value_parser = GuessCount::parse)]
+    guess_limit_source: GuessCount,
+    /// Wrong guesses allowed at one CPR number from anyone, as N/WINDOW (binds companies only).
+    #[arg(long, env = "SMAAJOB_GUESS_LIMIT_CITIZEN", default_value = "5/1h", value_parser = GuessCount::parse)]
+    guess_limit_citizen: GuessCount,
+    /// The first lockout; each earlier lockout within a day doubles it.
+    #[arg(long, env = "SMAAJOB_GUESS_LOCK", default_value = "15m", value_parser = humantime::parse_duration)]
+    guess_lock: Duration,
+    /// The longest lockout.
+    #[arg(long, env = "SMAAJOB_GUESS_LOCK_MAX", default_value = "24h", value_parser = humantime::parse_duration)]
+    guess_lock_max: Duration,
+    /// Per source address on the endpoints that take a CPR number: one more request per this period.
+    #[arg(long, env = "SMAAJOB_SOURCE_RATE_PERIOD", default_value = "1s", value_parser = humantime::parse_duration)]
+    source_rate_period: Duration,
+    /// Per source address on the endpoints that take a CPR number: requests allowed at once.
+    #[arg(long, env = "SMAAJOB_SOURCE_RATE_BURST", default_value_t = NonZeroU32::new(10).expect("ten is not zero"))]
+    source_rate_burst: NonZeroU32,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -205,6 +229,14 @@ fn serve(args: ServeArgs) -> CliResult {
         pool_size: args.pool_size,
         wage_floor: args.wage_floor,
         idempotency_ttl: args.idempotency_ttl,
+        guess_limits: GuessLimits::new(
+            args.guess_limit_actor,
+            args.guess_limit_source,
+            args.guess_limit_citizen,
+            args.guess_lock,
+            args.guess_lock_max,
+        )?,
+        source_rate: SourceRateConfig { period: args.source_rate_period, burst: args.source_rate_burst },
     };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;

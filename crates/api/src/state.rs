@@ -22,6 +22,8 @@ pub struct AppState {
     pub audit: AuditWriter,
     /// How long an `Idempotency-Key` is remembered.
     pub idempotency_ttl: std::time::Duration,
+    /// The limits on wrong guesses at a CPR number and card number.
+    pub guess_limits: crate::services::guesses::GuessLimits,
 }
 
 impl AppState {

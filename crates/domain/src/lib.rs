@@ -16,6 +16,7 @@ pub mod coded;
 pub mod cpr;
 pub mod cvr;
 pub mod frikort;
+pub mod guessing;
 pub mod lifecycle;
 pub mod money;
 pub mod municipality;
@@ -45,6 +46,7 @@ pub use frikort::{
     FrikortNumberError, MINIMUM_AGE, active_periods, check_eligibility, control_allowed_in, control_due_year,
     is_control_due, next_status,
 };
+pub use guessing::{Counted, FORGET_LOCKOUTS_AFTER, GuessCounter, GuessLimit, GuessLimitError, retry_after_seconds};
 pub use lifecycle::{
     Actor, PlacementAction, PlacementState, TaskAction, TaskStatus, TransitionError, has_free_position,
     placement_transition, task_transition,

@@ -209,6 +209,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    guess_counters (scope, subject) {
+        scope -> Text,
+        subject -> Text,
+        window_started_at -> Timestamp,
+        wrong_in_window -> Integer,
+        wrong_total -> BigInt,
+        lockouts -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        last_wrong_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     tasks (id) {
         id -> Text,
         company_id -> Text,
@@ -307,6 +320,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     payout_reversals,
     adjustments,
     idempotency_keys,
+    guess_counters,
     tasks,
     placements,
     shift_reports,

@@ -1,7 +1,7 @@
 //! Citizens (`/citizens`, `/me`): enrolment by a coordinator, the citizen's own view, and the
 //! transfer to the new municipality when a citizen moves (`/citizens/transfers`).
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use smaajob_domain::{MunicipalityCode, WeeklyAvailability, mask_birth_date};
@@ -9,6 +9,7 @@ use smaajob_domain::{MunicipalityCode, WeeklyAvailability, mask_birth_date};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
+use crate::guess_guard;
 use crate::http::{PageQuery, Paged, double_option, parse_id, utc};
 use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
@@ -17,6 +18,8 @@ use crate::services::citizens::{
     UpdateInput,
 };
 use crate::services::common::today_copenhagen;
+use crate::services::error::Code;
+use crate::services::guesses::GuessAttempt;
 use crate::services::principal::Principal;
 use crate::state::AppState;
 
@@ -289,21 +292,36 @@ pub struct TransferBody {
         (status = 403, description = "Not a coordinator, or another municipality", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A citizen with this CPR is already enrolled: `citizen_exists` in your municipality, `citizen_enrolled_elsewhere` in another (take them over with a transfer; logged in both municipalities)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many enrolments of already enrolled CPR numbers from this coordinator or address (`too_many_guesses`), or too many requests from this address (`rate_limited`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
-#[post("/citizens")]
+#[post("/citizens", wrap = "actix_web::middleware::from_fn(crate::guess_guard::limit_source)")]
 pub async fn create_citizen(
     state: web::Data<AppState>,
     principal: Principal,
+    req: HttpRequest,
     body: Json<CreateCitizen>,
 ) -> Result<HttpResponse, ApiError> {
     // The role before the body, so a caller who may not enrol learns that first.
     principal.coordinator()?;
     let cmd = EnrolCitizen::parse(body.into_inner().into())?;
     let key = state.data_key.clone();
-    let attempt = state.write(move |conn| Ok(service::enrol(conn, &key, &principal, cmd)?)).await?;
-    let view = citizen_view(attempt.into_result()?);
-    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/citizens/{}", view.id))).json(view))
+    // An enrolment that finds the CPR number enrolled already (here or in another
+    // municipality) tells that the person is: such answers count against the coordinator and the
+    // address like wrong guesses.
+    let guess = GuessAttempt::new(&principal, req.peer_addr().map(|a| a.ip()), None, &key);
+    let answer = async {
+        let attempt = state.write(move |conn| Ok(service::enrol(conn, &key, &principal, cmd)?)).await?;
+        let view = citizen_view(attempt.into_result()?);
+        Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/citizens/{}", view.id))).json(view))
+    };
+    guess_guard::guarded(&state, guess, reveals_enrolment, answer).await
+}
+
+/// Whether a refused enrolment told the caller that the CPR number is enrolled somewhere.
+fn reveals_enrolment(e: &ApiError) -> bool {
+    matches!(e.code(), Code::CitizenExists | Code::CitizenEnrolledElsewhere)
 }
 
 /// Takes over a citizen who moved to the coordinator's municipality from another one: the
@@ -320,20 +338,29 @@ pub async fn create_citizen(
         ApiErrors, Conflict, JsonBody,
         (status = 409, description = "`already_responsible`: the citizen is enrolled in your municipality already", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or `not_enrolled`: no municipality has enrolled this CPR (enrol them instead)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many transfers of CPR numbers nobody enrolled from this coordinator or address (`too_many_guesses`), or too many requests from this address (`rate_limited`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
-#[post("/citizens/transfers")]
+#[post("/citizens/transfers", wrap = "actix_web::middleware::from_fn(crate::guess_guard::limit_source)")]
 pub async fn transfer_citizen(
     state: web::Data<AppState>,
     principal: Principal,
+    req: HttpRequest,
     body: Json<TransferBody>,
-) -> Result<web::Json<CitizenView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     principal.coordinator()?;
     let body = body.into_inner();
     let cmd = service::TransferCitizen::parse(&body.cpr, &body.reason)?;
     let key = state.data_key.clone();
-    let attempt = state.write(move |conn| Ok(service::transfer(conn, &key, &principal, cmd)?)).await?;
-    Ok(web::Json(citizen_view(attempt.into_result()?)))
+    // A transfer of a CPR number nobody enrolled tells that much: such answers count against the
+    // coordinator and the address like wrong guesses, so the transfer is no free enrolment probe.
+    let guess = GuessAttempt::new(&principal, req.peer_addr().map(|a| a.ip()), None, &key);
+    let answer = async {
+        let attempt = state.write(move |conn| Ok(service::transfer(conn, &key, &principal, cmd)?)).await?;
+        Ok(HttpResponse::Ok().json(citizen_view(attempt.into_result()?)))
+    };
+    guess_guard::guarded(&state, guess, |e| e.code() == Code::NotEnrolled, answer).await
 }
 
 /// Lists the coordinator's citizens by name, optionally by frikort status.

@@ -9,6 +9,7 @@ use smaajob_domain::{Cpr, FrikortNumber, Money, WeeklyHours};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
+use crate::guess_guard;
 use crate::http::{PageQuery, Paged, canonical_id, parse_id};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::json::Json;
@@ -16,7 +17,8 @@ use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::{check_not_before_scheme, optional_text};
 use crate::services::companies::unknown_company;
 use crate::services::employments::{self, ContactPerson, Employee, Employment, NewEmployment};
-use crate::services::error::{Fields, checked};
+use crate::services::error::{Code, Fields, checked};
+use crate::services::guesses::GuessAttempt;
 use crate::services::principal::Principal;
 use crate::state::AppState;
 use crate::views::{Contact, EmploymentView, employment_view, parse_contact};
@@ -135,9 +137,11 @@ fn parse_registration(principal: &Principal, b: &CreateEmployment) -> Result<New
         (status = 201, description = "Registered", body = EmploymentView),
         ApiErrors, NotFound, JsonBody,
         (status = 422, description = "Invalid fields, no matching active card, or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong CPR or frikort numbers from this company, coordinator or address, or at this CPR number (`too_many_guesses`; a right guess is refused too until the lock ends), or too many requests from this address (`rate_limited`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
-#[post("/employments")]
+#[post("/employments", wrap = "actix_web::middleware::from_fn(crate::guess_guard::limit_source)")]
 pub async fn create_employment(
     state: web::Data<AppState>,
     principal: Principal,
@@ -149,11 +153,21 @@ pub async fn create_employment(
     let idem = Idempotency::new(&principal, key, &req, &b);
     let new = parse_registration(&principal, &b)?;
     let data_key = state.data_key.clone();
-    idempotency::run(&state, idem, move |conn| {
+    // Naming the citizen by CPR and card number is a guess; naming them by id (coordinators) is not.
+    let attempt = match &new.employee {
+        Employee::Card { cpr, .. } => {
+            Some(GuessAttempt::new(&principal, req.peer_addr().map(|a| a.ip()), Some(cpr), &data_key))
+        }
+        Employee::Id(_) => None,
+    };
+    let answer = idempotency::run(&state, idem, move |conn| {
         let employment = employments::register(conn, &data_key, &principal, new)?;
         Reply::new(StatusCode::CREATED, &view(employment))
-    })
-    .await
+    });
+    match attempt {
+        Some(attempt) => guess_guard::guarded(&state, attempt, |e| e.code() == Code::CitizenNotMatched, answer).await,
+        None => answer.await,
+    }
 }
 
 /// Lists employments: a company its current and former frikort employees, a coordinator the

@@ -92,6 +92,28 @@ pub struct NearCap {
     pub used_percent: i64,
 }
 
+/// A company locked out for guessing CPR or frikort numbers: someone with its credentials tried
+/// too many wrong ones. Worth a call to the company.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LockedOutCompany {
+    /// The company.
+    pub company_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its CVR number.
+    pub cvr: String,
+    /// Wrong guesses counted in all (forgotten two days after the last one and the last lock).
+    pub wrong_guesses: u64,
+    /// Lockouts not yet forgotten; each doubles the next.
+    pub lockouts: u32,
+    /// The last wrong guess.
+    pub last_wrong_at: DateTime<Utc>,
+    /// When the latest lockout ends (or ended).
+    pub locked_until: DateTime<Utc>,
+    /// Whether it is still locked out.
+    pub locked: bool,
+}
+
 /// Everything waiting on the coordinator, oldest first within each list.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Queue {
@@ -107,6 +129,9 @@ pub struct Queue {
     pub cards_due_for_control: Vec<DueCard>,
     /// Citizens above 80 % of this year's cap.
     pub citizens_near_cap: Vec<NearCap>,
+    /// Companies of the municipality locked out for wrong CPR or frikort numbers, now or in the
+    /// last 7 days, latest lock first.
+    pub companies_locked_out: Vec<LockedOutCompany>,
 }
 
 fn waiting_placement(w: work_queue::WaitingPlacement) -> WaitingPlacement {
@@ -163,6 +188,20 @@ fn queue_view(q: work_queue::Queue) -> Queue {
                 exempt: c.exempt.to_string(),
                 remaining: c.remaining.to_string(),
                 used_percent: c.used_percent,
+            })
+            .collect(),
+        companies_locked_out: q
+            .companies_locked_out
+            .into_iter()
+            .map(|l| LockedOutCompany {
+                company_id: l.company.id,
+                name: l.company.name,
+                cvr: l.company.cvr,
+                wrong_guesses: l.counter.wrong_total,
+                lockouts: l.counter.lockouts,
+                last_wrong_at: utc(l.counter.last_wrong_at),
+                locked_until: utc(l.locked_until),
+                locked: l.locked,
             })
             .collect(),
     }

@@ -34,6 +34,8 @@ pub enum Code {
     Unavailable,
     WriteConflict,
     CprInUrl,
+    TooManyGuesses,
+    RateLimited,
     Internal,
     IdempotencyKeyReused,
     IdempotencyRace,
@@ -100,6 +102,8 @@ smaajob_domain::coded_enum!(Code, "problem code" {
     Unavailable => "unavailable",
     WriteConflict => "write_conflict",
     CprInUrl => "cpr_in_url",
+    TooManyGuesses => "too_many_guesses",
+    RateLimited => "rate_limited",
     Internal => "internal",
     // Idempotency.
     IdempotencyKeyReused => "idempotency_key_reused",
@@ -198,6 +202,16 @@ pub enum ServiceError {
     /// One or more input fields are invalid.
     #[error("the request has invalid fields")]
     Invalid(Vec<FieldIssue>),
+    /// The caller has made too many attempts of this kind and must wait.
+    #[error("{detail}")]
+    Throttled {
+        /// Machine code.
+        code: Code,
+        /// Why, and for how long, for a person.
+        detail: String,
+        /// Whole seconds until an attempt may be made again.
+        retry_after_seconds: u64,
+    },
     /// The database failed or refused in a way the use case does not handle itself.
     #[error(transparent)]
     Repo(#[from] RepoError),

@@ -611,7 +611,9 @@ fn number_taken() -> ServiceError {
 
 const NUMBER_ATTEMPTS: usize = 50;
 
-fn free_number(conn: &mut DbConn) -> Result<FrikortNumber, ServiceError> {
+/// A card number no card has, drawn at random over the whole 5-digit space so that a number
+/// tells nothing about its holder or municipality.
+pub fn free_number(conn: &mut DbConn) -> Result<FrikortNumber, ServiceError> {
     for _ in 0..NUMBER_ATTEMPTS {
         let candidate = FrikortNumber::from_index(rand::random_range(0..100_000))
             .ok_or_else(|| ServiceError::internal("card number out of range"))?;

@@ -16,6 +16,7 @@ use crate::services::allocation::cap_for;
 use crate::services::audit::{self, Audited};
 use crate::services::common::today_copenhagen;
 use crate::services::error::ServiceError;
+use crate::services::guesses::{self, LockedOutCompany};
 use crate::services::principal::Principal;
 
 /// Offers unanswered for longer than this are chased.
@@ -101,6 +102,9 @@ pub struct Queue {
     pub cards_due_for_control: Vec<DueCard>,
     /// Citizens above [`NEAR_CAP_PERCENT`] of this year's cap.
     pub citizens_near_cap: Vec<NearCap>,
+    /// Companies of the municipality locked out for wrong CPR or card numbers, now or in the
+    /// last [`guesses::LOCKOUT_SHOWN_FOR`], latest lock first.
+    pub companies_locked_out: Vec<LockedOutCompany>,
 }
 
 fn hours_since(t: NaiveDateTime, now: NaiveDateTime) -> i64 {
@@ -173,6 +177,7 @@ pub fn queue(conn: &mut DbConn, principal: &Principal) -> Result<Audited<Queue>,
         .iter()
         .map(|c| audit::entry(principal, "balance.listed", "citizen", &c.citizen_id, Some(&own), None))
         .collect();
+    let companies_locked_out = guesses::locked_out_companies(conn, &own)?;
     let queue = Queue {
         awaiting_approval,
         unanswered_offers,
@@ -180,6 +185,7 @@ pub fn queue(conn: &mut DbConn, principal: &Principal) -> Result<Audited<Queue>,
         companies_awaiting_verification,
         cards_due_for_control,
         citizens_near_cap,
+        companies_locked_out,
     };
     Ok(Audited::new(queue, entries))
 }

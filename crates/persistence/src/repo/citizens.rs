@@ -118,6 +118,17 @@ pub fn find_id_by_cpr_hash(conn: &mut DbConn, hash: &str) -> Result<Option<Strin
     Ok(citizens::table.filter(citizens::cpr_hash.eq(hash)).select(citizens::id).first(conn).optional()?)
 }
 
+/// The citizen with this CPR hash and their card, if any, in one query: naming a citizen by
+/// CPR and card number costs the same whether the CPR number is known or not.
+pub fn find_by_cpr_hash(conn: &mut DbConn, hash: &str) -> Result<Option<CitizenWithCard>, RepoError> {
+    Ok(citizens::table
+        .left_join(frikort_cards::table)
+        .filter(citizens::cpr_hash.eq(hash))
+        .select((CitizenRow::as_select(), (frikort_cards::number, frikort_cards::status).nullable()))
+        .first(conn)
+        .optional()?)
+}
+
 /// One page of a municipality's citizens ordered by name, and how many match in all.
 pub fn list(
     conn: &mut DbConn,

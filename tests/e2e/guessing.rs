@@ -96,6 +96,7 @@ on_both_backends! {
     a_right_guess_under_the_limit_works_and_is_not_counted,
     the_coordinator_sees_a_locked_out_company_in_the_queue_and_the_audit_log,
     enrolments_that_find_a_cpr_number_enrolled_are_limited_per_coordinator,
+    transfers_of_cpr_numbers_nobody_enrolled_are_limited_per_coordinator,
     the_source_rate_answers_429_with_retry_after_on_the_endpoints_that_take_a_cpr_number,
     demo_card_numbers_are_drawn_at_random_and_stay_put_when_the_demo_is_loaded_again,
 }
@@ -268,16 +269,38 @@ async fn enrolments_that_find_a_cpr_number_enrolled_are_limited_per_coordinator(
     for n in 0..4 {
         person(&app, &prober, 100 + n).await;
     }
-    for cpr in [JENS, MARIE] {
-        let r = app.post("/api/v1/citizens", &prober, &json!({ "cpr": cpr, "name": "X" })).await;
-        r.expect_problem(409, "citizen_exists");
-    }
+    // One CPR number enrolled in another municipality, one in the prober's own.
+    let r = app.post("/api/v1/citizens", &prober, &json!({ "cpr": JENS, "name": "X" })).await;
+    r.expect_problem(409, "citizen_enrolled_elsewhere");
+    let r = app.post("/api/v1/citizens", &prober, &json!({ "cpr": MARIE, "name": "X" })).await;
+    r.expect_problem(409, "citizen_exists");
     let third = app.post("/api/v1/citizens", &prober, &json!({ "cpr": JENS, "name": "X" })).await;
     expect_locked(&third, "too_many_guesses", 15 * 60 - 60, 15 * 60);
     let fresh = app.post("/api/v1/citizens", &prober, &json!({ "cpr": cpr(200), "name": "Y" })).await;
     expect_locked(&fresh, "too_many_guesses", 15 * 60 - 60, 15 * 60);
     // A colleague (another subject) of the same municipality is not locked.
     app.enrol(&colleague(&app, AARHUS, "kollega"), &cpr(201), "Z").await;
+}
+
+async fn transfers_of_cpr_numbers_nobody_enrolled_are_limited_per_coordinator(backend: Backend) {
+    let Some(app) = spawn_with(backend, "guess_transfer", limits("3/15m", "100/15m", "100/1h")).await else { return };
+    let prober = app.coordinator(AARHUS);
+    app.enrol(&app.coordinator(RANDERS), JENS, "Jens Hansen").await;
+    let transfer = |cpr: String| json!({ "cpr": cpr, "reason": "Flyttet til kommunen" });
+    for n in 0..2 {
+        let r = app.post("/api/v1/citizens/transfers", &prober, &transfer(cpr(300 + n))).await;
+        r.expect_problem(422, "not_enrolled");
+    }
+    let third = app.post("/api/v1/citizens/transfers", &prober, &transfer(cpr(302))).await;
+    expect_locked(&third, "too_many_guesses", 15 * 60 - 60, 15 * 60);
+    // While the lock holds, a real transfer is refused too, and nothing moves.
+    let real = app.post("/api/v1/citizens/transfers", &prober, &transfer(JENS.to_owned())).await;
+    expect_locked(&real, "too_many_guesses", 15 * 60 - 60, 15 * 60);
+    let randers = app.get("/api/v1/citizens", &app.coordinator(RANDERS)).await;
+    assert_eq!(randers.expect(200).body["total"], 1, "{}", randers.body);
+    // A colleague (another subject) of the same municipality is not locked.
+    let colleague = colleague(&app, AARHUS, "kollega");
+    app.post("/api/v1/citizens/transfers", &colleague, &transfer(JENS.to_owned())).await.expect(200);
 }
 
 async fn the_source_rate_answers_429_with_retry_after_on_the_endpoints_that_take_a_cpr_number(backend: Backend) {

@@ -36,7 +36,7 @@ pub struct Claims {
     /// Not before (seconds since the epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
-    /// Issuer.
+    /// Issuer: must equal the configured `SMAAJOB_JWT_ISSUER`.
     pub iss: String,
     /// Audience: one value or a list (RFC 7519 § 4.1.3).
     pub aud: Audience,

@@ -17,7 +17,7 @@ use crate::services::payouts::Receipt;
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
-    /// Why.
+    /// Why, in the caseworker's or company's words; shown in the history.
     pub reason: Option<String>,
 }
 
@@ -25,7 +25,7 @@ pub struct Reason {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
-    /// Name.
+    /// The contact person's full name.
     pub name: String,
     /// Phone number.
     pub phone: Option<String>,
@@ -203,7 +203,7 @@ pub struct AdjustmentView {
     pub cause: String,
     /// What caused it: a payout id, a cap year or a card event.
     pub cause_ref: Option<String>,
-    /// When.
+    /// When the adjustment was recorded.
     pub created_at: DateTime<Utc>,
 }
 

@@ -18,7 +18,7 @@ use crate::state::AppState;
 pub struct AuditEntryView {
     /// Sequence number, increasing.
     pub id: i64,
-    /// When.
+    /// When it happened (UTC).
     pub at: DateTime<Utc>,
     /// Who (the token's subject).
     pub actor: String,

@@ -35,11 +35,11 @@ pub struct CompanyView {
     /// The 8-digit CVR number.
     #[schema(example = "10150817")]
     pub cvr: String,
-    /// Name.
+    /// The company's name.
     pub name: String,
     /// Street address.
     pub address: Option<String>,
-    /// Postcode.
+    /// Postcode, 4 digits.
     pub postcode: Option<String>,
     /// Where the work happens, by default.
     pub location: Option<Location>,
@@ -66,13 +66,13 @@ pub struct CreateCompany {
     /// The 8-digit CVR number (modulus-11 checked).
     #[schema(example = "10150817")]
     pub cvr: String,
-    /// Name.
+    /// The company's name.
     pub name: String,
     /// Street address.
     pub address: Option<String>,
     /// Postcode, 4 digits.
     pub postcode: Option<String>,
-    /// Location.
+    /// Where the work happens by default.
     pub location: Option<Location>,
     /// Contact person.
     pub contact: Contact,
@@ -87,7 +87,7 @@ pub struct CreateCompany {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCompany {
-    /// Name.
+    /// A new name for the company.
     pub name: Option<String>,
     /// Street address; `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
@@ -277,7 +277,7 @@ pub async fn update_company(
 pub struct RegisterSelf {
     /// The CVR number; optional, and when given it must equal the token's `cvr` claim.
     pub cvr: Option<String>,
-    /// Name.
+    /// The company's name.
     pub name: String,
     /// The municipality the company mainly works in (its coordinators verify it), e.g. `730`.
     pub municipality: String,
@@ -285,7 +285,7 @@ pub struct RegisterSelf {
     pub address: Option<String>,
     /// Postcode, 4 digits.
     pub postcode: Option<String>,
-    /// Location.
+    /// Where the work happens by default.
     pub location: Option<Location>,
     /// Contact person for small jobs.
     pub contact: Contact,

@@ -56,11 +56,11 @@ pub struct ShiftReportView {
     pub reported_by: String,
     /// The reporting role.
     pub reported_by_role: String,
-    /// When.
+    /// When the hours were reported.
     pub reported_at: DateTime<Utc>,
     /// Who confirmed or disputed.
     pub answered_by: Option<String>,
-    /// When.
+    /// When the other side confirmed or disputed them; absent while open.
     pub answered_at: Option<DateTime<Utc>>,
     /// Why it was disputed.
     pub dispute_reason: Option<String>,

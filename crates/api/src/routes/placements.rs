@@ -75,7 +75,7 @@ pub struct PlacementView {
     pub estimated_pay: Option<String>,
     /// Expected taxable part at approval, DKK.
     pub estimated_taxable: Option<String>,
-    /// Created.
+    /// When the placement was made (interest shown or offer given).
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,

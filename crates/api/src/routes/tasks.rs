@@ -75,10 +75,10 @@ pub struct CreateTask {
     /// Skills needed.
     #[serde(default)]
     pub required_skills: Vec<String>,
-    /// Where.
+    /// Where the work happens: an address and coordinates, each optional.
     #[serde(default)]
     pub place: Place,
-    /// When.
+    /// When the work happens: one shift or a weekly pattern.
     pub schedule: ScheduleDto,
     /// Paid hours per shift, decimal (`"3.5"`), at most the shift's length.
     #[schema(example = "3.5")]
@@ -133,15 +133,15 @@ pub struct TaskView {
     pub company_verified: bool,
     /// The municipality the task is for.
     pub municipality: String,
-    /// Title.
+    /// A short title a citizen recognises the job by.
     pub title: String,
-    /// Description.
+    /// What the work is, in plain words.
     pub description: String,
     /// Skills needed.
     pub required_skills: Vec<String>,
-    /// Where.
+    /// Where the work happens.
     pub place: Place,
-    /// When.
+    /// When the work happens: one shift or a weekly pattern.
     pub schedule: ScheduleDto,
     /// Number of shifts in the schedule.
     pub shifts: usize,
@@ -167,7 +167,7 @@ pub struct TaskView {
     pub closed_at: Option<DateTime<Utc>>,
     /// Why it was cancelled.
     pub close_reason: Option<String>,
-    /// Created.
+    /// When the task was registered.
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,

@@ -60,7 +60,7 @@ pub struct EnrolInput {
     pub phone: Option<String>,
     /// The acting municipality's code; must be the coordinator's own.
     pub municipality: Option<String>,
-    /// Skills.
+    /// What the citizen can do or wants to do, as free words, unchecked.
     pub skills: Vec<String>,
     /// Weekly availability; none means no periods and no limit.
     pub availability: Option<AvailabilityInput>,
@@ -90,9 +90,9 @@ pub struct UpdateInput {
 /// Where a citizen lives; both parts absent means unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Home {
-    /// Coordinates.
+    /// Where the citizen lives or stays; absent for a citizen without an address.
     pub point: Option<GeoPoint>,
-    /// Postcode.
+    /// The postcode, when the citizen has one.
     pub postcode: Option<Postcode>,
 }
 
@@ -156,7 +156,7 @@ pub struct UpdateCitizen {
     pub name: Option<Name>,
     /// Phone number; `Some(None)` clears it.
     pub phone: Option<Option<Phone>>,
-    /// Skills.
+    /// A new list of skills; replaces the old one whole.
     pub skills: Option<Vec<Skill>>,
     /// Weekly availability.
     pub availability: Option<WeeklyAvailability>,
@@ -258,7 +258,7 @@ pub struct Citizen {
     pub row: CitizenRow,
     /// The acting municipality.
     pub municipality: MunicipalityCode,
-    /// Skills.
+    /// The citizen's skills, read from the stored list.
     pub skills: Vec<String>,
     /// Weekly availability.
     pub availability: WeeklyAvailability,

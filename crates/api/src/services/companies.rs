@@ -66,7 +66,7 @@ impl Company {
 /// A contact person as stated.
 #[derive(Debug, Clone)]
 pub struct ContactInput {
-    /// Name.
+    /// The contact person's full name, unchecked.
     pub name: String,
     /// Phone number.
     pub phone: Option<String>,
@@ -77,7 +77,7 @@ pub struct ContactInput {
 /// A contact person, checked.
 #[derive(Debug, Clone)]
 pub struct ContactPerson {
-    /// Name.
+    /// The contact person's full name.
     pub name: Name,
     /// Phone number.
     pub phone: Option<Phone>,
@@ -113,11 +113,11 @@ pub fn parse_contact(f: &mut Fields, c: &ContactInput) -> Option<ContactPerson> 
 /// A company's profile as stated.
 #[derive(Debug, Clone)]
 pub struct ProfileInput {
-    /// Name.
+    /// The company's name, unchecked.
     pub name: String,
     /// Street address.
     pub address: Option<String>,
-    /// Postcode.
+    /// The postcode, unchecked (4 digits when valid).
     pub postcode: Option<String>,
     /// Latitude and longitude.
     pub location: Option<(f64, f64)>,
@@ -237,11 +237,11 @@ impl SelfRegistration {
 /// Changes to a company as stated; absent fields stay, `Some(None)` clears an optional one.
 #[derive(Debug, Clone, Default)]
 pub struct CompanyChangesInput {
-    /// Name.
+    /// A new company name.
     pub name: Option<String>,
     /// Street address.
     pub address: Option<Option<String>>,
-    /// Postcode.
+    /// A new postcode; `Some(None)` clears it.
     pub postcode: Option<Option<String>>,
     /// Latitude and longitude.
     pub location: Option<Option<(f64, f64)>>,

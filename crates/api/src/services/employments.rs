@@ -34,7 +34,7 @@ pub enum Employee {
 /// The company's responsible contact person, checked.
 #[derive(Debug, Clone)]
 pub struct ContactPerson {
-    /// Name.
+    /// The contact person's full name.
     pub name: String,
     /// Phone number.
     pub phone: Option<String>,

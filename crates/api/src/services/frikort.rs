@@ -121,7 +121,7 @@ pub struct Decide {
     pub decision: Decision,
     /// When it takes effect; now when absent.
     pub decided_at: Option<DateTime<Utc>>,
-    /// Why.
+    /// The caseworker's reason for the decision, kept in the card's history.
     pub reason: Option<String>,
 }
 

@@ -39,19 +39,19 @@ pub enum Principal {
     /// The operator of the scheme: sets the statutory caps and reads their audit trail, and
     /// nothing of any citizen or company.
     Operator {
-        /// Subject.
+        /// The token's subject: who acts, as the identity provider names them.
         sub: String,
     },
     /// A coordinator of one municipality.
     Coordinator {
-        /// Subject.
+        /// The token's subject: who acts, as the identity provider names them.
         sub: String,
         /// The municipality they act for.
         municipality: MunicipalityCode,
     },
     /// A registered company.
     Company {
-        /// Subject.
+        /// The token's subject: who acts, as the identity provider names them.
         sub: String,
         /// The company's id.
         company_id: String,
@@ -59,14 +59,14 @@ pub enum Principal {
     /// A company whose token names a CVR number that is not registered here yet: it may only
     /// register itself (`POST /companies/self`).
     NewCompany {
-        /// Subject.
+        /// The token's subject: who acts, as the identity provider names them.
         sub: String,
         /// The CVR number the token asserts.
         cvr: Cvr,
     },
     /// A citizen.
     Citizen {
-        /// Subject.
+        /// The token's subject: who acts, as the identity provider names them.
         sub: String,
         /// The citizen's id.
         citizen_id: String,

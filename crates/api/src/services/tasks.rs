@@ -138,9 +138,9 @@ pub struct ScheduleInput {
 pub struct PlaceInput {
     /// Street address.
     pub address: Option<String>,
-    /// Latitude.
+    /// Latitude (WGS 84) of the place of work.
     pub lat: Option<f64>,
-    /// Longitude.
+    /// Longitude (WGS 84) of the place of work.
     pub lon: Option<f64>,
 }
 
@@ -259,9 +259,9 @@ pub struct NewTaskInput {
     pub description: String,
     /// Skills needed.
     pub required_skills: Vec<String>,
-    /// Where.
+    /// Where the work happens, unchecked.
     pub place: PlaceInput,
-    /// When.
+    /// When the work happens (one shift or a weekly pattern), unchecked.
     pub schedule: ScheduleInput,
     /// Paid hours per shift, decimal.
     pub hours_per_shift: String,

@@ -101,9 +101,9 @@ pub struct PayoutRow {
 pub struct ReversalRow {
     /// The reversed payout.
     pub payout_id: String,
-    /// Why.
+    /// Why the payout was reversed, as the reversing caller stated it.
     pub reason: String,
-    /// Who.
+    /// The subject of the token that reversed it.
     pub reversed_by: String,
     /// The role.
     pub reversed_by_role: String,

@@ -20,11 +20,11 @@ pub struct CompanyRow {
     pub name: String,
     /// Street address.
     pub address: Option<String>,
-    /// Postcode.
+    /// The company's Danish postcode (4 digits).
     pub postcode: Option<String>,
-    /// Latitude.
+    /// Latitude (WGS 84) of where the work happens by default.
     pub lat: Option<f64>,
-    /// Longitude.
+    /// Longitude (WGS 84) of where the work happens by default.
     pub lon: Option<f64>,
     /// Contact person's name.
     pub contact_name: String,

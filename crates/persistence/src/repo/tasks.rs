@@ -28,9 +28,9 @@ pub struct TaskRow {
     pub required_skills: String,
     /// Where the work happens.
     pub address: Option<String>,
-    /// Latitude.
+    /// Latitude (WGS 84) of the place of work.
     pub lat: Option<f64>,
-    /// Longitude.
+    /// Longitude (WGS 84) of the place of work.
     pub lon: Option<f64>,
     /// The schedule, JSON (single shift or weekly pattern).
     pub schedule: String,

@@ -50,7 +50,13 @@ mapfile -t companies < <(ids "Companies:")
 mapfile -t citizens < <(ids "Citizens:")
 [ ${#companies[@]} -gt 0 ] && [ ${#citizens[@]} -gt 0 ] || { echo "no demo ids in: $(cat "$work/demo.txt")" >&2; exit 1; }
 
-"$BIN" serve --bind 127.0.0.1:0 --database-url "$db" >"$work/server.log" 2>&1 &
+# One address sends thousands of requests here: with the default per-source rate and guess limits
+# almost every request to the three endpoints that take a CPR number would meet the limiter
+# (answered before the token is read, so a missing token would get 429 rather than 401) and test
+# nothing else. The limits themselves are tested end to end in tests/e2e/guessing.rs.
+SMAAJOB_SOURCE_RATE_BURST=1000000 SMAAJOB_SOURCE_RATE_PERIOD=1ms \
+SMAAJOB_GUESS_LIMIT_ACTOR=1000000/1m SMAAJOB_GUESS_LIMIT_SOURCE=1000000/1m SMAAJOB_GUESS_LIMIT_CITIZEN=1000000/1m \
+    "$BIN" serve --bind 127.0.0.1:0 --database-url "$db" >"$work/server.log" 2>&1 &
 server=$!
 port=""
 for _ in $(seq 1 60); do

@@ -78,6 +78,7 @@ fn bench_allocate(c: &mut Criterion) {
         card_periods: &card_periods,
         employments: &employments,
         payouts: &payouts,
+        outside_income: &[],
     };
     c.bench_function("allocate 1000 payouts, 3 employments, 2 card periods", |b| {
         b.iter(|| allocate(black_box(&input)))

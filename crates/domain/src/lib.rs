@@ -21,6 +21,7 @@ pub mod lifecycle;
 pub mod money;
 pub mod municipality;
 pub mod pay;
+pub mod register_statement;
 pub mod schedule;
 pub mod stats;
 
@@ -56,6 +57,10 @@ pub use municipality::{MunicipalityCode, MunicipalityError, RANDERS};
 pub use pay::{
     HOLIDAY_PAY_PERCENT, HoursError, MAX_WEEKLY_HOURS, MAX_WORKED_MINUTES, WeeklyHours, WeeklyHoursError, WorkedTime,
     estimated_pay, holiday_pay, pay_for,
+};
+pub use register_statement::{
+    Difference, DifferenceKind, KnownOutsideIncome, LineError, MAX_STATEMENT_LINES, Reconciliation, STATEMENT_HEADER,
+    SmaajobRegistration, StatementError, StatementLine, parse_statement, reconcile,
 };
 pub use schedule::{EARLIEST_SCHEDULE_YEAR, MAX_WEEKLY_SPAN_DAYS, Schedule, ScheduleError, Shift};
 pub use stats::nearest_rank;

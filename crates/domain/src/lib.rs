@@ -60,7 +60,7 @@ pub use pay::{
 };
 pub use register_statement::{
     Difference, DifferenceKind, KnownOutsideIncome, LineError, MAX_STATEMENT_LINES, Reconciliation, STATEMENT_HEADER,
-    SmaajobRegistration, StatementError, StatementLine, parse_statement, reconcile,
+    SmaajobRegistration, StatementError, StatementLine, StatementStatus, parse_statement, reconcile,
 };
 pub use schedule::{EARLIEST_SCHEDULE_YEAR, MAX_WEEKLY_SPAN_DAYS, Schedule, ScheduleError, Shift};
 pub use stats::nearest_rank;

@@ -29,6 +29,23 @@ pub const STATEMENT_HEADER: [&str; 4] = ["CVR", "Arbejdsgiver", "Udbetalingsdato
 /// The most entries one statement may have (a year of weekly pay from many employers fits).
 pub const MAX_STATEMENT_LINES: usize = 5_000;
 
+/// Where an imported statement stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatementStatus {
+    /// Imported; nothing changed yet.
+    Pending,
+    /// A coordinator accepted its differences; the citizen-year is reconciled as of its date.
+    Accepted,
+    /// Another statement of the same citizen-year was accepted first.
+    Superseded,
+}
+
+crate::coded_enum!(StatementStatus, "register statement status" {
+    Pending => "pending",
+    Accepted => "accepted",
+    Superseded => "superseded",
+});
+
 /// One entry of a register statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatementLine {

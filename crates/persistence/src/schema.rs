@@ -198,6 +198,53 @@ diesel::table! {
 }
 
 diesel::table! {
+    register_statements (id) {
+        id -> Text,
+        citizen_id -> Text,
+        year -> Integer,
+        drawn_on -> Date,
+        status -> Text,
+        differences -> Text,
+        imported_by -> Text,
+        imported_by_role -> Text,
+        created_at -> Timestamp,
+        accepted_by -> Nullable<Text>,
+        accepted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    register_statement_lines (statement_id, line) {
+        statement_id -> Text,
+        line -> Integer,
+        employer_cvr -> Text,
+        employer_name -> Text,
+        payment_date -> Date,
+        amount_ore -> BigInt,
+    }
+}
+
+diesel::table! {
+    outside_income (id) {
+        id -> Text,
+        citizen_id -> Text,
+        year -> Integer,
+        sequence -> BigInt,
+        payment_date -> Date,
+        amount_ore -> BigInt,
+        employer_cvr -> Nullable<Text>,
+        source -> Text,
+        statement_id -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_by_role -> Text,
+        created_at -> Timestamp,
+        withdrawn_at -> Nullable<Timestamp>,
+        withdrawn_by -> Nullable<Text>,
+        withdrawn_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     idempotency_keys (caller, idempotency_key) {
         caller -> Text,
         idempotency_key -> Text,
@@ -305,6 +352,9 @@ diesel::joinable!(payout_reversals -> payouts (payout_id));
 diesel::joinable!(adjustments -> companies (company_id));
 diesel::joinable!(adjustments -> citizens (citizen_id));
 diesel::joinable!(frikort_events -> frikort_cards (card_id));
+diesel::joinable!(register_statements -> citizens (citizen_id));
+diesel::joinable!(register_statement_lines -> register_statements (statement_id));
+diesel::joinable!(outside_income -> citizens (citizen_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     caps,
@@ -319,6 +369,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     payouts,
     payout_reversals,
     adjustments,
+    register_statements,
+    register_statement_lines,
+    outside_income,
     idempotency_keys,
     guess_counters,
     tasks,

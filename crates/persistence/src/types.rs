@@ -86,7 +86,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use smaajob_domain::coded::{Coded, parse_code};
-use smaajob_domain::{AdjustmentCause, Coverage, Money, PlacementState, TaskStatus};
+use smaajob_domain::{AdjustmentCause, Coverage, Money, PlacementState, StatementStatus, TaskStatus};
 
 use crate::db::MultiBackend;
 
@@ -317,4 +317,4 @@ where
 }
 
 // Every domain enum stored in a Text column. Add each one as its column becomes typed.
-coded_columns!(TaskStatus, PlacementState, Coverage, AdjustmentCause);
+coded_columns!(TaskStatus, PlacementState, Coverage, AdjustmentCause, StatementStatus);

@@ -9,6 +9,7 @@ pub mod employments;
 pub mod frikort;
 pub mod hours;
 pub mod ops;
+pub mod outside_income;
 pub mod payouts;
 pub mod placements;
 pub mod queue;
@@ -52,6 +53,11 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(payouts::list_adjustments)
         .service(balance::citizen_balance)
         .service(balance::my_balance)
+        .service(outside_income::record_outside_income)
+        .service(outside_income::list_outside_income)
+        .service(outside_income::withdraw_outside_income)
+        .service(outside_income::import_register_statement)
+        .service(outside_income::accept_register_statement)
         .service(tasks::create_task)
         .service(tasks::list_tasks)
         .service(tasks::get_task)

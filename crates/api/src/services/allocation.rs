@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 use smaajob_domain::{
     AdjustmentCause, AllocationInput, CapAmount, CapYear, CardEventKind, CardPeriod, Coverage, EmploymentSpan, Money,
-    PayoutFacts, ResolvedCap, Split, YearTotals, active_periods, allocate, append_payout, resolve_cap, split_changes,
+    OutsideIncomeFacts, PayoutFacts, ResolvedCap, Split, YearTotals, active_periods, allocate, append_payout,
+    resolve_cap, split_changes,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, CitizenYearOf, CitizenYearRow, PayoutRow};
+use smaajob_persistence::repo::outside_income::{self, OutsideIncomeRow};
 use smaajob_persistence::repo::{caps, employments, frikort, new_id, now};
 
 use crate::services::error::ServiceError;
@@ -20,6 +22,8 @@ pub struct Reallocated {
     pub year: CitizenYearRow,
     /// Every payout's split after.
     pub splits: BTreeMap<String, Split>,
+    /// Every outside income entry's split after (empty when the year was not re-run).
+    pub outside_splits: BTreeMap<String, Split>,
     /// Adjustments recorded for payouts whose split changed.
     pub adjustments: Vec<AdjustmentRow>,
     /// The cap used.
@@ -73,6 +77,17 @@ pub fn facts(p: &PayoutRow, reversed: bool) -> PayoutFacts {
         worked_to: p.worked_to,
         gross: p.gross,
         reversed,
+    }
+}
+
+/// The facts the allocation engine needs from stored outside income.
+pub fn outside_facts(o: &OutsideIncomeRow) -> OutsideIncomeFacts {
+    OutsideIncomeFacts {
+        id: o.id.clone(),
+        sequence: o.sequence,
+        payment_date: o.payment_date,
+        amount: o.amount,
+        withdrawn: o.withdrawn(),
     }
 }
 
@@ -132,6 +147,8 @@ fn rerun(
     new_payout: Option<PayoutRow>,
 ) -> Result<Reallocated, ServiceError> {
     let rows = accounting::payouts_of_year(conn, &locked.citizen_id, locked.year)?;
+    let outside: Vec<OutsideIncomeFacts> =
+        outside_income::of_year(conn, &locked.citizen_id, locked.year)?.iter().map(outside_facts).collect();
     let spans = employment_spans(conn, &locked.citizen_id)?;
     let mut facts: Vec<PayoutFacts> = rows.iter().map(|(p, r)| facts(p, *r)).collect();
     facts.extend(new_payout.iter().map(|p| self::facts(p, false)));
@@ -140,6 +157,7 @@ fn rerun(
         card_periods: periods,
         employments: &spans,
         payouts: &facts,
+        outside_income: &outside,
     });
     let before: BTreeMap<String, Split> = rows.iter().map(|(p, _)| (p.id.clone(), stored_split(p))).collect();
     let t = now();
@@ -195,7 +213,15 @@ fn rerun(
     };
     accounting::save_year(conn, &year)?;
     let totals = year_totals(&year)?;
-    Ok(Reallocated { year, splits: allocation.splits, adjustments, cap, new_payout, totals })
+    Ok(Reallocated {
+        year,
+        splits: allocation.splits,
+        outside_splits: allocation.outside_splits,
+        adjustments,
+        cap,
+        new_payout,
+        totals,
+    })
 }
 
 fn with_split(payout: &mut PayoutRow, split: &Split) {
@@ -205,10 +231,10 @@ fn with_split(payout: &mut PayoutRow, split: &Split) {
 }
 
 /// Registers a new payout in its locked citizen-year: its split is computed first and the payout
-/// is inserted once, with it. A payout paid no earlier than every other payout of the year cannot
-/// change any earlier split (it comes last in the order), so it takes the headroom left by the
-/// stored totals without re-reading the year; otherwise, or when the stored totals were computed
-/// with another cap, the year is re-run. `periods` are the citizen's card periods, read under the lock.
+/// is inserted once, with it. A payout paid no earlier than every other payout and every outside
+/// income entry of the year cannot change any earlier split (it comes last in the order), so it
+/// takes the headroom left by the stored totals (outside income included) without re-reading the
+/// year; otherwise, or when the stored totals were computed with another cap, the year is re-run. `periods` are the citizen's card periods, read under the lock.
 pub fn register(
     conn: &mut DbConn,
     locked: CitizenYearRow,
@@ -218,7 +244,8 @@ pub fn register(
 ) -> Result<Reallocated, ServiceError> {
     let same_cap = locked.cap == cap.amount.money() && locked.cap_provisional == cap.provisional;
     // Ties are fine: the new payout gets the highest sequence, so it still comes last.
-    let last = accounting::latest_payment_date(conn, &locked.citizen_id, locked.year)?;
+    let last = accounting::latest_payment_date(conn, &locked.citizen_id, locked.year)?
+        .max(outside_income::latest_payment_date(conn, &locked.citizen_id, locked.year)?);
     if !same_cap || last.is_some_and(|d| d > payout.payment_date) {
         let cause_ref = payout.id.clone();
         return rerun(conn, locked, cap, AdjustmentCause::BackdatedPayout, Some(&cause_ref), periods, Some(payout));
@@ -239,7 +266,15 @@ pub fn register(
     };
     let splits = BTreeMap::from([(payout.id.clone(), appended.split)]);
     accounting::save_year(conn, &year)?;
-    Ok(Reallocated { year, splits, adjustments: Vec::new(), cap, new_payout: Some(payout), totals: appended.totals })
+    Ok(Reallocated {
+        year,
+        splits,
+        outside_splits: BTreeMap::new(),
+        adjustments: Vec::new(),
+        cap,
+        new_payout: Some(payout),
+        totals: appended.totals,
+    })
 }
 
 /// A locked citizen-year's stored totals, as the allocation engine reads them.

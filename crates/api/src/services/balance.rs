@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use smaajob_domain::{CapYear, Coverage, Money, Projection, ResolvedCap, project};
 use smaajob_persistence::DbConn;
-use smaajob_persistence::repo::{accounting, citizens, companies, employments};
+use smaajob_persistence::repo::{accounting, citizens, companies, employments, outside_income};
 
 use crate::services::audit::{Audited, entry};
 use crate::services::caps::in_force;
@@ -46,8 +46,13 @@ pub struct Planned {
 /// What coordinators and the citizen see beyond the cap and the remaining amount.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BalanceDetails {
-    /// Gross of all payouts this year.
+    /// Gross of all income known this year: Småjob's payouts and the outside income.
     pub gross: Money,
+    /// The part of `gross` registered outside Småjob (recorded by a coordinator or taken in from a
+    /// register statement).
+    pub outside_income: Money,
+    /// The part of `gross` paid through Småjob.
+    pub smaajob_income: Money,
     /// Tax-free so far.
     pub exempt: Money,
     /// Taxable so far.
@@ -73,6 +78,9 @@ pub struct Balance {
     pub cap: ResolvedCap,
     /// What is left before earnings become taxable.
     pub remaining: Money,
+    /// What the balance is based on: the income known to Småjob, reconciled with the national
+    /// register as of this day (the date the latest accepted statement was drawn), if ever.
+    pub reconciled_on: Option<NaiveDate>,
     /// The details, for coordinators and the citizen.
     pub details: Option<BalanceDetails>,
 }
@@ -144,7 +152,9 @@ fn balance(conn: &mut DbConn, citizen_id: &str, year: CapYear, full: bool) -> Re
     let totals = accounting::find_year(conn, citizen_id, year.get())?;
     let exempt = Money::from_ore(totals.as_ref().map_or(0, |t| t.exempt.ore()));
     let remaining = Money::from_ore((cap.amount.money().ore() - exempt.ore()).max(0));
-    let mut balance = Balance { citizen_id: citizen_id.to_owned(), year: year.get(), cap, remaining, details: None };
+    let reconciled_on = outside_income::reconciled_on(conn, citizen_id, year.get())?;
+    let mut balance =
+        Balance { citizen_id: citizen_id.to_owned(), year: year.get(), cap, remaining, reconciled_on, details: None };
     if !full {
         return Ok(balance);
     }
@@ -187,8 +197,18 @@ fn balance(conn: &mut DbConn, citizen_id: &str, year: CapYear, full: bool) -> Re
         .into_iter()
         .filter(|(d, _)| d.year() == year.get())
         .collect();
+    // Both parts are summed from their own rows, so that they add up to the stored gross is a
+    // check of the stored totals (the tests make it), not true by construction.
+    let outside: i64 = outside_income::of_year(conn, citizen_id, year.get())?
+        .iter()
+        .filter(|o| !o.withdrawn())
+        .map(|o| o.amount.ore())
+        .sum();
+    let smaajob: i64 = per_employer.iter().map(|e| e.gross.ore()).sum();
     balance.details = Some(BalanceDetails {
         gross: Money::from_ore(totals.as_ref().map_or(0, |t| t.gross.ore())),
+        outside_income: Money::from_ore(outside),
+        smaajob_income: Money::from_ore(smaajob),
         exempt,
         taxable: Money::from_ore(totals.as_ref().map_or(0, |t| t.taxable.ore())),
         payouts,

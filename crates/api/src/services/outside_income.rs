@@ -192,13 +192,8 @@ fn receipt(income: OutsideIncomeRow, r: Reallocated) -> Result<OutsideIncomeRece
         .outside_splits
         .get(&income.id)
         .ok_or_else(|| ServiceError::internal("the outside income was not allocated"))?;
-    let balance = YearBalance {
-        year: r.year.year,
-        cap: r.totals.cap,
-        cap_provisional: r.year.cap_provisional,
-        remaining: r.totals.remaining(),
-        totals: Some(r.totals),
-    };
+    // Only coordinators record outside income or accept statements: the totals are theirs to see.
+    let balance = YearBalance::after(&r, true);
     Ok(OutsideIncomeReceipt { income, split, balance, adjustments: r.adjustments })
 }
 

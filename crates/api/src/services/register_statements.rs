@@ -198,13 +198,8 @@ pub fn accept(conn: &mut DbConn, principal: &Principal, statement_id: &str) -> R
         accepted_at: Some(t),
         ..statement
     };
-    let balance = YearBalance {
-        year: r.year.year,
-        cap: r.totals.cap,
-        cap_provisional: r.year.cap_provisional,
-        remaining: r.totals.remaining(),
-        totals: Some(r.totals),
-    };
+    // Only coordinators record outside income or accept statements: the totals are theirs to see.
+    let balance = YearBalance::after(&r, true);
     Ok(AcceptedStatement {
         statement,
         differences: reconciliation.differences,

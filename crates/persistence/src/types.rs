@@ -86,7 +86,9 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use smaajob_domain::coded::{Coded, parse_code};
-use smaajob_domain::{AdjustmentCause, Coverage, Money, PlacementState, TaskStatus};
+use smaajob_domain::{
+    AdjustmentCause, CardEventKind, CardStatus, Coverage, Money, PlacementState, ReportStatus, TaskStatus, Verification,
+};
 
 use crate::db::MultiBackend;
 
@@ -316,5 +318,61 @@ where
     }
 }
 
+/// Serde for a [`Json`] field of a row that is itself kept as JSON (a citizen's record at the end
+/// of a period): the value as a JSON string, exactly as its column holds it, so such copies read
+/// the same whether they were written before or after the field was typed.
+/// `#[serde(with = "crate::types::json_string")]`.
+pub mod json_string {
+    use serde::de::DeserializeOwned;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Json;
+
+    /// Writes the value as a string of JSON.
+    pub fn serialize<T: Serialize, S: Serializer>(value: &Json<T>, s: S) -> Result<S::Ok, S::Error> {
+        let text = serde_json::to_string(&value.0).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&text)
+    }
+
+    /// Reads a string of JSON as the value.
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(d: D) -> Result<Json<T>, D::Error> {
+        let text = String::deserialize(d)?;
+        serde_json::from_str(&text).map(Json).map_err(serde::de::Error::custom)
+    }
+}
+
+/// [`json_string`] for an `Option<Json<T>>` field: `null`, or the value as a string of JSON.
+/// `#[serde(with = "crate::types::nullable_json_string")]`.
+pub mod nullable_json_string {
+    use serde::de::DeserializeOwned;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Json;
+
+    /// Writes `null`, or the value as a string of JSON.
+    pub fn serialize<T: Serialize, S: Serializer>(value: &Option<Json<T>>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(v) => super::json_string::serialize(v, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Reads `null`, or a string of JSON as the value.
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(d: D) -> Result<Option<Json<T>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| serde_json::from_str(&text).map(Json).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
 // Every domain enum stored in a Text column. Add each one as its column becomes typed.
-coded_columns!(TaskStatus, PlacementState, Coverage, AdjustmentCause);
+coded_columns!(
+    TaskStatus,
+    PlacementState,
+    Coverage,
+    AdjustmentCause,
+    CardStatus,
+    CardEventKind,
+    Verification,
+    ReportStatus
+);

@@ -87,7 +87,7 @@ fn report_view(r: Report) -> ShiftReportView {
         id: row.id,
         placement_id: row.placement_id,
         shift_date: row.shift_date,
-        status: r.status.as_str().to_owned(),
+        status: row.status.as_str().to_owned(),
         reported_by: row.reported_by,
         reported_by_role: row.reported_by_role,
         answered_by: row.answered_by,

@@ -1,16 +1,18 @@
 //! Hours worked per shift, reported by one side and confirmed (or disputed) by the other.
 
 use diesel::prelude::*;
+use smaajob_domain::ReportStatus;
 
-use crate::db::DbConn;
+use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::Page;
 use crate::repo::accounting::PayoutRow;
 use crate::schema::{citizens, payout_reversals, payouts, placements, shift_reports, tasks};
+use crate::types::Code;
 
 /// A report of the hours worked on one shift.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = shift_reports)]
+#[diesel(table_name = shift_reports, check_for_backend(MultiBackend))]
 #[diesel(treat_none_as_null = true)]
 pub struct ShiftReportRow {
     /// Row id (UUID).
@@ -21,8 +23,9 @@ pub struct ShiftReportRow {
     pub shift_date: chrono::NaiveDate,
     /// Minutes worked.
     pub minutes: i32,
-    /// `reported`, `confirmed` or `disputed`.
-    pub status: String,
+    /// Where the report stands.
+    #[diesel(serialize_as = Code)]
+    pub status: ReportStatus,
     /// Who reported.
     pub reported_by: String,
     /// The reporting role.
@@ -52,13 +55,13 @@ pub struct ReportWithPayout {
 
 /// Inserts a report.
 pub fn insert(conn: &mut DbConn, row: &ShiftReportRow) -> Result<(), RepoError> {
-    diesel::insert_into(shift_reports::table).values(row).execute(conn)?;
+    diesel::insert_into(shift_reports::table).values(row.clone()).execute(conn)?;
     Ok(())
 }
 
 /// Saves a changed report.
 pub fn update(conn: &mut DbConn, row: &ShiftReportRow) -> Result<(), RepoError> {
-    let n = diesel::update(shift_reports::table.find(&row.id)).set(row).execute(conn)?;
+    let n = diesel::update(shift_reports::table.find(&row.id)).set(row.clone()).execute(conn)?;
     if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
@@ -141,40 +144,44 @@ pub fn unanswered_in(
     Ok(shift_reports::table
         .inner_join(placements::table.inner_join(tasks::table).inner_join(citizens::table))
         .filter(citizens::municipality.eq(municipality))
-        .filter(shift_reports::status.eq("reported"))
+        .filter(shift_reports::status.eq(Code::from(ReportStatus::Reported)))
         .order(shift_reports::reported_at.asc())
         .select((ShiftReportRow::as_select(), citizens::name, tasks::title))
         .load(conn)?)
 }
 
-/// Moves a report from `reported` to `status` (`confirmed` or `disputed`) unless someone else
+/// Moves a report from reported to `status` (confirmed or disputed) unless someone else
 /// answered it first; returns whether this call did. The conditional update is atomic on both
 /// backends, so two concurrent confirmations cannot both become payouts.
 pub fn answer(
     conn: &mut DbConn,
     id: &str,
-    status: &str,
+    status: ReportStatus,
     answered_by: &str,
     at: chrono::NaiveDateTime,
     dispute_reason: Option<&str>,
 ) -> Result<bool, RepoError> {
-    let n = diesel::update(shift_reports::table.find(id).filter(shift_reports::status.eq("reported")))
-        .set((
-            shift_reports::status.eq(status),
-            shift_reports::answered_by.eq(Some(answered_by)),
-            shift_reports::answered_at.eq(Some(at)),
-            shift_reports::dispute_reason.eq(dispute_reason),
-        ))
-        .execute(conn)?;
+    let n = diesel::update(
+        shift_reports::table.find(id).filter(shift_reports::status.eq(Code::from(ReportStatus::Reported))),
+    )
+    .set((
+        shift_reports::status.eq(Code::from(status)),
+        shift_reports::answered_by.eq(Some(answered_by)),
+        shift_reports::answered_at.eq(Some(at)),
+        shift_reports::dispute_reason.eq(dispute_reason),
+    ))
+    .execute(conn)?;
     Ok(n == 1)
 }
 
 /// Replaces a disputed report with new hours (back to `reported`), unless it is no longer
 /// disputed; returns whether this call did. Atomic like [`answer`].
 pub fn report_again(conn: &mut DbConn, row: &ShiftReportRow) -> Result<bool, RepoError> {
-    let n = diesel::update(shift_reports::table.find(&row.id).filter(shift_reports::status.eq("disputed")))
-        .set(row)
-        .execute(conn)?;
+    let n = diesel::update(
+        shift_reports::table.find(&row.id).filter(shift_reports::status.eq(Code::from(ReportStatus::Disputed))),
+    )
+    .set(row.clone())
+    .execute(conn)?;
     Ok(n == 1)
 }
 

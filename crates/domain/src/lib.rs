@@ -18,6 +18,7 @@ pub mod cpr;
 pub mod cvr;
 pub mod frikort;
 pub mod guessing;
+pub mod ids;
 pub mod lifecycle;
 pub mod money;
 pub mod municipality;
@@ -49,6 +50,9 @@ pub use frikort::{
     is_control_due, next_status,
 };
 pub use guessing::{Counted, FORGET_LOCKOUTS_AFTER, GuessCounter, GuessLimit, GuessLimitError, retry_after_seconds};
+pub use ids::{
+    CardId, CitizenId, CompanyId, EmploymentId, IdError, PayoutId, PlacementId, RecordId, ShiftReportId, TaskId,
+};
 pub use lifecycle::{
     Actor, PlacementAction, PlacementState, ReportStatus, TaskAction, TaskStatus, TransitionError, has_free_position,
     placement_transition, task_transition,

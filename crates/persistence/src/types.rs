@@ -1,6 +1,6 @@
 //! Domain types in rows: [`Money`] in `BigInt` øre columns, every [`Coded`] enum in `Text`
-//! columns, and JSON `Text` columns as typed values ([`Json`]), read and written through
-//! [`DbConn`](crate::DbConn) on both backends.
+//! columns, typed ids ([`RecordId`]) in their `Text` columns, and JSON `Text` columns as typed
+//! values ([`Json`]), read and written through [`DbConn`](crate::DbConn) on both backends.
 //!
 //! A stored value that does not read as its type is a deserialization error, never a default
 //! (and a [`RepoError::Corrupt`](crate::RepoError::Corrupt) once converted): an unknown code
@@ -58,7 +58,7 @@
 //!   bottom of this file: the orphan rules allow a per-type impl (the backend type is this
 //!   crate's) but not one for every `T: Coded`.
 //! - **Writing** goes through the local adapters named in `serialize_as` — [`Ore`],
-//!   [`NullableOre`], [`Code`], [`JsonText`], [`NullableJsonText`] — which diesel fills with
+//!   [`NullableOre`], [`Code`], [`IdText`], [`JsonText`], [`NullableJsonText`] — which diesel fills with
 //!   `.into()`. Diesel's `AsExpression` and `ToSql` cannot be implemented here for `Money` or a
 //!   domain enum (foreign trait for a foreign type), hence the adapters. They bind on every
 //!   backend, since an `INSERT` through `DbConn` is handed to the inner connection's backend.
@@ -86,8 +86,10 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use smaajob_domain::coded::{Coded, parse_code};
+use smaajob_domain::ids::RecordId;
 use smaajob_domain::{
-    AdjustmentCause, CardEventKind, CardStatus, Coverage, Money, PlacementState, ReportStatus, TaskStatus, Verification,
+    AdjustmentCause, CardEventKind, CardId, CardStatus, CitizenId, CompanyId, Coverage, EmploymentId, Money, PayoutId,
+    PlacementId, PlacementState, ReportStatus, ShiftReportId, TaskId, TaskStatus, Verification,
 };
 
 use crate::db::MultiBackend;
@@ -206,6 +208,62 @@ where
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
         self.0.to_sql(out)
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed ids: their canonical UUID text in Text columns
+// ---------------------------------------------------------------------------------------------
+
+/// Reads an id into `T`; text not in the stored form is an error naming the kind and the text.
+fn read_id<T: RecordId>(bytes: RawValue<'_>) -> deserialize::Result<T> {
+    let text = <String as FromSql<Text, MultiBackend>>::from_sql(bytes)?;
+    Ok(T::parse(&text)?)
+}
+
+/// Makes each listed typed id readable from a `Text` column (one line per type, for the same
+/// reason as `coded_columns!`).
+macro_rules! id_columns {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl FromSql<Text, MultiBackend> for $ty {
+            fn from_sql(bytes: RawValue<'_>) -> deserialize::Result<Self> {
+                read_id(bytes)
+            }
+        }
+
+        impl Queryable<Text, MultiBackend> for $ty {
+            type Row = Self;
+
+            fn build(row: Self) -> deserialize::Result<Self> {
+                Ok(row)
+            }
+        }
+    )+};
+}
+
+/// Writes a typed id field to a `Text` column as its text: `#[diesel(serialize_as = IdText)]`.
+/// In a filter, compare with the id's text: `shift_reports::id.eq(id.as_str())`.
+#[derive(Debug, Clone, PartialEq, Eq, AsExpression)]
+#[diesel(sql_type = Text)]
+pub struct IdText(String);
+
+impl<T: RecordId> From<T> for IdText {
+    fn from(id: T) -> IdText {
+        IdText(id.as_str().to_owned())
+    }
+}
+
+impl<DB: Backend> ToSql<Text, DB> for IdText
+where
+    str: ToSql<Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        self.0.as_str().to_sql(out)
+    }
+}
+
+/// A new random id of type `T` (a version 4 UUID).
+pub fn new_record_id<T: RecordId>() -> T {
+    T::from_uuid_bytes(*uuid::Uuid::new_v4().as_bytes())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -376,3 +434,6 @@ coded_columns!(
     Verification,
     ReportStatus
 );
+
+// Every typed id stored in a Text column.
+id_columns!(CitizenId, CompanyId, TaskId, PlacementId, EmploymentId, PayoutId, CardId, ShiftReportId);

@@ -25,9 +25,11 @@ use smaajob_persistence::repo::placements::PlacementRow;
 use smaajob_persistence::repo::shift_reports::ShiftReportRow;
 use smaajob_persistence::repo::tasks::TaskRow;
 use smaajob_persistence::repo::{self, citizens, companies, employments, frikort, placements, shift_reports, tasks};
-use smaajob_persistence::schema::{caps, citizens as citizens_t, placements as placements_t, tasks as tasks_t};
+use smaajob_persistence::schema::{
+    caps, citizens as citizens_t, placements as placements_t, shift_reports as shift_reports_t, tasks as tasks_t,
+};
 use smaajob_persistence::testing::TestDatabase;
-use smaajob_persistence::types::{Code, Json, JsonText, NullableJsonText, NullableOre, Ore};
+use smaajob_persistence::types::{Code, Json, JsonText, NullableJsonText, NullableOre, Ore, new_record_id};
 use smaajob_persistence::{DbConn, MultiBackend, RepoError};
 
 mod demo_schema {
@@ -299,7 +301,7 @@ fn stored(conn: &mut DbConn) -> Stored {
     };
     placements::insert(conn, &placement).expect("placement");
     let report = ShiftReportRow {
-        id: repo::new_id(),
+        id: new_record_id(),
         placement_id: placement.id.clone(),
         shift_date: schedule().first_date(),
         minutes: 240,
@@ -538,7 +540,7 @@ on_both_backends! {
         // Not a live state either: the filter leaves the row out rather than guessing.
         assert_eq!(placements::live_of_task(&mut c, &s.task.id).expect("live"), vec![]);
 
-        overwrite(&mut c, "shift_reports", "status", ("id", &s.report.id), "archived");
+        overwrite(&mut c, "shift_reports", "status", ("id", s.report.id.as_str()), "archived");
         named(corrupt_repo(shift_reports::find(&mut c, &s.report.id)), "status", "hours report status");
 
         overwrite(&mut c, "frikort_events", "kind", ("id", &s.event.id), "archived");
@@ -605,5 +607,21 @@ on_both_backends! {
         let none = CardEventRow { attestations: None, ..s.event };
         assert_eq!(serde_json::to_value(&none).unwrap()["attestations"], serde_json::Value::Null);
         assert_eq!(serde_json::to_value(&s.card).unwrap()["status"], "active");
+    }
+
+    fn a_stored_id_not_in_the_one_uuid_form_is_an_error_naming_the_column(db) {
+        let pool = migrated(db);
+        let mut c = pool.get().unwrap();
+        let s = stored(&mut c);
+        let raw: String =
+            shift_reports_t::table.select(shift_reports_t::id).first(&mut c).expect("the stored id's text");
+        assert_eq!(raw, s.report.id.as_str());
+        for spelling in ["not-an-id", "0F8FAD5B-D9CB-469F-A165-70867728950E"] {
+            let current: String = shift_reports_t::table.select(shift_reports_t::id).first(&mut c).expect("id");
+            overwrite(&mut c, "shift_reports", "id", ("id", &current), spelling);
+            let message = corrupt_repo(shift_reports::of_placement(&mut c, &s.placement.id));
+            assert!(message.contains("'id'"), "names the column: {message}");
+            assert!(message.contains(&format!("`{spelling}` is not a hours report id")), "{message}");
+        }
     }
 }

@@ -3,10 +3,11 @@
 //! — hours × wage plus holiday pay — on the placement's employment.
 
 use chrono::NaiveDate;
-use smaajob_domain::{ReportStatus, WorkedTime, pay_for};
+use smaajob_domain::{ReportStatus, ShiftReportId, WorkedTime, pay_for};
 use smaajob_persistence::repo::accounting::PayoutRow;
 use smaajob_persistence::repo::shift_reports::{self, ReportWithPayout, ShiftReportRow};
-use smaajob_persistence::repo::{Page, new_id, now};
+use smaajob_persistence::repo::{Page, now};
+use smaajob_persistence::types::new_record_id;
 use smaajob_persistence::{DbConn, RepoError};
 
 use crate::services::audit;
@@ -134,7 +135,7 @@ pub fn report(
     let minutes = i32::try_from(cmd.worked.minutes())
         .map_err(|_| ServiceError::internal("a time worked does not fit a stored integer"))?;
     let row = ShiftReportRow {
-        id: new_id(),
+        id: new_record_id(),
         placement_id: placement.id.clone(),
         shift_date: cmd.shift_date,
         minutes,
@@ -204,7 +205,7 @@ struct Answerable {
 /// The report, checked to be in the caller's scope and answerable by them: the side that did
 /// not report (the citizen, or a coordinator for a company's report, or the company for a
 /// coordinator's report), never the reporter; and not answered yet.
-fn answerable(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Answerable, ServiceError> {
+fn answerable(conn: &mut DbConn, principal: &Principal, id: &ShiftReportId) -> Result<Answerable, ServiceError> {
     let report = shift_reports::find(conn, id).or_not_found("hours report")?;
     let scoped = match scope::placement(conn, principal, &report.placement_id) {
         Err(ServiceError::NotFound(_)) => return Err(ServiceError::NotFound("hours report")),
@@ -240,7 +241,7 @@ pub struct Confirmation {
 
 /// Confirms reported hours; they become a payout on the placement's employment: hours × wage
 /// plus 12.5 % holiday pay, paid today.
-pub fn confirm(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Confirmation, ServiceError> {
+pub fn confirm(conn: &mut DbConn, principal: &Principal, id: &ShiftReportId) -> Result<Confirmation, ServiceError> {
     let Answerable { report, scoped: ScopedPlacement { placement, task, citizen } } = answerable(conn, principal, id)?;
     // Atomic: of two concurrent confirmations only one gets here, so one payout.
     if !shift_reports::answer(conn, id, ReportStatus::Confirmed, principal.sub(), now(), None)? {
@@ -277,7 +278,12 @@ pub fn confirm(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Con
 
 /// Disputes reported hours with a reason; the reporting side settles it by reporting the shift
 /// again.
-pub fn dispute(conn: &mut DbConn, principal: &Principal, id: &str, reason: &str) -> Result<Report, ServiceError> {
+pub fn dispute(
+    conn: &mut DbConn,
+    principal: &Principal,
+    id: &ShiftReportId,
+    reason: &str,
+) -> Result<Report, ServiceError> {
     let Answerable { scoped: ScopedPlacement { placement, citizen, .. }, .. } = answerable(conn, principal, id)?;
     if !shift_reports::answer(conn, id, ReportStatus::Disputed, principal.sub(), now(), Some(reason))? {
         return Err(answered_meanwhile());

@@ -1,22 +1,23 @@
 //! Hours worked per shift, reported by one side and confirmed (or disputed) by the other.
 
 use diesel::prelude::*;
-use smaajob_domain::ReportStatus;
+use smaajob_domain::{ReportStatus, ShiftReportId};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::Page;
 use crate::repo::accounting::PayoutRow;
 use crate::schema::{citizens, payout_reversals, payouts, placements, shift_reports, tasks};
-use crate::types::Code;
+use crate::types::{Code, IdText};
 
 /// A report of the hours worked on one shift.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = shift_reports, check_for_backend(MultiBackend))]
 #[diesel(treat_none_as_null = true)]
 pub struct ShiftReportRow {
-    /// Row id (UUID).
-    pub id: String,
+    /// Row id.
+    #[diesel(serialize_as = IdText)]
+    pub id: ShiftReportId,
     /// The placement.
     pub placement_id: String,
     /// The shift's date.
@@ -61,13 +62,13 @@ pub fn insert(conn: &mut DbConn, row: &ShiftReportRow) -> Result<(), RepoError> 
 
 /// Saves a changed report.
 pub fn update(conn: &mut DbConn, row: &ShiftReportRow) -> Result<(), RepoError> {
-    let n = diesel::update(shift_reports::table.find(&row.id)).set(row.clone()).execute(conn)?;
+    let n = diesel::update(shift_reports::table.find(row.id.as_str())).set(row.clone()).execute(conn)?;
     if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
 /// One report.
-pub fn find(conn: &mut DbConn, id: &str) -> Result<ShiftReportRow, RepoError> {
-    Ok(shift_reports::table.find(id).select(ShiftReportRow::as_select()).first(conn)?)
+pub fn find(conn: &mut DbConn, id: &ShiftReportId) -> Result<ShiftReportRow, RepoError> {
+    Ok(shift_reports::table.find(id.as_str()).select(ShiftReportRow::as_select()).first(conn)?)
 }
 
 /// The reports of a placement by shift date.
@@ -128,9 +129,9 @@ pub fn page_of_placement(
 }
 
 /// One report with its payout.
-pub fn find_with_payout(conn: &mut DbConn, id: &str) -> Result<ReportWithPayout, RepoError> {
+pub fn find_with_payout(conn: &mut DbConn, id: &ShiftReportId) -> Result<ReportWithPayout, RepoError> {
     let row: Joined = with_payouts!()
-        .filter(shift_reports::id.eq(id))
+        .filter(shift_reports::id.eq(id.as_str()))
         .select((ShiftReportRow::as_select(), Option::<PayoutRow>::as_select(), payout_reversals::payout_id.nullable()))
         .first(conn)?;
     Ok(with_payout(row))
@@ -155,14 +156,14 @@ pub fn unanswered_in(
 /// backends, so two concurrent confirmations cannot both become payouts.
 pub fn answer(
     conn: &mut DbConn,
-    id: &str,
+    id: &ShiftReportId,
     status: ReportStatus,
     answered_by: &str,
     at: chrono::NaiveDateTime,
     dispute_reason: Option<&str>,
 ) -> Result<bool, RepoError> {
     let n = diesel::update(
-        shift_reports::table.find(id).filter(shift_reports::status.eq(Code::from(ReportStatus::Reported))),
+        shift_reports::table.find(id.as_str()).filter(shift_reports::status.eq(Code::from(ReportStatus::Reported))),
     )
     .set((
         shift_reports::status.eq(Code::from(status)),
@@ -178,7 +179,7 @@ pub fn answer(
 /// disputed; returns whether this call did. Atomic like [`answer`].
 pub fn report_again(conn: &mut DbConn, row: &ShiftReportRow) -> Result<bool, RepoError> {
     let n = diesel::update(
-        shift_reports::table.find(&row.id).filter(shift_reports::status.eq(Code::from(ReportStatus::Disputed))),
+        shift_reports::table.find(row.id.as_str()).filter(shift_reports::status.eq(Code::from(ReportStatus::Disputed))),
     )
     .set(row.clone())
     .execute(conn)?;
@@ -186,7 +187,9 @@ pub fn report_again(conn: &mut DbConn, row: &ShiftReportRow) -> Result<bool, Rep
 }
 
 /// Links a confirmed report to the payout it became.
-pub fn set_payout(conn: &mut DbConn, id: &str, payout_id: &str) -> Result<(), RepoError> {
-    diesel::update(shift_reports::table.find(id)).set(shift_reports::payout_id.eq(Some(payout_id))).execute(conn)?;
+pub fn set_payout(conn: &mut DbConn, id: &ShiftReportId, payout_id: &str) -> Result<(), RepoError> {
+    diesel::update(shift_reports::table.find(id.as_str()))
+        .set(shift_reports::payout_id.eq(Some(payout_id)))
+        .execute(conn)?;
     Ok(())
 }

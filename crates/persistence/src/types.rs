@@ -54,9 +54,9 @@
 //! ```
 //!
 //! - **Reading** needs nothing on the row: the field types read themselves (`Option<…>` of
-//!   them from nullable columns). A new enum is added once to the `coded_columns!` list at the
-//!   bottom of this file: the orphan rules allow a per-type impl (the backend type is this
-//!   crate's) but not one for every `T: Coded`.
+//!   them from nullable columns). A new enum or id type is added once to a `text_columns!`
+//!   list at the bottom of this file: the orphan rules allow a per-type impl (the backend type
+//!   is this crate's) but not one for every `T: Coded` or `T: RecordId`.
 //! - **Writing** goes through the local adapters named in `serialize_as` — [`Ore`],
 //!   [`NullableOre`], [`Code`], [`IdText`], [`JsonText`], [`NullableJsonText`] — which diesel fills with
 //!   `.into()`. Diesel's `AsExpression` and `ToSql` cannot be implemented here for `Money` or a
@@ -169,14 +169,14 @@ fn read_code<T: Coded>(bytes: RawValue<'_>) -> deserialize::Result<T> {
     Ok(parse_code::<T>(&code)?)
 }
 
-/// Makes each listed [`Coded`] enum readable from a `Text` column. One line per enum: the
-/// orphan rules allow these impls per type (the backend is this crate's) but not for every
-/// `T: Coded` at once.
-macro_rules! coded_columns {
-    ($($ty:ty),+ $(,)?) => {$(
+/// Makes each listed type readable from a `Text` column through `$read` (one line per type: the
+/// orphan rules allow these impls per type, since the backend is this crate's, but not for every
+/// `T: Coded` or `T: RecordId` at once).
+macro_rules! text_columns {
+    ($read:ident: $($ty:ty),+ $(,)?) => {$(
         impl FromSql<Text, MultiBackend> for $ty {
             fn from_sql(bytes: RawValue<'_>) -> deserialize::Result<Self> {
-                read_code(bytes)
+                $read(bytes)
             }
         }
 
@@ -218,26 +218,6 @@ where
 fn read_id<T: RecordId>(bytes: RawValue<'_>) -> deserialize::Result<T> {
     let text = <String as FromSql<Text, MultiBackend>>::from_sql(bytes)?;
     Ok(T::parse(&text)?)
-}
-
-/// Makes each listed typed id readable from a `Text` column (one line per type, for the same
-/// reason as `coded_columns!`).
-macro_rules! id_columns {
-    ($($ty:ty),+ $(,)?) => {$(
-        impl FromSql<Text, MultiBackend> for $ty {
-            fn from_sql(bytes: RawValue<'_>) -> deserialize::Result<Self> {
-                read_id(bytes)
-            }
-        }
-
-        impl Queryable<Text, MultiBackend> for $ty {
-            type Row = Self;
-
-            fn build(row: Self) -> deserialize::Result<Self> {
-                Ok(row)
-            }
-        }
-    )+};
 }
 
 /// Writes a typed id field to a `Text` column as its text: `#[diesel(serialize_as = IdText)]`.
@@ -424,16 +404,9 @@ pub mod nullable_json_string {
 }
 
 // Every domain enum stored in a Text column. Add each one as its column becomes typed.
-coded_columns!(
-    TaskStatus,
-    PlacementState,
-    Coverage,
-    AdjustmentCause,
-    CardStatus,
-    CardEventKind,
-    Verification,
-    ReportStatus
+text_columns!(read_code:
+    TaskStatus, PlacementState, Coverage, AdjustmentCause, CardStatus, CardEventKind, Verification, ReportStatus,
 );
 
 // Every typed id stored in a Text column.
-id_columns!(CitizenId, CompanyId, TaskId, PlacementId, EmploymentId, PayoutId, CardId, ShiftReportId);
+text_columns!(read_id: CitizenId, CompanyId, TaskId, PlacementId, EmploymentId, PayoutId, CardId, ShiftReportId);

@@ -18,6 +18,7 @@ pub mod cvr;
 pub mod frikort;
 pub mod guessing;
 pub mod lifecycle;
+pub mod matching;
 pub mod money;
 pub mod municipality;
 pub mod pay;
@@ -25,9 +26,9 @@ pub mod schedule;
 pub mod stats;
 
 pub use allocation::{
-    AdjustmentCause, Allocation, AllocationInput, Appended, CardCoverage, Coverage, EmploymentSpan, PayoutFacts,
-    Projection, Split, SplitChange, YearTotals, allocate, append_payout, card_coverage, project, split_changes,
-    within_employment,
+    AdjustmentCause, Allocation, AllocationInput, Appended, CardCoverage, Coverage, CoveredDays, EmploymentSpan,
+    PayoutFacts, Projection, Split, SplitChange, YearTotals, allocate, append_payout, card_coverage, project,
+    split_changes, within_employment,
 };
 pub use calendar::{copenhagen_date, copenhagen_midnight_utc, today_in_copenhagen};
 pub use caps::{

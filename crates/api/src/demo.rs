@@ -136,6 +136,7 @@ pub fn load(conn: &mut DbConn, key: &DataKey) -> Result<DemoSummary, RepoError> 
                         transport_modes: r#"["bicycle","public_transport"]"#.into(),
                         created_at: t,
                         updated_at: t,
+                        max_travel_minutes: 45,
                         id: id.clone(),
                     };
                     citizens::insert(conn, &row)?;

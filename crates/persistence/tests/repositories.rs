@@ -81,6 +81,7 @@ fn citizen(key: &DataKey, cpr: &str, name: &str, municipality: &str) -> CitizenR
         transport_modes: r#"["bicycle"]"#.to_owned(),
         created_at: t,
         updated_at: t,
+        max_travel_minutes: 45,
     }
 }
 

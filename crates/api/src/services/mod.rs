@@ -22,6 +22,7 @@ pub mod error;
 pub mod frikort;
 pub mod guesses;
 pub mod hours;
+pub mod matching;
 pub mod payouts;
 pub mod placements;
 pub mod planning;

@@ -162,11 +162,11 @@ fn gather(conn: &mut DbConn, who: Who<'_>, years: &[i32]) -> Result<Vec<(Citizen
         *worked.entry(citizen).or_default() += u32::try_from(minutes).unwrap_or(0);
     }
     let mut caps = BTreeMap::new();
-    let mut exempt: HashMap<(String, i32), i64> = HashMap::new();
+    let mut exempt: HashMap<String, BTreeMap<i32, i64>> = HashMap::new();
     for &year in years {
         caps.insert(year, cap_for(conn, year)?.amount.money());
         for (citizen, ore) in facts::exempt_in(conn, who, year)? {
-            exempt.insert((citizen, year), ore);
+            exempt.entry(citizen).or_default().insert(year, ore);
         }
     }
 
@@ -177,7 +177,7 @@ fn gather(conn: &mut DbConn, who: Who<'_>, years: &[i32]) -> Result<Vec<(Citizen
             let headroom = if active_now {
                 caps.iter()
                     .map(|(&year, cap)| {
-                        let used = exempt.get(&(row.id.clone(), year)).copied().unwrap_or(0);
+                        let used = exempt.get(&row.id).and_then(|y| y.get(&year)).copied().unwrap_or(0);
                         Headroom { year, left: Money::from_ore((cap.ore() - used).max(0)) }
                     })
                     .collect()
@@ -244,10 +244,10 @@ pub fn candidates(
     let years: Vec<i32> = profile.pay_year().into_iter().collect();
     let people = gather(conn, Who::Municipality(&own), &years)?;
     let live: HashSet<String> = facts::live_on_task(conn, task_id)?.into_iter().collect();
-    let citizens: Vec<CitizenFacts> = people.iter().map(|(_, c)| c.clone()).collect();
+    let (rows, citizens): (Vec<CitizenRow>, Vec<CitizenFacts>) = people.into_iter().unzip();
     let pair = |i: usize| PairFacts { public_transport_minutes: None, live_placement: live.contains(&citizens[i].key) };
     let ranking = rank(&profile, &citizens, pair, query.limit, query.include_excluded, today_copenhagen());
-    let write = |r: smaajob_domain::matching::Ranked| matched(&people[r.index].0, &citizens[r.index], r.evaluation);
+    let write = |r: smaajob_domain::matching::Ranked| matched(&rows[r.index], &citizens[r.index], r.evaluation);
     let listed = Candidates {
         task_id: task.id.clone(),
         considered: citizens.len(),

@@ -11,8 +11,7 @@ use smaajob_domain::matching::{
     TravelLimit, evaluate, rank, reasons,
 };
 use smaajob_domain::{
-    CardEventKind, CoveredDays, GeoPoint, Money, Skill, TaskStatus, WeeklyAvailability, active_periods,
-    copenhagen_midnight_utc,
+    CardEventKind, CoveredDays, GeoPoint, Money, Skill, TaskStatus, active_periods, copenhagen_midnight_utc,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::citizens::CitizenRow;
@@ -27,7 +26,7 @@ use crate::services::common::today_copenhagen;
 use crate::services::error::{Code, OrNotFound, ServiceError};
 use crate::services::principal::Principal;
 use crate::services::scope::{self, ScopedTask};
-use crate::services::tasks::{holds_active_card, stored_paid_minutes, stored_schedule};
+use crate::services::tasks::{holds_active_card, stored_paid_minutes};
 
 /// The most candidates one list may ask for.
 pub const MAX_CANDIDATES: usize = 100;
@@ -111,17 +110,17 @@ fn profile(task: &TaskRow) -> Result<TaskProfile, ServiceError> {
     };
     let location = GeoPoint::new(lat, lon)
         .map_err(|_| ServiceError::internal(format!("stored location of task {} is invalid", task.id)))?;
-    let skills: Vec<String> = serde_json::from_str(&task.required_skills)
-        .map_err(|e| ServiceError::internal(format!("stored skills are corrupt: {e}")))?;
-    let skills = skills
+    let skills = task
+        .required_skills
+        .0
         .iter()
         .map(|s| Skill::parse(s))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ServiceError::internal(format!("a stored skill is invalid: {e}")))?;
     Ok(TaskProfile::new(
-        stored_schedule(task)?,
+        task.schedule.0.clone(),
         stored_paid_minutes(task)?,
-        Money::from_ore(task.hourly_wage_ore),
+        task.hourly_wage,
         task.frikort_only,
         skills,
         &format!("{} {}", task.title, task.description),
@@ -147,8 +146,7 @@ fn gather(conn: &mut DbConn, who: Who<'_>, years: &[i32]) -> Result<Vec<(Citizen
     }
     let mut bookings: HashMap<String, Vec<Booking>> = HashMap::new();
     for (citizen, task) in facts::approved_tasks(conn, who)? {
-        let booking =
-            Booking { schedule: stored_schedule(&task)?, paid_minutes_per_shift: stored_paid_minutes(&task)? };
+        let booking = Booking { paid_minutes_per_shift: stored_paid_minutes(&task)?, schedule: task.schedule.0 };
         bookings.entry(citizen).or_default().push(booking);
     }
     let since_day = today - Duration::days(FAIRNESS_WINDOW_DAYS);
@@ -184,16 +182,16 @@ fn gather(conn: &mut DbConn, who: Who<'_>, years: &[i32]) -> Result<Vec<(Citizen
             } else {
                 Vec::new()
             };
-            let skills: Vec<String> = serde_json::from_str(&row.skills).map_err(|e| corrupt("skills", e))?;
-            let mut skills = skills
+            let mut skills = row
+                .skills
+                .0
                 .iter()
                 .map(|s| Skill::parse(s))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| corrupt("skill", e))?;
             skills.sort();
-            let availability: WeeklyAvailability =
-                serde_json::from_str(&row.availability).map_err(|e| corrupt("availability", e))?;
-            let modes = serde_json::from_str(&row.transport_modes).map_err(|e| corrupt("transport modes", e))?;
+            let availability = row.availability.0.clone();
+            let modes = row.transport_modes.0.clone();
             let home = match (row.home_lat, row.home_lon) {
                 (Some(lat), Some(lon)) => Some(CoarseHome::stored(lat, lon).map_err(|e| corrupt("home", e))?),
                 _ => None,
@@ -281,7 +279,7 @@ pub fn suggestions(conn: &mut DbConn, principal: &Principal) -> Result<Audited<V
     let card_holder = holds_active_card(conn, &id)?;
     let scope = TaskScope::OpenIn { municipality: row.municipality.clone(), card_holder };
     let page = Page { limit: MAX_SUGGESTION_TASKS, offset: 0 };
-    let (open, _) = tasks::list(conn, &scope, Some(TaskStatus::Open.as_str()), page)?;
+    let (open, _) = tasks::list(conn, &scope, Some(TaskStatus::Open), page)?;
     let profiles: Vec<(ListedTask, TaskProfile)> = open
         .into_iter()
         .filter(|l| l.task.lat.is_some() && l.task.lon.is_some())

@@ -173,11 +173,12 @@ both_backends! {
         let other = traveller(&app, &w.coord, 2, km_north(1.0), &["bicycle"], false).await;
         let r = app.get("/api/v1/me/suggestions", &app.citizen(&me)).await;
         r.expect(200);
-        let tasks: Vec<&str> = r.body.as_array().unwrap().iter().map(|s| s["task_id"].as_str().unwrap()).collect();
+        let tasks: Vec<&str> = r.body["items"].as_array().unwrap().iter().map(|s| s["task_id"].as_str().unwrap()).collect();
+        assert_eq!(r.body["total"], 1);
         assert_eq!(tasks, vec![near.as_str()], "the unreachable task is not suggested");
         assert_ne!(tasks, vec![far.as_str()]);
-        assert_eq!(r.body[0]["best_mode"], "bicycle");
-        assert!(r.body[0]["reasons"].as_array().unwrap().iter().any(|x| x["code"] == "travel"));
+        assert_eq!(r.body["items"][0]["best_mode"], "bicycle");
+        assert!(r.body["items"][0]["reasons"].as_array().unwrap().iter().any(|x| x["code"] == "travel"));
         let text = r.body.to_string();
         assert!(!text.contains(&other) && !text.contains("Borger 2"), "no other citizen is named");
         app.get("/api/v1/me/suggestions", &w.coord).await.expect_problem(403, "forbidden");

@@ -9,7 +9,7 @@ use smaajob_domain::matching::{Evaluation, HeadroomFit, Reason, WEIGHTS};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::http::parse_id;
+use crate::http::{PageQuery, Paged, parse_id};
 use crate::responses::{ApiErrors, Invalid, NotFound};
 use crate::services::matching::{self, CandidateQuery, Candidates, Matched, Suggestion};
 use crate::services::principal::Principal;
@@ -265,22 +265,26 @@ pub async fn task_candidates(
     Ok(web::Json(list_view(list)))
 }
 
-/// The open tasks of the citizen's municipality they can take, best first, with reasons. It
-/// names no other citizen.
+/// One page of the open tasks of the citizen's municipality they can take, best first (of at
+/// most 500 open tasks), with reasons. It names no other citizen.
 #[utoipa::path(
     tag = "matching",
     security(("bearer" = [])),
+    params(PageQuery),
     responses(
-        (status = 200, body = Vec<SuggestionView>),
-        ApiErrors, NotFound,
+        (status = 200, body = Paged<SuggestionView>),
+        ApiErrors, NotFound, Invalid,
     )
 )]
 #[get("/me/suggestions")]
 pub async fn my_suggestions(
     state: web::Data<AppState>,
     principal: Principal,
-) -> Result<web::Json<Vec<SuggestionView>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<SuggestionView>>, ApiError> {
     parse_id(principal.citizen()?, "citizen")?;
-    let list = state.read_audited(move |conn| Ok(matching::suggestions(conn, &principal)?.into_parts())).await?;
-    Ok(web::Json(list.into_iter().map(suggestion_view).collect()))
+    let page = page.into_inner().page()?;
+    let list = state.read_audited(move |conn| Ok(matching::suggestions(conn, &principal, page)?.into_parts())).await?;
+    let items = list.items.into_iter().map(suggestion_view).collect();
+    Ok(web::Json(Paged { items, total: list.total, limit: list.page.limit, offset: list.page.offset }))
 }

@@ -270,16 +270,27 @@ pub fn candidates(
 /// The most open tasks a citizen's suggestions weigh.
 const MAX_SUGGESTION_TASKS: i64 = 500;
 
-/// The open tasks of the calling citizen's municipality they can take, best first, with
-/// reasons; tasks without a work location or that the citizen is left out of are not shown.
-/// Only the citizen's own facts are read, and the read is logged.
-pub fn suggestions(conn: &mut DbConn, principal: &Principal) -> Result<Audited<Vec<Suggestion>>, ServiceError> {
+/// One page of suggestions, and how many there are in all.
+#[derive(Debug, Clone)]
+pub struct Suggestions {
+    /// The suggestions of this page, best first.
+    pub items: Vec<Suggestion>,
+    /// How many tasks are suggested in all.
+    pub total: i64,
+    /// The page.
+    pub page: Page,
+}
+
+/// One page of the open tasks of the calling citizen's municipality they can take, best first,
+/// with reasons; tasks without a work location or that the citizen is left out of are not
+/// shown. Only the citizen's own facts are read, and the read is logged.
+pub fn suggestions(conn: &mut DbConn, principal: &Principal, page: Page) -> Result<Audited<Suggestions>, ServiceError> {
     let id = own_id(principal)?;
     let (row, _) = citizens::find(conn, &id).or_not_found("citizen")?;
     let card_holder = holds_active_card(conn, &id)?;
     let scope = TaskScope::OpenIn { municipality: row.municipality.clone(), card_holder };
-    let page = Page { limit: MAX_SUGGESTION_TASKS, offset: 0 };
-    let (open, _) = tasks::list(conn, &scope, Some(TaskStatus::Open), page)?;
+    let all = Page { limit: MAX_SUGGESTION_TASKS, offset: 0 };
+    let (open, _) = tasks::list(conn, &scope, Some(TaskStatus::Open), all)?;
     let profiles: Vec<(ListedTask, TaskProfile)> = open
         .into_iter()
         .filter(|l| l.task.lat.is_some() && l.task.lon.is_some())
@@ -305,6 +316,10 @@ pub fn suggestions(conn: &mut DbConn, principal: &Principal) -> Result<Audited<V
         })
         .collect();
     out.sort_by(|a, b| b.evaluation.score().cmp(&a.evaluation.score()).then_with(|| a.task.id.cmp(&b.task.id)));
+    let total = i64::try_from(out.len()).unwrap_or(i64::MAX);
+    let skip = usize::try_from(page.offset).unwrap_or(usize::MAX);
+    let take = usize::try_from(page.limit).unwrap_or(0);
+    let items = out.into_iter().skip(skip).take(take).collect();
     let logged = entry(principal, "citizen.suggestions_read", "citizen", &id, Some(&row.municipality), None);
-    Ok(Audited::new(out, vec![logged]))
+    Ok(Audited::new(Suggestions { items, total, page }, vec![logged]))
 }

@@ -4,6 +4,8 @@
 #   balance  — GET /citizens/{id}/balance on SQLite, 64 connections, vs GET /healthz (no work)
 #   payouts  — POST payouts on PostgreSQL, 1,000 citizens and one hot citizen, 32 connections,
 #              vs pgbench's built-in TPC-B-like script with 32 clients on the same server
+#   candidates — GET /tasks/{id}/candidates with 10,000 citizens on SQLite, 8 connections, vs
+#              GET /healthz in the same run (bench/seed_matching.py)
 #   statements — not part of `all`: SQL statements per payout, counted from PostgreSQL's
 #              statement log (bench/statements.py; needs read access to the server's log)
 # Needs: wrk, python3, and for `payouts` and `statements` PostgreSQL (BENCH_POSTGRES_URL, default
@@ -92,6 +94,18 @@ if [ "$what" = all ] || [ "$what" = payouts ]; then
     pgbench -q -i -s 10 "$base/$pgb" >/dev/null 2>&1
     pgbench -c 32 -j 2 -T "${duration%s}" "$base/$pgb" 2>/dev/null | grep -E 'tps|latency'
     echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
+
+if [ "$what" = all ] || [ "$what" = candidates ]; then
+    # Seeding enrols 10,000 citizens from one address: lift the per-source limit for this server.
+    SMAAJOB_SOURCE_RATE_BURST=1000000 SMAAJOB_SOURCE_RATE_PERIOD=1ms start "sqlite://$work/matching.sqlite3"
+    echo "seeding ${CITIZENS:-10000} citizens with homes, modes and skills…"
+    task=$(python3 bench/seed_matching.py --base "http://127.0.0.1:$port" --token "$token" --citizens "${CITIZENS:-10000}")
+    echo "== baseline: GET /healthz, 8 connections, $duration"
+    wrk -t2 -c8 -d"$duration" --latency "http://127.0.0.1:$port/healthz"
+    echo "== GET /api/v1/tasks/{id}/candidates (${CITIZENS:-10000} citizens, top 20), SQLite, 8 connections, $duration"
+    wrk -t2 -c8 -d"$duration" --latency -H "Authorization: Bearer $token" \
+        "http://127.0.0.1:$port/api/v1/tasks/$task/candidates"
 fi
 
 if [ "$what" = statements ]; then

@@ -302,6 +302,12 @@ fn endpoints() -> Vec<Endpoint> {
             200,
             Some(json!({ "reason": "Der blev kun arbejdet en halv time" })),
         ),
+        // --- Matching ---
+        ep(M::GET, "/api/v1/tasks/{task}/candidates", COORDINATOR, 200, None),
+        // The applicant has the offer of the task made above (409 `placement_exists`): the request
+        // got past authorization. Offers from a candidate are tested in matching.rs.
+        ep(M::POST, "/api/v1/tasks/{task}/candidates/{applicant}/offer", COORDINATOR, 409, None),
+        ep(M::GET, "/api/v1/me/suggestions", CITIZEN, 200, None),
         ep(M::GET, "/api/v1/queue", COORDINATOR, 200, None),
         ep(M::GET, "/api/v1/stats/placements", COORDINATOR, 200, None),
     ]
@@ -470,15 +476,16 @@ both_backends! {
         // operator's 2 cap changes.
         let operator_refused = endpoints().len() - 5;
         // 16 coordinator-only endpoints (with GET /audit, which the operator also reads, and the
-        // transfer of a citizen) and 5 of outside income and register statements × 2 roles, /me and /me/balance × 2, and the citizen on
-        // GET /companies/{id}, GET /citizens/{id}/balance and the 4 employment and payout writes.
-        // Small jobs: 6 coordinator-only endpoints (offer, interest to offer, approve, reject,
-        // queue, statistics) and 2 company-only ones (/companies/self) × 2 roles; 5 citizen-only
-        // ones (/me/tasks, interest, /me/offers, accept, decline) × 2; the citizen on the 7 of
+        // transfer of a citizen) and 5 of outside income and register statements × 2 roles, /me
+        // and /me/balance × 2, and the citizen on GET /companies/{id}, GET /citizens/{id}/balance and the 4 employment and payout writes.
+        // Small jobs: 8 coordinator-only endpoints (offer, interest to offer, approve, reject,
+        // queue, statistics, candidates, offer to a candidate) and 2 company-only ones
+        // (/companies/self) × 2 roles; 6 citizen-only ones (/me/tasks, interest, /me/offers,
+        // accept, decline, /me/suggestions) × 2; the citizen on the 7 of
         // coordinators and companies (creating, listing, changing, opening, completing and
         // cancelling tasks; reporting hours) and on cancelling or no-showing an approved
         // placement; less the 4 hidden from the company.
-        assert_eq!(refused, operator_refused + 2 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 8 * 2 + 5 * 2 + 7 + 2 - 4);
+        assert_eq!(refused, operator_refused + 2 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 - 4);
     }
 
     async fn every_endpoint_succeeds_for_each_role_it_serves(app) {

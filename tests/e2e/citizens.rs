@@ -94,7 +94,8 @@ both_backends! {
                 "max_hours_per_week": 10
             })
         );
-        assert_eq!(c["home"], json!({ "lat": 56.4607, "lon": 10.0364, "postcode": "8900" }));
+        // Kept coarse: snapped to the 250 m grid.
+        assert_eq!(c["home"], json!({ "lat": 56.4615, "lon": 10.036, "postcode": "8900" }));
         assert_eq!(c["transport_modes"], json!(["bicycle", "walk"]));
         assert_eq!(c["frikort"], Value::Null);
         let created: DateTime<Utc> = c["created_at"].as_str().unwrap().parse().unwrap();

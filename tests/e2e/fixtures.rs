@@ -329,12 +329,13 @@ pub fn weekly_task(title: &str, wage: &str, positions: u32, frikort_only: bool) 
 }
 
 /// A small job in time slot `slot` of the day: one paid hour from 06:00 + `slot` every day from
-/// three weeks ago to two weeks ahead. Its past shifts take hours; distinct slots never overlap,
-/// so one citizen can be approved on several.
+/// three weeks ago to two weeks ahead, at [`SITE`]. Its past shifts take hours; distinct slots
+/// never overlap, so one citizen can be approved on several.
 pub fn small_job(slot: u32) -> Value {
     json!({
         "title": format!("Småjob {slot}"),
         "description": "Fej gården og bær kasser ind.",
+        "place": { "address": "Vestergade 1, 8900 Randers", "lat": SITE.0, "lon": SITE.1 },
         "schedule": {
             "kind": "weekly", "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
             "start": format!("{:02}:00", 6 + slot), "end": format!("{:02}:00", 7 + slot),
@@ -1122,4 +1123,44 @@ pub async fn import_statement(
 /// Accepts a register statement as `token`.
 pub async fn accept_statement(app: &TestApp, token: &str, statement: &str) -> Resp {
     app.request(&Method::POST, &format!("/api/v1/register-statements/{statement}/acceptance"), Some(token), None).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matching: citizens with a home, modes and a card, and tasks placed in Randers.
+
+/// The work location of [`task_body`] (Vestergade 1, Randers).
+pub const SITE: (f64, f64) = (56.4607, 10.0364);
+
+/// A home `km` kilometres due north of [`SITE`].
+pub fn km_north(km: f64) -> Value {
+    json!({ "lat": SITE.0 + km / 111.2, "lon": SITE.1 })
+}
+
+/// Enrols a citizen with a home (`home`: a `{lat, lon}` object or null), transport modes and the
+/// skills `opvask` and `kundeservice` (those [`task_body`] requires), and with a card valid from
+/// today when `card`; returns the id.
+pub async fn traveller(app: &TestApp, coord: &str, n: u32, home: Value, modes: &[&str], card: bool) -> String {
+    let body = json!({
+        "cpr": cpr(n), "name": format!("Borger {n}"), "home": home, "transport_modes": modes,
+        "skills": ["opvask", "kundeservice"],
+    });
+    let r = app.post("/api/v1/citizens", coord, &body).await;
+    r.expect(201);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    if card {
+        app.issue_card(coord, &id).await;
+    }
+    id
+}
+
+/// A task's candidates as the coordinator sees them, for a query string (without the `?`).
+pub async fn candidates(app: &TestApp, coord: &str, task: &str, query: &str) -> Value {
+    let r = app.get(&format!("/api/v1/tasks/{task}/candidates?{query}"), coord).await;
+    r.expect(200);
+    r.body.clone()
+}
+
+/// The citizen ids of a list of candidate views, in order.
+pub fn candidate_ids(list: &Value) -> Vec<String> {
+    list.as_array().unwrap().iter().map(|c| c["citizen_id"].as_str().unwrap().to_owned()).collect()
 }

@@ -22,6 +22,7 @@ mod frikort_takeover;
 mod guessing;
 mod hours;
 mod idempotency_expiry;
+mod matching;
 mod outside_income;
 mod payouts;
 mod placements;

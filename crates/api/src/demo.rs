@@ -137,6 +137,7 @@ pub fn load(conn: &mut DbConn, key: &DataKey) -> Result<DemoSummary, RepoError> 
                         transport_modes: Json(vec![TransportMode::Bicycle, TransportMode::PublicTransport]),
                         created_at: t,
                         updated_at: t,
+                        max_travel_minutes: 45,
                         id: id.clone(),
                     };
                     citizens::insert(conn, &row)?;

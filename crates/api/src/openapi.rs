@@ -30,6 +30,7 @@ use crate::routes;
         (name = "outside income", description = "Frikort income registered outside Småjob, and statements from the national register that reconcile it"),
         (name = "tasks", description = "Small-job tasks from companies"),
         (name = "placements", description = "Offers, acceptance and approval of citizens on tasks"),
+        (name = "matching", description = "Ranked, explained candidates for a task and suggestions for a citizen"),
         (name = "hours", description = "Hours worked per shift, confirmed into pay"),
         (name = "queue", description = "The coordinator's queue and time-to-placement statistics"),
         (name = "audit", description = "Who read or changed what"),

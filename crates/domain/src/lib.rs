@@ -20,6 +20,7 @@ pub mod frikort;
 pub mod guessing;
 pub mod ids;
 pub mod lifecycle;
+pub mod matching;
 pub mod money;
 pub mod municipality;
 pub mod pay;
@@ -28,9 +29,9 @@ pub mod schedule;
 pub mod stats;
 
 pub use allocation::{
-    AdjustmentCause, Allocation, AllocationInput, Appended, CardCoverage, Coverage, EmploymentSpan, OutsideIncomeFacts,
-    PayoutFacts, Projection, Split, SplitChange, YearTotals, allocate, append_payout, card_coverage, project,
-    split_changes, within_employment,
+    AdjustmentCause, Allocation, AllocationInput, Appended, CardCoverage, Coverage, CoveredDays, EmploymentSpan,
+    OutsideIncomeFacts, PayoutFacts, Projection, Split, SplitChange, YearTotals, allocate, append_payout,
+    card_coverage, project, split_changes, within_employment,
 };
 pub use calendar::{copenhagen_date, copenhagen_midnight_utc, today_in_copenhagen};
 pub use caps::{

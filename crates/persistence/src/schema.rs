@@ -30,6 +30,7 @@ diesel::table! {
         transport_modes -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        max_travel_minutes -> Integer,
     }
 }
 

@@ -39,6 +39,7 @@ fn citizen(cpr: &str, municipality: &str, created_days_ago: i64) -> CitizenRow {
         transport_modes: Json(Vec::new()),
         created_at: t,
         updated_at: t,
+        max_travel_minutes: 45,
     }
 }
 

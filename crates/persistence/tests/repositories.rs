@@ -83,6 +83,7 @@ fn citizen(key: &DataKey, cpr: &str, name: &str, municipality: &str) -> CitizenR
         transport_modes: Json(vec![TransportMode::Bicycle]),
         created_at: t,
         updated_at: t,
+        max_travel_minutes: 45,
     }
 }
 

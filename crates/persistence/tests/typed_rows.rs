@@ -234,6 +234,7 @@ fn stored(conn: &mut DbConn) -> Stored {
         transport_modes: Json(vec![TransportMode::Bicycle, TransportMode::PublicTransport]),
         created_at: t,
         updated_at: t,
+        max_travel_minutes: 45,
     };
     citizens::insert(conn, &citizen).expect("citizen");
     let card = CardRow {

@@ -64,13 +64,15 @@ pub struct AvailabilityDto {
     pub max_hours_per_week: Option<u8>,
 }
 
-/// Where a citizen lives, as coordinates and/or a postcode (for matching by distance).
+/// Where a citizen lives, as coordinates and/or a postcode (for matching by distance). The
+/// coordinates must lie in Denmark and are stored snapped to a grid of about 250 m, so the
+/// exact address is never kept: what is read back is the grid point.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HomeLocation {
-    /// Latitude in degrees (WGS84); give with `lon`.
+    /// Latitude in degrees (WGS84), in Denmark; give with `lon`. Read back snapped to the grid.
     pub lat: Option<f64>,
-    /// Longitude in degrees (WGS84); give with `lat`.
+    /// Longitude in degrees (WGS84), in Denmark; give with `lat`. Read back snapped to the grid.
     pub lon: Option<f64>,
     /// Danish postcode, 4 digits.
     #[schema(example = "8900")]
@@ -112,6 +114,9 @@ pub struct CitizenView {
     pub home: Option<HomeLocation>,
     /// How the citizen can get to work: `walk`, `bicycle`, `public_transport`, `car`, `moped`.
     pub transport_modes: Vec<String>,
+    /// The longest one-way trip to work the citizen accepts, in minutes (matching leaves out
+    /// work they cannot reach within it by any of their modes).
+    pub max_travel_minutes: i32,
     /// The citizen's frikort, if they have one.
     pub frikort: Option<CardBrief>,
     /// When the citizen was enrolled.
@@ -150,6 +155,8 @@ pub struct CreateCitizen {
     /// Transport modes.
     #[serde(default)]
     pub transport_modes: Vec<String>,
+    /// The longest one-way trip to work the citizen accepts, in minutes (5–180); absent → 45.
+    pub max_travel_minutes: Option<i64>,
 }
 
 /// Changes to a citizen; absent fields stay, `null` clears an optional field. A move to another
@@ -173,6 +180,8 @@ pub struct UpdateCitizen {
     pub home: Option<Option<HomeLocation>>,
     /// Transport modes; replaces the list.
     pub transport_modes: Option<Vec<String>>,
+    /// The longest one-way trip to work the citizen accepts, in minutes (5–180).
+    pub max_travel_minutes: Option<i64>,
 }
 
 /// Filter of the citizen list.
@@ -209,6 +218,7 @@ impl From<CreateCitizen> for EnrolInput {
             availability: b.availability.map(Into::into),
             home: b.home.map(Into::into),
             transport_modes: b.transport_modes,
+            max_travel_minutes: b.max_travel_minutes,
         }
     }
 }
@@ -222,6 +232,7 @@ impl From<UpdateCitizen> for UpdateInput {
             availability: b.availability.map(Into::into),
             home: b.home.map(|h| h.map(Into::into)),
             transport_modes: b.transport_modes,
+            max_travel_minutes: b.max_travel_minutes,
         }
     }
 }
@@ -260,6 +271,7 @@ fn citizen_view(c: Citizen) -> CitizenView {
         availability: availability_dto(&row.availability),
         home,
         transport_modes: row.transport_modes.iter().map(|t| t.as_str().to_owned()).collect(),
+        max_travel_minutes: row.max_travel_minutes,
         frikort: c.card.map(|c| CardBrief { number: c.number, status: c.status.as_str().to_owned() }),
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),

@@ -8,6 +8,7 @@ pub mod companies;
 pub mod employments;
 pub mod frikort;
 pub mod hours;
+pub mod matching;
 pub mod ops;
 pub mod outside_income;
 pub mod payouts;
@@ -67,6 +68,9 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(tasks::cancel_task)
         .service(tasks::my_tasks)
         .service(placements::offer)
+        .service(placements::offer_candidate)
+        .service(matching::task_candidates)
+        .service(matching::my_suggestions)
         .service(placements::show_interest)
         .service(placements::list_placements)
         .service(placements::my_offers)

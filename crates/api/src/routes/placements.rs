@@ -162,6 +162,34 @@ pub async fn offer(
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/placements/{}", view.id))).json(view))
 }
 
+/// Offers a task straight from its candidate list: the same offer as `POST /placements`, with
+/// the same checks, named by the task and the candidate.
+#[utoipa::path(
+    tag = "matching",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "The task's id"),
+        ("citizen_id" = String, Path, description = "The candidate's citizen id"),
+    ),
+    responses(
+        (status = 201, description = "Offered", body = PlacementView),
+        ApiErrors, NotFound, Conflict,
+        (status = 409, description = "The task is not open, or the citizen already has a live placement on it", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/tasks/{id}/candidates/{citizen_id}/offer")]
+pub async fn offer_candidate(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    principal.coordinator()?;
+    let (task, citizen) = path.into_inner();
+    let cmd = Offer { task_id: parse_id(&task, "task")?, citizen_id: parse_id(&citizen, "citizen")? };
+    let view = placement_view(state.write(move |conn| Ok(placements::offer(conn, &principal, &cmd)?)).await?);
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/placements/{}", view.id))).json(view))
+}
+
 /// The citizen says they are interested in an open task of their municipality.
 #[utoipa::path(
     tag = "placements",

@@ -2,8 +2,9 @@
 //! transfer to a new municipality when a citizen moves, and the citizen's own view.
 
 use chrono::{NaiveTime, Weekday};
+use smaajob_domain::matching::{CoarseHome, DanishPoint, TravelLimit};
 use smaajob_domain::{
-    AvailabilitySlot, CardStatus, Cpr, GeoPoint, MunicipalityCode, Name, Phone, Postcode, Skill, TransportMode,
+    AvailabilitySlot, CardStatus, Cpr, MunicipalityCode, Name, Phone, Postcode, Skill, TransportMode,
     WeeklyAvailability, parse_skills,
 };
 use smaajob_persistence::crypto::DataKey;
@@ -69,6 +70,8 @@ pub struct EnrolInput {
     pub home: Option<HomeInput>,
     /// Transport modes.
     pub transport_modes: Vec<String>,
+    /// The longest one-way trip to work the citizen accepts, in minutes; absent → 45.
+    pub max_travel_minutes: Option<i64>,
 }
 
 /// Changes as entered: `None` keeps a field, `Some(None)` clears an optional one.
@@ -86,13 +89,16 @@ pub struct UpdateInput {
     pub home: Option<Option<HomeInput>>,
     /// Transport modes, replacing the list.
     pub transport_modes: Option<Vec<String>>,
+    /// The longest one-way trip to work the citizen accepts, in minutes.
+    pub max_travel_minutes: Option<i64>,
 }
 
 /// Where a citizen lives; both parts absent means unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Home {
-    /// Where the citizen lives or stays; absent for a citizen without an address.
-    pub point: Option<GeoPoint>,
+    /// Where the citizen lives or stays, coarsened to the 250 m grid (the exact coordinates are
+    /// never kept); absent for a citizen without an address.
+    pub point: Option<CoarseHome>,
     /// The postcode, when the citizen has one.
     pub postcode: Option<Postcode>,
 }
@@ -116,6 +122,8 @@ pub struct EnrolCitizen {
     pub home: Home,
     /// Transport modes, deduplicated in the order given.
     pub transport_modes: Vec<TransportMode>,
+    /// The longest one-way trip to work the citizen accepts.
+    pub max_travel: TravelLimit,
 }
 
 impl EnrolCitizen {
@@ -136,8 +144,13 @@ impl EnrolCitizen {
             None => Some(Home::default()),
         };
         let transport_modes = parse_transport(&mut f, &input.transport_modes);
+        let max_travel = match input.max_travel_minutes {
+            Some(m) => f.check("max_travel_minutes", TravelLimit::new(m)),
+            None => Some(TravelLimit::default()),
+        };
         f.finish()?;
         Ok(EnrolCitizen {
+            max_travel: checked(max_travel)?,
             cpr: checked(cpr)?,
             name: checked(name)?,
             phone: checked(phone)?,
@@ -165,6 +178,8 @@ pub struct UpdateCitizen {
     pub home: Option<Home>,
     /// Transport modes.
     pub transport_modes: Option<Vec<TransportMode>>,
+    /// The longest one-way trip to work the citizen accepts.
+    pub max_travel: Option<TravelLimit>,
 }
 
 impl UpdateCitizen {
@@ -191,8 +206,10 @@ impl UpdateCitizen {
             Some(t) => parse_transport(&mut f, t).map(Some),
             None => Some(None),
         };
+        let max_travel = f.check_opt("max_travel_minutes", input.max_travel_minutes.map(TravelLimit::new));
         f.finish()?;
         Ok(UpdateCitizen {
+            max_travel: checked(max_travel)?,
             name: checked(name)?,
             phone: checked(phone)?,
             skills: checked(skills)?,
@@ -317,12 +334,13 @@ pub fn enrol(
         municipality: own.to_string(),
         skills: skills_json(&cmd.skills),
         availability: Json(cmd.availability.clone()),
-        home_lat: cmd.home.point.map(|p| p.lat()),
-        home_lon: cmd.home.point.map(|p| p.lon()),
+        home_lat: cmd.home.point.map(|p| p.point().lat()),
+        home_lon: cmd.home.point.map(|p| p.point().lon()),
         postcode: cmd.home.postcode.map(|p| p.to_string()),
         transport_modes: Json(cmd.transport_modes.clone()),
         created_at: t,
         updated_at: t,
+        max_travel_minutes: travel_column(cmd.max_travel),
         id,
     };
     if let Some(existing) = citizens::find_id_by_cpr_hash(conn, &row.cpr_hash)? {
@@ -502,14 +520,18 @@ pub fn update(conn: &mut DbConn, principal: &Principal, id: &str, cmd: UpdateCit
         changed.push("availability");
     }
     if let Some(home) = cmd.home {
-        row.home_lat = home.point.map(|p| p.lat());
-        row.home_lon = home.point.map(|p| p.lon());
+        row.home_lat = home.point.map(|p| p.point().lat());
+        row.home_lon = home.point.map(|p| p.point().lon());
         row.postcode = home.postcode.map(|p| p.to_string());
         changed.push("home");
     }
     if let Some(t) = cmd.transport_modes {
         row.transport_modes = Json(t);
         changed.push("transport_modes");
+    }
+    if let Some(limit) = cmd.max_travel {
+        row.max_travel_minutes = travel_column(limit);
+        changed.push("max_travel_minutes");
     }
     let mut entries = Vec::new();
     if !changed.is_empty() {
@@ -528,6 +550,12 @@ pub fn me(conn: &mut DbConn, principal: &Principal) -> Result<Audited<Citizen>, 
     let (row, card) = citizens::find(conn, &id).or_not_found("citizen")?;
     let logged = entry(principal, "citizen.read_self", "citizen", &id, Some(&row.municipality), None);
     Ok(Audited::new(read(row, card)?, vec![logged]))
+}
+
+/// A travel limit as its stored column.
+fn travel_column(limit: TravelLimit) -> i32 {
+    // At most 180: always fits.
+    i32::try_from(limit.minutes()).unwrap_or(i32::MAX)
 }
 
 fn skills_json(skills: &[Skill]) -> Json<Vec<String>> {
@@ -565,7 +593,7 @@ pub fn parse_availability(f: &mut Fields, a: &AvailabilityInput) -> Option<Weekl
 /// Parses a home location, recording problems under `home.*`.
 pub fn parse_home(f: &mut Fields, h: &HomeInput) -> Option<Home> {
     let point = match (h.lat, h.lon) {
-        (Some(lat), Some(lon)) => f.check("home", GeoPoint::new(lat, lon)).map(Some),
+        (Some(lat), Some(lon)) => f.check("home", DanishPoint::parse(lat, lon)).map(|p| Some(CoarseHome::snap(p))),
         (None, None) => Some(None),
         _ => {
             f.push("home", "lat_lon_pair", "give both `lat` and `lon`, or neither");

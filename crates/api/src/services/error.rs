@@ -81,6 +81,7 @@ pub enum Code {
     WouldExceedFrikort,
     HoursAlreadyReported,
     HoursAlreadyAnswered,
+    TaskWithoutLocation,
 }
 
 smaajob_domain::coded_enum!(Code, "problem code" {
@@ -159,6 +160,8 @@ smaajob_domain::coded_enum!(Code, "problem code" {
     // Hours.
     HoursAlreadyReported => "hours_already_reported",
     HoursAlreadyAnswered => "hours_already_answered",
+    // Matching.
+    TaskWithoutLocation => "task_without_location",
 });
 
 /// One invalid input field: its name in the command (the JSON path of the request body), a

@@ -22,6 +22,7 @@ pub mod error;
 pub mod frikort;
 pub mod guesses;
 pub mod hours;
+pub mod matching;
 pub mod outside_income;
 pub mod payouts;
 pub mod placements;

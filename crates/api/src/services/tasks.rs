@@ -2,6 +2,7 @@
 //! draft → open → filled → completed, or cancelled.
 
 use chrono::{NaiveDate, NaiveTime, Weekday};
+use smaajob_domain::matching::DanishPoint;
 use smaajob_domain::{
     CardStatus, GeoPoint, Money, MunicipalityCode, Name, PlacementState, Schedule, Skill, TaskAction, TaskStatus,
     Verification, WorkedTime, parse_skills, task_transition,
@@ -173,7 +174,7 @@ fn parse_schedule(f: &mut Fields, s: &ScheduleInput) -> Option<Schedule> {
 fn parse_place(f: &mut Fields, p: &PlaceInput) -> Option<Place> {
     let address = optional_text(f, "place.address", p.address.as_deref(), 300);
     let point = match (p.lat, p.lon) {
-        (Some(lat), Some(lon)) => f.check("place", GeoPoint::new(lat, lon)).map(Some),
+        (Some(lat), Some(lon)) => f.check("place", DanishPoint::parse(lat, lon)).map(|p| Some(p.point())),
         (None, None) => Some(None),
         _ => {
             f.push("place", "lat_lon_pair", "give both `lat` and `lon`, or neither");

@@ -495,11 +495,14 @@ struct DayRange {
 ///
 /// Converting each period to days once (two time-zone conversions per
 /// period) instead of testing every worked day against every period keeps
-/// [`allocate`] linear in the number of payouts.
-struct CoveredDays(Vec<DayRange>);
+/// [`allocate`] linear in the number of payouts, and lets matching weigh many citizens' cards
+/// without a time-zone conversion per citizen and task.
+#[derive(Debug, Clone, Default)]
+pub struct CoveredDays(Vec<DayRange>);
 
 impl CoveredDays {
-    fn new(periods: &[CardPeriod]) -> CoveredDays {
+    /// The days the periods cover.
+    pub fn new(periods: &[CardPeriod]) -> CoveredDays {
         let mut runs: Vec<DayRange> = periods.iter().filter_map(covered_run).collect();
         runs.sort_by_key(|r| r.first);
         let mut merged: Vec<DayRange> = Vec::with_capacity(runs.len());
@@ -517,7 +520,8 @@ impl CoveredDays {
         CoveredDays(merged)
     }
 
-    fn coverage(&self, from: NaiveDate, to: NaiveDate) -> CardCoverage {
+    /// How much of the days `from..=to` is covered (see [`card_coverage`]).
+    pub fn coverage(&self, from: NaiveDate, to: NaiveDate) -> CardCoverage {
         if from > to {
             return CardCoverage::None;
         }

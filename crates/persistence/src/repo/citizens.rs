@@ -58,6 +58,14 @@ pub struct CitizenRow {
     pub created_at: chrono::NaiveDateTime,
     /// Last changed (UTC).
     pub updated_at: chrono::NaiveDateTime,
+    /// The longest one-way trip to work the citizen accepts, in minutes (5–180). A record kept
+    /// from before matching has none and reads as the default.
+    #[serde(default = "default_max_travel_minutes")]
+    pub max_travel_minutes: i32,
+}
+
+fn default_max_travel_minutes() -> i32 {
+    i32::from(smaajob_domain::matching::DEFAULT_MAX_TRAVEL_MINUTES)
 }
 
 /// The card facts shown beside a citizen.

@@ -10,6 +10,7 @@ pub mod employments;
 pub mod frikort;
 pub mod guesses;
 pub mod idempotency;
+pub mod matching;
 pub mod outside_income;
 pub mod periods;
 pub mod placements;

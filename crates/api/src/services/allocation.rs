@@ -33,14 +33,16 @@ pub struct Reallocated {
 
 /// The cap in force for a year (provisional when unset), or 422 outside the frikort years.
 pub fn cap_for(conn: &mut DbConn, year: i32) -> Result<ResolvedCap, ServiceError> {
-    let y = CapYear::parse(year).map_err(|_| {
-        ServiceError::field("payment_date", "year_out_of_range", "the frikort covers the years 2019 to 2100")
-    })?;
+    let y = CapYear::parse(year).map_err(|_| year_out_of_range())?;
     let set: BTreeMap<i32, CapAmount> = caps::list(conn)?
         .into_iter()
         .filter_map(|r| CapAmount::from_kroner(r.amount_ore / 100).map(|a| (r.year, a)))
         .collect();
     resolve_cap(y, &set).ok_or_else(|| ServiceError::internal(format!("no cap resolves for {year}")))
+}
+
+fn year_out_of_range() -> ServiceError {
+    ServiceError::field("payment_date", "year_out_of_range", "the frikort covers the years 2019 to 2100")
 }
 
 /// The citizen's card periods (empty without a card).
@@ -100,8 +102,17 @@ pub fn lock_year(
     citizen_id: &str,
     year: i32,
 ) -> Result<(CitizenYearRow, ResolvedCap), ServiceError> {
-    let guess = cap_for(conn, year)?;
-    let locked = accounting::lock_year(conn, &fresh_year(citizen_id, year, &guess))?;
+    // The year out of range is refused before anything is locked.
+    CapYear::parse(year).map_err(|_| year_out_of_range())?;
+    let locked = match accounting::lock_existing_year(conn, citizen_id, year)? {
+        Some(locked) => locked,
+        // A new citizen-year is filled in with the cap as it reads now (a guess: a cap set
+        // meanwhile is read below, after the lock, and the split follows that one).
+        None => {
+            let guess = cap_for(conn, year)?;
+            accounting::lock_year(conn, &fresh_year(citizen_id, year, &guess))?
+        }
+    };
     let cap = cap_for(conn, year)?;
     Ok((locked, cap))
 }

@@ -20,13 +20,14 @@ import time
 import zoneinfo
 
 
-def statements(citizens: int, payouts: int, jan1: str, company: str, cap: tuple[int, bool]) -> list[str]:
+def statements(citizens: int, payouts: int, jan1: str, company: str, cap: tuple[int, bool],
+               employer_totals: bool) -> list[str]:
     now = f"{jan1} 00:00:00"
     n = f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {citizens})"
     k = f"k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k WHERE j < {payouts})"
     per_payout, year = 10000, int(jan1[:4])
     gross = per_payout * payouts
-    return [
+    rows = [
         f"""INSERT INTO citizens (id, cpr_hash, cpr_ciphertext, birth_date, name, municipality, skills,
                 availability, transport_modes, created_at, updated_at)
             {n} SELECT 'bulk-c-' || i, 'bulk-hash-' || i, 'bulk', '1970-01-01', 'Bulk Citizen ' || i, '730',
@@ -55,6 +56,8 @@ def statements(citizens: int, payouts: int, jan1: str, company: str, cap: tuple[
             {n}, {k} SELECT '{now}', 'bulk', 'coordinator', 'payout.registered', 'citizen', 'bulk-c-' || i, '730',
                 '{{}}' FROM n, k""",
     ]
+    # A database of a build before the per-employer totals has no such table.
+    return [sql for sql in rows if employer_totals or "employer_totals" not in sql]
 
 
 # The cap in force for a year: its own, or provisionally the latest earlier one.
@@ -78,7 +81,8 @@ def main() -> int:
         company = query("SELECT id FROM companies ORDER BY created_at LIMIT 1")
         cap = query(CAP.format(year=jan1[:4])).split("|")
         cap = (int(cap[0]), cap[1] in ("t", "1"))
-        script = "BEGIN;\n" + ";\n".join(statements(args.citizens, args.payouts, jan1, company, cap)) + ";\nCOMMIT;\nANALYZE;"
+        totals = query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'employer_totals'") != "0"
+        script = "BEGIN;\n" + ";\n".join(statements(args.citizens, args.payouts, jan1, company, cap, totals)) + ";\nCOMMIT;\nANALYZE;"
         subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url], input=script, check=True, text=True)
     else:
         path = url.removeprefix("sqlite://").removeprefix("sqlite:")
@@ -87,7 +91,8 @@ def main() -> int:
         (company,) = db.execute("SELECT id FROM companies ORDER BY created_at LIMIT 1").fetchone()
         amount, provisional = db.execute(CAP.format(year=jan1[:4])).fetchone()
         db.execute("BEGIN IMMEDIATE")
-        for sql in statements(args.citizens, args.payouts, jan1, company, (int(amount), bool(provisional))):
+        totals = db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'employer_totals'").fetchone()[0] > 0
+        for sql in statements(args.citizens, args.payouts, jan1, company, (int(amount), bool(provisional)), totals):
             db.execute(sql)
         db.execute("COMMIT")
         db.execute("ANALYZE")

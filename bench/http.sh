@@ -45,7 +45,12 @@ trap cleanup EXIT
 rps() { awk '/^Requests\/sec/ {print $2}' "$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 # The server's peak resident memory so far.
-rss() { awk '/^VmHWM/ {printf "%.1f MB", $2 / 1024}' "/proc/$server/status"; }
+# (peak; of it now, anonymous memory and pages of files such as the binary's code)
+rss() {
+    awk '/^VmHWM/ {h = $2} /^RssAnon/ {a = $2} /^RssFile/ {f = $2}
+        END {printf "%.1f MB (now: %.1f MB anonymous, %.1f MB file pages)", h / 1024, a / 1024, f / 1024}' \
+        "/proc/$server/status"
+}
 # Runs wrk and keeps its output in $work/$1.txt.
 load() {
     local name=$1
@@ -123,7 +128,7 @@ if [ "$what" = all ] || [ "$what" = payouts ]; then
     echo "== POST payouts, 1,000 distinct citizens, PostgreSQL, 32 connections, $duration (load $(cut -d' ' -f1 /proc/loadavg))"
     EMPLOYMENTS=$work/employments.txt load payouts -t2 -c32 -d"$duration" --latency -s bench/payouts.lua "http://127.0.0.1:$port"
     echo "== POST payouts, one hot citizen, PostgreSQL, 32 connections, $duration"
-    EMPLOYMENTS=$work/hot.txt load hot -t2 -c32 -d"$duration" --latency -s bench/payouts.lua "http://127.0.0.1:$port"
+    EMPLOYMENTS=$work/hot.txt load hot-load -t2 -c32 -d"$duration" --latency -s bench/payouts.lua "http://127.0.0.1:$port"
     pg_rss=$(rss)
     stop
     echo "== baseline: pgbench TPC-B-like, scale 10, 32 clients, $duration"
@@ -131,8 +136,8 @@ if [ "$what" = all ] || [ "$what" = payouts ]; then
     pgbench -c 32 -j 2 -T "${duration%s}" "$base/$pgb" 2>/dev/null | grep -E 'tps|latency' | tee "$work/pgbench.txt"
     tps=$(awk '/^tps/ {print $3}' "$work/pgbench.txt")
     echo "RESULT payouts postgres: $(rps "$work/payouts.txt") req/s vs pgbench $tps tps:" \
-        "ratio $(ratio "$(rps "$work/payouts.txt")" "$tps") (target >= 0.5); one hot citizen $(rps "$work/hot.txt") req/s," \
-        "ratio $(ratio "$(rps "$work/hot.txt")" "$tps"); peak RSS $pg_rss (target <= 50 MB)"
+        "ratio $(ratio "$(rps "$work/payouts.txt")" "$tps") (target >= 0.5); one hot citizen $(rps "$work/hot-load.txt") req/s," \
+        "ratio $(ratio "$(rps "$work/hot-load.txt")" "$tps"); peak RSS $pg_rss (target <= 50 MB)"
     start "sqlite://$work/payouts.sqlite3"
     python3 bench/seed.py --base "http://127.0.0.1:$port" --token "$token" --citizens 1000 >"$work/employments.txt"
     export TOKEN=$token

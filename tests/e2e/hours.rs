@@ -68,6 +68,18 @@ both_backends! {
         report(&app, &w.coordinator, &accepted, -7, "3").await.expect_problem(409, "placement_not_approved");
     }
 
+    async fn a_report_id_in_any_but_the_canonical_lowercase_form_names_no_report(app) {
+        let w = placed(&app, RANDERS, 1, "140.00").await;
+        let id = reported(&app, &w.company, &w.placement, -7, "3").await;
+        for other in [id.to_uppercase(), id.replace('-', ""), format!("urn:uuid:{id}"), "not-an-id".to_owned()] {
+            let r = confirm(&app, &w.citizen, &other).await;
+            r.expect_problem(404, "not_found");
+            assert_eq!(r.body["detail"], "no hours report with that id", "{other}: {}", r.body);
+            dispute(&app, &w.citizen, &other, "not so").await.expect_problem(404, "not_found");
+        }
+        confirm(&app, &w.citizen, &id).await.expect(201);
+    }
+
     async fn a_disputed_shift_is_reported_again_with_the_settled_hours_and_then_confirmed(app) {
         let w = placed(&app, RANDERS, 1, "140.00").await;
         let report_id = reported(&app, &w.company, &w.placement, -6, "3.5").await;

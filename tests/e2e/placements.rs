@@ -297,7 +297,7 @@ mod approval {
             {
                 let mut conn = app.pool.get().unwrap();
                 let mut task = smaajob_persistence::repo::tasks::lock(&mut conn, &t).unwrap();
-                task.status = "completed".into();
+                task.status = smaajob_domain::TaskStatus::Completed;
                 smaajob_persistence::repo::tasks::update(&mut conn, &task).unwrap();
             }
             approve(&app, &w.coord, &p).await.expect_problem(409, "task_not_open");

@@ -1,12 +1,15 @@
 //! `smaajob demo`: a small, realistic Randers data set. Idempotent: rows that exist are kept.
 
 use chrono::{Datelike, NaiveDate};
-use smaajob_domain::{Cpr, Cvr, WeeklyAvailability, with_valid_checksum};
+use smaajob_domain::{
+    CardEventKind, CardStatus, Cpr, Cvr, TransportMode, Verification, WeeklyAvailability, with_valid_checksum,
+};
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::citizens::{self, CitizenRow};
 use smaajob_persistence::repo::companies::{self, CompanyRow};
 use smaajob_persistence::repo::frikort::{self, CardEventRow, CardRow};
 use smaajob_persistence::repo::{new_id, now};
+use smaajob_persistence::types::Json;
 use smaajob_persistence::{DbConn, RepoError, write_transaction};
 
 /// What the demo loader created or found.
@@ -27,7 +30,7 @@ struct DemoCitizen {
     skills: &'static [&'static str],
     /// The card's status; its number is drawn at random like every issued card's, so it tells
     /// nothing about the municipality.
-    card: Option<&'static str>,
+    card: Option<CardStatus>,
 }
 
 const CITIZENS: &[DemoCitizen] = &[
@@ -36,21 +39,21 @@ const CITIZENS: &[DemoCitizen] = &[
         name: "Mads Kristensen",
         municipality: "730",
         skills: &["bageri", "rengøring"],
-        card: Some("active"),
+        card: Some(CardStatus::Active),
     },
     DemoCitizen {
         cpr: "030785-2346",
         name: "Lone Pedersen",
         municipality: "730",
         skills: &["lager", "truckcertifikat"],
-        card: Some("active"),
+        card: Some(CardStatus::Active),
     },
     DemoCitizen {
         cpr: "250661-1457",
         name: "Henrik Sørensen",
         municipality: "730",
         skills: &["havearbejde"],
-        card: Some("deactivated"),
+        card: Some(CardStatus::Deactivated),
     },
     DemoCitizen {
         cpr: "090902-4568",
@@ -64,7 +67,7 @@ const CITIZENS: &[DemoCitizen] = &[
         name: "Jonas Holm",
         municipality: "751",
         skills: &["køkken"],
-        card: Some("active"),
+        card: Some(CardStatus::Active),
     },
 ];
 
@@ -99,7 +102,7 @@ pub fn load(conn: &mut DbConn, key: &DataKey) -> Result<DemoSummary, RepoError> 
                         contact_name: (*contact).into(),
                         contact_phone: Some("+4586123456".into()),
                         contact_email: None,
-                        verification: "verified".into(),
+                        verification: Verification::Verified,
                         verification_reason: None,
                         municipality: Some("730".into()),
                         created_at: t,
@@ -112,8 +115,6 @@ pub fn load(conn: &mut DbConn, key: &DataKey) -> Result<DemoSummary, RepoError> 
             };
             summary.companies.push(((*name).into(), id));
         }
-        let availability =
-            serde_json::to_string(&WeeklyAvailability::default()).map_err(|e| RepoError::Corrupt(e.to_string()))?;
         for c in CITIZENS {
             let cpr = Cpr::parse(c.cpr).map_err(|_| RepoError::Config("invalid demo CPR".into()))?;
             let hash = key.lookup_hash(cpr.digits());
@@ -128,12 +129,12 @@ pub fn load(conn: &mut DbConn, key: &DataKey) -> Result<DemoSummary, RepoError> 
                         name: c.name.into(),
                         phone: None,
                         municipality: c.municipality.into(),
-                        skills: serde_json::to_string(c.skills).map_err(|e| RepoError::Corrupt(e.to_string()))?,
-                        availability: availability.clone(),
+                        skills: Json(c.skills.iter().map(|s| (*s).to_owned()).collect()),
+                        availability: Json(WeeklyAvailability::default()),
                         home_lat: None,
                         home_lon: None,
                         postcode: Some(if c.municipality == "730" { "8900" } else { "8000" }.into()),
-                        transport_modes: r#"["bicycle","public_transport"]"#.into(),
+                        transport_modes: Json(vec![TransportMode::Bicycle, TransportMode::PublicTransport]),
                         created_at: t,
                         updated_at: t,
                         id: id.clone(),
@@ -158,7 +159,7 @@ pub fn load(conn: &mut DbConn, key: &DataKey) -> Result<DemoSummary, RepoError> 
                         id: new_id(),
                         citizen_id: id.clone(),
                         number: number.as_str().to_owned(),
-                        status: wanted.into(),
+                        status: wanted,
                         valid_from: issued,
                         issued_on: issued,
                         last_control_on: None,
@@ -167,9 +168,10 @@ pub fn load(conn: &mut DbConn, key: &DataKey) -> Result<DemoSummary, RepoError> 
                         updated_at: t,
                     };
                     frikort::insert(conn, &card)?;
-                    let mut events = vec![("issued", issued.and_hms_opt(0, 0, 0).unwrap_or(t), Some("demo data"))];
-                    if wanted == "deactivated" {
-                        events.push(("deactivated", t, Some("demo: started SU-eligible education")));
+                    let mut events =
+                        vec![(CardEventKind::Issued, issued.and_hms_opt(0, 0, 0).unwrap_or(t), Some("demo data"))];
+                    if wanted == CardStatus::Deactivated {
+                        events.push((CardEventKind::Deactivated, t, Some("demo: started SU-eligible education")));
                     }
                     for (kind, at, reason) in events {
                         frikort::append_event(
@@ -177,7 +179,7 @@ pub fn load(conn: &mut DbConn, key: &DataKey) -> Result<DemoSummary, RepoError> 
                             &CardEventRow {
                                 id: new_id(),
                                 card_id: card.id.clone(),
-                                kind: kind.into(),
+                                kind,
                                 effective_at: at,
                                 corrected_from: None,
                                 reason: reason.map(Into::into),

@@ -56,6 +56,12 @@ pub fn parse_id(raw: &str, what: &str) -> Result<String, ApiError> {
     canonical_id(raw).ok_or_else(|| ApiError::not_found(what))
 }
 
+/// A path id read as its typed id: the same form only, and the same 404 naming the kind of
+/// record, as [`parse_id`].
+pub fn path_id<T: smaajob_domain::RecordId>(raw: &str) -> Result<T, ApiError> {
+    T::parse(raw).map_err(|_| ApiError::not_found(T::KIND))
+}
+
 /// An id in the one form this API writes, or `None`. A body field that refers to a record
 /// answers a malformed id exactly as a well-formed id of no record: the caller maps `None` to the
 /// use case's own answer for an unknown record.

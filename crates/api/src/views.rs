@@ -83,7 +83,7 @@ pub struct EmploymentView {
 pub fn employment_view((e, citizen_name, company_name): (EmploymentRow, String, String)) -> EmploymentView {
     EmploymentView {
         status: if e.ended_at.is_some() { "ended" } else { "active" }.to_owned(),
-        expected_pay: e.expected_pay_ore.map(|o| Money::from_ore(o).to_string()),
+        expected_pay: e.expected_pay.map(|m| m.to_string()),
         contact: Contact { name: e.contact_name, phone: e.contact_phone, email: e.contact_email },
         registered_at: utc(e.registered_at),
         ended_at: e.ended_at.map(utc),

@@ -13,10 +13,12 @@ pub mod calendar;
 pub mod caps;
 pub mod citizen;
 pub mod coded;
+pub mod company;
 pub mod cpr;
 pub mod cvr;
 pub mod frikort;
 pub mod guessing;
+pub mod ids;
 pub mod lifecycle;
 pub mod money;
 pub mod municipality;
@@ -39,6 +41,7 @@ pub use citizen::{
     TransportMode, WeeklyAvailability, is_hidden_formatting, parse_hh_mm, parse_skills, parse_weekday_code,
     weekday_code,
 };
+pub use company::Verification;
 pub use cpr::{Cpr, CprError, age_on, mask_birth_date};
 pub use cvr::{Cvr, CvrError, with_valid_checksum};
 pub use frikort::{
@@ -47,8 +50,11 @@ pub use frikort::{
     is_control_due, next_status,
 };
 pub use guessing::{Counted, FORGET_LOCKOUTS_AFTER, GuessCounter, GuessLimit, GuessLimitError, retry_after_seconds};
+pub use ids::{
+    CardId, CitizenId, CompanyId, EmploymentId, IdError, PayoutId, PlacementId, RecordId, ShiftReportId, TaskId,
+};
 pub use lifecycle::{
-    Actor, PlacementAction, PlacementState, TaskAction, TaskStatus, TransitionError, has_free_position,
+    Actor, PlacementAction, PlacementState, ReportStatus, TaskAction, TaskStatus, TransitionError, has_free_position,
     placement_transition, task_transition,
 };
 pub use money::{MAX_ABS_ORE, Money, MoneyError, round_half_away_from_zero_to_ore};

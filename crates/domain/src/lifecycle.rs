@@ -150,6 +150,24 @@ crate::coded_enum!(PlacementState, "placement state" {
     Completed => "completed",
 });
 
+/// Where a report of the hours worked on one shift stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    /// Reported, awaiting the other side's answer.
+    Reported,
+    /// Confirmed by the other side; it became a payout.
+    Confirmed,
+    /// Disputed by the other side; the reporting side reports the shift again.
+    Disputed,
+}
+
+crate::coded_enum!(ReportStatus, "hours report status" {
+    Reported => "reported",
+    Confirmed => "confirmed",
+    Disputed => "disputed",
+});
+
 impl PlacementState {
     /// True if the placement takes one of the task's positions (only an
     /// approved placement does; accepting alone reserves nothing).

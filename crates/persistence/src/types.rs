@@ -1,6 +1,6 @@
 //! Domain types in rows: [`Money`] in `BigInt` øre columns, every [`Coded`] enum in `Text`
-//! columns, and JSON `Text` columns as typed values ([`Json`]), read and written through
-//! [`DbConn`](crate::DbConn) on both backends.
+//! columns, typed ids ([`RecordId`]) in their `Text` columns, and JSON `Text` columns as typed
+//! values ([`Json`]), read and written through [`DbConn`](crate::DbConn) on both backends.
 //!
 //! A stored value that does not read as its type is a deserialization error, never a default
 //! (and a [`RepoError::Corrupt`](crate::RepoError::Corrupt) once converted): an unknown code
@@ -54,11 +54,11 @@
 //! ```
 //!
 //! - **Reading** needs nothing on the row: the field types read themselves (`Option<…>` of
-//!   them from nullable columns). A new enum is added once to the `coded_columns!` list at the
-//!   bottom of this file: the orphan rules allow a per-type impl (the backend type is this
-//!   crate's) but not one for every `T: Coded`.
+//!   them from nullable columns). A new enum or id type is added once to a `text_columns!`
+//!   list at the bottom of this file: the orphan rules allow a per-type impl (the backend type
+//!   is this crate's) but not one for every `T: Coded` or `T: RecordId`.
 //! - **Writing** goes through the local adapters named in `serialize_as` — [`Ore`],
-//!   [`NullableOre`], [`Code`], [`JsonText`], [`NullableJsonText`] — which diesel fills with
+//!   [`NullableOre`], [`Code`], [`IdText`], [`JsonText`], [`NullableJsonText`] — which diesel fills with
 //!   `.into()`. Diesel's `AsExpression` and `ToSql` cannot be implemented here for `Money` or a
 //!   domain enum (foreign trait for a foreign type), hence the adapters. They bind on every
 //!   backend, since an `INSERT` through `DbConn` is handed to the inner connection's backend.
@@ -86,7 +86,11 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use smaajob_domain::coded::{Coded, parse_code};
-use smaajob_domain::{AdjustmentCause, Coverage, Money, PlacementState, TaskStatus};
+use smaajob_domain::ids::RecordId;
+use smaajob_domain::{
+    AdjustmentCause, CardEventKind, CardId, CardStatus, CitizenId, CompanyId, Coverage, EmploymentId, Money, PayoutId,
+    PlacementId, PlacementState, ReportStatus, ShiftReportId, TaskId, TaskStatus, Verification,
+};
 
 use crate::db::MultiBackend;
 
@@ -165,14 +169,14 @@ fn read_code<T: Coded>(bytes: RawValue<'_>) -> deserialize::Result<T> {
     Ok(parse_code::<T>(&code)?)
 }
 
-/// Makes each listed [`Coded`] enum readable from a `Text` column. One line per enum: the
-/// orphan rules allow these impls per type (the backend is this crate's) but not for every
-/// `T: Coded` at once.
-macro_rules! coded_columns {
-    ($($ty:ty),+ $(,)?) => {$(
+/// Makes each listed type readable from a `Text` column through `$read` (one line per type: the
+/// orphan rules allow these impls per type, since the backend is this crate's, but not for every
+/// `T: Coded` or `T: RecordId` at once).
+macro_rules! text_columns {
+    ($read:ident: $($ty:ty),+ $(,)?) => {$(
         impl FromSql<Text, MultiBackend> for $ty {
             fn from_sql(bytes: RawValue<'_>) -> deserialize::Result<Self> {
-                read_code(bytes)
+                $read(bytes)
             }
         }
 
@@ -204,6 +208,42 @@ where
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
         self.0.to_sql(out)
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed ids: their canonical UUID text in Text columns
+// ---------------------------------------------------------------------------------------------
+
+/// Reads an id into `T`; text not in the stored form is an error naming the kind and the text.
+fn read_id<T: RecordId>(bytes: RawValue<'_>) -> deserialize::Result<T> {
+    let text = <String as FromSql<Text, MultiBackend>>::from_sql(bytes)?;
+    Ok(T::parse(&text)?)
+}
+
+/// Writes a typed id field to a `Text` column as its text: `#[diesel(serialize_as = IdText)]`.
+/// In a filter, compare with the id's text: `shift_reports::id.eq(id.as_str())`.
+#[derive(Debug, Clone, PartialEq, Eq, AsExpression)]
+#[diesel(sql_type = Text)]
+pub struct IdText(String);
+
+impl<T: RecordId> From<T> for IdText {
+    fn from(id: T) -> IdText {
+        IdText(id.as_str().to_owned())
+    }
+}
+
+impl<DB: Backend> ToSql<Text, DB> for IdText
+where
+    str: ToSql<Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        self.0.as_str().to_sql(out)
+    }
+}
+
+/// A new random id of type `T` (a version 4 UUID).
+pub fn new_record_id<T: RecordId>() -> T {
+    T::from_uuid_bytes(*uuid::Uuid::new_v4().as_bytes())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -316,5 +356,57 @@ where
     }
 }
 
+/// Serde for a [`Json`] field of a row that is itself kept as JSON (a citizen's record at the end
+/// of a period): the value as a JSON string, exactly as its column holds it, so such copies read
+/// the same whether they were written before or after the field was typed.
+/// `#[serde(with = "crate::types::json_string")]`.
+pub mod json_string {
+    use serde::de::DeserializeOwned;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Json;
+
+    /// Writes the value as a string of JSON.
+    pub fn serialize<T: Serialize, S: Serializer>(value: &Json<T>, s: S) -> Result<S::Ok, S::Error> {
+        let text = serde_json::to_string(&value.0).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&text)
+    }
+
+    /// Reads a string of JSON as the value.
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(d: D) -> Result<Json<T>, D::Error> {
+        let text = String::deserialize(d)?;
+        serde_json::from_str(&text).map(Json).map_err(serde::de::Error::custom)
+    }
+}
+
+/// [`json_string`] for an `Option<Json<T>>` field: `null`, or the value as a string of JSON.
+/// `#[serde(with = "crate::types::nullable_json_string")]`.
+pub mod nullable_json_string {
+    use serde::de::DeserializeOwned;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Json;
+
+    /// Writes `null`, or the value as a string of JSON.
+    pub fn serialize<T: Serialize, S: Serializer>(value: &Option<Json<T>>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(v) => super::json_string::serialize(v, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Reads `null`, or a string of JSON as the value.
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(d: D) -> Result<Option<Json<T>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| serde_json::from_str(&text).map(Json).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
 // Every domain enum stored in a Text column. Add each one as its column becomes typed.
-coded_columns!(TaskStatus, PlacementState, Coverage, AdjustmentCause);
+text_columns!(read_code:
+    TaskStatus, PlacementState, Coverage, AdjustmentCause, CardStatus, CardEventKind, Verification, ReportStatus,
+);
+
+// Every typed id stored in a Text column.
+text_columns!(read_id: CitizenId, CompanyId, TaskId, PlacementId, EmploymentId, PayoutId, CardId, ShiftReportId);

@@ -9,12 +9,14 @@ mod common;
 use common::migrated;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+use smaajob_domain::WeeklyAvailability;
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::citizens::{self, CitizenRow};
 use smaajob_persistence::repo::periods::{self, PeriodRow};
 use smaajob_persistence::repo::{self};
 use smaajob_persistence::schema;
 use smaajob_persistence::testing::TestDatabase;
+use smaajob_persistence::types::Json;
 use smaajob_persistence::{RepoError, run_migrations};
 
 fn citizen(cpr: &str, municipality: &str, created_days_ago: i64) -> CitizenRow {
@@ -29,12 +31,12 @@ fn citizen(cpr: &str, municipality: &str, created_days_ago: i64) -> CitizenRow {
         name: "Jens Hansen".to_owned(),
         phone: None,
         municipality: municipality.to_owned(),
-        skills: "[]".to_owned(),
-        availability: r#"{"slots":[]}"#.to_owned(),
+        skills: Json(Vec::new()),
+        availability: Json(WeeklyAvailability::default()),
         home_lat: None,
         home_lon: None,
         postcode: None,
-        transport_modes: "[]".to_owned(),
+        transport_modes: Json(Vec::new()),
         created_at: t,
         updated_at: t,
     }
@@ -63,7 +65,7 @@ on_both_backends! {
         .unwrap();
         let earlier = [citizen("0101901234", "730", 400), citizen("0202902345", "751", 3)];
         for row in &earlier {
-            diesel::insert_into(schema::citizens::table).values(row).execute(&mut *c).unwrap();
+            diesel::insert_into(schema::citizens::table).values(row.clone()).execute(&mut *c).unwrap();
         }
         assert_eq!(run_migrations(&mut c).unwrap(), 1, "the periods migration runs again");
         for row in &earlier {
@@ -93,7 +95,7 @@ on_both_backends! {
 
         // Ending a citizen's period when none is open is not silently nothing.
         let stranger = citizen("0303903456", "730", 1);
-        diesel::insert_into(schema::citizens::table).values(&stranger).execute(&mut *c).unwrap();
+        diesel::insert_into(schema::citizens::table).values(stranger.clone()).execute(&mut *c).unwrap();
         assert!(matches!(periods::close(&mut c, &stranger.id, at, "{}"), Err(RepoError::NotFound)));
     }
 }

@@ -10,6 +10,7 @@ mod common;
 use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike};
 use common::migrated;
 use diesel::prelude::*;
+use smaajob_domain::{Attestations, CardEventKind, CardStatus, Money, TransportMode, Verification, WeeklyAvailability};
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::audit::{AuditLog, AuditQuery, AuditRow, NewAuditEntry};
 use smaajob_persistence::repo::caps::CapRow;
@@ -18,6 +19,7 @@ use smaajob_persistence::repo::companies::CompanyRow;
 use smaajob_persistence::repo::frikort::{CardEventRow, CardRow};
 use smaajob_persistence::repo::{self, Page, audit, caps, citizens, companies, frikort};
 use smaajob_persistence::testing::TestDatabase;
+use smaajob_persistence::types::Json;
 use smaajob_persistence::{
     BackendKind, DbConn, DbPool, PooledConn, RepoError, connect, read_transaction, rolled_back, run_migrations,
     write_transaction,
@@ -73,12 +75,12 @@ fn citizen(key: &DataKey, cpr: &str, name: &str, municipality: &str) -> CitizenR
         name: name.to_owned(),
         phone: None,
         municipality: municipality.to_owned(),
-        skills: r#"["gardening"]"#.to_owned(),
-        availability: r#"{"slots":[]}"#.to_owned(),
+        skills: Json(vec!["gardening".to_owned()]),
+        availability: Json(WeeklyAvailability::default()),
         home_lat: None,
         home_lon: None,
         postcode: None,
-        transport_modes: r#"["bicycle"]"#.to_owned(),
+        transport_modes: Json(vec![TransportMode::Bicycle]),
         created_at: t,
         updated_at: t,
     }
@@ -90,7 +92,7 @@ fn card(citizen_id: &str, number: &str, status: &str) -> CardRow {
         id: repo::new_id(),
         citizen_id: citizen_id.to_owned(),
         number: number.to_owned(),
-        status: status.to_owned(),
+        status: CardStatus::parse(status).expect("a card status"),
         valid_from: date(2026, 1, 1),
         issued_on: date(2026, 1, 1),
         last_control_on: None,
@@ -113,7 +115,7 @@ fn company(cvr: &str, name: &str, verification: &str) -> CompanyRow {
         contact_name: "Karen Bager".to_owned(),
         contact_phone: Some("+4512345678".to_owned()),
         contact_email: None,
-        verification: verification.to_owned(),
+        verification: Verification::parse(verification).expect("a verification"),
         verification_reason: None,
         municipality: Some("730".to_owned()),
         created_at: t,
@@ -125,7 +127,7 @@ fn event(card_id: &str, kind: &str, effective_at: NaiveDateTime, recorded_at: Na
     CardEventRow {
         id: repo::new_id(),
         card_id: card_id.to_owned(),
-        kind: kind.to_owned(),
+        kind: CardEventKind::parse(kind).expect("a card event kind"),
         effective_at,
         corrected_from: None,
         reason: None,
@@ -192,7 +194,7 @@ on_both_backends! {
         let pool = migrated(db);
         let mut c = conn(&pool);
         let rows = caps::list(&mut c).expect("caps");
-        let got: Vec<(i32, i64)> = rows.iter().map(|r| (r.year, r.amount_ore)).collect();
+        let got: Vec<(i32, i64)> = rows.iter().map(|r| (r.year, r.amount.ore())).collect();
         assert_eq!(
             got,
             [
@@ -211,7 +213,7 @@ on_both_backends! {
             y2025,
             CapRow {
                 year: 2025,
-                amount_ore: 4_276_600,
+                amount: Money::from_ore(4_276_600),
                 regulation_percent: Some("3.6".into()),
                 set_by: "law".into(),
                 set_at: at(2025, 1, 1, 0, 0, 0, 0),
@@ -228,7 +230,7 @@ on_both_backends! {
         let mut c = conn(&pool);
         let replaced = CapRow {
             year: 2025,
-            amount_ore: 4_300_000,
+            amount: Money::from_ore(4_300_000),
             regulation_percent: None,
             set_by: "operator".into(),
             set_at: repo::now(),
@@ -240,7 +242,7 @@ on_both_backends! {
 
         let inserted = CapRow {
             year: 2026,
-            amount_ore: 4_400_600,
+            amount: Money::from_ore(4_400_600),
             regulation_percent: Some("2.9".into()),
             set_by: "operator".into(),
             set_at: repo::now(),
@@ -253,7 +255,7 @@ on_both_backends! {
         assert_eq!(rows[6], replaced);
 
         // Replacing with `None` clears the regulation percentage and the reason (None is written as NULL).
-        let cleared = CapRow { regulation_percent: None, reason: None, amount_ore: 4_500_000, ..inserted };
+        let cleared = CapRow { regulation_percent: None, reason: None, amount: Money::from_ore(4_500_000), ..inserted };
         write_transaction(&mut c, |c| caps::set(c, &cleared)).expect("replace 2026");
         assert_eq!(caps::find(&mut c, 2026).expect("query"), Some(cleared));
     }
@@ -263,7 +265,7 @@ on_both_backends! {
         let mut c = conn(&pool);
         let row = |year, amount_ore| CapRow {
             year,
-            amount_ore,
+            amount: Money::from_ore(amount_ore),
             regulation_percent: None,
             set_by: "operator".into(),
             set_at: repo::now(),
@@ -301,7 +303,7 @@ on_both_backends! {
 
         let (row, summary) = citizens::find(&mut c, &anna.id).expect("Anna");
         assert_eq!(row, anna, "the stored row reads back unchanged");
-        assert_eq!(summary, Some(CardSummary { number: "00001".into(), status: "active".into() }));
+        assert_eq!(summary, Some(CardSummary { number: "00001".into(), status: CardStatus::Active }));
         assert_eq!(citizens::find(&mut c, &carl.id).expect("Carl"), (carl.clone(), None));
         assert_eq!(
             citizens::find_id_by_cpr_hash(&mut c, &k.lookup_hash("0101901234")).expect("q"),
@@ -312,10 +314,10 @@ on_both_backends! {
         let list = |c: &mut DbConn, m: &str, f: CardFilter, p: Page| citizens::list(c, m, f, p).expect("list");
         let (rows, total) = list(&mut c, "730", CardFilter::Any, page(50, 0));
         assert_eq!((names(&rows), total), (vec!["Anna", "Bo", "Carl", "Dorte"], 4));
-        assert_eq!(rows[1].1, Some(CardSummary { number: "00002".into(), status: "deactivated".into() }));
-        let (rows, total) = list(&mut c, "730", CardFilter::Status("active"), page(50, 0));
+        assert_eq!(rows[1].1, Some(CardSummary { number: "00002".into(), status: CardStatus::Deactivated }));
+        let (rows, total) = list(&mut c, "730", CardFilter::Status(CardStatus::Active), page(50, 0));
         assert_eq!((names(&rows), total), (vec!["Anna", "Dorte"], 2));
-        let (rows, total) = list(&mut c, "730", CardFilter::Status("deactivated"), page(50, 0));
+        let (rows, total) = list(&mut c, "730", CardFilter::Status(CardStatus::Deactivated), page(50, 0));
         assert_eq!((names(&rows), total), (vec!["Bo"], 1));
         let (rows, total) = list(&mut c, "730", CardFilter::NoCard, page(50, 0));
         assert_eq!((names(&rows), total), (vec!["Carl"], 1));
@@ -332,7 +334,7 @@ on_both_backends! {
         assert_eq!((names(&rows), total), (vec!["Dorte"], 4));
         let (rows, total) = list(&mut c, "730", CardFilter::Any, page(3, 10));
         assert_eq!((names(&rows), total), (vec![], 4));
-        let (rows, total) = list(&mut c, "730", CardFilter::Status("active"), page(1, 1));
+        let (rows, total) = list(&mut c, "730", CardFilter::Status(CardStatus::Active), page(1, 1));
         assert_eq!((names(&rows), total), (vec!["Dorte"], 2));
 
         // Same names are ordered by id, so pages never overlap or skip.
@@ -403,9 +405,9 @@ on_both_backends! {
         assert_eq!((names(rows), total), (vec!["Alfa A/S".to_owned(), "Bravo I/S".to_owned()], 3));
         let (rows, total) = companies::list(&mut c, None, page(2, 2)).expect("list");
         assert_eq!((names(rows), total), (vec!["Charlie ApS".to_owned()], 3));
-        let (rows, total) = companies::list(&mut c, Some("verified"), page(50, 0)).expect("list");
+        let (rows, total) = companies::list(&mut c, Some(Verification::Verified), page(50, 0)).expect("list");
         assert_eq!((names(rows), total), (vec!["Alfa A/S".to_owned()], 1));
-        let (rows, total) = companies::list(&mut c, Some("rejected"), page(50, 0)).expect("list");
+        let (rows, total) = companies::list(&mut c, Some(Verification::Rejected), page(50, 0)).expect("list");
         assert_eq!(rows, vec![charlie.clone()]);
         assert_eq!(total, 1);
 
@@ -413,7 +415,7 @@ on_both_backends! {
             address: None,
             lat: None,
             lon: None,
-            verification: "verified".into(),
+            verification: Verification::Verified,
             verification_reason: None,
             updated_at: repo::now(),
             ..charlie
@@ -479,7 +481,12 @@ on_both_backends! {
         // Recorded last but effective before the reactivation's effective time.
         let backdated = CardEventRow {
             reason: Some("decision registered late".into()),
-            attestations: Some(r#"{"in_target_group":true}"#.into()),
+            attestations: Some(Json(Attestations {
+                no_su_eligible_education: true,
+                no_taxable_work_income_over_threshold: true,
+                residence_9_of_last_10_years: true,
+                in_target_group: true,
+            })),
             ..event(&mine.id, "reactivated", t0 + Duration::days(3), t0 + Duration::days(9))
         };
         let reactivated = event(&mine.id, "reactivated", t0 + Duration::days(5), t0 + Duration::days(5));
@@ -509,7 +516,7 @@ on_both_backends! {
         assert_eq!(frikort::events(&mut c, "no-such-card").expect("events"), vec![]);
 
         let changed = CardRow {
-            status: "deactivated".into(),
+            status: CardStatus::Deactivated,
             status_changed_at: repo::now(),
             last_control_on: Some(date(2027, 2, 1)),
             ..mine.clone()
@@ -680,7 +687,7 @@ on_both_backends! {
         let mut c = conn(&pool);
         let cap = |year, amount_ore| CapRow {
             year,
-            amount_ore,
+            amount: Money::from_ore(amount_ore),
             regulation_percent: None,
             set_by: "operator".into(),
             set_at: repo::now(),
@@ -698,11 +705,11 @@ on_both_backends! {
             Ok::<_, RepoError>(inside)
         })
         .expect("commits");
-        assert_eq!(seen.iter().map(|r| (r.year, r.amount_ore)).filter(|(y, _)| *y >= 2030).collect::<Vec<_>>(), [
+        assert_eq!(seen.iter().map(|r| (r.year, r.amount.ore())).filter(|(y, _)| *y >= 2030).collect::<Vec<_>>(), [
             (2030, 300),
             (2031, 200)
         ]);
-        assert_eq!(caps::find(&mut c, 2030).expect("q").map(|r| r.amount_ore), Some(100), "the dry run's update is undone");
+        assert_eq!(caps::find(&mut c, 2030).expect("q").map(|r| r.amount.ore()), Some(100), "the dry run's update is undone");
         assert_eq!(caps::find(&mut c, 2031).expect("q"), None, "the dry run's insert is undone");
         assert!(caps::find(&mut c, 2032).expect("q").is_some(), "writes after the dry run commit");
 
@@ -726,7 +733,7 @@ on_both_backends! {
         let firm = company("10150817", "Alfa", "verified");
         let cap = |year, amount_ore| CapRow {
             year,
-            amount_ore,
+            amount: Money::from_ore(amount_ore),
             regulation_percent: None,
             set_by: "t".into(),
             set_at: repo::now(),
@@ -749,7 +756,7 @@ on_both_backends! {
             assert!(matches!(citizens::find(conn, &person.id), Err(RepoError::NotFound)));
             assert!(matches!(companies::find(conn, &firm.id), Err(RepoError::NotFound)));
             assert!(!frikort::number_taken(conn, "00001").expect("q"));
-            assert_eq!(caps::find(conn, 2025).expect("q").map(|r| r.amount_ore), Some(4_276_600));
+            assert_eq!(caps::find(conn, 2025).expect("q").map(|r| r.amount.ore()), Some(4_276_600));
             assert_eq!(caps::find(conn, 2026).expect("q"), None);
             assert!(audit::list(conn, AuditLog::Municipality("730"), &AuditQuery::default(), page(10, 0)).expect("q").is_empty());
         }
@@ -773,7 +780,7 @@ on_both_backends! {
         .expect("commit");
         let mut other = conn(&pool);
         assert_eq!(citizens::find(&mut other, &person.id).expect("committed").0, person);
-        assert_eq!(caps::find(&mut other, 2026).expect("q").map(|r| r.amount_ore), Some(100));
+        assert_eq!(caps::find(&mut other, 2026).expect("q").map(|r| r.amount.ore()), Some(100));
 
         // A read transaction returns what the closure read and leaves the connection clean.
         let n = read_transaction(&mut other, |c| caps::list(c).map(|r| r.len())).expect("read");
@@ -833,7 +840,7 @@ on_both_backends! {
 
         let cap = CapRow {
             year: 2030,
-            amount_ore: 5_000_000,
+            amount: Money::from_ore(5_000_000),
             regulation_percent: Some("-1.25".into()),
             set_by: "x".into(),
             set_at: truncated,
@@ -968,7 +975,7 @@ fn concurrent_read_modify_write_transactions_on_sqlite_neither_fail_nor_lose_upd
                             let row = caps::find(c, 2025)?.ok_or(RepoError::NotFound)?;
                             // Give the other writers every chance to interleave between read and write.
                             std::thread::yield_now();
-                            caps::set(c, &CapRow { amount_ore: row.amount_ore + 1, ..row })
+                            caps::set(c, &CapRow { amount: Money::from_ore(row.amount.ore() + 1), ..row })
                         })
                     });
                     if let Err(e) = result {
@@ -988,7 +995,7 @@ fn concurrent_read_modify_write_transactions_on_sqlite_neither_fail_nor_lose_upd
         errors.first()
     );
     let mut c = conn(&pool);
-    let final_amount = caps::find(&mut c, 2025).expect("q").expect("2025").amount_ore;
+    let final_amount = caps::find(&mut c, 2025).expect("q").expect("2025").amount.ore();
     assert_eq!(final_amount, 4_276_600 + (THREADS * ROUNDS) as i64, "no update was lost");
 }
 

@@ -9,9 +9,12 @@ use crate::error::{ApiError, Problem};
 use crate::http::{PageQuery, Paged, double_option, parse_id, utc};
 use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
+use smaajob_domain::Verification;
+use smaajob_persistence::repo::companies::CompanyRow;
+
 use crate::services::companies::{
-    self, Company, CompanyChanges, CompanyChangesInput, ContactInput, NewCompany, NewCompanyInput, ProfileInput,
-    SelfRegistration, SelfRegistrationInput, Verification,
+    self, CompanyChanges, CompanyChangesInput, ContactInput, NewCompany, NewCompanyInput, ProfileInput,
+    SelfRegistration, SelfRegistrationInput, verification_filter,
 };
 use crate::services::principal::Principal;
 use crate::state::AppState;
@@ -118,10 +121,9 @@ pub struct CompanyFilter {
 }
 
 /// Builds the view of a stored company.
-pub fn company_view(c: Company) -> CompanyView {
-    let row = c.row;
+pub fn company_view(row: CompanyRow) -> CompanyView {
     CompanyView {
-        verified: c.verification == Verification::Verified,
+        verified: row.verification == Verification::Verified,
         location: row.lat.zip(row.lon).map(|(lat, lon)| Location { lat, lon }),
         contact: Contact { name: row.contact_name, phone: row.contact_phone, email: row.contact_email },
         created_at: utc(row.created_at),
@@ -132,7 +134,7 @@ pub fn company_view(c: Company) -> CompanyView {
         address: row.address,
         postcode: row.postcode,
         municipality: row.municipality,
-        verification: c.verification.as_str().to_owned(),
+        verification: row.verification.as_str().to_owned(),
         verification_reason: row.verification_reason,
     }
 }
@@ -200,7 +202,7 @@ pub async fn list_companies(
 ) -> Result<web::Json<Paged<CompanyView>>, ApiError> {
     principal.coordinator()?;
     let page = page.into_inner().page()?;
-    let verification = Verification::filter(filter.verification.as_deref())?;
+    let verification = verification_filter(filter.verification.as_deref())?;
     let (rows, total) = state.read(move |conn| Ok(companies::list(conn, &principal, verification, page)?)).await?;
     Ok(web::Json(Paged {
         items: rows.into_iter().map(company_view).collect(),

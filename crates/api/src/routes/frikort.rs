@@ -188,17 +188,17 @@ fn card_view(card: Card) -> CardView {
         .into_iter()
         .map(|e| CardEventView {
             kind: e.kind.as_str().to_owned(),
-            attestations: e.attestations.map(Into::into),
-            effective_at: utc(e.row.effective_at),
-            corrected_from: e.row.corrected_from.map(utc),
-            reason: e.row.reason,
-            actor: e.row.actor,
-            municipality: e.row.municipality,
-            recorded_at: utc(e.row.recorded_at),
+            attestations: e.attestations.map(|a| a.into_inner().into()),
+            effective_at: utc(e.effective_at),
+            corrected_from: e.corrected_from.map(utc),
+            reason: e.reason,
+            actor: e.actor,
+            municipality: e.municipality,
+            recorded_at: utc(e.recorded_at),
         })
         .collect();
     CardView {
-        status: card.status.as_str().to_owned(),
+        status: card.row.status.as_str().to_owned(),
         control_due_year: card.control_due_year,
         citizen_id: card.row.citizen_id,
         number: card.row.number,

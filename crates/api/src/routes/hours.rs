@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::http::{PageQuery, Paged, parse_id, utc};
+use crate::http::{PageQuery, Paged, parse_id, path_id, utc};
 use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::optional_text;
@@ -18,6 +18,7 @@ use crate::services::hours::{self, HoursInput, HoursReport, Report};
 use crate::services::principal::Principal;
 use crate::state::AppState;
 use crate::views::{PayoutReceipt, PayoutView, payout_view, receipt_view};
+use smaajob_domain::ShiftReportId;
 
 /// Hours worked on one shift.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -84,10 +85,10 @@ fn report_view(r: Report) -> ShiftReportView {
         hours: r.worked.to_hours_decimal().to_string(),
         reported_at: utc(row.reported_at),
         answered_at: row.answered_at.map(utc),
-        id: row.id,
+        id: row.id.into(),
         placement_id: row.placement_id,
         shift_date: row.shift_date,
-        status: r.status.as_str().to_owned(),
+        status: row.status.as_str().to_owned(),
         reported_by: row.reported_by,
         reported_by_role: row.reported_by_role,
         answered_by: row.answered_by,
@@ -172,7 +173,7 @@ pub async fn confirm_hours(
     principal: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id, "hours report")?;
+    let id = path_id::<ShiftReportId>(&id)?;
     let c = state.write(move |conn| Ok(hours::confirm(conn, &principal, &id)?)).await?;
     let view = ConfirmationView { receipt: receipt_view(&c.receipt), report: report_view(c.report) };
     Ok(HttpResponse::Created().json(view))
@@ -196,7 +197,7 @@ pub async fn dispute_hours(
     id: web::Path<String>,
     body: Json<Dispute>,
 ) -> Result<web::Json<ShiftReportView>, ApiError> {
-    let id = parse_id(&id, "hours report")?;
+    let id = path_id::<ShiftReportId>(&id)?;
     let mut f = Fields::new();
     let reason = optional_text(&mut f, "reason", Some(&body.reason), 2000);
     if reason.is_none() {

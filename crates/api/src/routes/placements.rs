@@ -6,7 +6,6 @@
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::Money;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
@@ -114,14 +113,14 @@ pub fn placement_view(p: Placement) -> PlacementView {
         answered_at: row.answered_at.map(utc),
         approved_at: row.approved_at.map(utc),
         decided_at: row.decided_at.map(utc),
-        estimated_pay: row.estimated_pay_ore.map(|o| Money::from_ore(o).to_string()),
-        estimated_taxable: row.estimated_taxable_ore.map(|o| Money::from_ore(o).to_string()),
+        estimated_pay: row.estimated_pay.map(|m| m.to_string()),
+        estimated_taxable: row.estimated_taxable.map(|m| m.to_string()),
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),
         id: row.id,
         task_id: row.task_id,
         citizen_id: row.citizen_id,
-        state: p.state.as_str().to_owned(),
+        state: row.state.as_str().to_owned(),
         reason: row.reason,
         employment_id: row.employment_id,
     }

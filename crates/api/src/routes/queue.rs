@@ -155,7 +155,7 @@ fn queue_view(q: work_queue::Queue) -> Queue {
             .into_iter()
             .map(|w| WaitingHours {
                 age_hours: w.age_hours,
-                report_id: w.report.id,
+                report_id: w.report.id.into(),
                 placement_id: w.report.placement_id,
                 citizen_name: w.citizen_name,
                 task_title: w.task_title,

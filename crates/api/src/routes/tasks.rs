@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{Money, Schedule};
+use smaajob_domain::{Money, Schedule, Verification};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
@@ -13,7 +13,7 @@ use crate::http::{PageQuery, Paged, canonical_id, parse_id, utc};
 use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::optional_text;
-use crate::services::companies::{ContactInput, Verification, unknown_company};
+use crate::services::companies::{ContactInput, unknown_company};
 use crate::services::error::Fields;
 use crate::services::principal::Principal;
 use crate::services::tasks::{self, NewTask, NewTaskInput, PlaceInput, ScheduleInput, Task, TaskChangesInput};
@@ -216,12 +216,12 @@ pub fn task_view(t: Task) -> TaskView {
     let row = t.row;
     TaskView {
         company_verified: t.company_verification == Verification::Verified,
-        required_skills: t.required_skills,
+        required_skills: row.required_skills.0,
         place: Place { address: row.address, lat: row.lat, lon: row.lon },
-        shifts: t.schedule.shifts().len(),
-        schedule: schedule_dto(&t.schedule),
+        shifts: row.schedule.shifts().len(),
+        schedule: schedule_dto(&row.schedule),
         hours_per_shift: hours_string(t.paid_minutes_per_shift),
-        hourly_wage: Money::from_ore(row.hourly_wage_ore).to_string(),
+        hourly_wage: row.hourly_wage.to_string(),
         positions: t.positions,
         positions_filled: t.positions_filled,
         contact: Contact { name: row.contact_name, phone: row.contact_phone, email: row.contact_email },
@@ -237,7 +237,7 @@ pub fn task_view(t: Task) -> TaskView {
         title: row.title,
         description: row.description,
         frikort_only: row.frikort_only,
-        status: t.status.as_str().to_owned(),
+        status: row.status.as_str().to_owned(),
         close_reason: row.close_reason,
     }
 }

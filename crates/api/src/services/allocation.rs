@@ -9,6 +9,7 @@ use smaajob_domain::{
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, CitizenYearOf, CitizenYearRow, PayoutRow};
+use smaajob_persistence::repo::caps::CapRow;
 use smaajob_persistence::repo::employer_totals::{self, EmployerTotalsRow};
 use smaajob_persistence::repo::{caps, employments, frikort, new_id, now};
 
@@ -34,10 +35,8 @@ pub struct Reallocated {
 /// The cap in force for a year (provisional when unset), or 422 outside the frikort years.
 pub fn cap_for(conn: &mut DbConn, year: i32) -> Result<ResolvedCap, ServiceError> {
     let y = CapYear::parse(year).map_err(|_| year_out_of_range())?;
-    let set: BTreeMap<i32, CapAmount> = caps::list(conn)?
-        .into_iter()
-        .filter_map(|r| CapAmount::from_kroner(r.amount_ore / 100).map(|a| (r.year, a)))
-        .collect();
+    let set: BTreeMap<i32, CapAmount> =
+        caps::list(conn)?.iter().map(|r| Ok((r.year, stored_amount(r)?))).collect::<Result<_, ServiceError>>()?;
     resolve_cap(y, &set).ok_or_else(|| ServiceError::internal(format!("no cap resolves for {year}")))
 }
 
@@ -45,15 +44,21 @@ fn year_out_of_range() -> ServiceError {
     ServiceError::field("payment_date", "year_out_of_range", "the frikort covers the years 2019 to 2100")
 }
 
+/// A stored cap's amount: whole kroner above zero, else an error naming the year.
+pub fn stored_amount(row: &CapRow) -> Result<CapAmount, ServiceError> {
+    Some(row.amount.ore())
+        .filter(|ore| ore % 100 == 0)
+        .and_then(|ore| CapAmount::from_kroner(ore / 100))
+        .ok_or_else(|| ServiceError::internal(format!("the stored cap of {} is not a valid amount", row.year)))
+}
+
 /// The citizen's card periods (empty without a card).
 pub fn card_periods(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<CardPeriod>, ServiceError> {
     let Some(card) = frikort::find_by_citizen(conn, citizen_id)? else {
         return Ok(Vec::new());
     };
-    let events: Vec<(CardEventKind, NaiveDateTime)> = frikort::events(conn, &card.id)?
-        .into_iter()
-        .filter_map(|e| CardEventKind::parse(&e.kind).map(|k| (k, e.effective_at)))
-        .collect();
+    let events: Vec<(CardEventKind, NaiveDateTime)> =
+        frikort::events(conn, &card.id)?.into_iter().map(|e| (e.kind, e.effective_at)).collect();
     Ok(active_periods(&events))
 }
 

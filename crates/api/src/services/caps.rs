@@ -15,7 +15,7 @@ use smaajob_persistence::repo::caps::{self, CapRow};
 use smaajob_persistence::repo::{Page, accounting};
 use smaajob_persistence::{DbConn, rolled_back};
 
-use crate::services::allocation::{CapResplit, reallocate_after_cap_change};
+use crate::services::allocation::{CapResplit, reallocate_after_cap_change, stored_amount};
 use crate::services::audit::entry;
 use crate::services::common::{optional_text, today_copenhagen};
 use crate::services::error::{Code, Fields, ServiceError, checked};
@@ -262,7 +262,7 @@ fn apply(conn: &mut DbConn, principal: &Principal, cmd: &SetCap) -> Result<CapCh
     let previous = get_unchecked(conn, year)?;
     let row = CapRow {
         year: year.get(),
-        amount_ore: amount.money().ore(),
+        amount: amount.money(),
         regulation_percent: match cmd.setting {
             CapSetting::Regulation(p) => Some(p.get().normalize().to_string()),
             CapSetting::Amount(_) => None,
@@ -288,7 +288,7 @@ fn fingerprint(row: &CapRow, previous: &Cap, resplit: &CapResplit) -> Fingerprin
         h.update(text.as_bytes());
         h.update(b"\n");
     };
-    line(format!("smaajob cap change v1 {} {} {:?}", row.year, row.amount_ore, row.regulation_percent));
+    line(format!("smaajob cap change v1 {} {} {:?}", row.year, row.amount.ore(), row.regulation_percent));
     let p = &previous.resolved;
     line(format!("previous {} {} {}", p.amount.money().ore(), p.provisional, p.source_year));
     for y in &resplit.years {
@@ -409,11 +409,4 @@ fn load_set(conn: &mut DbConn) -> Result<(Vec<CapRow>, BTreeMap<i32, CapAmount>)
     let rows = caps::list(conn)?;
     let set = rows.iter().map(|r| Ok((r.year, stored_amount(r)?))).collect::<Result<_, ServiceError>>()?;
     Ok((rows, set))
-}
-
-fn stored_amount(row: &CapRow) -> Result<CapAmount, ServiceError> {
-    Some(row.amount_ore)
-        .filter(|ore| ore % 100 == 0)
-        .and_then(|ore| CapAmount::from_kroner(ore / 100))
-        .ok_or_else(|| ServiceError::internal(format!("the stored cap of {} is not a valid amount", row.year)))
 }

@@ -3,17 +3,18 @@
 
 use chrono::{NaiveTime, Weekday};
 use smaajob_domain::{
-    AvailabilitySlot, Cpr, GeoPoint, MunicipalityCode, Name, Phone, Postcode, Skill, TransportMode, WeeklyAvailability,
-    parse_skills,
+    AvailabilitySlot, CardStatus, Cpr, GeoPoint, MunicipalityCode, Name, Phone, Postcode, Skill, TransportMode,
+    WeeklyAvailability, parse_skills,
 };
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::citizens::{self, CardFilter, CardSummary, CitizenRow};
 use smaajob_persistence::repo::periods::{self, PeriodRow};
 use smaajob_persistence::repo::{Page, audit, new_id, now};
+use smaajob_persistence::types::Json;
 use smaajob_persistence::{DbConn, RepoError};
 
 use crate::services::audit::{Attempt, Audited, entry};
-use crate::services::common::{json, optional_text};
+use crate::services::common::optional_text;
 use crate::services::error::{Code, Fields, OrNotFound, ServiceError, checked};
 use crate::services::principal::Principal;
 use crate::services::scope;
@@ -242,8 +243,8 @@ impl ListCitizens {
     pub fn parse(frikort: Option<&str>, page: Page) -> Result<ListCitizens, ServiceError> {
         let frikort = match frikort {
             None => CardFilter::Any,
-            Some("active") => CardFilter::Status("active"),
-            Some("deactivated") => CardFilter::Status("deactivated"),
+            Some("active") => CardFilter::Status(CardStatus::Active),
+            Some("deactivated") => CardFilter::Status(CardStatus::Deactivated),
             Some("none") => CardFilter::NoCard,
             Some(_) => return Err(ServiceError::field("frikort", "frikort_filter", "use active, deactivated or none")),
         };
@@ -251,19 +252,13 @@ impl ListCitizens {
     }
 }
 
-/// A citizen with their stored lists read, and a brief of their card.
+/// A citizen with their municipality read, and a brief of their card.
 #[derive(Debug, Clone)]
 pub struct Citizen {
     /// The stored citizen.
     pub row: CitizenRow,
     /// The acting municipality.
     pub municipality: MunicipalityCode,
-    /// The citizen's skills, read from the stored list.
-    pub skills: Vec<String>,
-    /// Weekly availability.
-    pub availability: WeeklyAvailability,
-    /// Transport modes.
-    pub transport_modes: Vec<TransportMode>,
     /// Their card, if they have one.
     pub card: Option<CardSummary>,
     /// Set when the reader's municipality is no longer responsible: the record is shown as it
@@ -286,19 +281,7 @@ pub struct CitizenList {
 pub fn read(row: CitizenRow, card: Option<CardSummary>) -> Result<Citizen, ServiceError> {
     let municipality = MunicipalityCode::parse(&row.municipality)
         .map_err(|_| ServiceError::internal(format!("stored municipality `{}` is invalid", row.municipality)))?;
-    Ok(Citizen {
-        municipality,
-        skills: stored_json(&row.skills, "skills")?,
-        availability: stored_json(&row.availability, "availability")?,
-        transport_modes: stored_json(&row.transport_modes, "transport modes")?,
-        row,
-        card,
-        responsible_until: None,
-    })
-}
-
-fn stored_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, ServiceError> {
-    serde_json::from_str(s).map_err(|e| ServiceError::internal(format!("stored {what} are corrupt: {e}")))
+    Ok(Citizen { municipality, row, card, responsible_until: None })
 }
 
 /// The calling citizen's id in canonical form: 403 for another role, 404 when it cannot name a
@@ -332,12 +315,12 @@ pub fn enrol(
         name: cmd.name.as_str().to_owned(),
         phone: cmd.phone.map(|p| p.as_str().to_owned()),
         municipality: own.to_string(),
-        skills: skills_json(&cmd.skills)?,
-        availability: json(&cmd.availability)?,
+        skills: skills_json(&cmd.skills),
+        availability: Json(cmd.availability.clone()),
         home_lat: cmd.home.point.map(|p| p.lat()),
         home_lon: cmd.home.point.map(|p| p.lon()),
         postcode: cmd.home.postcode.map(|p| p.to_string()),
-        transport_modes: transport_json(&cmd.transport_modes)?,
+        transport_modes: Json(cmd.transport_modes.clone()),
         created_at: t,
         updated_at: t,
         id,
@@ -420,7 +403,7 @@ pub fn transfer(
     }
     let at = now();
     let from = row.municipality.clone();
-    let record = json(&scope::RecordAtEnd::now(conn, row.clone())?)?;
+    let record = crate::services::common::json(&scope::RecordAtEnd::now(conn, row.clone())?)?;
     periods::close(conn, &id, at, &record).map_err(|e| match e {
         RepoError::NotFound => ServiceError::internal("a citizen without an open period of responsibility"),
         other => other.into(),
@@ -511,11 +494,11 @@ pub fn update(conn: &mut DbConn, principal: &Principal, id: &str, cmd: UpdateCit
         changed.push("phone");
     }
     if let Some(s) = cmd.skills {
-        row.skills = skills_json(&s)?;
+        row.skills = skills_json(&s);
         changed.push("skills");
     }
     if let Some(a) = cmd.availability {
-        row.availability = json(&a)?;
+        row.availability = Json(a);
         changed.push("availability");
     }
     if let Some(home) = cmd.home {
@@ -525,7 +508,7 @@ pub fn update(conn: &mut DbConn, principal: &Principal, id: &str, cmd: UpdateCit
         changed.push("home");
     }
     if let Some(t) = cmd.transport_modes {
-        row.transport_modes = transport_json(&t)?;
+        row.transport_modes = Json(t);
         changed.push("transport_modes");
     }
     let mut entries = Vec::new();
@@ -547,12 +530,8 @@ pub fn me(conn: &mut DbConn, principal: &Principal) -> Result<Audited<Citizen>, 
     Ok(Audited::new(read(row, card)?, vec![logged]))
 }
 
-fn skills_json(skills: &[Skill]) -> Result<String, ServiceError> {
-    json(&skills.iter().map(|s| s.as_str()).collect::<Vec<_>>())
-}
-
-fn transport_json(modes: &[TransportMode]) -> Result<String, ServiceError> {
-    json(&modes.iter().map(|t| t.as_str()).collect::<Vec<_>>())
+fn skills_json(skills: &[Skill]) -> Json<Vec<String>> {
+    Json(skills.iter().map(|s| s.as_str().to_owned()).collect())
 }
 
 /// Parses weekly availability, recording problems under `availability.*`.

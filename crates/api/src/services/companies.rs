@@ -2,7 +2,7 @@
 //! company may register itself and read itself. The municipality a company works in decides
 //! whose coordinators vouch for it.
 
-use smaajob_domain::{Cvr, Email, GeoPoint, MunicipalityCode, Name, Phone, Postcode};
+use smaajob_domain::{Cvr, Email, GeoPoint, MunicipalityCode, Name, Phone, Postcode, Verification};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::companies::{self, CompanyRow};
 use smaajob_persistence::repo::{Page, new_id, now};
@@ -12,55 +12,15 @@ use crate::services::common::optional_text;
 use crate::services::error::{Code, Fields, OrNotFound, ServiceError, checked};
 use crate::services::principal::Principal;
 
-/// Whether a coordinator has vouched for a company.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verification {
-    /// Registered, not yet looked at: it may draft tasks but not open them.
-    Unverified,
-    /// Vouched for by a coordinator of its municipality.
-    Verified,
-    /// Refused by a coordinator of its municipality.
-    Rejected,
-}
-
-smaajob_domain::coded_enum!(Verification, "company verification" {
-    Unverified => "unverified",
-    Verified => "verified",
-    Rejected => "rejected",
-});
-
-impl Verification {
-    /// A stored verification; an unknown code is an error, never a default.
-    pub fn stored(code: &str) -> Result<Verification, ServiceError> {
-        Verification::parse(code)
-            .ok_or_else(|| ServiceError::internal(format!("stored company verification `{code}` is unknown")))
-    }
-
-    /// The list filter: absent, or one of the three codes (a field error otherwise).
-    pub fn filter(raw: Option<&str>) -> Result<Option<Verification>, ServiceError> {
-        raw.map(|v| {
-            Verification::parse(v).ok_or_else(|| {
-                ServiceError::field("verification", "verification_filter", "use unverified, verified or rejected")
-            })
+/// The list filter on a company's verification: absent, or one of the three codes (a field error
+/// otherwise).
+pub fn verification_filter(raw: Option<&str>) -> Result<Option<Verification>, ServiceError> {
+    raw.map(|v| {
+        Verification::parse(v).ok_or_else(|| {
+            ServiceError::field("verification", "verification_filter", "use unverified, verified or rejected")
         })
-        .transpose()
-    }
-}
-
-/// A stored company with its verification read.
-#[derive(Debug, Clone)]
-pub struct Company {
-    /// The company as stored.
-    pub row: CompanyRow,
-    /// Its verification.
-    pub verification: Verification,
-}
-
-impl Company {
-    /// Reads a stored company.
-    pub fn from_row(row: CompanyRow) -> Result<Company, ServiceError> {
-        Ok(Company { verification: Verification::stored(&row.verification)?, row })
-    }
+    })
+    .transpose()
 }
 
 /// A contact person as stated.
@@ -325,7 +285,7 @@ fn new_row(cvr: Cvr, p: Profile, verification: Verification, municipality: Munic
         contact_name,
         contact_phone,
         contact_email,
-        verification: verification.as_str().to_owned(),
+        verification,
         verification_reason: None,
         municipality: Some(municipality.to_string()),
         created_at: t,
@@ -348,7 +308,7 @@ fn insert_new(conn: &mut DbConn, row: &CompanyRow) -> Result<(), ServiceError> {
 
 /// Registers a company (coordinators), in the coordinator's own municipality unless the command
 /// names it — and only there.
-pub fn create(conn: &mut DbConn, principal: &Principal, cmd: NewCompany) -> Result<Company, ServiceError> {
+pub fn create(conn: &mut DbConn, principal: &Principal, cmd: NewCompany) -> Result<CompanyRow, ServiceError> {
     let own = principal.coordinator()?;
     let municipality = cmd.municipality.unwrap_or(own);
     if municipality != own {
@@ -361,7 +321,7 @@ pub fn create(conn: &mut DbConn, principal: &Principal, cmd: NewCompany) -> Resu
         conn,
         audit::entry(principal, "company.created", "company", &row.id, Some(&own.to_string()), Some(details)),
     )?;
-    Ok(Company { row, verification: cmd.verification })
+    Ok(row)
 }
 
 /// The CVR number a company registers itself under: its token's. A registered company is told
@@ -378,7 +338,11 @@ pub fn self_registering_cvr(principal: &Principal) -> Result<Cvr, ServiceError> 
 
 /// Registers the calling company, unverified: it can draft tasks but not open them until a
 /// coordinator of its municipality verifies it.
-pub fn register_self(conn: &mut DbConn, principal: &Principal, cmd: SelfRegistration) -> Result<Company, ServiceError> {
+pub fn register_self(
+    conn: &mut DbConn,
+    principal: &Principal,
+    cmd: SelfRegistration,
+) -> Result<CompanyRow, ServiceError> {
     if self_registering_cvr(principal)? != cmd.cvr {
         return Err(ServiceError::Forbidden("the CVR number differs from the one in the token".into()));
     }
@@ -396,20 +360,20 @@ pub fn register_self(conn: &mut DbConn, principal: &Principal, cmd: SelfRegistra
             Some(details),
         ),
     )?;
-    Ok(Company { row, verification: Verification::Unverified })
+    Ok(row)
 }
 
 /// The calling company's own record. An audited read.
-pub fn get_self(conn: &mut DbConn, principal: &Principal) -> Result<Audited<Company>, ServiceError> {
+pub fn get_self(conn: &mut DbConn, principal: &Principal) -> Result<Audited<CompanyRow>, ServiceError> {
     let id = principal.company()?;
     let row = companies::find(conn, id).or_not_found("company")?;
     let entry = audit::entry(principal, "company.read", "company", id, row.municipality.as_deref(), None);
-    Ok(Audited::new(Company::from_row(row)?, vec![entry]))
+    Ok(Audited::new(row, vec![entry]))
 }
 
 /// One company: any coordinator (the read is filed in their municipality's log), or the company
 /// itself. An audited read.
-pub fn get(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Audited<Company>, ServiceError> {
+pub fn get(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Audited<CompanyRow>, ServiceError> {
     let log_municipality = match principal {
         Principal::Coordinator { municipality, .. } => Some(municipality.to_string()),
         Principal::Company { company_id, .. } if company_id == id => None,
@@ -423,7 +387,7 @@ pub fn get(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Audited
     let row = companies::find(conn, id).or_not_found("company")?;
     let m = log_municipality.or_else(|| row.municipality.clone());
     let entry = audit::entry(principal, "company.read", "company", id, m.as_deref(), None);
-    Ok(Audited::new(Company::from_row(row)?, vec![entry]))
+    Ok(Audited::new(row, vec![entry]))
 }
 
 /// One page of companies by name, optionally with one verification (coordinators; companies are
@@ -433,10 +397,10 @@ pub fn list(
     principal: &Principal,
     verification: Option<Verification>,
     page: Page,
-) -> Result<(Vec<Company>, i64), ServiceError> {
+) -> Result<(Vec<CompanyRow>, i64), ServiceError> {
     principal.coordinator()?;
-    let (rows, total) = companies::list(conn, verification.map(Verification::as_str), page)?;
-    Ok((rows.into_iter().map(Company::from_row).collect::<Result<_, _>>()?, total))
+    let (rows, total) = companies::list(conn, verification, page)?;
+    Ok((rows, total))
 }
 
 /// Changes a company (coordinators). Only coordinators of the company's municipality verify or
@@ -446,7 +410,7 @@ pub fn update(
     principal: &Principal,
     id: &str,
     changes: CompanyChanges,
-) -> Result<Company, ServiceError> {
+) -> Result<CompanyRow, ServiceError> {
     let own = principal.coordinator()?;
     let mut row = companies::find(conn, id).or_not_found("company")?;
     let mut changed: Vec<&str> = Vec::new();
@@ -477,7 +441,7 @@ pub fn update(
                 "only coordinators of the company's municipality verify or reject it".into(),
             ));
         }
-        row.verification = v.verification.as_str().to_owned();
+        row.verification = v.verification;
         row.verification_reason = v.reason;
         changed.push("verification");
     }
@@ -488,5 +452,5 @@ pub fn update(
         conn,
         audit::entry(principal, "company.updated", "company", id, Some(&own.to_string()), Some(details)),
     )?;
-    Company::from_row(row)
+    Ok(row)
 }

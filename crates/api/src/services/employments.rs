@@ -137,7 +137,7 @@ pub fn register(
     let citizen = match (principal, &new.employee) {
         (Principal::Coordinator { municipality, .. }, Employee::Id(id)) => {
             let scoped = scope::citizen(conn, *municipality, id)?;
-            if scoped.card.is_none_or(|c| c.status != smaajob_domain::CardStatus::Active.as_str()) {
+            if scoped.card.is_none_or(|c| c.status != smaajob_domain::CardStatus::Active) {
                 return Err(ServiceError::rule(Code::NoActiveCard, "the citizen has no active frikort"));
             }
             scoped.citizen
@@ -169,7 +169,7 @@ pub fn register(
         start_date: new.start_date,
         end_date: new.end_date,
         expected_hours_per_week: new.expected_hours_per_week.map(WeeklyHours::as_f64),
-        expected_pay_ore: new.expected_pay.map(Money::ore),
+        expected_pay: new.expected_pay,
         contact_name: new.contact.name,
         contact_phone: new.contact.phone,
         contact_email: new.contact.email,

@@ -15,10 +15,11 @@ use smaajob_persistence::repo::accounting::AdjustmentRow;
 use smaajob_persistence::repo::citizens::CitizenRow;
 use smaajob_persistence::repo::frikort::{self, CardEventRow, CardRow};
 use smaajob_persistence::repo::{Page, audit, new_id, now, truncate_to_micros};
+use smaajob_persistence::types::Json;
 
 use crate::services::allocation::reallocate_citizen;
 use crate::services::audit::{Audited, entry};
-use crate::services::common::{check_not_before_scheme, json, optional_text, start_of_day_utc, today_copenhagen};
+use crate::services::common::{check_not_before_scheme, optional_text, start_of_day_utc, today_copenhagen};
 use crate::services::error::{Code, Fields, ServiceError, checked};
 use crate::services::principal::Principal;
 use crate::services::scope;
@@ -27,28 +28,15 @@ use smaajob_domain::AdjustmentCause;
 /// The longest reason or note, in characters.
 const MAX_TEXT: usize = 2000;
 
-/// One decision in a card's history, read.
-#[derive(Debug, Clone)]
-pub struct CardEvent {
-    /// The stored event.
-    pub row: CardEventRow,
-    /// What was decided.
-    pub kind: CardEventKind,
-    /// The attestations recorded with it.
-    pub attestations: Option<Attestations>,
-}
-
 /// A card with its history, oldest decision first.
 #[derive(Debug, Clone)]
 pub struct Card {
     /// The stored card.
     pub row: CardRow,
-    /// Its status.
-    pub status: CardStatus,
     /// The latest calendar year in which the conditions must be controlled again.
     pub control_due_year: i32,
     /// Every decision in effective-time order.
-    pub history: Vec<CardEvent>,
+    pub history: Vec<CardEventRow>,
     /// Set when the reader's municipality is no longer responsible for the card holder: the card
     /// and its history are shown as they stood at this time (UTC), when the citizen moved on.
     pub responsible_until: Option<NaiveDateTime>,
@@ -236,7 +224,7 @@ pub fn issue(
     let own = principal.coordinator()?;
     let scoped = scope::citizen_for_change(conn, own, citizen_id)?;
     let existing = frikort::find_by_citizen(conn, citizen_id)?;
-    let status = transition(existing.as_ref().map(status_of).transpose()?, CardEventKind::Issued)?;
+    let status = transition(existing.as_ref().map(|c| c.status), CardEventKind::Issued)?;
     // The card covers work from valid_from on: the citizen must be 18 on that day.
     let attestations = eligibility(key, &scoped.citizen, cmd.valid_from, cmd.attestations)?;
     let number = match cmd.number {
@@ -249,7 +237,7 @@ pub fn issue(
         id: new_id(),
         citizen_id: citizen_id.to_owned(),
         number: number.as_str().to_owned(),
-        status: status.as_str().to_owned(),
+        status,
         valid_from: cmd.valid_from,
         issued_on: cmd.issued_on,
         last_control_on: None,
@@ -285,7 +273,7 @@ pub fn get(conn: &mut DbConn, principal: &Principal, citizen_id: &str) -> Result
         }
         scope::CitizenRecord::Former { until, record } => {
             let row = record.card.ok_or(ServiceError::NotFound("frikort"))?;
-            let mut card = assemble(row, record.card_history)?;
+            let mut card = assemble(row, record.card_history);
             card.responsible_until = Some(until);
             (card, Some(serde_json::json!({ "as_of": utc(until) })))
         }
@@ -307,7 +295,7 @@ pub fn decide(
     let scoped = scope::citizen_for_change(conn, own, citizen_id)?;
     let mut card = card_of(conn, citizen_id)?;
     let kind = cmd.decision.kind();
-    let status = transition(Some(status_of(&card)?), kind)?;
+    let status = transition(Some(card.status), kind)?;
     let not_before = match cmd.decision {
         // The previous decision counts from when it took effect: a card taken over with an
         // earlier valid-from date can be deactivated from a date between the two.
@@ -315,7 +303,7 @@ pub fn decide(
             let last_effective = frikort::events(conn, &card.id)?
                 .iter()
                 .rev()
-                .find(|e| e.kind != CardEventKind::Controlled.as_str())
+                .find(|e| e.kind != CardEventKind::Controlled)
                 .map_or(card.status_changed_at, |e| e.effective_at);
             card.status_changed_at.min(last_effective)
         }
@@ -333,7 +321,7 @@ pub fn decide(
             Some(eligibility(key, &scoped.citizen, today_copenhagen(), attestations)?)
         }
     };
-    card.status = status.as_str().to_owned();
+    card.status = status;
     card.status_changed_at = at;
     card.updated_at = now();
     frikort::update(conn, &card)?;
@@ -361,7 +349,7 @@ pub fn control(
     let own = principal.coordinator()?;
     let scoped = scope::citizen_for_change(conn, own, citizen_id)?;
     let mut card = card_of(conn, citizen_id)?;
-    transition(Some(status_of(&card)?), CardEventKind::Controlled)?;
+    transition(Some(card.status), CardEventKind::Controlled)?;
     let on = cmd.controlled_on;
     if !control_allowed_in(card.issued_on.year(), on.year()) {
         return Err(ServiceError::rule(
@@ -404,8 +392,8 @@ pub fn correct_decision_time(
     let own = principal.coordinator()?;
     let scoped = scope::citizen_for_change(conn, own, citizen_id)?;
     let mut card = card_of(conn, citizen_id)?;
-    let history = history(conn, &card)?;
-    let decisions: Vec<&CardEvent> = history.iter().filter(|e| e.kind != CardEventKind::Controlled).collect();
+    let history = frikort::events(conn, &card.id)?;
+    let decisions: Vec<&CardEventRow> = history.iter().filter(|e| e.kind != CardEventKind::Controlled).collect();
     let Some((last, earlier)) = decisions.split_last() else {
         return Err(ServiceError::internal("a card without an issue event"));
     };
@@ -415,15 +403,15 @@ pub fn correct_decision_time(
             "the card has no deactivation or reactivation to correct",
         ));
     }
-    let previous = earlier.last().map_or(NaiveDateTime::MIN, |e| e.row.effective_at);
+    let previous = earlier.last().map_or(NaiveDateTime::MIN, |e| e.effective_at);
     let at = decision_time(Some(cmd.decided_at), previous)?;
-    frikort::correct_event_time(conn, &last.row, at)?;
+    frikort::correct_event_time(conn, last, at)?;
     card.status_changed_at = at;
     card.updated_at = now();
     frikort::update(conn, &card)?;
-    let adjustments = reallocate_citizen(conn, citizen_id, AdjustmentCause::CardChanged, &last.row.id)?;
+    let adjustments = reallocate_citizen(conn, citizen_id, AdjustmentCause::CardChanged, &last.id)?;
     let details = serde_json::json!({
-        "event_id": last.row.id, "kind": last.kind.as_str(), "from": utc(last.row.effective_at), "to": utc(at),
+        "event_id": last.id, "kind": last.kind.as_str(), "from": utc(last.effective_at), "to": utc(at),
         "reason": cmd.reason, "adjustments": adjustments.len(),
     });
     log(conn, principal, "frikort.decision_corrected", &scoped.citizen, details)?;
@@ -464,44 +452,17 @@ pub fn controls_due(
 /// Reads a card's history and puts the card together.
 fn load(conn: &mut DbConn, row: CardRow) -> Result<Card, ServiceError> {
     let events = frikort::events(conn, &row.id)?;
-    assemble(row, events)
+    Ok(assemble(row, events))
 }
 
 /// Puts a card together from its stored row and decisions.
-fn assemble(row: CardRow, events: Vec<CardEventRow>) -> Result<Card, ServiceError> {
-    Ok(Card {
-        status: status_of(&row)?,
+fn assemble(row: CardRow, history: Vec<CardEventRow>) -> Card {
+    Card {
         control_due_year: control_due_year(row.issued_on.year(), row.last_control_on.map(|d| d.year())),
-        history: read_events(events)?,
+        history,
         row,
         responsible_until: None,
-    })
-}
-
-fn history(conn: &mut DbConn, card: &CardRow) -> Result<Vec<CardEvent>, ServiceError> {
-    read_events(frikort::events(conn, &card.id)?)
-}
-
-fn read_events(events: Vec<CardEventRow>) -> Result<Vec<CardEvent>, ServiceError> {
-    events
-        .into_iter()
-        .map(|row| {
-            let kind = CardEventKind::parse(&row.kind)
-                .ok_or_else(|| ServiceError::internal(format!("stored card event kind `{}` is unknown", row.kind)))?;
-            let attestations = row
-                .attestations
-                .as_deref()
-                .map(serde_json::from_str)
-                .transpose()
-                .map_err(|e| ServiceError::internal(format!("stored attestations are corrupt: {e}")))?;
-            Ok(CardEvent { row, kind, attestations })
-        })
-        .collect()
-}
-
-fn status_of(card: &CardRow) -> Result<CardStatus, ServiceError> {
-    CardStatus::parse(&card.status)
-        .ok_or_else(|| ServiceError::internal(format!("stored card status `{}` is invalid", card.status)))
+    }
 }
 
 fn card_of(conn: &mut DbConn, citizen_id: &str) -> Result<CardRow, ServiceError> {
@@ -527,7 +488,7 @@ fn eligibility(
     citizen: &CitizenRow,
     on: NaiveDate,
     attestations: Attestations,
-) -> Result<String, ServiceError> {
+) -> Result<Json<Attestations>, ServiceError> {
     let digits = key.decrypt(&citizen.id, &citizen.cpr_ciphertext)?;
     let cpr = Cpr::parse(&digits).map_err(|_| ServiceError::internal("stored CPR does not parse"))?;
     if let Err(problems) = check_eligibility(&cpr, on, &attestations) {
@@ -549,7 +510,7 @@ fn eligibility(
         }
         f.finish()?;
     }
-    json(&attestations)
+    Ok(Json(attestations))
 }
 
 /// When a decision takes effect: now when not given, never in the future, never before the
@@ -575,14 +536,14 @@ fn event(
     kind: CardEventKind,
     effective_at: NaiveDateTime,
     reason: Option<String>,
-    attestations: Option<String>,
+    attestations: Option<Json<Attestations>>,
     principal: &Principal,
     m: MunicipalityCode,
 ) -> CardEventRow {
     CardEventRow {
         id: new_id(),
         card_id: card.id.clone(),
-        kind: kind.as_str().to_owned(),
+        kind,
         effective_at,
         corrected_from: None,
         reason,

@@ -3,10 +3,11 @@
 //! — hours × wage plus holiday pay — on the placement's employment.
 
 use chrono::NaiveDate;
-use smaajob_domain::{Money, WorkedTime, pay_for};
+use smaajob_domain::{ReportStatus, ShiftReportId, WorkedTime, pay_for};
 use smaajob_persistence::repo::accounting::PayoutRow;
 use smaajob_persistence::repo::shift_reports::{self, ReportWithPayout, ShiftReportRow};
-use smaajob_persistence::repo::{Page, new_id, now};
+use smaajob_persistence::repo::{Page, now};
+use smaajob_persistence::types::new_record_id;
 use smaajob_persistence::{DbConn, RepoError};
 
 use crate::services::audit;
@@ -16,24 +17,6 @@ use crate::services::payouts::{self, PayoutAmounts, Receipt, Work};
 use crate::services::placements::was_approved;
 use crate::services::principal::{Principal, Role};
 use crate::services::scope::{self, ScopedPlacement};
-use crate::services::tasks::stored_schedule;
-
-/// Where a report of hours stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReportStatus {
-    /// Reported, awaiting the other side's answer.
-    Reported,
-    /// Confirmed by the other side; it became a payout.
-    Confirmed,
-    /// Disputed by the other side; the reporting side reports the shift again.
-    Disputed,
-}
-
-smaajob_domain::coded_enum!(ReportStatus, "hours report status" {
-    Reported => "reported",
-    Confirmed => "confirmed",
-    Disputed => "disputed",
-});
 
 /// The payout confirmed hours became.
 #[derive(Debug, Clone)]
@@ -49,8 +32,6 @@ pub struct ReportPayout {
 pub struct Report {
     /// The report as stored.
     pub row: ShiftReportRow,
-    /// Its status.
-    pub status: ReportStatus,
     /// The time worked.
     pub worked: WorkedTime,
     /// The payout, once confirmed.
@@ -61,17 +42,11 @@ impl Report {
     fn read(r: ReportWithPayout) -> Result<Report, ServiceError> {
         let row = r.report;
         Ok(Report {
-            status: stored_status(&row)?,
             worked: stored_worked(&row)?,
             payout: r.payout.map(|p| ReportPayout { row: p, reversed: r.payout_reversed }),
             row,
         })
     }
-}
-
-fn stored_status(r: &ShiftReportRow) -> Result<ReportStatus, ServiceError> {
-    ReportStatus::parse(&r.status)
-        .ok_or_else(|| ServiceError::internal(format!("stored report status `{}` is unknown", r.status)))
 }
 
 fn stored_worked(r: &ShiftReportRow) -> Result<WorkedTime, ServiceError> {
@@ -150,7 +125,7 @@ pub fn report(
     if !was_approved(&placement) {
         return Err(ServiceError::conflict(Code::PlacementNotApproved, "hours are reported on approved placements"));
     }
-    let schedule = stored_schedule(&task)?;
+    let schedule = &task.schedule;
     if !schedule.has_shift_on(cmd.shift_date) {
         return Err(ServiceError::field("shift_date", "not_a_shift", "the task has no shift on that day"));
     }
@@ -160,11 +135,11 @@ pub fn report(
     let minutes = i32::try_from(cmd.worked.minutes())
         .map_err(|_| ServiceError::internal("a time worked does not fit a stored integer"))?;
     let row = ShiftReportRow {
-        id: new_id(),
+        id: new_record_id(),
         placement_id: placement.id.clone(),
         shift_date: cmd.shift_date,
         minutes,
-        status: ReportStatus::Reported.as_str().to_owned(),
+        status: ReportStatus::Reported,
         reported_by: principal.sub().to_owned(),
         reported_by_role: principal.role().as_str().to_owned(),
         reported_at: now(),
@@ -182,7 +157,7 @@ pub fn report(
             row
         }
         // A disputed report is settled by reporting the shift again; the dispute stays in the audit log.
-        Some(existing) if stored_status(&existing)? == ReportStatus::Disputed => {
+        Some(existing) if existing.status == ReportStatus::Disputed => {
             let again = ShiftReportRow { id: existing.id, ..row };
             // Conditional: of two concurrent re-reports (or a re-report racing an answer) one wins.
             if !shift_reports::report_again(conn, &again)? {
@@ -205,7 +180,7 @@ pub fn report(
             Some(details),
         ),
     )?;
-    Ok(Report { row, status: ReportStatus::Reported, worked: cmd.worked, payout: None })
+    Ok(Report { row, worked: cmd.worked, payout: None })
 }
 
 /// One page of the hours reported on a placement the caller may see, by shift date, each with
@@ -230,7 +205,7 @@ struct Answerable {
 /// The report, checked to be in the caller's scope and answerable by them: the side that did
 /// not report (the citizen, or a coordinator for a company's report, or the company for a
 /// coordinator's report), never the reporter; and not answered yet.
-fn answerable(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Answerable, ServiceError> {
+fn answerable(conn: &mut DbConn, principal: &Principal, id: &ShiftReportId) -> Result<Answerable, ServiceError> {
     let report = shift_reports::find(conn, id).or_not_found("hours report")?;
     let scoped = match scope::placement(conn, principal, &report.placement_id) {
         Err(ServiceError::NotFound(_)) => return Err(ServiceError::NotFound("hours report")),
@@ -248,7 +223,7 @@ fn answerable(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Answ
             "hours are confirmed or disputed by the other side than the one that reported them".into(),
         ));
     }
-    let status = stored_status(&report)?;
+    let status = report.status;
     if status != ReportStatus::Reported {
         return Err(ServiceError::conflict(Code::HoursAlreadyAnswered, format!("the hours are already {status}")));
     }
@@ -266,10 +241,10 @@ pub struct Confirmation {
 
 /// Confirms reported hours; they become a payout on the placement's employment: hours × wage
 /// plus 12.5 % holiday pay, paid today.
-pub fn confirm(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Confirmation, ServiceError> {
+pub fn confirm(conn: &mut DbConn, principal: &Principal, id: &ShiftReportId) -> Result<Confirmation, ServiceError> {
     let Answerable { report, scoped: ScopedPlacement { placement, task, citizen } } = answerable(conn, principal, id)?;
     // Atomic: of two concurrent confirmations only one gets here, so one payout.
-    if !shift_reports::answer(conn, id, ReportStatus::Confirmed.as_str(), principal.sub(), now(), None)? {
+    if !shift_reports::answer(conn, id, ReportStatus::Confirmed, principal.sub(), now(), None)? {
         return Err(answered_meanwhile());
     }
     let employment_id = placement
@@ -277,7 +252,7 @@ pub fn confirm(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Con
         .as_deref()
         .ok_or_else(|| ServiceError::internal("approved placement without employment"))?;
     let locked = scope::employment_for_update(conn, principal, employment_id)?;
-    let wage = pay_for(stored_worked(&report)?, Money::from_ore(task.hourly_wage_ore));
+    let wage = pay_for(stored_worked(&report)?, task.hourly_wage);
     let amounts = PayoutAmounts::wage_with_holiday_pay(wage)?;
     let work = Work { payment_date: today_copenhagen(), worked_from: report.shift_date, worked_to: report.shift_date };
     let receipt = payouts::record(conn, principal, &locked, work, &amounts)?;
@@ -303,9 +278,14 @@ pub fn confirm(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Con
 
 /// Disputes reported hours with a reason; the reporting side settles it by reporting the shift
 /// again.
-pub fn dispute(conn: &mut DbConn, principal: &Principal, id: &str, reason: &str) -> Result<Report, ServiceError> {
+pub fn dispute(
+    conn: &mut DbConn,
+    principal: &Principal,
+    id: &ShiftReportId,
+    reason: &str,
+) -> Result<Report, ServiceError> {
     let Answerable { scoped: ScopedPlacement { placement, citizen, .. }, .. } = answerable(conn, principal, id)?;
-    if !shift_reports::answer(conn, id, ReportStatus::Disputed.as_str(), principal.sub(), now(), Some(reason))? {
+    if !shift_reports::answer(conn, id, ReportStatus::Disputed, principal.sub(), now(), Some(reason))? {
         return Err(answered_meanwhile());
     }
     let details = serde_json::json!({ "report_id": id, "reason": reason });

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDateTime};
 use smaajob_domain::{
     Actor, CardCoverage, Money, PlacementAction, PlacementState, Schedule, TaskAction, TaskStatus, TransitionError,
-    WeeklyAvailability, card_coverage, estimated_pay, has_free_position, holiday_pay, placement_transition,
+    Verification, card_coverage, estimated_pay, has_free_position, holiday_pay, placement_transition,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::citizens::{self, CitizenRow};
@@ -21,18 +21,11 @@ use smaajob_persistence::repo::{Page, accounting, new_id, now};
 use crate::services::allocation::{cap_for, card_periods};
 use crate::services::audit;
 use crate::services::common::today_copenhagen;
-use crate::services::companies::Verification;
 use crate::services::error::{Code, ServiceError};
 use crate::services::planning::planned_shifts;
 use crate::services::principal::Principal;
 use crate::services::scope::{self, ScopedPlacement, ScopedTask};
-use crate::services::tasks::{holds_active_card, next_status, stored_paid_minutes, stored_schedule, stored_status};
-
-/// Reads a stored placement's state; an unknown code is an error, never a default.
-pub fn stored_state(p: &PlacementRow) -> Result<PlacementState, ServiceError> {
-    PlacementState::parse(&p.state)
-        .ok_or_else(|| ServiceError::internal(format!("stored placement state `{}` is unknown", p.state)))
-}
+use crate::services::tasks::{holds_active_card, next_status, stored_paid_minutes};
 
 /// A stored placement, read, with what its views name: the task's title and company, the
 /// citizen's name.
@@ -40,8 +33,6 @@ pub fn stored_state(p: &PlacementRow) -> Result<PlacementState, ServiceError> {
 pub struct Placement {
     /// The placement as stored.
     pub row: PlacementRow,
-    /// Its state.
-    pub state: PlacementState,
     /// The task's title.
     pub task_title: String,
     /// The task's company.
@@ -52,13 +43,7 @@ pub struct Placement {
 
 impl Placement {
     fn read(row: PlacementRow, task: &TaskRow, citizen_name: String) -> Result<Placement, ServiceError> {
-        Ok(Placement {
-            state: stored_state(&row)?,
-            task_title: task.title.clone(),
-            company_id: task.company_id.clone(),
-            citizen_name,
-            row,
-        })
+        Ok(Placement { task_title: task.title.clone(), company_id: task.company_id.clone(), citizen_name, row })
     }
 }
 
@@ -89,7 +74,7 @@ fn new_row(task_id: &str, citizen_id: &str, state: PlacementState, at: NaiveDate
         id: new_id(),
         task_id: task_id.to_owned(),
         citizen_id: citizen_id.to_owned(),
-        state: state.as_str().to_owned(),
+        state,
         interested_at: None,
         offered_at: None,
         offered_by: None,
@@ -99,8 +84,8 @@ fn new_row(task_id: &str, citizen_id: &str, state: PlacementState, at: NaiveDate
         decided_by: None,
         reason: None,
         employment_id: None,
-        estimated_pay_ore: None,
-        estimated_taxable_ore: None,
+        estimated_pay: None,
+        estimated_taxable: None,
         created_at: at,
         updated_at: at,
     }
@@ -129,7 +114,7 @@ pub fn offer(conn: &mut DbConn, principal: &Principal, cmd: &Offer) -> Result<Pl
     let own = principal.coordinator()?;
     let ScopedTask { task, .. } = scope::task(conn, principal, &cmd.task_id)?;
     let citizen = scope::citizen(conn, own, &cmd.citizen_id)?.citizen;
-    if stored_status(&task)? != TaskStatus::Open {
+    if task.status != TaskStatus::Open {
         return Err(task_not_open());
     }
     if placements::live_for(conn, &cmd.task_id, &cmd.citizen_id)?.is_some() {
@@ -183,7 +168,7 @@ pub fn state_filter(raw: Option<&str>) -> Result<Option<PlacementState>, Service
 type Listed = Result<(Vec<Placement>, i64), ServiceError>;
 
 fn page_of(conn: &mut DbConn, scope: &PlacementScope, state: Option<PlacementState>, page: Page) -> Listed {
-    let (rows, total) = placements::list(conn, scope, state.map(PlacementState::as_str), page)?;
+    let (rows, total) = placements::list(conn, scope, state, page)?;
     let items = rows.into_iter().map(|(p, t, name)| Placement::read(p, &t, name)).collect::<Result<_, _>>()?;
     Ok((items, total))
 }
@@ -289,9 +274,9 @@ fn step(
     // The task row is locked first, like an approval, so a freed position is seen whole.
     let mut task = tasks::lock(conn, &task.id)?;
     let (mut p, _, _) = placements::find(conn, &placement.id)?;
-    let before = stored_state(&p)?;
+    let before = p.state;
     let after = transition(Some(before), action, principal)?;
-    let task_status = stored_status(&task)?;
+    let task_status = task.status;
     if action == PlacementAction::Offer && task_status != TaskStatus::Open {
         return Err(task_not_open());
     }
@@ -304,12 +289,12 @@ fn step(
     if reason.is_some() {
         p.reason = reason.clone();
     }
-    p.state = after.as_str().to_owned();
+    p.state = after;
     p.updated_at = at;
     placements::update(conn, &p)?;
     // A position held by an approved placement is free again.
     if before.holds_position() && !after.holds_position() && task_status == TaskStatus::Filled {
-        task.status = next_status(&task, TaskAction::Reopen)?.as_str().to_owned();
+        task.status = next_status(&task, TaskAction::Reopen)?;
         task.updated_at = at;
         tasks::update(conn, &task)?;
     }
@@ -346,7 +331,7 @@ pub struct Approval {
 
 /// The task is open: a filled one has `no_free_position`, any other status `task_not_open`.
 fn check_task_open(task: &TaskRow) -> Result<(), ServiceError> {
-    match stored_status(task)? {
+    match task.status {
         TaskStatus::Open => Ok(()),
         TaskStatus::Filled => Err(ServiceError::conflict(Code::NoFreePosition, "the task is filled")),
         other => Err(ServiceError::conflict(Code::TaskNotOpen, format!("the task is {other}"))),
@@ -364,7 +349,7 @@ fn check_free_position(approved: u32, positions: u32) -> Result<(), ServiceError
 
 /// A coordinator has verified the company.
 fn check_company_verified(company: &CompanyRow) -> Result<(), ServiceError> {
-    if Verification::stored(&company.verification)? == Verification::Verified {
+    if company.verification == Verification::Verified {
         Ok(())
     } else {
         Err(ServiceError::conflict(Code::CompanyNotVerified, "the company is not verified"))
@@ -412,9 +397,7 @@ fn check_weekly_hours(
     schedule: &Schedule,
     others: &[(TaskRow, Schedule)],
 ) -> Result<(), ServiceError> {
-    let availability: WeeklyAvailability = serde_json::from_str(&citizen.availability)
-        .map_err(|e| ServiceError::Internal(format!("stored availability is corrupt: {e}")))?;
-    let Some(limit) = availability.max_hours_per_week() else { return Ok(()) };
+    let Some(limit) = citizen.availability.max_hours_per_week() else { return Ok(()) };
     let mut minutes = schedule.max_minutes_in_a_week(stored_paid_minutes(task)?);
     for (t, s) in others {
         minutes += s.max_minutes_in_a_week(stored_paid_minutes(t)?);
@@ -458,11 +441,10 @@ fn estimate(
     schedule: &Schedule,
 ) -> Result<(Money, Money), ServiceError> {
     let today = today_copenhagen();
-    let mine: BTreeMap<i32, i64> =
-        estimated_pay(schedule, stored_paid_minutes(task)?, Money::from_ore(task.hourly_wage_ore), today)
-            .into_iter()
-            .map(|(y, w)| (y, w.ore() + holiday_pay(w).ore()))
-            .collect();
+    let mine: BTreeMap<i32, i64> = estimated_pay(schedule, stored_paid_minutes(task)?, task.hourly_wage, today)
+        .into_iter()
+        .map(|(y, w)| (y, w.ore() + holiday_pay(w).ore()))
+        .collect();
     let mut planned_per_year: BTreeMap<i32, i64> = BTreeMap::new();
     for (date, gross) in planned_shifts(conn, citizen_id, today)? {
         *planned_per_year.entry(date.year()).or_default() += gross.ore();
@@ -499,7 +481,7 @@ pub fn approve(
     // overlap, weekly-hours and headroom checks. (Always task, then citizen.)
     citizens::lock(conn, &citizen.id)?;
     let (mut p, _, _) = placements::find(conn, &placement.id)?;
-    let after = transition(Some(stored_state(&p)?), PlacementAction::Approve, principal)?;
+    let after = transition(Some(p.state), PlacementAction::Approve, principal)?;
     check_task_open(&task)?;
     let approved = placements::approved_count(conn, &task.id)?;
     let approved = u32::try_from(approved)
@@ -509,13 +491,16 @@ pub fn approve(
     check_free_position(approved, positions)?;
     let company = companies::find(conn, &task.company_id)?;
     check_company_verified(&company)?;
-    let schedule = stored_schedule(&task)?;
+    let schedule = task.schedule.0.clone();
     let has_card = holds_active_card(conn, &citizen.id)?;
     check_card_through_schedule(conn, &task, &citizen.id, has_card, &schedule)?;
-    let others = placements::approved_of_citizen(conn, &citizen.id)?
+    let others: Vec<(TaskRow, Schedule)> = placements::approved_of_citizen(conn, &citizen.id)?
         .into_iter()
-        .map(|(_, t)| stored_schedule(&t).map(|s| (t, s)))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|(_, t)| {
+            let schedule = t.schedule.0.clone();
+            (t, schedule)
+        })
+        .collect();
     check_no_overlap(&others, &schedule)?;
     check_weekly_hours(&citizen, &task, &schedule, &others)?;
     let (estimated, taxable) = estimate(conn, &citizen.id, &task, &schedule)?;
@@ -532,7 +517,7 @@ pub fn approve(
         start_date: schedule.first_date(),
         end_date: Some(schedule.last_date()),
         expected_hours_per_week: Some(f64::from(weekly_minutes) / 60.0),
-        expected_pay_ore: Some(estimated.ore()),
+        expected_pay: Some(estimated),
         contact_name: task.contact_name.clone(),
         contact_phone: task.contact_phone.clone(),
         contact_email: task.contact_email.clone(),
@@ -543,14 +528,14 @@ pub fn approve(
         end_reason: None,
     };
     employments::insert(conn, &employment)?;
-    p.state = after.as_str().to_owned();
+    p.state = after;
     (p.approved_at, p.decided_at, p.decided_by) = (Some(at), Some(at), Some(principal.sub().to_owned()));
     p.employment_id = Some(employment.id.clone());
-    (p.estimated_pay_ore, p.estimated_taxable_ore) = (Some(estimated.ore()), Some(taxable.ore()));
+    (p.estimated_pay, p.estimated_taxable) = (Some(estimated), Some(taxable));
     p.updated_at = at;
     placements::update(conn, &p)?;
     if !has_free_position(approved + 1, positions) {
-        task.status = next_status(&task, TaskAction::Fill)?.as_str().to_owned();
+        task.status = next_status(&task, TaskAction::Fill)?;
         task.filled_at = Some(at);
         task.updated_at = at;
         tasks::update(conn, &task)?;

@@ -6,7 +6,6 @@ use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::{placements, shift_reports};
 
 use crate::services::error::ServiceError;
-use crate::services::tasks::stored_schedule;
 
 /// Expected gross pay (wage plus holiday pay) per shift of the citizen's approved placements
 /// dated on or after `from`, leaving out shifts whose hours are already reported; date order.
@@ -23,9 +22,9 @@ pub fn planned_shifts(
             u32::try_from(task.paid_minutes_per_shift).ok().and_then(WorkedTime::from_minutes).ok_or_else(|| {
                 ServiceError::internal(format!("stored paid minutes per shift of task {} are invalid", task.id))
             })?;
-        let wage = pay_for(worked, Money::from_ore(task.hourly_wage_ore));
+        let wage = pay_for(worked, task.hourly_wage);
         let gross = Money::from_ore(wage.ore() + holiday_pay(wage).ore());
-        for shift in stored_schedule(&task)?.shifts() {
+        for shift in task.schedule.shifts() {
             if shift.date >= from && !reported.contains(&shift.date) {
                 planned.push((shift.date, gross));
             }

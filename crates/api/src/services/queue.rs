@@ -118,7 +118,7 @@ fn waiting(
     now: NaiveDateTime,
     since: fn(&PlacementRow) -> NaiveDateTime,
 ) -> Result<Vec<WaitingPlacement>, ServiceError> {
-    Ok(placements::in_state_for_municipality(conn, municipality, state.as_str())?
+    Ok(placements::in_state_for_municipality(conn, municipality, state)?
         .into_iter()
         .map(|(placement, task, citizen_name)| {
             let since = since(&placement);
@@ -160,7 +160,7 @@ pub fn queue(conn: &mut DbConn, principal: &Principal) -> Result<Audited<Queue>,
     let cap = cap_for(conn, year)?.amount.money().ore();
     let mut citizens_near_cap = Vec::new();
     let everyone = Page { limit: 100_000, offset: 0 };
-    for (citizen, _) in citizens::list(conn, &own, CardFilter::Status(CardStatus::Active.as_str()), everyone)?.0 {
+    for (citizen, _) in citizens::list(conn, &own, CardFilter::Status(CardStatus::Active), everyone)?.0 {
         let exempt = accounting::find_year(conn, &citizen.id, year)?.map_or(0, |y| y.exempt.ore());
         if cap > 0 && exempt * 100 >= cap * NEAR_CAP_PERCENT {
             citizens_near_cap.push(NearCap {

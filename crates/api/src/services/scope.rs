@@ -19,7 +19,7 @@
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{MunicipalityCode, TaskStatus};
+use smaajob_domain::{CardStatus, MunicipalityCode, TaskStatus, Verification};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::citizens::{self, CardSummary, CitizenRow};
 use smaajob_persistence::repo::employments::{self, EmploymentRow};
@@ -112,7 +112,7 @@ impl RecordAtEnd {
 
     /// The brief of the card shown beside the citizen.
     pub fn card_summary(&self) -> Option<CardSummary> {
-        self.card.as_ref().map(|c| CardSummary { number: c.number.clone(), status: c.status.clone() })
+        self.card.as_ref().map(|c| CardSummary { number: c.number.clone(), status: c.status })
     }
 }
 
@@ -221,7 +221,7 @@ pub struct ScopedTask {
     /// The company's name.
     pub company_name: String,
     /// The company's verification state.
-    pub company_verification: String,
+    pub company_verification: Verification,
 }
 
 /// Loads a task the caller may see: a company its own, a coordinator the municipality's, a
@@ -232,10 +232,10 @@ pub fn task(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Scoped
         Principal::Company { company_id, .. } => *company_id == task.company_id,
         Principal::Coordinator { municipality, .. } => task.municipality == municipality.to_string(),
         Principal::Citizen { citizen_id, .. } => {
-            task.status == TaskStatus::Open.as_str()
+            task.status == TaskStatus::Open
                 && citizens::find(conn, citizen_id)?.0.municipality == task.municipality
                 && (!task.frikort_only
-                    || frikort::find_by_citizen(conn, citizen_id)?.is_some_and(|c| c.status == "active"))
+                    || frikort::find_by_citizen(conn, citizen_id)?.is_some_and(|c| c.status == CardStatus::Active))
         }
         Principal::NewCompany { .. } => return Err(ServiceError::Unregistered),
         Principal::Operator { .. } => return Err(no_personal_data()),

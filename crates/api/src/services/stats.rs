@@ -8,7 +8,6 @@ use smaajob_persistence::repo::{placements, tasks};
 
 use crate::services::common::{start_of_day_utc, today_copenhagen};
 use crate::services::error::ServiceError;
-use crate::services::placements::stored_state;
 use crate::services::principal::Principal;
 use crate::services::tasks::stored_positions;
 
@@ -91,7 +90,7 @@ pub fn placement_figures(
         let wanted = stored_positions(t)?;
         let mut holding = 0u32;
         for p in placed.iter().filter(|p| p.task_id == t.id) {
-            if matches!(stored_state(p)?, PlacementState::Approved | PlacementState::Completed) {
+            if matches!(p.state, PlacementState::Approved | PlacementState::Completed) {
                 holding += 1;
             }
         }

@@ -4,29 +4,19 @@
 use chrono::{NaiveDate, NaiveTime, Weekday};
 use smaajob_domain::{
     CardStatus, GeoPoint, Money, MunicipalityCode, Name, PlacementState, Schedule, Skill, TaskAction, TaskStatus,
-    WorkedTime, parse_skills, task_transition,
+    Verification, WorkedTime, parse_skills, task_transition,
 };
 use smaajob_persistence::repo::tasks::{self, ListedTask, TaskRow, TaskScope};
 use smaajob_persistence::repo::{Page, citizens, companies, frikort, new_id, now, placements};
+use smaajob_persistence::types::Json;
 use smaajob_persistence::{DbConn, RepoError};
 
 use crate::services::audit;
-use crate::services::common::{json, optional_text, today_copenhagen};
-use crate::services::companies::{ContactInput, ContactPerson, Verification, parse_contact};
+use crate::services::common::{optional_text, today_copenhagen};
+use crate::services::companies::{ContactInput, ContactPerson, parse_contact};
 use crate::services::error::{Code, Fields, OrNotFound, ServiceError, checked};
 use crate::services::principal::Principal;
 use crate::services::scope::{self, ScopedTask};
-
-/// Reads a stored task's schedule.
-pub fn stored_schedule(t: &TaskRow) -> Result<Schedule, ServiceError> {
-    serde_json::from_str(&t.schedule).map_err(|e| ServiceError::Internal(format!("stored schedule is corrupt: {e}")))
-}
-
-/// Reads a stored task's status; an unknown code is an error, never a default.
-pub fn stored_status(t: &TaskRow) -> Result<TaskStatus, ServiceError> {
-    TaskStatus::parse(&t.status)
-        .ok_or_else(|| ServiceError::internal(format!("stored task status `{}` is unknown", t.status)))
-}
 
 /// Reads a stored task's paid minutes per shift.
 pub fn stored_paid_minutes(t: &TaskRow) -> Result<u32, ServiceError> {
@@ -40,11 +30,6 @@ pub fn stored_positions(t: &TaskRow) -> Result<u32, ServiceError> {
         .map_err(|_| ServiceError::internal(format!("stored positions {} are negative", t.positions)))
 }
 
-fn stored_skills(t: &TaskRow) -> Result<Vec<String>, ServiceError> {
-    serde_json::from_str(&t.required_skills)
-        .map_err(|e| ServiceError::Internal(format!("stored skills are corrupt: {e}")))
-}
-
 /// A count as a stored integer column.
 fn column(n: u32) -> Result<i32, ServiceError> {
     i32::try_from(n).map_err(|_| ServiceError::internal(format!("{n} does not fit a stored integer")))
@@ -52,23 +37,14 @@ fn column(n: u32) -> Result<i32, ServiceError> {
 
 /// Whether the citizen holds an active frikort.
 pub fn holds_active_card(conn: &mut DbConn, citizen_id: &str) -> Result<bool, ServiceError> {
-    let Some(card) = frikort::find_by_citizen(conn, citizen_id)? else { return Ok(false) };
-    let status = CardStatus::parse(&card.status)
-        .ok_or_else(|| ServiceError::internal(format!("stored card status `{}` is unknown", card.status)))?;
-    Ok(status == CardStatus::Active)
+    Ok(frikort::find_by_citizen(conn, citizen_id)?.is_some_and(|card| card.status == CardStatus::Active))
 }
 
-/// A stored task, read: its status, schedule and counts as values, with its company.
+/// A stored task, read: its counts as values, with its company.
 #[derive(Debug, Clone)]
 pub struct Task {
     /// The task as stored.
     pub row: TaskRow,
-    /// Its status.
-    pub status: TaskStatus,
-    /// Its schedule.
-    pub schedule: Schedule,
-    /// The skills it needs.
-    pub required_skills: Vec<String>,
     /// Paid minutes per shift.
     pub paid_minutes_per_shift: u32,
     /// People wanted.
@@ -83,23 +59,25 @@ pub struct Task {
 
 impl Task {
     /// Reads a stored task with its company and its count of approved placements.
-    pub fn read(row: TaskRow, company_name: String, verification: &str, approved: i64) -> Result<Task, ServiceError> {
+    pub fn read(
+        row: TaskRow,
+        company_name: String,
+        verification: Verification,
+        approved: i64,
+    ) -> Result<Task, ServiceError> {
         Ok(Task {
-            status: stored_status(&row)?,
-            schedule: stored_schedule(&row)?,
-            required_skills: stored_skills(&row)?,
             paid_minutes_per_shift: stored_paid_minutes(&row)?,
             positions: stored_positions(&row)?,
             positions_filled: u32::try_from(approved)
                 .map_err(|_| ServiceError::internal(format!("{approved} approved placements is not a count")))?,
-            company_verification: Verification::stored(verification)?,
+            company_verification: verification,
             company_name,
             row,
         })
     }
 
     fn listed(l: ListedTask) -> Result<Task, ServiceError> {
-        Task::read(l.task, l.company_name, &l.company_verification, l.approved)
+        Task::read(l.task, l.company_name, l.company_verification, l.approved)
     }
 
     /// Reads a task, counting its approved placements.
@@ -107,7 +85,7 @@ impl Task {
         conn: &mut DbConn,
         row: TaskRow,
         company_name: String,
-        verification: &str,
+        verification: Verification,
     ) -> Result<Task, ServiceError> {
         let approved = placements::approved_count(conn, &row.id)?;
         Task::read(row, company_name, verification, approved)
@@ -244,8 +222,8 @@ fn description(f: &mut Fields, d: &str) -> Option<String> {
     checked
 }
 
-fn skills_column(skills: &[Skill]) -> Result<String, ServiceError> {
-    json(&skills.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+fn skills_column(skills: &[Skill]) -> Json<Vec<String>> {
+    Json(skills.iter().map(|s| s.as_str().to_owned()).collect())
 }
 
 /// A new task, as stated.
@@ -372,21 +350,21 @@ pub fn create(conn: &mut DbConn, principal: &Principal, cmd: NewTask) -> Result<
         municipality,
         title: cmd.title.as_str().to_owned(),
         description: cmd.description,
-        required_skills: skills_column(&cmd.skills)?,
+        required_skills: skills_column(&cmd.skills),
         address: cmd.place.address,
         lat: cmd.place.point.map(|p| p.lat()),
         lon: cmd.place.point.map(|p| p.lon()),
-        schedule: json(&cmd.schedule)?,
+        schedule: Json(cmd.schedule.clone()),
         first_date: cmd.schedule.first_date(),
         last_date: cmd.schedule.last_date(),
         paid_minutes_per_shift: column(cmd.paid.minutes())?,
-        hourly_wage_ore: cmd.wage.ore(),
+        hourly_wage: cmd.wage,
         positions: column(cmd.positions)?,
         frikort_only: cmd.frikort_only,
         contact_name,
         contact_phone,
         contact_email,
-        status: TaskStatus::Draft.as_str().to_owned(),
+        status: TaskStatus::Draft,
         opened_at: None,
         filled_at: None,
         closed_at: None,
@@ -402,7 +380,7 @@ pub fn create(conn: &mut DbConn, principal: &Principal, cmd: NewTask) -> Result<
         audit::entry(principal, "task.created", "task", &row.id, Some(&row.municipality), Some(details)),
     )?;
     // A new task holds no placements yet.
-    Task::read(row, company.name, &company.verification, 0)
+    Task::read(row, company.name, company.verification, 0)
 }
 
 /// The status filter of a task list: absent, or a task status (a field error otherwise).
@@ -416,7 +394,7 @@ pub fn status_filter(raw: Option<&str>) -> Result<Option<TaskStatus>, ServiceErr
 }
 
 fn page_of(conn: &mut DbConn, scope: &TaskScope, status: Option<TaskStatus>, page: Page) -> Listed {
-    let (rows, total) = tasks::list(conn, scope, status.map(TaskStatus::as_str), page)?;
+    let (rows, total) = tasks::list(conn, scope, status, page)?;
     Ok((rows.into_iter().map(Task::listed).collect::<Result<_, _>>()?, total))
 }
 
@@ -449,7 +427,7 @@ pub fn open_for_citizen(conn: &mut DbConn, principal: &Principal, page: Page) ->
 /// One task the caller may see.
 pub fn get(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Task, ServiceError> {
     let ScopedTask { task, company_name, company_verification } = scope::task(conn, principal, id)?;
-    Task::counted(conn, task, company_name, &company_verification)
+    Task::counted(conn, task, company_name, company_verification)
 }
 
 /// Whether the principal's role may change tasks at all (citizens may not); checked before
@@ -464,8 +442,7 @@ pub fn may_change(principal: &Principal) -> Result<(), ServiceError> {
 
 /// The status after a lifecycle step, or `illegal_transition`.
 pub fn next_status(t: &TaskRow, action: TaskAction) -> Result<TaskStatus, ServiceError> {
-    task_transition(stored_status(t)?, action)
-        .map_err(|e| ServiceError::conflict(Code::IllegalTransition, e.to_string()))
+    task_transition(t.status, action).map_err(|e| ServiceError::conflict(Code::IllegalTransition, e.to_string()))
 }
 
 /// Changes to a draft task, as stated; absent fields stay.
@@ -518,7 +495,7 @@ impl TaskChanges {
         let place = input.place.as_ref().map(|p| parse_place(&mut f, p));
         let schedule = match &input.schedule {
             Some(s) => parse_schedule(&mut f, s),
-            None => Some(stored_schedule(stored)?),
+            None => Some(stored.schedule.0.clone()),
         };
         let paid = match &input.hours_per_shift {
             Some(h) => paid_time(&mut f, h, schedule.as_ref()).map(Some),
@@ -556,7 +533,7 @@ pub fn update(
 ) -> Result<Task, ServiceError> {
     may_change(principal)?;
     let ScopedTask { task: mut t, company_name, company_verification } = scope::task(conn, principal, id)?;
-    if stored_status(&t)? != TaskStatus::Draft {
+    if t.status != TaskStatus::Draft {
         return Err(ServiceError::conflict(Code::TaskNotEditable, "only draft tasks can be changed"));
     }
     let c = TaskChanges::parse(input, &t, wage_floor)?;
@@ -567,17 +544,18 @@ pub fn update(
         t.description = d;
     }
     if let Some(s) = c.skills {
-        t.required_skills = skills_column(&s)?;
+        t.required_skills = skills_column(&s);
     }
     if let Some(p) = c.place {
         (t.address, t.lat, t.lon) = (p.address, p.point.map(|p| p.lat()), p.point.map(|p| p.lon()));
     }
-    (t.schedule, t.first_date, t.last_date) = (json(&c.schedule)?, c.schedule.first_date(), c.schedule.last_date());
+    (t.first_date, t.last_date) = (c.schedule.first_date(), c.schedule.last_date());
+    t.schedule = Json(c.schedule);
     if let Some(m) = c.paid {
         t.paid_minutes_per_shift = column(m.minutes())?;
     }
     if let Some(w) = c.wage {
-        t.hourly_wage_ore = w.ore();
+        t.hourly_wage = w;
     }
     if let Some(p) = c.positions {
         t.positions = column(p)?;
@@ -591,7 +569,7 @@ pub fn update(
     t.updated_at = now();
     tasks::update(conn, &t)?;
     audit::record(conn, audit::entry(principal, "task.updated", "task", id, Some(&t.municipality), None))?;
-    Task::counted(conn, t, company_name, &company_verification)
+    Task::counted(conn, t, company_name, company_verification)
 }
 
 /// Opens a draft task to citizens: the company must be verified and a shift must lie ahead.
@@ -629,7 +607,7 @@ fn step(
     match action {
         TaskAction::Open => {
             // Unverified companies may draft, but only verified ones reach citizens.
-            if Verification::stored(&company_verification)? != Verification::Verified {
+            if company_verification != Verification::Verified {
                 return Err(ServiceError::conflict(
                     Code::CompanyNotVerified,
                     "the company must be verified by a coordinator before its tasks can open",
@@ -643,11 +621,8 @@ fn step(
         TaskAction::Complete => {
             // Approved placements complete with the task; offers and interest still open lapse.
             for mut p in placements::live_of_task(conn, id)? {
-                let approved = PlacementState::parse(&p.state).ok_or_else(|| {
-                    ServiceError::internal(format!("stored placement state `{}` is unknown", p.state))
-                })? == PlacementState::Approved;
-                let end = if approved { PlacementState::Completed } else { PlacementState::Cancelled };
-                p.state = end.as_str().to_owned();
+                let approved = p.state == PlacementState::Approved;
+                p.state = if approved { PlacementState::Completed } else { PlacementState::Cancelled };
                 if !approved {
                     p.reason = Some("the task was completed".into());
                 }
@@ -658,7 +633,7 @@ fn step(
         }
         TaskAction::Cancel => {
             for mut p in placements::live_of_task(conn, id)? {
-                p.state = PlacementState::Cancelled.as_str().to_owned();
+                p.state = PlacementState::Cancelled;
                 (p.decided_at, p.decided_by, p.updated_at) = (Some(at), Some(principal.sub().to_owned()), at);
                 p.reason = Some("the task was cancelled".into());
                 placements::update(conn, &p)?;
@@ -668,7 +643,7 @@ fn step(
         }
         TaskAction::Fill | TaskAction::Reopen => {}
     }
-    t.status = status.as_str().to_owned();
+    t.status = status;
     t.updated_at = at;
     tasks::update(conn, &t)?;
     let details = serde_json::json!({ "status": t.status, "reason": reason });
@@ -676,5 +651,5 @@ fn step(
         conn,
         audit::entry(principal, &format!("task.{}", action.as_str()), "task", id, Some(&t.municipality), Some(details)),
     )?;
-    Task::counted(conn, t, company_name, &company_verification)
+    Task::counted(conn, t, company_name, company_verification)
 }

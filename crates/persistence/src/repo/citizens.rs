@@ -1,12 +1,14 @@
 //! Citizens: the people the coordinator works with. CPR is stored only encrypted and hashed.
 
 use diesel::prelude::*;
+use smaajob_domain::{CardStatus, TransportMode, WeeklyAvailability};
 
-use crate::db::DbConn;
+use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::periods::{self, PeriodRow};
 use crate::repo::{Page, lock_row};
 use crate::schema::{citizens, frikort_cards};
+use crate::types::{Code, Json, JsonText};
 
 /// A citizen as stored. `skills`, `availability` and `transport_modes` are JSON.
 ///
@@ -15,7 +17,7 @@ use crate::schema::{citizens, frikort_cards};
 #[derive(
     Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize, serde::Deserialize,
 )]
-#[diesel(table_name = citizens)]
+#[diesel(table_name = citizens, check_for_backend(MultiBackend))]
 #[diesel(treat_none_as_null = true)]
 pub struct CitizenRow {
     /// Row id (UUID).
@@ -34,18 +36,24 @@ pub struct CitizenRow {
     pub phone: Option<String>,
     /// Acting municipality (handlekommune) code.
     pub municipality: String,
-    /// Skills, a JSON array of strings.
-    pub skills: String,
-    /// Weekly availability, JSON.
-    pub availability: String,
+    /// Skills, stored as a JSON array of strings.
+    #[diesel(serialize_as = JsonText)]
+    #[serde(with = "crate::types::json_string")]
+    pub skills: Json<Vec<String>>,
+    /// Weekly availability, stored as JSON.
+    #[diesel(serialize_as = JsonText)]
+    #[serde(with = "crate::types::json_string")]
+    pub availability: Json<WeeklyAvailability>,
     /// Home latitude.
     pub home_lat: Option<f64>,
     /// Home longitude.
     pub home_lon: Option<f64>,
     /// Home postcode.
     pub postcode: Option<String>,
-    /// Transport modes, a JSON array of strings.
-    pub transport_modes: String,
+    /// Transport modes, stored as a JSON array of codes.
+    #[diesel(serialize_as = JsonText)]
+    #[serde(with = "crate::types::json_string")]
+    pub transport_modes: Json<Vec<TransportMode>>,
     /// Created (UTC).
     pub created_at: chrono::NaiveDateTime,
     /// Last changed (UTC).
@@ -57,8 +65,8 @@ pub struct CitizenRow {
 pub struct CardSummary {
     /// The card's 5-digit number.
     pub number: String,
-    /// `active` or `deactivated`.
-    pub status: String,
+    /// Whether the card is in force.
+    pub status: CardStatus,
 }
 
 /// A citizen with their card, if any.
@@ -69,8 +77,8 @@ pub type CitizenWithCard = (CitizenRow, Option<CardSummary>);
 pub enum CardFilter {
     /// Every citizen.
     Any,
-    /// Citizens with a card in this status (`active` / `deactivated`).
-    Status(&'static str),
+    /// Citizens with a card in this status.
+    Status(CardStatus),
     /// Citizens who have never had a card.
     NoCard,
 }
@@ -78,7 +86,7 @@ pub enum CardFilter {
 /// Inserts a citizen and starts their municipality's period of responsibility, so every
 /// citizen has one from the start.
 pub fn insert(conn: &mut DbConn, row: &CitizenRow) -> Result<(), RepoError> {
-    diesel::insert_into(citizens::table).values(row).execute(conn)?;
+    diesel::insert_into(citizens::table).values(row.clone()).execute(conn)?;
     let period = PeriodRow {
         citizen_id: row.id.clone(),
         municipality: row.municipality.clone(),
@@ -92,7 +100,7 @@ pub fn insert(conn: &mut DbConn, row: &CitizenRow) -> Result<(), RepoError> {
 
 /// Replaces a citizen's stored fields.
 pub fn update(conn: &mut DbConn, row: &CitizenRow) -> Result<(), RepoError> {
-    let n = diesel::update(citizens::table.find(&row.id)).set(row).execute(conn)?;
+    let n = diesel::update(citizens::table.find(&row.id)).set(row.clone()).execute(conn)?;
     if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
@@ -143,7 +151,7 @@ pub fn list(
             .into_boxed();
         match filter {
             CardFilter::Any => q,
-            CardFilter::Status(s) => q.filter(frikort_cards::status.nullable().eq(s)),
+            CardFilter::Status(s) => q.filter(frikort_cards::status.nullable().eq(Code::from(s))),
             CardFilter::NoCard => q.filter(frikort_cards::id.nullable().is_null()),
         }
     };

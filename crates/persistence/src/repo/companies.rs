@@ -1,15 +1,17 @@
 //! Companies (employers identified by CVR).
 
 use diesel::prelude::*;
+use smaajob_domain::Verification;
 
-use crate::db::DbConn;
+use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::Page;
 use crate::schema::companies;
+use crate::types::Code;
 
 /// A company as stored.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = companies)]
+#[diesel(table_name = companies, check_for_backend(MultiBackend))]
 #[diesel(treat_none_as_null = true)]
 pub struct CompanyRow {
     /// Row id (UUID).
@@ -32,8 +34,9 @@ pub struct CompanyRow {
     pub contact_phone: Option<String>,
     /// Contact person's email.
     pub contact_email: Option<String>,
-    /// `unverified`, `verified` or `rejected`.
-    pub verification: String,
+    /// Whether a coordinator has vouched for it.
+    #[diesel(serialize_as = Code)]
+    pub verification: Verification,
     /// Why it was rejected (or a note on verification).
     pub verification_reason: Option<String>,
     /// The municipality of the coordinator who registered it.
@@ -46,13 +49,13 @@ pub struct CompanyRow {
 
 /// Inserts a company.
 pub fn insert(conn: &mut DbConn, row: &CompanyRow) -> Result<(), RepoError> {
-    diesel::insert_into(companies::table).values(row).execute(conn)?;
+    diesel::insert_into(companies::table).values(row.clone()).execute(conn)?;
     Ok(())
 }
 
 /// Replaces a company's stored fields.
 pub fn update(conn: &mut DbConn, row: &CompanyRow) -> Result<(), RepoError> {
-    let n = diesel::update(companies::table.find(&row.id)).set(row).execute(conn)?;
+    let n = diesel::update(companies::table.find(&row.id)).set(row.clone()).execute(conn)?;
     if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
@@ -67,11 +70,15 @@ pub fn find_by_cvr(conn: &mut DbConn, cvr: &str) -> Result<Option<CompanyRow>, R
 }
 
 /// One page of companies ordered by name (optionally only those with this verification), and the total.
-pub fn list(conn: &mut DbConn, verification: Option<&str>, page: Page) -> Result<(Vec<CompanyRow>, i64), RepoError> {
+pub fn list(
+    conn: &mut DbConn,
+    verification: Option<Verification>,
+    page: Page,
+) -> Result<(Vec<CompanyRow>, i64), RepoError> {
     let base = || {
         let q = companies::table.into_boxed();
         match verification {
-            Some(v) => q.filter(companies::verification.eq(v.to_owned())),
+            Some(v) => q.filter(companies::verification.eq(Code::from(v))),
             None => q,
         }
     };
@@ -88,7 +95,7 @@ pub fn list(conn: &mut DbConn, verification: Option<&str>, page: Page) -> Result
 /// The unverified companies of a municipality, by name (for its coordinators' queue).
 pub fn unverified_in(conn: &mut DbConn, municipality: &str) -> Result<Vec<CompanyRow>, RepoError> {
     Ok(companies::table
-        .filter(companies::verification.eq("unverified"))
+        .filter(companies::verification.eq(Code::from(Verification::Unverified)))
         .filter(companies::municipality.eq(municipality))
         .select(CompanyRow::as_select())
         .order((companies::name.asc(), companies::id.asc()))

@@ -1,15 +1,17 @@
 //! Employments: the registration § 6 requires before frikort income is exempt.
 
 use diesel::prelude::*;
+use smaajob_domain::Money;
 
-use crate::db::DbConn;
+use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::{Page, lock_row};
 use crate::schema::{citizens, companies, employments};
+use crate::types::NullableOre;
 
 /// An employment as stored.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = employments)]
+#[diesel(table_name = employments, check_for_backend(MultiBackend))]
 #[diesel(treat_none_as_null = true)]
 pub struct EmploymentRow {
     /// Row id (UUID).
@@ -24,8 +26,9 @@ pub struct EmploymentRow {
     pub end_date: Option<chrono::NaiveDate>,
     /// Expected hours per week.
     pub expected_hours_per_week: Option<f64>,
-    /// Expected pay for the whole employment, in øre.
-    pub expected_pay_ore: Option<i64>,
+    /// Expected pay for the whole employment, stored in øre.
+    #[diesel(column_name = expected_pay_ore, serialize_as = NullableOre)]
+    pub expected_pay: Option<Money>,
     /// The company's responsible contact person.
     pub contact_name: String,
     /// Contact phone.
@@ -60,13 +63,13 @@ pub enum EmploymentScope {
 
 /// Inserts an employment.
 pub fn insert(conn: &mut DbConn, row: &EmploymentRow) -> Result<(), RepoError> {
-    diesel::insert_into(employments::table).values(row).execute(conn)?;
+    diesel::insert_into(employments::table).values(row.clone()).execute(conn)?;
     Ok(())
 }
 
 /// Saves a changed employment.
 pub fn update(conn: &mut DbConn, row: &EmploymentRow) -> Result<(), RepoError> {
-    let n = diesel::update(employments::table.find(&row.id)).set(row).execute(conn)?;
+    let n = diesel::update(employments::table.find(&row.id)).set(row.clone()).execute(conn)?;
     if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 

@@ -1,16 +1,18 @@
 //! Frikort cards and their append-only history of decisions.
 
 use diesel::prelude::*;
+use smaajob_domain::{Attestations, CardEventKind, CardStatus};
 
-use crate::db::DbConn;
+use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::schema::{citizens, frikort_cards, frikort_events};
+use crate::types::{Code, Json, NullableJsonText};
 
 /// A card's current state.
 #[derive(
     Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize, serde::Deserialize,
 )]
-#[diesel(table_name = frikort_cards)]
+#[diesel(table_name = frikort_cards, check_for_backend(MultiBackend))]
 #[diesel(treat_none_as_null = true)]
 pub struct CardRow {
     /// Row id (UUID).
@@ -19,8 +21,9 @@ pub struct CardRow {
     pub citizen_id: String,
     /// 5-digit card number, unique.
     pub number: String,
-    /// `active` or `deactivated`.
-    pub status: String,
+    /// Whether the card is in force.
+    #[diesel(serialize_as = Code)]
+    pub status: CardStatus,
     /// The date the card is valid from.
     pub valid_from: chrono::NaiveDate,
     /// The date (Europe/Copenhagen) it was issued.
@@ -37,22 +40,25 @@ pub struct CardRow {
 
 /// One decision in a card's history.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
-#[diesel(table_name = frikort_events)]
+#[diesel(table_name = frikort_events, check_for_backend(MultiBackend))]
 pub struct CardEventRow {
     /// Row id (UUID).
     pub id: String,
     /// The card.
     pub card_id: String,
-    /// `issued`, `deactivated`, `reactivated` or `controlled`.
-    pub kind: String,
+    /// What was decided.
+    #[diesel(serialize_as = Code)]
+    pub kind: CardEventKind,
     /// When the decision takes effect (UTC).
     pub effective_at: chrono::NaiveDateTime,
     /// The originally recorded effective time, when it was later corrected.
     pub corrected_from: Option<chrono::NaiveDateTime>,
     /// The reason given.
     pub reason: Option<String>,
-    /// The caseworker's attestations of the conditions, JSON.
-    pub attestations: Option<String>,
+    /// The caseworker's attestations of the conditions (issue and control), stored as JSON.
+    #[diesel(serialize_as = NullableJsonText)]
+    #[serde(with = "crate::types::nullable_json_string")]
+    pub attestations: Option<Json<Attestations>>,
     /// Who decided (subject).
     pub actor: String,
     /// The deciding municipality.
@@ -63,19 +69,19 @@ pub struct CardEventRow {
 
 /// Inserts a new card.
 pub fn insert(conn: &mut DbConn, card: &CardRow) -> Result<(), RepoError> {
-    diesel::insert_into(frikort_cards::table).values(card).execute(conn)?;
+    diesel::insert_into(frikort_cards::table).values(card.clone()).execute(conn)?;
     Ok(())
 }
 
 /// Saves a card's changed state.
 pub fn update(conn: &mut DbConn, card: &CardRow) -> Result<(), RepoError> {
-    let n = diesel::update(frikort_cards::table.find(&card.id)).set(card).execute(conn)?;
+    let n = diesel::update(frikort_cards::table.find(&card.id)).set(card.clone()).execute(conn)?;
     if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
 /// Appends a decision to a card's history.
 pub fn append_event(conn: &mut DbConn, event: &CardEventRow) -> Result<(), RepoError> {
-    diesel::insert_into(frikort_events::table).values(event).execute(conn)?;
+    diesel::insert_into(frikort_events::table).values(event.clone()).execute(conn)?;
     Ok(())
 }
 
@@ -121,7 +127,7 @@ pub fn active_cards_in(conn: &mut DbConn, municipality: &str) -> Result<Vec<(Car
     Ok(frikort_cards::table
         .inner_join(citizens::table)
         .filter(citizens::municipality.eq(municipality))
-        .filter(frikort_cards::status.eq("active"))
+        .filter(frikort_cards::status.eq(Code::from(CardStatus::Active)))
         .order((frikort_cards::issued_on.asc(), frikort_cards::number.asc()))
         .select((CardRow::as_select(), citizens::name))
         .load(conn)?)

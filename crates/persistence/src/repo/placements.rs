@@ -1,16 +1,18 @@
 //! Placements: a citizen on a task, from interest or offer through approval to the end.
 
 use diesel::prelude::*;
+use smaajob_domain::{Money, PlacementState};
 
-use crate::db::DbConn;
+use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::Page;
 use crate::repo::tasks::TaskRow;
 use crate::schema::{citizens, placements, tasks};
+use crate::types::{Code, NullableOre};
 
 /// A placement as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = placements)]
+#[diesel(table_name = placements, check_for_backend(MultiBackend))]
 #[diesel(treat_none_as_null = true)]
 pub struct PlacementRow {
     /// Row id (UUID).
@@ -19,8 +21,9 @@ pub struct PlacementRow {
     pub task_id: String,
     /// The citizen.
     pub citizen_id: String,
-    /// The lifecycle state (see the domain's `PlacementState`).
-    pub state: String,
+    /// Where the placement is in its life.
+    #[diesel(serialize_as = Code)]
+    pub state: PlacementState,
     /// When the citizen said they were interested.
     pub interested_at: Option<chrono::NaiveDateTime>,
     /// When the coordinator offered the task.
@@ -39,10 +42,12 @@ pub struct PlacementRow {
     pub reason: Option<String>,
     /// The employment registered on approval.
     pub employment_id: Option<String>,
-    /// Estimated pay at approval, øre.
-    pub estimated_pay_ore: Option<i64>,
-    /// Estimated taxable part at approval, øre.
-    pub estimated_taxable_ore: Option<i64>,
+    /// Estimated pay at approval, stored in øre.
+    #[diesel(column_name = estimated_pay_ore, serialize_as = NullableOre)]
+    pub estimated_pay: Option<Money>,
+    /// Estimated taxable part at approval, stored in øre.
+    #[diesel(column_name = estimated_taxable_ore, serialize_as = NullableOre)]
+    pub estimated_taxable: Option<Money>,
     /// Created (UTC).
     pub created_at: chrono::NaiveDateTime,
     /// Last changed (UTC).
@@ -63,15 +68,20 @@ pub enum PlacementScope {
     Citizen(String),
 }
 
+/// The codes of the states in which a placement can still lead to work.
+fn live_states() -> Vec<Code> {
+    PlacementState::ALL.into_iter().filter(|s| s.is_live()).map(Code::from).collect()
+}
+
 /// Inserts a placement.
 pub fn insert(conn: &mut DbConn, row: &PlacementRow) -> Result<(), RepoError> {
-    diesel::insert_into(placements::table).values(row).execute(conn)?;
+    diesel::insert_into(placements::table).values(row.clone()).execute(conn)?;
     Ok(())
 }
 
 /// Saves a changed placement.
 pub fn update(conn: &mut DbConn, row: &PlacementRow) -> Result<(), RepoError> {
-    let n = diesel::update(placements::table.find(&row.id)).set(row).execute(conn)?;
+    let n = diesel::update(placements::table.find(&row.id)).set(row.clone()).execute(conn)?;
     if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
@@ -90,7 +100,7 @@ pub fn live_for(conn: &mut DbConn, task_id: &str, citizen_id: &str) -> Result<Op
     Ok(placements::table
         .filter(placements::task_id.eq(task_id))
         .filter(placements::citizen_id.eq(citizen_id))
-        .filter(placements::state.eq_any(["interested", "offered", "accepted", "approved"]))
+        .filter(placements::state.eq_any(live_states()))
         .select(PlacementRow::as_select())
         .first(conn)
         .optional()?)
@@ -100,7 +110,7 @@ pub fn live_for(conn: &mut DbConn, task_id: &str, citizen_id: &str) -> Result<Op
 pub fn approved_count(conn: &mut DbConn, task_id: &str) -> Result<i64, RepoError> {
     Ok(placements::table
         .filter(placements::task_id.eq(task_id))
-        .filter(placements::state.eq("approved"))
+        .filter(placements::state.eq(Code::from(PlacementState::Approved)))
         .count()
         .get_result(conn)?)
 }
@@ -110,7 +120,7 @@ pub fn approved_of_citizen(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<(P
     Ok(placements::table
         .inner_join(tasks::table)
         .filter(placements::citizen_id.eq(citizen_id))
-        .filter(placements::state.eq("approved"))
+        .filter(placements::state.eq(Code::from(PlacementState::Approved)))
         .select((PlacementRow::as_select(), TaskRow::as_select()))
         .load(conn)?)
 }
@@ -119,7 +129,7 @@ pub fn approved_of_citizen(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<(P
 pub fn approved_of_task(conn: &mut DbConn, task_id: &str) -> Result<Vec<PlacementRow>, RepoError> {
     Ok(placements::table
         .filter(placements::task_id.eq(task_id))
-        .filter(placements::state.eq("approved"))
+        .filter(placements::state.eq(Code::from(PlacementState::Approved)))
         .select(PlacementRow::as_select())
         .load(conn)?)
 }
@@ -128,7 +138,7 @@ pub fn approved_of_task(conn: &mut DbConn, task_id: &str) -> Result<Vec<Placemen
 pub fn live_of_task(conn: &mut DbConn, task_id: &str) -> Result<Vec<PlacementRow>, RepoError> {
     Ok(placements::table
         .filter(placements::task_id.eq(task_id))
-        .filter(placements::state.eq_any(["interested", "offered", "accepted", "approved"]))
+        .filter(placements::state.eq_any(live_states()))
         .select(PlacementRow::as_select())
         .load(conn)?)
 }
@@ -137,7 +147,7 @@ pub fn live_of_task(conn: &mut DbConn, task_id: &str) -> Result<Vec<PlacementRow
 pub fn list(
     conn: &mut DbConn,
     scope: &PlacementScope,
-    state: Option<&str>,
+    state: Option<PlacementState>,
     page: Page,
 ) -> Result<(Vec<PlacementWithTask>, i64), RepoError> {
     let base = || {
@@ -151,7 +161,7 @@ pub fn list(
             PlacementScope::Citizen(id) => q.filter(placements::citizen_id.eq(id.clone())),
         };
         match state {
-            Some(s) => q.filter(placements::state.eq(s.to_owned())),
+            Some(s) => q.filter(placements::state.eq(Code::from(s))),
             None => q,
         }
     };
@@ -169,13 +179,13 @@ pub fn list(
 pub fn in_state_for_municipality(
     conn: &mut DbConn,
     municipality: &str,
-    state: &str,
+    state: PlacementState,
 ) -> Result<Vec<PlacementWithTask>, RepoError> {
     Ok(placements::table
         .inner_join(tasks::table)
         .inner_join(citizens::table)
         .filter(citizens::municipality.eq(municipality))
-        .filter(placements::state.eq(state))
+        .filter(placements::state.eq(Code::from(state)))
         .order((placements::updated_at.asc(), placements::id.asc()))
         .select((PlacementRow::as_select(), TaskRow::as_select(), citizens::name))
         .load(conn)?)

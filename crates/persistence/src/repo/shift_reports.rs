@@ -1,28 +1,32 @@
 //! Hours worked per shift, reported by one side and confirmed (or disputed) by the other.
 
 use diesel::prelude::*;
+use smaajob_domain::{ReportStatus, ShiftReportId};
 
-use crate::db::DbConn;
+use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::Page;
 use crate::repo::accounting::PayoutRow;
 use crate::schema::{citizens, payout_reversals, payouts, placements, shift_reports, tasks};
+use crate::types::{Code, IdText};
 
 /// A report of the hours worked on one shift.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = shift_reports)]
+#[diesel(table_name = shift_reports, check_for_backend(MultiBackend))]
 #[diesel(treat_none_as_null = true)]
 pub struct ShiftReportRow {
-    /// Row id (UUID).
-    pub id: String,
+    /// Row id.
+    #[diesel(serialize_as = IdText)]
+    pub id: ShiftReportId,
     /// The placement.
     pub placement_id: String,
     /// The shift's date.
     pub shift_date: chrono::NaiveDate,
     /// Minutes worked.
     pub minutes: i32,
-    /// `reported`, `confirmed` or `disputed`.
-    pub status: String,
+    /// Where the report stands.
+    #[diesel(serialize_as = Code)]
+    pub status: ReportStatus,
     /// Who reported.
     pub reported_by: String,
     /// The reporting role.
@@ -52,19 +56,19 @@ pub struct ReportWithPayout {
 
 /// Inserts a report.
 pub fn insert(conn: &mut DbConn, row: &ShiftReportRow) -> Result<(), RepoError> {
-    diesel::insert_into(shift_reports::table).values(row).execute(conn)?;
+    diesel::insert_into(shift_reports::table).values(row.clone()).execute(conn)?;
     Ok(())
 }
 
 /// Saves a changed report.
 pub fn update(conn: &mut DbConn, row: &ShiftReportRow) -> Result<(), RepoError> {
-    let n = diesel::update(shift_reports::table.find(&row.id)).set(row).execute(conn)?;
+    let n = diesel::update(shift_reports::table.find(row.id.as_str())).set(row.clone()).execute(conn)?;
     if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
 /// One report.
-pub fn find(conn: &mut DbConn, id: &str) -> Result<ShiftReportRow, RepoError> {
-    Ok(shift_reports::table.find(id).select(ShiftReportRow::as_select()).first(conn)?)
+pub fn find(conn: &mut DbConn, id: &ShiftReportId) -> Result<ShiftReportRow, RepoError> {
+    Ok(shift_reports::table.find(id.as_str()).select(ShiftReportRow::as_select()).first(conn)?)
 }
 
 /// The reports of a placement by shift date.
@@ -125,9 +129,9 @@ pub fn page_of_placement(
 }
 
 /// One report with its payout.
-pub fn find_with_payout(conn: &mut DbConn, id: &str) -> Result<ReportWithPayout, RepoError> {
+pub fn find_with_payout(conn: &mut DbConn, id: &ShiftReportId) -> Result<ReportWithPayout, RepoError> {
     let row: Joined = with_payouts!()
-        .filter(shift_reports::id.eq(id))
+        .filter(shift_reports::id.eq(id.as_str()))
         .select((ShiftReportRow::as_select(), Option::<PayoutRow>::as_select(), payout_reversals::payout_id.nullable()))
         .first(conn)?;
     Ok(with_payout(row))
@@ -141,45 +145,51 @@ pub fn unanswered_in(
     Ok(shift_reports::table
         .inner_join(placements::table.inner_join(tasks::table).inner_join(citizens::table))
         .filter(citizens::municipality.eq(municipality))
-        .filter(shift_reports::status.eq("reported"))
+        .filter(shift_reports::status.eq(Code::from(ReportStatus::Reported)))
         .order(shift_reports::reported_at.asc())
         .select((ShiftReportRow::as_select(), citizens::name, tasks::title))
         .load(conn)?)
 }
 
-/// Moves a report from `reported` to `status` (`confirmed` or `disputed`) unless someone else
+/// Moves a report from reported to `status` (confirmed or disputed) unless someone else
 /// answered it first; returns whether this call did. The conditional update is atomic on both
 /// backends, so two concurrent confirmations cannot both become payouts.
 pub fn answer(
     conn: &mut DbConn,
-    id: &str,
-    status: &str,
+    id: &ShiftReportId,
+    status: ReportStatus,
     answered_by: &str,
     at: chrono::NaiveDateTime,
     dispute_reason: Option<&str>,
 ) -> Result<bool, RepoError> {
-    let n = diesel::update(shift_reports::table.find(id).filter(shift_reports::status.eq("reported")))
-        .set((
-            shift_reports::status.eq(status),
-            shift_reports::answered_by.eq(Some(answered_by)),
-            shift_reports::answered_at.eq(Some(at)),
-            shift_reports::dispute_reason.eq(dispute_reason),
-        ))
-        .execute(conn)?;
+    let n = diesel::update(
+        shift_reports::table.find(id.as_str()).filter(shift_reports::status.eq(Code::from(ReportStatus::Reported))),
+    )
+    .set((
+        shift_reports::status.eq(Code::from(status)),
+        shift_reports::answered_by.eq(Some(answered_by)),
+        shift_reports::answered_at.eq(Some(at)),
+        shift_reports::dispute_reason.eq(dispute_reason),
+    ))
+    .execute(conn)?;
     Ok(n == 1)
 }
 
 /// Replaces a disputed report with new hours (back to `reported`), unless it is no longer
 /// disputed; returns whether this call did. Atomic like [`answer`].
 pub fn report_again(conn: &mut DbConn, row: &ShiftReportRow) -> Result<bool, RepoError> {
-    let n = diesel::update(shift_reports::table.find(&row.id).filter(shift_reports::status.eq("disputed")))
-        .set(row)
-        .execute(conn)?;
+    let n = diesel::update(
+        shift_reports::table.find(row.id.as_str()).filter(shift_reports::status.eq(Code::from(ReportStatus::Disputed))),
+    )
+    .set(row.clone())
+    .execute(conn)?;
     Ok(n == 1)
 }
 
 /// Links a confirmed report to the payout it became.
-pub fn set_payout(conn: &mut DbConn, id: &str, payout_id: &str) -> Result<(), RepoError> {
-    diesel::update(shift_reports::table.find(id)).set(shift_reports::payout_id.eq(Some(payout_id))).execute(conn)?;
+pub fn set_payout(conn: &mut DbConn, id: &ShiftReportId, payout_id: &str) -> Result<(), RepoError> {
+    diesel::update(shift_reports::table.find(id.as_str()))
+        .set(shift_reports::payout_id.eq(Some(payout_id)))
+        .execute(conn)?;
     Ok(())
 }

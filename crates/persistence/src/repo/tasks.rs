@@ -3,15 +3,17 @@
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
+use smaajob_domain::{Money, PlacementState, Schedule, TaskStatus, Verification};
 
-use crate::db::DbConn;
+use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::{Page, lock_row};
 use crate::schema::{companies, placements, tasks};
+use crate::types::{Code, Json, JsonText, Ore};
 
 /// A task as stored. `schedule` and `required_skills` are JSON.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = tasks)]
+#[diesel(table_name = tasks, check_for_backend(MultiBackend))]
 #[diesel(treat_none_as_null = true)]
 pub struct TaskRow {
     /// Row id (UUID).
@@ -24,24 +26,27 @@ pub struct TaskRow {
     pub title: String,
     /// What the work is.
     pub description: String,
-    /// Required skills, JSON array.
-    pub required_skills: String,
+    /// Required skills, stored as a JSON array.
+    #[diesel(serialize_as = JsonText)]
+    pub required_skills: Json<Vec<String>>,
     /// Where the work happens.
     pub address: Option<String>,
     /// Latitude (WGS 84) of the place of work.
     pub lat: Option<f64>,
     /// Longitude (WGS 84) of the place of work.
     pub lon: Option<f64>,
-    /// The schedule, JSON (single shift or weekly pattern).
-    pub schedule: String,
+    /// The schedule (single shift or weekly pattern), stored as JSON.
+    #[diesel(serialize_as = JsonText)]
+    pub schedule: Json<Schedule>,
     /// Date of the first shift.
     pub first_date: chrono::NaiveDate,
     /// Date of the last shift.
     pub last_date: chrono::NaiveDate,
     /// Paid minutes per shift.
     pub paid_minutes_per_shift: i32,
-    /// Hourly wage, øre.
-    pub hourly_wage_ore: i64,
+    /// Hourly wage, stored in øre.
+    #[diesel(column_name = hourly_wage_ore, serialize_as = Ore)]
+    pub hourly_wage: Money,
     /// Number of people wanted.
     pub positions: i32,
     /// Only for frikort holders.
@@ -52,8 +57,9 @@ pub struct TaskRow {
     pub contact_phone: Option<String>,
     /// Contact email.
     pub contact_email: Option<String>,
-    /// `draft`, `open`, `filled`, `completed` or `cancelled`.
-    pub status: String,
+    /// Where the task is in its life.
+    #[diesel(serialize_as = Code)]
+    pub status: TaskStatus,
     /// When it was first opened (for time-to-placement).
     pub opened_at: Option<chrono::NaiveDateTime>,
     /// When the last position was filled.
@@ -71,7 +77,7 @@ pub struct TaskRow {
 }
 
 /// A task with its company's name and verification.
-pub type TaskWithCompany = (TaskRow, String, String);
+pub type TaskWithCompany = (TaskRow, String, Verification);
 
 /// A task as a list shows it: with its company's name and verification, and how many
 /// placements hold one of its positions.
@@ -81,8 +87,8 @@ pub struct ListedTask {
     pub task: TaskRow,
     /// The company's name.
     pub company_name: String,
-    /// The company's verification (`unverified`, `verified` or `rejected`).
-    pub company_verification: String,
+    /// The company's verification.
+    pub company_verification: Verification,
     /// How many of its placements are approved (hold a position).
     pub approved: i64,
 }
@@ -105,13 +111,13 @@ pub enum TaskScope {
 
 /// Inserts a task.
 pub fn insert(conn: &mut DbConn, row: &TaskRow) -> Result<(), RepoError> {
-    diesel::insert_into(tasks::table).values(row).execute(conn)?;
+    diesel::insert_into(tasks::table).values(row.clone()).execute(conn)?;
     Ok(())
 }
 
 /// Saves a changed task.
 pub fn update(conn: &mut DbConn, row: &TaskRow) -> Result<(), RepoError> {
-    let n = diesel::update(tasks::table.find(&row.id)).set(row).execute(conn)?;
+    let n = diesel::update(tasks::table.find(&row.id)).set(row.clone()).execute(conn)?;
     if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
@@ -136,7 +142,7 @@ pub fn lock(conn: &mut DbConn, id: &str) -> Result<TaskRow, RepoError> {
 pub fn list(
     conn: &mut DbConn,
     scope: &TaskScope,
-    status: Option<&str>,
+    status: Option<TaskStatus>,
     page: Page,
 ) -> Result<(Vec<ListedTask>, i64), RepoError> {
     let base = || {
@@ -145,12 +151,14 @@ pub fn list(
             TaskScope::Company(id) => q.filter(tasks::company_id.eq(id.clone())),
             TaskScope::Municipality(m) => q.filter(tasks::municipality.eq(m.clone())),
             TaskScope::OpenIn { municipality, card_holder } => {
-                let q = q.filter(tasks::municipality.eq(municipality.clone())).filter(tasks::status.eq("open"));
+                let q = q
+                    .filter(tasks::municipality.eq(municipality.clone()))
+                    .filter(tasks::status.eq(Code::from(TaskStatus::Open)));
                 if *card_holder { q } else { q.filter(tasks::frikort_only.eq(false)) }
             }
         };
         match status {
-            Some(s) => q.filter(tasks::status.eq(s.to_owned())),
+            Some(s) => q.filter(tasks::status.eq(Code::from(s))),
             None => q,
         }
     };
@@ -167,7 +175,7 @@ pub fn list(
     } else {
         placements::table
             .filter(placements::task_id.eq_any(&ids))
-            .filter(placements::state.eq("approved"))
+            .filter(placements::state.eq(Code::from(PlacementState::Approved)))
             .group_by(placements::task_id)
             .select((placements::task_id, diesel::dsl::count_star()))
             .load::<(String, i64)>(conn)?

@@ -1164,3 +1164,44 @@ pub async fn candidates(app: &TestApp, coord: &str, task: &str, query: &str) -> 
 pub fn candidate_ids(list: &Value) -> Vec<String> {
     list.as_array().unwrap().iter().map(|c| c["citizen_id"].as_str().unwrap().to_owned()).collect()
 }
+
+/// `(company id, gross, exempt, taxable, covered gross, payouts)` in øre, per employer.
+pub type EmployerSums = Vec<(String, i64, i64, i64, i64, i32)>;
+
+/// Asserts that the employers' totals stored for a citizen-year equal those recomputed from the
+/// year's payouts (not reversed) and their current splits, and that `employers` employers have
+/// any; returns them.
+pub fn assert_employer_totals_are_recomputable(
+    app: &TestApp,
+    citizen: &str,
+    year: i32,
+    employers: usize,
+) -> EmployerSums {
+    use smaajob_persistence::repo::{accounting, employer_totals};
+    let mut conn = app.pool.get().unwrap();
+    let stored: EmployerSums = employer_totals::of_year(&mut conn, citizen, year)
+        .unwrap()
+        .into_iter()
+        .map(|(t, _)| {
+            (t.company_id, t.gross.ore(), t.exempt.ore(), t.taxable.ore(), t.covered_gross.ore(), t.payout_count)
+        })
+        .collect();
+    let mut recomputed: std::collections::BTreeMap<String, (i64, i64, i64, i64, i32)> = Default::default();
+    for (p, reversed) in accounting::payouts_of_year(&mut conn, citizen, year).unwrap() {
+        if reversed {
+            continue;
+        }
+        let s = recomputed.entry(p.company_id.clone()).or_default();
+        s.0 += p.gross.ore();
+        s.1 += p.exempt.ore();
+        s.2 += p.taxable.ore();
+        if p.coverage == smaajob_domain::Coverage::Covered {
+            s.3 += p.gross.ore();
+        }
+        s.4 += 1;
+    }
+    let recomputed: EmployerSums = recomputed.into_iter().map(|(c, s)| (c, s.0, s.1, s.2, s.3, s.4)).collect();
+    assert_eq!(stored, recomputed, "stored employer totals of {year} differ from the payouts");
+    assert_eq!(stored.len(), employers, "{stored:?}");
+    stored
+}

@@ -145,6 +145,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    employer_totals (citizen_id, year, company_id) {
+        citizen_id -> Text,
+        year -> Integer,
+        company_id -> Text,
+        gross_ore -> BigInt,
+        exempt_ore -> BigInt,
+        taxable_ore -> BigInt,
+        covered_gross_ore -> BigInt,
+        payout_count -> Integer,
+    }
+}
+
+diesel::table! {
     payouts (id) {
         id -> Text,
         employment_id -> Text,
@@ -351,6 +364,7 @@ diesel::joinable!(employments -> companies (company_id));
 diesel::joinable!(payouts -> employments (employment_id));
 diesel::joinable!(payout_reversals -> payouts (payout_id));
 diesel::joinable!(adjustments -> companies (company_id));
+diesel::joinable!(employer_totals -> companies (company_id));
 diesel::joinable!(adjustments -> citizens (citizen_id));
 diesel::joinable!(frikort_events -> frikort_cards (card_id));
 diesel::joinable!(register_statements -> citizens (citizen_id));
@@ -367,6 +381,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     employments,
     citizen_years,
+    employer_totals,
     payouts,
     payout_reversals,
     adjustments,

@@ -11,6 +11,7 @@ use smaajob_domain::{
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, CitizenYearOf, CitizenYearRow, PayoutRow};
 use smaajob_persistence::repo::caps::CapRow;
+use smaajob_persistence::repo::employer_totals::{self, EmployerTotalsRow};
 use smaajob_persistence::repo::outside_income::{self, OutsideIncomeRow};
 use smaajob_persistence::repo::{caps, employments, frikort, new_id, now};
 
@@ -37,12 +38,14 @@ pub struct Reallocated {
 
 /// The cap in force for a year (provisional when unset), or 422 outside the frikort years.
 pub fn cap_for(conn: &mut DbConn, year: i32) -> Result<ResolvedCap, ServiceError> {
-    let y = CapYear::parse(year).map_err(|_| {
-        ServiceError::field("payment_date", "year_out_of_range", "the frikort covers the years 2019 to 2100")
-    })?;
+    let y = CapYear::parse(year).map_err(|_| year_out_of_range())?;
     let set: BTreeMap<i32, CapAmount> =
         caps::list(conn)?.iter().map(|r| Ok((r.year, stored_amount(r)?))).collect::<Result<_, ServiceError>>()?;
     resolve_cap(y, &set).ok_or_else(|| ServiceError::internal(format!("no cap resolves for {year}")))
+}
+
+fn year_out_of_range() -> ServiceError {
+    ServiceError::field("payment_date", "year_out_of_range", "the frikort covers the years 2019 to 2100")
 }
 
 /// A stored cap's amount: whole kroner above zero, else an error naming the year.
@@ -119,8 +122,17 @@ pub fn lock_year(
     citizen_id: &str,
     year: i32,
 ) -> Result<(CitizenYearRow, ResolvedCap), ServiceError> {
-    let guess = cap_for(conn, year)?;
-    let locked = accounting::lock_year(conn, &fresh_year(citizen_id, year, &guess))?;
+    // The year out of range is refused before anything is locked.
+    CapYear::parse(year).map_err(|_| year_out_of_range())?;
+    let locked = match accounting::lock_existing_year(conn, citizen_id, year)? {
+        Some(locked) => locked,
+        // A new citizen-year is filled in with the cap as it reads now (a guess: a cap set
+        // meanwhile is read below, after the lock, and the split follows that one).
+        None => {
+            let guess = cap_for(conn, year)?;
+            accounting::lock_year(conn, &fresh_year(citizen_id, year, &guess))?
+        }
+    };
     let cap = cap_for(conn, year)?;
     Ok((locked, cap))
 }
@@ -205,6 +217,13 @@ fn rerun(
         }
         None => None,
     };
+    let shares = employer_shares(
+        rows.iter()
+            .map(|(p, _)| p)
+            .chain(new_payout.as_ref())
+            .filter_map(|p| allocation.splits.get(&p.id).map(|s| (p, s))),
+    )?;
+    employer_totals::replace_year(conn, &locked.citizen_id, locked.year, &shares)?;
     let counted = allocation.splits.values().filter(|s| s.coverage != Coverage::Reversed).count();
     let year = CitizenYearRow {
         cap: cap.amount.money(),
@@ -260,6 +279,7 @@ pub fn register(
     let appended = append_payout(totals, periods, &spans, &facts(&payout, false));
     with_split(&mut payout, &appended.split);
     accounting::insert_payout(conn, &payout)?;
+    employer_totals::add(conn, &share_of(&payout, &appended.split)?)?;
     let year = CitizenYearRow {
         gross: appended.totals.gross,
         exempt: appended.totals.exempt,
@@ -280,6 +300,45 @@ pub fn register(
         new_payout: Some(payout),
         totals: appended.totals,
     })
+}
+
+/// One payout's share of its employer's totals, split as `split` says.
+fn share_of(p: &PayoutRow, split: &Split) -> Result<EmployerTotalsRow, ServiceError> {
+    Ok(EmployerTotalsRow {
+        citizen_id: p.citizen_id.clone(),
+        year: p.year,
+        company_id: p.company_id.clone(),
+        gross: p.gross,
+        exempt: split.exempt,
+        taxable: split.taxable,
+        covered_gross: if split.coverage == Coverage::Covered { p.gross } else { Money::ZERO },
+        payout_count: 1,
+    })
+}
+
+/// Each employer's totals of a year from its payouts and their splits, by employer id; a
+/// reversed payout counts for nobody (as in the year's totals).
+fn employer_shares<'a>(
+    payouts: impl Iterator<Item = (&'a PayoutRow, &'a Split)>,
+) -> Result<Vec<EmployerTotalsRow>, ServiceError> {
+    let overflow = || ServiceError::internal("an employer's totals overflow");
+    let mut shares: BTreeMap<String, EmployerTotalsRow> = BTreeMap::new();
+    for (p, split) in payouts.filter(|(_, s)| s.coverage != Coverage::Reversed) {
+        let share = share_of(p, split)?;
+        match shares.get_mut(&p.company_id) {
+            None => {
+                shares.insert(p.company_id.clone(), share);
+            }
+            Some(sum) => {
+                sum.gross = sum.gross.checked_add(share.gross).ok_or_else(overflow)?;
+                sum.exempt = sum.exempt.checked_add(share.exempt).ok_or_else(overflow)?;
+                sum.taxable = sum.taxable.checked_add(share.taxable).ok_or_else(overflow)?;
+                sum.covered_gross = sum.covered_gross.checked_add(share.covered_gross).ok_or_else(overflow)?;
+                sum.payout_count = sum.payout_count.checked_add(1).ok_or_else(overflow)?;
+            }
+        }
+    }
+    Ok(shares.into_values().collect())
 }
 
 /// A locked citizen-year's stored totals, as the allocation engine reads them.

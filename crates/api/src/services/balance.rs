@@ -1,12 +1,10 @@
 //! Balances: how much of a year's frikort amount is used and left, what is taxable, per
 //! employer, and when the cap would be reached at the pace so far or by the approved shifts.
 
-use std::collections::BTreeMap;
-
 use chrono::{Datelike, NaiveDate};
-use smaajob_domain::{CapYear, Coverage, Money, Projection, ResolvedCap, project};
+use smaajob_domain::{CapYear, Money, Projection, ResolvedCap, project};
 use smaajob_persistence::DbConn;
-use smaajob_persistence::repo::{accounting, citizens, companies, employments, outside_income};
+use smaajob_persistence::repo::{accounting, citizens, employer_totals, employments, outside_income};
 
 use crate::services::audit::{Audited, entry};
 use crate::services::caps::in_force;
@@ -137,14 +135,6 @@ fn income_year(year: Option<i32>) -> Result<CapYear, ServiceError> {
     CapYear::parse(year).map_err(|e| ServiceError::internal(e.to_string()))
 }
 
-#[derive(Default)]
-struct Sums {
-    gross: i64,
-    exempt: i64,
-    taxable: i64,
-    count: u32,
-}
-
 /// Computes the balance; without `full` only the cap and the remaining amount.
 fn balance(conn: &mut DbConn, citizen_id: &str, year: CapYear, full: bool) -> Result<Balance, ServiceError> {
     let cap = in_force(conn, year)?;
@@ -159,33 +149,29 @@ fn balance(conn: &mut DbConn, citizen_id: &str, year: CapYear, full: bool) -> Re
         return Ok(balance);
     }
     let today = today_copenhagen();
-    let mut per: BTreeMap<String, Sums> = BTreeMap::new();
-    let mut covered_so_far = 0i64;
-    for (p, reversed) in accounting::payouts_of_year(conn, citizen_id, year.get())? {
-        if reversed {
-            continue;
-        }
-        let s = per.entry(p.company_id.clone()).or_default();
-        s.gross += p.gross.ore();
-        s.exempt += p.exempt.ore();
-        s.taxable += p.taxable.ore();
-        s.count += 1;
-        if p.coverage == Coverage::Covered && p.payment_date <= today {
-            covered_so_far += p.gross.ore();
-        }
-    }
-    let mut per_employer = Vec::with_capacity(per.len());
-    for (company_id, s) in per {
-        let company_name = companies::find(conn, &company_id)?.name;
+    // Each employer's share is stored with the year (kept in the transaction of every change of
+    // its splits): one row per employer, however many payouts the year has.
+    let mut per_employer = Vec::new();
+    let mut covered_gross = 0i64;
+    for (share, company_name) in employer_totals::of_year(conn, citizen_id, year.get())? {
+        covered_gross += share.covered_gross.ore();
         per_employer.push(EmployerShare {
-            company_id,
+            company_id: share.company_id,
             company_name,
-            gross: Money::from_ore(s.gross),
-            exempt: Money::from_ore(s.exempt),
-            taxable: Money::from_ore(s.taxable),
-            payouts: s.count,
+            gross: share.gross,
+            exempt: share.exempt,
+            taxable: share.taxable,
+            payouts: u32::try_from(share.payout_count).map_err(|_| {
+                ServiceError::internal(format!("stored payout count {} is invalid", share.payout_count))
+            })?,
         });
     }
+    // The pace counts what is paid by today; a payout may be registered before it is paid.
+    let covered_so_far = if covered_gross > 0 {
+        covered_gross - employer_totals::covered_gross_paid_after(conn, citizen_id, year.get(), today)?.ore()
+    } else {
+        0
+    };
     let payouts = match &totals {
         Some(t) => u32::try_from(t.payout_count)
             .map_err(|_| ServiceError::internal(format!("stored payout count {} is invalid", t.payout_count)))?,

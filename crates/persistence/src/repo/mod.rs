@@ -6,6 +6,7 @@ pub mod audit;
 pub mod caps;
 pub mod citizens;
 pub mod companies;
+pub mod employer_totals;
 pub mod employments;
 pub mod frikort;
 pub mod guesses;

@@ -43,7 +43,7 @@ const CAP_YEAR: &str = "2030";
 /// `{task_to_open}`, `{task_to_complete}`, `{task_to_cancel}`, `{interested}`,
 /// `{offer_to_accept}`, `{offer_to_decline}`, `{accepted_to_approve}`, `{accepted_to_reject}`,
 /// `{placement_to_cancel}`, `{placement_to_no_show}`, `{placement}`, `{shift_to_report}`,
-/// `{report_to_confirm}` and `{report_to_dispute}`.
+/// `{report_to_confirm}`, `{report_to_dispute}` and `{pay_run}`.
 struct Endpoint {
     method: Method,
     template: &'static str,
@@ -53,6 +53,10 @@ struct Endpoint {
     /// Roles the endpoint does not serve that may not even see the record the path names: they
     /// get 404, where the other roles it does not serve get 403.
     hidden_from: &'static [Role],
+}
+
+fn pay_run_of_2024() -> Value {
+    json!({ "period_from": "2024-01-01", "period_to": "2024-01-31", "payment_date": "2024-02-01", "payment_method": "bank" })
 }
 
 fn ep(method: Method, template: &'static str, allowed: &'static [Role], ok: u16, body: Option<Value>) -> Endpoint {
@@ -293,8 +297,8 @@ fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/placements/{placement}/hours", EVERY_PARTY, 200, None),
         // Hours are answered once, by the side that did not report them: the coordinator answers
         // a company's report, the company a coordinator's, the citizen either. Each role gets its
-        // own report (confirmed hours become a payout: 201).
-        ep(M::POST, "/api/v1/hours/{report_to_confirm}/confirm", EVERY_PARTY, 201, None),
+        // own report (confirmed hours wait for a pay run: 200).
+        ep(M::POST, "/api/v1/hours/{report_to_confirm}/confirm", EVERY_PARTY, 200, None),
         ep(
             M::POST,
             "/api/v1/hours/{report_to_dispute}/dispute",
@@ -302,6 +306,13 @@ fn endpoints() -> Vec<Endpoint> {
             200,
             Some(json!({ "reason": "Der blev kun arbejdet en halv time" })),
         ),
+        // Pay runs: a coordinator's or a company's. Nothing awaits pay in 2024's January, so a
+        // preview and a commit get as far as 409 `nothing_to_pay`, past authorization.
+        ep(M::POST, "/api/v1/pay-runs/preview", COORDINATOR_OR_EMPLOYER, 409, Some(pay_run_of_2024())),
+        ep(M::POST, "/api/v1/pay-runs", COORDINATOR_OR_EMPLOYER, 409, Some(pay_run_of_2024())),
+        ep(M::GET, "/api/v1/pay-runs", COORDINATOR_OR_EMPLOYER, 200, None),
+        // The coordinator's run for the company: both see it.
+        ep(M::GET, "/api/v1/pay-runs/{pay_run}", COORDINATOR_OR_EMPLOYER, 200, None),
         // --- Matching ---
         ep(M::GET, "/api/v1/tasks/{task}/candidates", COORDINATOR, 200, None),
         // The applicant has the offer of the task made above (409 `placement_exists`): the request
@@ -324,6 +335,7 @@ impl Records {
             .replace("{employment}", &self.employment_id)
             .replace("{outside_income}", &self.outside_income)
             .replace("{statement}", &self.statement)
+            .replace("{pay_run}", &self.pay_run)
             .replace("{employment_to_end}", one_shot(&self.employments_to_end, role))
             .replace("{payout_to_reverse}", one_shot(&self.payouts_to_reverse, role))
             .replace("{now}", &chrono::Utc::now().to_rfc3339())
@@ -484,8 +496,8 @@ both_backends! {
         // accept, decline, /me/suggestions) × 2; the citizen on the 7 of
         // coordinators and companies (creating, listing, changing, opening, completing and
         // cancelling tasks; reporting hours) and on cancelling or no-showing an approved
-        // placement; less the 4 hidden from the company.
-        assert_eq!(refused, operator_refused + 2 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 - 4);
+        // placement; the citizen on the 4 pay run endpoints; less the 4 hidden from the company.
+        assert_eq!(refused, operator_refused + 2 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 + 4 - 4);
     }
 
     async fn every_endpoint_succeeds_for_each_role_it_serves(app) {

@@ -756,6 +756,41 @@ pub async fn confirm(app: &TestApp, token: &str, report: &str) -> Resp {
     app.post(&format!("/api/v1/hours/{report}/confirm"), token, &json!({})).await
 }
 
+/// A pay run for the shifts `from`..=`to` days from today, paid `paid` days from today by `method`.
+pub fn pay_run_body(from: i64, to: i64, paid: i64, method: &str) -> Value {
+    json!({ "period_from": date(from), "period_to": date(to), "payment_date": date(paid), "payment_method": method })
+}
+
+/// Previews a pay run.
+pub async fn preview_pay_run(app: &TestApp, token: &str, body: &Value) -> Resp {
+    app.post("/api/v1/pay-runs/preview", token, body).await
+}
+
+/// Commits a pay run.
+pub async fn commit_pay_run(app: &TestApp, token: &str, body: &Value) -> Resp {
+    app.post("/api/v1/pay-runs", token, body).await
+}
+
+/// Pays the confirmed hours of the last 35 days today by bank, as `token` (a coordinator or the
+/// company); returns the committed run.
+pub async fn pay_confirmed(app: &TestApp, token: &str) -> Value {
+    let r = commit_pay_run(app, token, &pay_run_body(-35, 0, 0, "bank")).await;
+    r.expect(201);
+    assert_eq!(r.body["run"]["committed"], true, "{}", r.body);
+    r.body.clone()
+}
+
+/// Confirms reported hours and pays them at once (a pay run of the last 35 days, today, by bank,
+/// as the coordinator `payer`); returns the confirmation and the run's one line.
+pub async fn confirm_and_pay(app: &TestApp, token: &str, payer: &str, report: &str) -> (Value, Value) {
+    let c = confirm(app, token, report).await;
+    c.expect(200);
+    let run = pay_confirmed(app, payer).await;
+    let lines = run["lines"].as_array().unwrap_or_else(|| panic!("no lines: {run}"));
+    assert_eq!(lines.len(), 1, "one line: {run}");
+    (c.body.clone(), lines[0].clone())
+}
+
 /// Disputes reported hours for `reason`.
 pub async fn dispute(app: &TestApp, token: &str, report: &str, reason: &str) -> Resp {
     app.post(&format!("/api/v1/hours/{report}/dispute"), token, &json!({ "reason": reason })).await
@@ -834,6 +869,8 @@ pub struct Records {
     /// the coordinator.
     pub reports_to_confirm: [String; 3],
     pub reports_to_dispute: [String; 3],
+    /// A coordinator's pay run for the company (so both see it) paying one shift of `placement`.
+    pub pay_run: String,
     pub coordinator: String,
     pub company: String,
     pub citizen: String,
@@ -917,6 +954,13 @@ impl Records {
         let reports_to_confirm = [by_company(1).await, by_coordinator(2).await, by_company(3).await];
         let reports_to_dispute = [by_company(4).await, by_coordinator(5).await, by_company(6).await];
         let shifts_to_report = [date(-7), date(-8)];
+        let paid = by_company(9).await;
+        confirm(app, &citizen, &paid).await.expect(200);
+        let mut body = pay_run_body(-9, -9, 0, "bank");
+        body["company_id"] = json!(company_id);
+        let run = commit_pay_run(app, &coordinator, &body).await;
+        run.expect(201);
+        let pay_run = run.body["run"]["id"].as_str().expect("a pay run id").to_owned();
 
         Records {
             citizen,
@@ -936,6 +980,7 @@ impl Records {
             shifts_to_report,
             reports_to_confirm,
             reports_to_dispute,
+            pay_run,
             company,
             coordinator,
             operator: app.operator(),

@@ -1,8 +1,8 @@
 //! Hours over HTTP: the company (or a coordinator) reports the hours of a past shift of an
-//! approved placement, and the other side confirms them, which registers the payout, or disputes
-//! them, after which the shift is reported again with the settled hours. Who may answer, what
-//! confirmed hours pay and how that splits against the frikort amount, and simultaneous answers
-//! and reports.
+//! approved placement, and the other side confirms them, after which a pay run pays them, or
+//! disputes them, after which the shift is reported again with the settled hours. Who may answer,
+//! what confirmed hours pay and how that splits against the frikort amount, and simultaneous
+//! answers and reports. Pay runs themselves are tested in `pay_runs`.
 //!
 //! The placements are on a [`weekly_task`], relative to today (Europe/Copenhagen): its past shifts
 //! (7…2 days ago) take hours, and the weekday of [`OFF`] has none.
@@ -77,7 +77,7 @@ both_backends! {
             assert_eq!(r.body["detail"], "no hours report with that id", "{other}: {}", r.body);
             dispute(&app, &w.citizen, &other, "not so").await.expect_problem(404, "not_found");
         }
-        confirm(&app, &w.citizen, &id).await.expect(201);
+        confirm(&app, &w.citizen, &id).await.expect(200);
     }
 
     async fn a_disputed_shift_is_reported_again_with_the_settled_hours_and_then_confirmed(app) {
@@ -106,9 +106,8 @@ both_backends! {
         assert_eq!((&again.body["id"], &again.body["status"], &again.body["hours"]), (&json!(report_id), &json!("reported"), &json!("3")));
         assert!(again.body["answered_by"].is_null() && again.body["dispute_reason"].is_null(), "{}", again.body);
         report(&app, &w.coordinator, &w.placement, -6, "3").await.expect_problem(409, "hours_already_reported");
-        let c = confirm(&app, &w.citizen, &report_id).await;
-        c.expect(201);
-        assert_eq!(c.body["receipt"]["payout"]["wage"], "420.00");
+        confirm(&app, &w.citizen, &report_id).await.expect(200);
+        assert_eq!(pay_confirmed(&app, &w.coordinator).await["lines"][0]["wage"], "420.00");
         let listed = hours_of(&app, &w.coordinator, &w.placement).await;
         assert_eq!(ids(&listed), [report_id]);
         assert_eq!((&listed[0]["status"], &listed[0]["hours"]), (&json!("confirmed"), &json!("3")));
@@ -138,10 +137,10 @@ mod answering {
 
             // The company confirms it, once.
             let r = confirm(&app, &w.company, &first).await;
-            r.expect(201);
-            assert_eq!(r.body["report"]["status"], "confirmed");
-            assert_eq!(r.body["report"]["answered_by"], format!("company-{}", w.company_id));
-            assert_eq!(r.body["receipt"]["payout"]["wage"], "490.00");
+            r.expect(200);
+            assert_eq!(r.body["status"], "confirmed");
+            assert_eq!(r.body["answered_by"], format!("company-{}", w.company_id));
+            assert!(r.body["payout"].is_null(), "a pay run pays it: {}", r.body);
             confirm(&app, &w.company, &first).await.expect_problem(409, "hours_already_answered");
             confirm(&app, &w.citizen, &first).await.expect_problem(409, "hours_already_answered");
             dispute(&app, &w.citizen, &first, "forkert").await.expect_problem(409, "hours_already_answered");
@@ -152,9 +151,8 @@ mod answering {
             let second = reported(&app, &colleague, &w.placement, -6, "3").await;
             confirm(&app, &w.coordinator, &second).await.expect_problem(403, "forbidden");
             let r = confirm(&app, &w.citizen, &second).await;
-            r.expect(201);
-            assert_eq!(r.body["report"]["answered_by"], format!("citizen-{}", w.citizen_id));
-            assert_eq!(r.body["receipt"]["payout"]["wage"], "420.00");
+            r.expect(200);
+            assert_eq!(r.body["answered_by"], format!("citizen-{}", w.citizen_id));
             confirm(&app, &w.company, &second).await.expect_problem(409, "hours_already_answered");
 
             // The company disputes a third.
@@ -166,11 +164,15 @@ mod answering {
             dispute(&app, &w.company, &third, "igen").await.expect_problem(409, "hours_already_answered");
 
             let listed = hours_of(&app, &w.coordinator, &w.placement).await;
-            assert_eq!(ids(&listed), [first, second, third]);
+            assert_eq!(ids(&listed), [first.clone(), second.clone(), third]);
             assert_eq!(column(&listed, "status"), json!(["confirmed", "confirmed", "disputed"]));
+            // One pay run pays both confirmed shifts as one payout (3.5 h + 3 h at 140.00); the
+            // disputed one waits.
+            let run = pay_confirmed(&app, &w.coordinator).await;
+            assert_eq!(pick(&run["lines"][0], &["shift_reports", "wage"]), json!([[first, second], "910.00"]));
             let r = app.get(&format!("/api/v1/employments/{}/payouts", w.employment), &w.coordinator).await;
             r.expect(200);
-            assert_eq!(r.body["items"].as_array().unwrap().len(), 2, "one payout per confirmation: {}", r.body);
+            assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "one payout per pay line: {}", r.body);
         }
 
         async fn a_companys_report_is_answered_by_the_citizen_or_a_coordinator_never_by_the_company(app) {
@@ -189,8 +191,8 @@ mod answering {
 
             // The citizen confirms it, once.
             let r = confirm(&app, &w.citizen, &first).await;
-            r.expect(201);
-            assert_eq!(r.body["report"]["answered_by"], format!("citizen-{}", w.citizen_id));
+            r.expect(200);
+            assert_eq!(r.body["answered_by"], format!("citizen-{}", w.citizen_id));
             confirm(&app, &w.citizen, &first).await.expect_problem(409, "hours_already_answered");
             confirm(&app, &w.coordinator, &first).await.expect_problem(409, "hours_already_answered");
             dispute(&app, &w.coordinator, &first, "forkert").await.expect_problem(409, "hours_already_answered");
@@ -199,11 +201,12 @@ mod answering {
             let second = reported(&app, &other_login, &w.placement, -6, "3").await;
             confirm(&app, &w.company, &second).await.expect_problem(403, "forbidden");
             let r = confirm(&app, &w.coordinator, &second).await;
-            r.expect(201);
-            assert_eq!(r.body["report"]["answered_by"], "coord-730");
+            r.expect(200);
+            assert_eq!(r.body["answered_by"], "coord-730");
             confirm(&app, &w.citizen, &second).await.expect_problem(409, "hours_already_answered");
             confirm(&app, &w.coordinator, &second).await.expect_problem(409, "hours_already_answered");
 
+            pay_confirmed(&app, &w.company).await;
             let listed = hours_of(&app, &w.company, &w.placement).await;
             assert_eq!(column(&listed, "status"), json!(["confirmed", "confirmed"]));
             assert_eq!(column(&listed, "reported_by"), json!([format!("company-{}", w.company_id), "other-login"]));
@@ -250,8 +253,8 @@ mod answering {
             assert_eq!(hours_of(&app, &neighbour.company, &neighbour.placement).await, json!([]));
             assert_eq!(hours_of(&app, &aarhus.coordinator, &aarhus.placement).await, json!([]));
             // The parties themselves do answer.
-            confirm(&app, &w.citizen, &by_company).await.expect(201);
-            confirm(&app, &w.company, &by_coordinator).await.expect(201);
+            confirm(&app, &w.citizen, &by_company).await.expect(200);
+            confirm(&app, &w.company, &by_coordinator).await.expect(200);
         }
     }
 }
@@ -264,17 +267,13 @@ mod pay {
         async fn confirmed_hours_pay_the_wage_rounded_to_ore_and_holiday_pay_split_at_the_cap(app) {
             let w = placed(&app, RANDERS, 1, "131.31").await;
             let quarter = reported(&app, &w.company, &w.placement, -7, "0.25").await;
-            let r = confirm(&app, &w.citizen, &quarter).await;
-            r.expect(201);
-            let first = r.body["receipt"]["payout"].clone();
+            let (_, first) = confirm_and_pay(&app, &w.citizen, &w.coordinator, &quarter).await;
             // 0.25 h × 131.31 = 32.8275 → 32.83; 12.5 % holiday pay of that = 4.10375 → 4.10.
             let amounts = pick(&first, &["wage", "holiday_pay", "pension", "gross"]);
             assert_eq!(amounts, json!(["32.83", "4.10", "0.00", "36.93"]));
             assert_eq!(pick(&first, &["exempt", "taxable", "coverage"]), json!(["36.93", "0.00", "covered"]));
-            let dates = pick(&first, &["payment_date", "worked_from", "worked_to"]);
-            assert_eq!(dates, json!([date(0), date(-7), date(-7)]));
-            assert_eq!(first["holiday_pay_separately"], false);
-            assert!(!warning_codes(&r.body["receipt"]).contains(&"cap_crossed".to_owned()), "{}", r.body);
+            assert_eq!(pick(&first, &["worked_from", "worked_to", "hours"]), json!([date(-7), date(-7), "0.25"]));
+            assert!(!warning_codes(&first).contains(&"cap_crossed".to_owned()), "{first}");
 
             // A payout registered directly leaves 100.00 kr of this year's cap.
             let cap = cap_ore(&app, &w.coordinator, this_year()).await;
@@ -284,23 +283,20 @@ mod pay {
 
             // 3.5 h × 131.31 = 459.585 → 459.59; holiday pay 57.44875 → 57.45; 517.04 in all.
             let crossing = reported(&app, &w.company, &w.placement, -6, "3.5").await;
-            let r = confirm(&app, &w.citizen, &crossing).await;
-            r.expect(201);
-            let second = r.body["receipt"]["payout"].clone();
+            let (_, second) = confirm_and_pay(&app, &w.citizen, &w.coordinator, &crossing).await;
             assert_eq!(pick(&second, &["wage", "holiday_pay", "gross"]), json!(["459.59", "57.45", "517.04"]));
             assert_eq!(pick(&second, &["exempt", "taxable", "coverage"]), json!(["100.00", "417.04", "covered"]));
-            assert!(warning_codes(&r.body["receipt"]).contains(&"cap_crossed".to_owned()), "{}", r.body);
-            assert_eq!(r.body["receipt"]["balance"]["remaining"], "0.00");
-            let adjustments = r.body["receipt"]["adjustments"].as_array().unwrap();
-            assert!(adjustments.is_empty(), "earlier splits stand: {}", r.body);
+            assert!(warning_codes(&second).contains(&"cap_crossed".to_owned()), "{second}");
 
             // The company sees the same amounts on the reported shifts.
             let listed = hours_of(&app, &w.company, &w.placement).await;
             assert_eq!(ids(&listed), [quarter, crossing]);
             assert_eq!(column(&listed, "hours"), json!(["0.25", "3.5"]));
-            let keys = ["id", "wage", "holiday_pay", "gross", "exempt", "taxable", "coverage", "payment_date"];
+            let keys = ["wage", "holiday_pay", "gross", "exempt", "taxable", "coverage"];
             assert_eq!(pick(&listed[0]["payout"], &keys), pick(&first, &keys));
             assert_eq!(pick(&listed[1]["payout"], &keys), pick(&second, &keys));
+            assert_eq!((&listed[0]["payout"]["id"], &listed[1]["payout"]["id"]), (&first["payout_id"], &second["payout_id"]));
+            assert_eq!(listed[1]["payout"]["payment_date"], date(0));
             // The list is a page like every other: the second report alone, of two.
             let r = app.get(&format!("/api/v1/placements/{}/hours?limit=1&offset=1", w.placement), &w.company).await;
             r.expect(200);
@@ -313,7 +309,7 @@ mod pay {
             assert_eq!(r.body["payouts"], 3);
         }
 
-        async fn a_shift_worked_after_the_card_was_deactivated_is_wholly_taxable(app) {
+        async fn a_shift_worked_after_the_card_was_deactivated_is_paid_on_its_own_wholly_taxable_line(app) {
             let w = placed(&app, RANDERS, 1, "140.00").await;
             let card = format!("/api/v1/citizens/{}/frikort", w.citizen_id);
             let body = json!({ "reason": "Startet på SU-uddannelse" });
@@ -328,22 +324,20 @@ mod pay {
 
             let before = reported(&app, &w.company, &w.placement, -7, "3.5").await;
             let after = reported(&app, &w.company, &w.placement, -4, "3.5").await;
-            let r = confirm(&app, &w.citizen, &after).await;
-            r.expect(201);
-            let uncovered = r.body["receipt"]["payout"].clone();
-            assert_eq!(pick(&uncovered, &["gross", "exempt", "taxable"]), json!(["551.25", "0.00", "551.25"]));
-            assert_eq!(uncovered["coverage"], "card_inactive");
-            let codes = warning_codes(&r.body["receipt"]);
+            confirm(&app, &w.citizen, &after).await.expect(200);
+            confirm(&app, &w.coordinator, &before).await.expect(200);
+            // One run, two lines: the shifts are cut where the card changed.
+            let run = pay_confirmed(&app, &w.coordinator).await;
+            let lines = run["lines"].as_array().unwrap();
+            assert_eq!(column(&run["lines"], "shift_reports"), json!([[before], [after]]));
+            let covered = pick(&lines[0], &["gross", "exempt", "taxable", "coverage"]);
+            assert_eq!(covered, json!(["551.25", "551.25", "0.00", "covered"]));
+            assert!(!warning_codes(&lines[0]).contains(&"not_covered".to_owned()), "{run}");
+            let uncovered = pick(&lines[1], &["gross", "exempt", "taxable", "coverage"]);
+            assert_eq!(uncovered, json!(["551.25", "0.00", "551.25", "card_inactive"]));
+            let codes = warning_codes(&lines[1]);
             assert!(codes.contains(&"not_covered".to_owned()), "{codes:?}");
             assert!(!codes.contains(&"cap_crossed".to_owned()), "{codes:?}");
-
-            // A shift before the deactivation is still covered.
-            let r = confirm(&app, &w.coordinator, &before).await;
-            r.expect(201);
-            let covered = &r.body["receipt"]["payout"];
-            let split = pick(covered, &["gross", "exempt", "taxable", "coverage"]);
-            assert_eq!(split, json!(["551.25", "551.25", "0.00", "covered"]));
-            assert!(!warning_codes(&r.body["receipt"]).contains(&"not_covered".to_owned()), "{}", r.body);
 
             let listed = hours_of(&app, &w.company, &w.placement).await;
             assert_eq!(ids(&listed), [before, after]);
@@ -353,7 +347,7 @@ mod pay {
             assert_eq!(pick(&r.body, &["gross", "exempt", "taxable"]), json!(["1102.50", "551.25", "551.25"]));
         }
 
-        async fn a_confirmation_refused_because_the_employment_ended_leaves_the_report_unanswered(app) {
+        async fn confirmed_hours_on_an_employment_that_ended_are_named_and_a_pay_run_pays_nothing(app) {
             let w = placed(&app, RANDERS, 1, "140.00").await;
             let report_id = reported(&app, &w.company, &w.placement, -7, "3.5").await;
             let path = format!("/api/v1/employments/{}/end", w.employment);
@@ -361,22 +355,23 @@ mod pay {
             r.expect(200);
             assert!(r.body["ended_at"].is_string(), "{}", r.body);
 
-            confirm(&app, &w.citizen, &report_id).await.expect_problem(409, "employment_ended");
-            confirm(&app, &w.coordinator, &report_id).await.expect_problem(409, "employment_ended");
-            // Rolled back whole: still reported and unanswered, and no payout.
+            confirm(&app, &w.citizen, &report_id).await.expect(200);
+            for token in [&w.coordinator, &w.company] {
+                let body = pay_run_body(-35, 0, 0, "cash");
+                for r in [preview_pay_run(&app, token, &body).await, commit_pay_run(&app, token, &body).await] {
+                    r.expect_problem(409, "employment_ended");
+                    assert_eq!(pick(&r.body["obstacles"][0], &["kind", "id"]), json!(["employment", w.employment]));
+                }
+            }
+            // Rolled back whole: confirmed, and no payout.
             let listed = hours_of(&app, &w.company, &w.placement).await;
-            assert_eq!(ids(&listed), std::slice::from_ref(&report_id));
-            let keys = ["status", "answered_by", "answered_at", "payout"];
-            assert_eq!(pick(&listed[0], &keys), json!(["reported", null, null, null]));
+            assert_eq!(pick(&listed[0], &["status", "payout"]), json!(["confirmed", null]));
             let r = app.get(&format!("/api/v1/employments/{}/payouts", w.employment), &w.coordinator).await;
             r.expect(200);
             assert_eq!(r.body["items"], json!([]));
             let r = app.get("/api/v1/me/balance", &w.citizen).await;
             r.expect(200);
             assert_eq!((&r.body["gross"], &r.body["payouts"]), (&json!("0.00"), &json!(0)));
-            assert_eq!(field(&queue(&app, &w.coordinator).await["unconfirmed_hours"], "report_id"), std::slice::from_ref(&report_id));
-            // It can still be disputed.
-            dispute(&app, &w.citizen, &report_id, "Ansættelsen er ophørt").await.expect(200);
         }
     }
 }
@@ -385,35 +380,31 @@ mod pay {
 mod racing {
     use super::*;
 
-    fn one_of_three(code: &str) -> Vec<(u16, String)> {
-        vec![(201, String::new()), (409, code.to_owned()), (409, code.to_owned())]
+    fn one_of_three(status: u16, code: &str) -> Vec<(u16, String)> {
+        vec![(status, String::new()), (409, code.to_owned()), (409, code.to_owned())]
     }
 
     both_backends! {
-        async fn three_simultaneous_confirmations_of_a_report_make_one_payout(app) {
+        async fn three_simultaneous_confirmations_of_a_report_confirm_it_once(app) {
             let app = Rc::new(app);
             let w = placed(&app, RANDERS, 1, "140.00").await;
-            let mut payouts = Vec::new();
+            let mut confirmed = Vec::new();
             for shift in [-7, -6, -5, -4, -3] {
                 let report_id = reported(&app, &w.company, &w.placement, shift, "3.5").await;
                 let path = format!("/api/v1/hours/{report_id}/confirm");
                 let tokens = [&w.citizen, &w.coordinator, &w.citizen];
                 let responses = at_once(&app, tokens.map(|t| Post::new(&path, t, &json!({})))).await;
-                let expected = one_of_three("hours_already_answered");
+                let expected = one_of_three(200, "hours_already_answered");
                 assert_eq!(outcomes(&responses), expected, "shift {shift}: {responses:?}");
-                let won = responses.iter().find(|r| r.status == 201).unwrap();
-                payouts.push(won.body["receipt"]["payout"]["id"].as_str().unwrap().to_owned());
+                confirmed.push(report_id);
             }
-            let r = app.get(&format!("/api/v1/employments/{}/payouts", w.employment), &w.coordinator).await;
-            r.expect(200);
-            let mut listed = ids(&r.body["items"]);
-            listed.sort();
-            payouts.sort();
-            assert_eq!(listed, payouts, "exactly one payout per report");
             let hours = hours_of(&app, &w.company, &w.placement).await;
             assert!(hours.as_array().unwrap().iter().all(|h| h["status"] == "confirmed"), "{hours}");
+            // Each shift is paid once: 5 × 3.5 h at 140.00 with holiday pay.
+            let run = pay_confirmed(&app, &w.coordinator).await;
+            assert_eq!(run["lines"][0]["shift_reports"], json!(confirmed));
             let r = app.get("/api/v1/me/balance", &w.citizen).await;
-            assert_eq!((&r.body["gross"], &r.body["payouts"]), (&json!("2756.25"), &json!(5)));
+            assert_eq!((&r.body["gross"], &r.body["payouts"]), (&json!("2756.25"), &json!(1)));
         }
 
         async fn three_simultaneous_reports_of_a_shift_make_one_report(app) {
@@ -424,7 +415,7 @@ mod racing {
                 let body = json!({ "shift_date": date(shift), "hours": "3" });
                 let tokens = [&w.company, &w.coordinator, &w.company];
                 let responses = at_once(&app, tokens.map(|t| Post::new(&path, t, &body))).await;
-                let expected = one_of_three("hours_already_reported");
+                let expected = one_of_three(201, "hours_already_reported");
                 assert_eq!(outcomes(&responses), expected, "shift {shift}: {responses:?}");
             }
             let listed = hours_of(&app, &w.coordinator, &w.placement).await;

@@ -24,6 +24,7 @@ mod hours;
 mod idempotency_expiry;
 mod matching;
 mod outside_income;
+mod pay_runs;
 mod payouts;
 mod placements;
 mod queue;

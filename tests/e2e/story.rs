@@ -1,7 +1,7 @@
 //! The stories, end to end over HTTP. The newcomer's walkthrough: enrol a citizen, issue a
 //! card, read the caps and the audit log. The small-job journey: a company registers itself, is
 //! verified and opens a task; a coordinator places a card holder on it; the company reports the
-//! hours of a shift and the citizen confirms them, which pays the citizen; the coordinator's work
+//! hours of a shift and the citizen confirms them, and the company's pay run pays the citizen; the coordinator's work
 //! queue and the statistics follow along. Every other file tests one resource in depth.
 
 use serde_json::json;
@@ -102,9 +102,23 @@ both_backends! {
         assert_eq!(q["unconfirmed_hours"][0]["shift_date"], date(-7));
 
         let r = confirm(&app, &citizen, &report_id).await;
+        r.expect(200);
+        assert_eq!(r.body["status"], "confirmed");
+        assert!(r.body["payout"].is_null(), "confirmed hours wait for a pay run: {}", r.body);
+
+        // The company runs pay for the last month, today, by MobilePay: first the dry run, then
+        // the commit, which pays exactly what the dry run showed.
+        let body = pay_run_body(-30, -1, 0, "mobilepay");
+        let dry = preview_pay_run(&app, &company, &body).await;
+        dry.expect(200);
+        assert_eq!((&dry.body["run"]["committed"], &dry.body["run"]["id"]), (&json!(false), &json!(null)));
+        let r = commit_pay_run(&app, &company, &body).await;
         r.expect(201);
-        assert_eq!(r.body["report"]["status"], "confirmed");
-        let payout = &r.body["receipt"]["payout"];
+        assert_eq!(r.body["lines"][0]["payout_id"].as_str().map(str::len), Some(36), "{}", r.body);
+        let keys = ["citizen_id", "employment_id", "hours", "wage", "holiday_pay", "gross", "exempt", "taxable", "income_year"];
+        assert_eq!(pick(&r.body["lines"][0], &keys), pick(&dry.body["lines"][0], &keys));
+        assert_eq!(pick(&r.body["run"], &["payment_method", "lines", "shifts", "gross"]), json!(["mobilepay", 1, 1, "551.25"]));
+        let payout = &app.get(&format!("/api/v1/pay-runs/{}", r.body["run"]["id"].as_str().unwrap()), &company).await.body["payouts"][0];
         assert_eq!(pick(payout, &["wage", "holiday_pay", "gross"]), json!(["490.00", "61.25", "551.25"]));
         assert_eq!((&payout["exempt"], &payout["taxable"]), (&json!("551.25"), &json!("0.00")));
         assert_eq!((&payout["worked_from"], &payout["worked_to"]), (&json!(date(-7)), &json!(date(-7))));
@@ -113,7 +127,7 @@ both_backends! {
         // Observed: the shift lies before the approval that registered the employment, so the
         // payout is flagged (and warned) as work begun before registration.
         assert_eq!(payout["late_registration"], true);
-        assert!(field(&r.body["receipt"]["warnings"], "code").contains(&"late_registration".to_owned()), "{}", r.body);
+        assert!(field(&r.body["lines"][0]["warnings"], "code").contains(&"late_registration".to_owned()), "{}", r.body);
         assert!(queue(&app, &coordinator).await["unconfirmed_hours"].as_array().unwrap().is_empty());
 
         // The citizen's balance holds it: 3.5 h × 140.00 = 490.00, + 12.5 % holiday pay = 551.25.

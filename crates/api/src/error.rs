@@ -31,6 +31,20 @@ impl FieldProblem {
     }
 }
 
+/// A record that stands in the way of a request (a `409` lists them in `obstacles`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ObstacleProblem {
+    /// What kind of record, e.g. `shift_report` or `employment`.
+    pub kind: String,
+    /// Its id.
+    pub id: String,
+    /// The day it concerns, if one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<chrono::NaiveDate>,
+    /// What it is and what to do, for a person.
+    pub message: String,
+}
+
 /// An RFC 9457 problem document as this API sends it (for the OpenAPI description).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -48,6 +62,9 @@ pub struct Problem {
     /// Per-field errors, for validation problems.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldProblem>>,
+    /// The records in the way, for conflicts that name them (such as unconfirmed hours).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub obstacles: Option<Vec<ObstacleProblem>>,
     /// The request's id (as in the `X-Request-Id` response header), to quote when asking for help.
     pub request_id: String,
 }
@@ -90,6 +107,16 @@ pub enum ApiError {
         code: Code,
         /// Human detail.
         detail: String,
+    },
+    /// 409: the request conflicts with the records listed.
+    #[error("{detail}")]
+    Blocked {
+        /// Machine code.
+        code: Code,
+        /// Human detail.
+        detail: String,
+        /// The records in the way.
+        obstacles: Vec<ObstacleProblem>,
     },
     /// 413: the body is larger than allowed.
     #[error("request body too large (limit {limit} bytes)")]
@@ -155,6 +182,7 @@ impl ApiError {
             ApiError::BadRequest { code, .. }
             | ApiError::Unauthorized { code, .. }
             | ApiError::Conflict { code, .. }
+            | ApiError::Blocked { code, .. }
             | ApiError::TooManyRequests { code, .. }
             | ApiError::Unprocessable { code, .. } => *code,
             ApiError::Forbidden(_) => Code::Forbidden,
@@ -176,7 +204,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound(_) => "Not found",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
-            ApiError::Conflict { .. } => "Conflict",
+            ApiError::Conflict { .. } | ApiError::Blocked { .. } => "Conflict",
             ApiError::PayloadTooLarge { .. } => "Payload too large",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
             ApiError::Validation(_) => "Invalid request",
@@ -205,6 +233,9 @@ impl ApiError {
         if let ApiError::Validation(errors) = self {
             p = p.value("errors", errors);
         }
+        if let ApiError::Blocked { obstacles, .. } = self {
+            p = p.value("obstacles", obstacles);
+        }
         p
     }
 }
@@ -217,7 +248,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::Blocked { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) | ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -303,6 +334,14 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden(detail) => ApiError::Forbidden(detail),
             ServiceError::Unregistered => ApiError::Forbidden(ServiceError::Unregistered.to_string()),
             ServiceError::Conflict { code, detail } => ApiError::Conflict { code, detail },
+            ServiceError::Blocked { code, detail, obstacles } => ApiError::Blocked {
+                code,
+                detail,
+                obstacles: obstacles
+                    .into_iter()
+                    .map(|o| ObstacleProblem { kind: o.kind.to_owned(), id: o.id, date: o.date, message: o.message })
+                    .collect(),
+            },
             ServiceError::Rule { code, detail } => ApiError::Unprocessable { code, detail },
             ServiceError::Throttled { code, detail, retry_after_seconds } => {
                 ApiError::TooManyRequests { code, detail, retry_after_seconds }

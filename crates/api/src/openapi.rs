@@ -5,7 +5,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
-use crate::error::{FieldProblem, Problem};
+use crate::error::{FieldProblem, ObstacleProblem, Problem};
 use crate::routes;
 
 /// The document's static parts; paths and schemas come from the registered handlers.
@@ -17,7 +17,7 @@ use crate::routes;
                        errors are RFC 9457 `application/problem+json`; authenticate with `Authorization: Bearer <JWT>`.",
         license(name = "EUPL-1.2")
     ),
-    components(schemas(Problem, FieldProblem)),
+    components(schemas(Problem, FieldProblem, ObstacleProblem)),
     modifiers(&BearerAuth, &SharedResponses),
     tags(
         (name = "citizens", description = "Citizens and their own view"),
@@ -31,7 +31,8 @@ use crate::routes;
         (name = "tasks", description = "Small-job tasks from companies"),
         (name = "placements", description = "Offers, acceptance and approval of citizens on tasks"),
         (name = "matching", description = "Ranked, explained candidates for a task and suggestions for a citizen"),
-        (name = "hours", description = "Hours worked per shift, confirmed into pay"),
+        (name = "hours", description = "Hours worked per shift, confirmed for pay"),
+        (name = "pay runs", description = "Pay runs: confirmed hours paid on a payment date, previewed first"),
         (name = "queue", description = "The coordinator's queue and time-to-placement statistics"),
         (name = "audit", description = "Who read or changed what"),
         (name = "operations", description = "Health and readiness"),

@@ -146,7 +146,8 @@ pub struct PayoutView {
 /// Something the registering party should know.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Warning {
-    /// `cap_crossed`, `cap_nearly_reached`, `not_covered`, `late_registration`, `provisional_cap`, `splits_changed`.
+    /// `cap_crossed`, `cap_nearly_reached`, `not_covered`, `late_registration`, `provisional_cap`, `splits_changed`,
+    /// `income_year_of_payment` (a pay run paying work of one year in the next).
     pub code: String,
     /// What it means and what to do.
     pub message: String,

@@ -24,6 +24,7 @@ pub mod matching;
 pub mod money;
 pub mod municipality;
 pub mod pay;
+pub mod pay_run;
 pub mod register_statement;
 pub mod schedule;
 pub mod stats;
@@ -64,6 +65,9 @@ pub use municipality::{MunicipalityCode, MunicipalityError, RANDERS};
 pub use pay::{
     HOLIDAY_PAY_PERCENT, HoursError, MAX_WEEKLY_HOURS, MAX_WORKED_MINUTES, WeeklyHours, WeeklyHoursError, WorkedTime,
     estimated_pay, holiday_pay, pay_for,
+};
+pub use pay_run::{
+    PaidAmounts, PayLine, PayRunError, PayRunTotals, PayableShift, PaymentMethod, income_year, pay_lines,
 };
 pub use register_statement::{
     Difference, DifferenceKind, KnownOutsideIncome, LineError, MAX_STATEMENT_LINES, Reconciliation, STATEMENT_HEADER,

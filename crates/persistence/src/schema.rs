@@ -353,6 +353,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    pay_runs (id) {
+        id -> Text,
+        municipality -> Nullable<Text>,
+        company_id -> Nullable<Text>,
+        period_from -> Date,
+        period_to -> Date,
+        payment_date -> Date,
+        payment_method -> Text,
+        lines -> Integer,
+        shifts -> Integer,
+        wage_ore -> BigInt,
+        holiday_pay_ore -> BigInt,
+        pension_ore -> BigInt,
+        gross_ore -> BigInt,
+        created_by -> Text,
+        created_by_role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pay_run_payouts (payout_id) {
+        payout_id -> Text,
+        pay_run_id -> Text,
+    }
+}
+
 diesel::joinable!(frikort_cards -> citizens (citizen_id));
 diesel::joinable!(municipality_periods -> citizens (citizen_id));
 diesel::joinable!(tasks -> companies (company_id));
@@ -370,6 +398,9 @@ diesel::joinable!(frikort_events -> frikort_cards (card_id));
 diesel::joinable!(register_statements -> citizens (citizen_id));
 diesel::joinable!(register_statement_lines -> register_statements (statement_id));
 diesel::joinable!(outside_income -> citizens (citizen_id));
+diesel::joinable!(pay_runs -> companies (company_id));
+diesel::joinable!(pay_run_payouts -> pay_runs (pay_run_id));
+diesel::joinable!(pay_run_payouts -> payouts (payout_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     caps,
@@ -393,4 +424,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     tasks,
     placements,
     shift_reports,
+    pay_runs,
+    pay_run_payouts,
 );

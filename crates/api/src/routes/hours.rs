@@ -1,7 +1,7 @@
 //! Hours to pay (`/placements/{id}/hours`, `/hours/{id}/confirm|dispute`): the company (or a
 //! coordinator for it) reports the hours worked per shift; the other side confirms or disputes;
-//! confirmed hours become a payout — hours × wage plus holiday pay — and the company sees exactly
-//! what to pay and which part, if any, is taxable.
+//! a pay run pays confirmed hours as a payout — hours × wage plus holiday pay — and each report
+//! then shows exactly what was paid and which part, if any, is taxable.
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -17,7 +17,7 @@ use crate::services::error::{Fields, checked};
 use crate::services::hours::{self, HoursInput, HoursReport, Report};
 use crate::services::principal::Principal;
 use crate::state::AppState;
-use crate::views::{PayoutReceipt, PayoutView, payout_view, receipt_view};
+use crate::views::{PayoutView, payout_view};
 use smaajob_domain::ShiftReportId;
 
 /// Hours worked on one shift.
@@ -65,17 +65,9 @@ pub struct ShiftReportView {
     pub answered_at: Option<DateTime<Utc>>,
     /// Why it was disputed.
     pub dispute_reason: Option<String>,
-    /// What to pay: the payout the confirmed hours became (wage, holiday pay, exempt, taxable).
+    /// What was paid: the payout a pay run made of the confirmed hours (wage, holiday pay,
+    /// exempt, taxable); absent until a pay run paid them.
     pub payout: Option<PayoutView>,
-}
-
-/// A confirmation: the report and the payout receipt (what to pay, what is taxable).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ConfirmationView {
-    /// The confirmed report.
-    pub report: ShiftReportView,
-    /// The payout registered for it.
-    pub receipt: PayoutReceipt,
 }
 
 /// Builds the view of a report.
@@ -154,17 +146,17 @@ pub async fn list_hours(
     }))
 }
 
-/// Confirms reported hours; they become a payout on the placement's employment: hours × wage
-/// plus 12.5 % holiday pay, paid today.
+/// Confirms reported hours. They wait for the next pay run of their period, which pays them
+/// (hours × wage plus 12.5 % holiday pay) on its payment date.
 #[utoipa::path(
     tag = "hours",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Hours report id")),
     responses(
-        (status = 201, description = "Confirmed and registered as a payout", body = ConfirmationView),
+        (status = 200, description = "Confirmed; a pay run pays it", body = ShiftReportView),
         ApiErrors, NotFound, Conflict, Invalid,
         (status = 403, description = "Not the other side", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already confirmed or disputed, or the employment has ended", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already confirmed or disputed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/hours/{id}/confirm")]
@@ -172,11 +164,10 @@ pub async fn confirm_hours(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<ShiftReportView>, ApiError> {
     let id = path_id::<ShiftReportId>(&id)?;
-    let c = state.write(move |conn| Ok(hours::confirm(conn, &principal, &id)?)).await?;
-    let view = ConfirmationView { receipt: receipt_view(&c.receipt), report: report_view(c.report) };
-    Ok(HttpResponse::Created().json(view))
+    let report = state.write(move |conn| Ok(hours::confirm(conn, &principal, &id)?)).await?;
+    Ok(web::Json(report_view(report)))
 }
 
 /// Disputes reported hours; the reporting side settles it and reports the shift again.

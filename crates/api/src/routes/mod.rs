@@ -11,6 +11,7 @@ pub mod hours;
 pub mod matching;
 pub mod ops;
 pub mod outside_income;
+pub mod pay_runs;
 pub mod payouts;
 pub mod placements;
 pub mod queue;
@@ -89,6 +90,10 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(hours::list_hours)
         .service(hours::confirm_hours)
         .service(hours::dispute_hours)
+        .service(pay_runs::preview_pay_run)
+        .service(pay_runs::commit_pay_run)
+        .service(pay_runs::list_pay_runs)
+        .service(pay_runs::get_pay_run)
         .service(queue::queue)
         .service(queue::placement_stats);
 }

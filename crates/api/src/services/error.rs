@@ -81,6 +81,9 @@ pub enum Code {
     WouldExceedFrikort,
     HoursAlreadyReported,
     HoursAlreadyAnswered,
+    UnconfirmedHours,
+    NothingToPay,
+    PaidMeanwhile,
     TaskWithoutLocation,
 }
 
@@ -160,6 +163,10 @@ smaajob_domain::coded_enum!(Code, "problem code" {
     // Hours.
     HoursAlreadyReported => "hours_already_reported",
     HoursAlreadyAnswered => "hours_already_answered",
+    // Pay runs.
+    UnconfirmedHours => "unconfirmed_hours",
+    NothingToPay => "nothing_to_pay",
+    PaidMeanwhile => "paid_meanwhile",
     // Matching.
     TaskWithoutLocation => "task_without_location",
 });
@@ -183,6 +190,20 @@ impl FieldIssue {
     }
 }
 
+/// A record that stands in the way of a request, named so the caller can act on it (e.g. the
+/// unconfirmed hours that hold up a pay run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Obstacle {
+    /// What kind of record, e.g. `shift_report` or `employment`.
+    pub kind: &'static str,
+    /// Its id.
+    pub id: String,
+    /// The day it concerns, if one.
+    pub date: Option<chrono::NaiveDate>,
+    /// What it is and what to do, for a person.
+    pub message: String,
+}
+
 /// Everything a use case can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -202,6 +223,16 @@ pub enum ServiceError {
         code: Code,
         /// What conflicts, for a person.
         detail: String,
+    },
+    /// The request conflicts with the current state of the records listed (act on them first).
+    #[error("{detail}")]
+    Blocked {
+        /// Machine code.
+        code: Code,
+        /// What conflicts, for a person.
+        detail: String,
+        /// The records in the way.
+        obstacles: Vec<Obstacle>,
     },
     /// The request is well-formed but a rule refuses it.
     #[error("{detail}")]

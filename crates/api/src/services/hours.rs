@@ -1,9 +1,9 @@
 //! Hours to pay: the company (or a coordinator for it) reports the hours worked per shift of an
-//! approved placement; the other side confirms or disputes them; confirmed hours become a payout
-//! — hours × wage plus holiday pay — on the placement's employment.
+//! approved placement; the other side confirms or disputes them; a pay run then pays confirmed
+//! hours — hours × wage plus holiday pay — as a payout on the placement's employment.
 
 use chrono::NaiveDate;
-use smaajob_domain::{ReportStatus, ShiftReportId, WorkedTime, pay_for};
+use smaajob_domain::{ReportStatus, ShiftReportId, WorkedTime};
 use smaajob_persistence::repo::accounting::PayoutRow;
 use smaajob_persistence::repo::shift_reports::{self, ReportWithPayout, ShiftReportRow};
 use smaajob_persistence::repo::{Page, now};
@@ -13,12 +13,11 @@ use smaajob_persistence::{DbConn, RepoError};
 use crate::services::audit;
 use crate::services::common::today_copenhagen;
 use crate::services::error::{Code, Fields, OrNotFound, ServiceError, checked};
-use crate::services::payouts::{self, PayoutAmounts, Receipt, Work};
 use crate::services::placements::was_approved;
 use crate::services::principal::{Principal, Role};
 use crate::services::scope::{self, ScopedPlacement};
 
-/// The payout confirmed hours became.
+/// The payout a pay run made of confirmed hours.
 #[derive(Debug, Clone)]
 pub struct ReportPayout {
     /// The payout as stored, with its split as stored.
@@ -34,7 +33,7 @@ pub struct Report {
     pub row: ShiftReportRow,
     /// The time worked.
     pub worked: WorkedTime,
-    /// The payout, once confirmed.
+    /// The payout, once a pay run paid the confirmed hours.
     pub payout: Option<ReportPayout>,
 }
 
@@ -230,37 +229,15 @@ fn answerable(conn: &mut DbConn, principal: &Principal, id: &ShiftReportId) -> R
     Ok(Answerable { report, scoped })
 }
 
-/// A confirmation: the report and the payout registered for it.
-#[derive(Debug, Clone)]
-pub struct Confirmation {
-    /// The confirmed report, with its payout.
-    pub report: Report,
-    /// The payout's receipt: its split, the citizen-year afterwards, notices and adjustments.
-    pub receipt: Receipt,
-}
-
-/// Confirms reported hours; they become a payout on the placement's employment: hours × wage
-/// plus 12.5 % holiday pay, paid today.
-pub fn confirm(conn: &mut DbConn, principal: &Principal, id: &ShiftReportId) -> Result<Confirmation, ServiceError> {
-    let Answerable { report, scoped: ScopedPlacement { placement, task, citizen } } = answerable(conn, principal, id)?;
-    // Atomic: of two concurrent confirmations only one gets here, so one payout.
+/// Confirms reported hours. They are paid by the next pay run of their period (see
+/// [`crate::services::pay_runs`]), on its payment date, not on the day of confirmation.
+pub fn confirm(conn: &mut DbConn, principal: &Principal, id: &ShiftReportId) -> Result<Report, ServiceError> {
+    let Answerable { report, scoped: ScopedPlacement { placement, citizen, .. } } = answerable(conn, principal, id)?;
+    // Atomic: of two concurrent confirmations only one gets here.
     if !shift_reports::answer(conn, id, ReportStatus::Confirmed, principal.sub(), now(), None)? {
         return Err(answered_meanwhile());
     }
-    let employment_id = placement
-        .employment_id
-        .as_deref()
-        .ok_or_else(|| ServiceError::internal("approved placement without employment"))?;
-    let locked = scope::employment_for_update(conn, principal, employment_id)?;
-    let wage = pay_for(stored_worked(&report)?, task.hourly_wage);
-    let amounts = PayoutAmounts::wage_with_holiday_pay(wage)?;
-    let work = Work { payment_date: today_copenhagen(), worked_from: report.shift_date, worked_to: report.shift_date };
-    let receipt = payouts::record(conn, principal, &locked, work, &amounts)?;
-    shift_reports::set_payout(conn, id, &receipt.payout.id)?;
-    let details = serde_json::json!({
-        "report_id": id, "payout_id": receipt.payout.id,
-        "gross": receipt.payout.gross.to_string(),
-    });
+    let details = serde_json::json!({ "report_id": id, "shift_date": report.shift_date, "minutes": report.minutes });
     audit::record(
         conn,
         audit::entry(
@@ -272,8 +249,7 @@ pub fn confirm(conn: &mut DbConn, principal: &Principal, id: &ShiftReportId) -> 
             Some(details),
         ),
     )?;
-    let report = Report::read(shift_reports::find_with_payout(conn, id)?)?;
-    Ok(Confirmation { report, receipt })
+    Report::read(shift_reports::find_with_payout(conn, id)?)
 }
 
 /// Disputes reported hours with a reason; the reporting side settles it by reporting the shift

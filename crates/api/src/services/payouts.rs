@@ -160,6 +160,7 @@ smaajob_domain::coded_enum!(NoticeKind, "payout notice" {
     LateRegistration => "late_registration",
     ProvisionalCap => "provisional_cap",
     SplitsChanged => "splits_changed",
+    IncomeYearOfPayment => "income_year_of_payment",
 });
 
 /// Something the registering party should know or do after a payout or a reversal.
@@ -172,6 +173,7 @@ pub enum NoticeKind {
     LateRegistration,
     ProvisionalCap,
     SplitsChanged,
+    IncomeYearOfPayment,
 }
 
 /// A notice with its explanation for a person.

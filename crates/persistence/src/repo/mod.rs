@@ -13,6 +13,7 @@ pub mod guesses;
 pub mod idempotency;
 pub mod matching;
 pub mod outside_income;
+pub mod pay_runs;
 pub mod periods;
 pub mod placements;
 pub mod shift_reports;

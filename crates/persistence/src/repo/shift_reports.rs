@@ -1,7 +1,7 @@
 //! Hours worked per shift, reported by one side and confirmed (or disputed) by the other.
 
 use diesel::prelude::*;
-use smaajob_domain::{ReportStatus, ShiftReportId};
+use smaajob_domain::{Money, ReportStatus, ShiftReportId};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
@@ -192,4 +192,98 @@ pub fn set_payout(conn: &mut DbConn, id: &ShiftReportId, payout_id: &str) -> Res
         .set(shift_reports::payout_id.eq(Some(payout_id)))
         .execute(conn)?;
     Ok(())
+}
+
+/// A report of hours with what a pay run needs to know about its placement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeriodReport {
+    /// The report.
+    pub report: ShiftReportRow,
+    /// The placement's employment (set when it was approved).
+    pub employment_id: Option<String>,
+    /// The citizen placed.
+    pub citizen_id: String,
+    /// The citizen's name.
+    pub citizen_name: String,
+    /// The task's company.
+    pub company_id: String,
+    /// The task's title.
+    pub task_title: String,
+    /// The task's hourly wage.
+    pub hourly_wage: Money,
+}
+
+/// A report with its employment, citizen id and name, company, task title and wage, as read.
+type PeriodRow = (ShiftReportRow, Option<String>, String, String, String, String, Money);
+
+/// Whose reports a pay run looks at: filters that apply when set.
+#[derive(Debug, Clone, Default)]
+pub struct PeriodScope {
+    /// Only citizens of this municipality.
+    pub municipality: Option<String>,
+    /// Only tasks of this company.
+    pub company_id: Option<String>,
+}
+
+/// The reports of shifts dated `from..=to` in `scope` that a pay run must pay or wait for: those
+/// still awaiting an answer, and those confirmed and not paid yet. By citizen, placement and date.
+pub fn awaiting_pay(
+    conn: &mut DbConn,
+    scope: &PeriodScope,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<Vec<PeriodReport>, RepoError> {
+    let mut q =
+        shift_reports::table
+            .inner_join(placements::table.inner_join(tasks::table).inner_join(citizens::table))
+            .filter(shift_reports::shift_date.between(from, to))
+            .filter(shift_reports::status.eq(Code::from(ReportStatus::Reported)).or(
+                shift_reports::status.eq(Code::from(ReportStatus::Confirmed)).and(shift_reports::payout_id.is_null()),
+            ))
+            .into_boxed::<MultiBackend>();
+    if let Some(m) = &scope.municipality {
+        q = q.filter(citizens::municipality.eq(m.clone()));
+    }
+    if let Some(c) = &scope.company_id {
+        q = q.filter(tasks::company_id.eq(c.clone()));
+    }
+    let rows: Vec<PeriodRow> = q
+        .order((placements::citizen_id.asc(), shift_reports::placement_id.asc(), shift_reports::shift_date.asc()))
+        .select((
+            ShiftReportRow::as_select(),
+            placements::employment_id,
+            placements::citizen_id,
+            citizens::name,
+            tasks::company_id,
+            tasks::title,
+            tasks::hourly_wage_ore,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(report, employment_id, citizen_id, citizen_name, company_id, task_title, hourly_wage)| PeriodReport {
+            report,
+            employment_id,
+            citizen_id,
+            citizen_name,
+            company_id,
+            task_title,
+            hourly_wage,
+        })
+        .collect())
+}
+
+/// Links confirmed, unpaid reports to the payout that pays them; returns how many this call
+/// linked. Conditional like [`answer`]: of two runs paying the same report only one links it, so
+/// the caller compares the count and rolls back when another run got there first.
+pub fn mark_paid(conn: &mut DbConn, ids: &[ShiftReportId], payout_id: &str) -> Result<usize, RepoError> {
+    let ids: Vec<&str> = ids.iter().map(ShiftReportId::as_str).collect();
+    Ok(diesel::update(
+        shift_reports::table
+            .filter(shift_reports::id.eq_any(ids))
+            .filter(shift_reports::status.eq(Code::from(ReportStatus::Confirmed)))
+            .filter(shift_reports::payout_id.is_null()),
+    )
+    .set(shift_reports::payout_id.eq(Some(payout_id)))
+    .execute(conn)?)
 }

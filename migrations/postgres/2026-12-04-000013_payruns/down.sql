@@ -1,0 +1,2 @@
+DROP TABLE pay_run_payouts;
+DROP TABLE pay_runs;

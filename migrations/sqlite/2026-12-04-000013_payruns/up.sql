@@ -36,3 +36,6 @@ CREATE TABLE pay_run_payouts (
     pay_run_id TEXT NOT NULL REFERENCES pay_runs (id)
 );
 CREATE INDEX pay_run_payouts_run ON pay_run_payouts (pay_run_id);
+
+-- A run reads the period's reports of every placement in its scope by shift date.
+CREATE INDEX shift_reports_shift_date ON shift_reports (shift_date, status);

@@ -88,8 +88,9 @@ use serde::de::DeserializeOwned;
 use smaajob_domain::coded::{Coded, parse_code};
 use smaajob_domain::ids::RecordId;
 use smaajob_domain::{
-    AdjustmentCause, CardEventKind, CardId, CardStatus, CitizenId, CompanyId, Coverage, EmploymentId, Money, PayoutId,
-    PlacementId, PlacementState, ReportStatus, ShiftReportId, StatementStatus, TaskId, TaskStatus, Verification,
+    Actor, AdjustmentCause, CardEventKind, CardId, CardStatus, CitizenId, CompanyId, Coverage, EmploymentId, Money,
+    PayoutId, PlacementId, PlacementState, ReportStatus, ShiftReportId, StatementStatus, TaskId, TaskStatus,
+    Verification,
 };
 
 use crate::db::MultiBackend;
@@ -405,7 +406,7 @@ pub mod nullable_json_string {
 
 // Every domain enum stored in a Text column. Add each one as its column becomes typed.
 text_columns!(read_code:
-    TaskStatus, PlacementState, Coverage, AdjustmentCause, CardStatus, CardEventKind, Verification, ReportStatus,
+    Actor, TaskStatus, PlacementState, Coverage, AdjustmentCause, CardStatus, CardEventKind, Verification, ReportStatus,
     StatementStatus,
 );
 

@@ -10,7 +10,7 @@ mod common;
 
 use chrono::NaiveDate;
 use common::migrated;
-use smaajob_domain::{Coverage, Money, TransportMode, Verification, WeeklyAvailability};
+use smaajob_domain::{Actor, Coverage, Money, TransportMode, Verification, WeeklyAvailability};
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::accounting::{self, CitizenYearRow, PayoutRow};
 use smaajob_persistence::repo::citizens::CitizenRow;
@@ -105,7 +105,7 @@ fn citizen_with_year(conn: &mut DbConn, companies: &[&str]) -> (String, Vec<Stri
                 contact_email: None,
                 registered_at: t,
                 registered_by: "coord-730".into(),
-                registered_by_role: "coordinator".into(),
+                registered_by_role: Actor::Coordinator,
                 ended_at: None,
                 end_reason: None,
             };
@@ -204,7 +204,7 @@ on_both_backends! {
                         coverage,
                         late_registration: false,
                         registered_by: "coord-730".into(),
-                        registered_by_role: "coordinator".into(),
+                        registered_by_role: Actor::Coordinator,
                         created_at: repo::now(),
                     },
                 )?;

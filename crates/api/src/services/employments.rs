@@ -175,7 +175,7 @@ pub fn register(
         contact_email: new.contact.email,
         registered_at: now(),
         registered_by: principal.sub().to_owned(),
-        registered_by_role: principal.role().as_str().to_owned(),
+        registered_by_role: principal.actor().ok_or_else(scope::no_personal_data)?,
         ended_at: None,
         end_reason: None,
     };

@@ -283,7 +283,7 @@ pub fn record(
         coverage: Coverage::Covered,
         late_registration: work.worked_from < copenhagen_date(employment.registered_at),
         registered_by: principal.sub().to_owned(),
-        registered_by_role: principal.role().as_str().to_owned(),
+        registered_by_role: principal.actor().ok_or_else(scope::no_personal_data)?,
         created_at: now(),
     };
     let mut r = register(conn, year_row, cap, row, &periods)?;

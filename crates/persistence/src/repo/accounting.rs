@@ -2,7 +2,7 @@
 //! payouts with their current split, reversals and adjustments.
 
 use diesel::prelude::*;
-use smaajob_domain::{AdjustmentCause, Coverage, Money};
+use smaajob_domain::{Actor, AdjustmentCause, Coverage, Money};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
@@ -90,7 +90,8 @@ pub struct PayoutRow {
     /// Who registered it.
     pub registered_by: String,
     /// The registering role.
-    pub registered_by_role: String,
+    #[diesel(serialize_as = Code)]
+    pub registered_by_role: Actor,
     /// Registered (UTC).
     pub created_at: chrono::NaiveDateTime,
 }

@@ -1,13 +1,13 @@
 //! Employments: the registration § 6 requires before frikort income is exempt.
 
 use diesel::prelude::*;
-use smaajob_domain::Money;
+use smaajob_domain::{Actor, Money};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::{Page, lock_row};
 use crate::schema::{citizens, companies, employments};
-use crate::types::NullableOre;
+use crate::types::{Code, NullableOre};
 
 /// An employment as stored.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -40,7 +40,8 @@ pub struct EmploymentRow {
     /// Who registered it (subject).
     pub registered_by: String,
     /// The registering role (`company` or `coordinator`).
-    pub registered_by_role: String,
+    #[diesel(serialize_as = Code)]
+    pub registered_by_role: Actor,
     /// When it was ended (UTC), if it has been.
     pub ended_at: Option<chrono::NaiveDateTime>,
     /// Why it was ended.

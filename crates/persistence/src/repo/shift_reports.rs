@@ -1,7 +1,7 @@
 //! Hours worked per shift, reported by one side and confirmed (or disputed) by the other.
 
 use diesel::prelude::*;
-use smaajob_domain::{ReportStatus, ShiftReportId};
+use smaajob_domain::{Actor, ReportStatus, ShiftReportId};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
@@ -30,7 +30,8 @@ pub struct ShiftReportRow {
     /// Who reported.
     pub reported_by: String,
     /// The reporting role.
-    pub reported_by_role: String,
+    #[diesel(serialize_as = Code)]
+    pub reported_by_role: Actor,
     /// When (UTC).
     pub reported_at: chrono::NaiveDateTime,
     /// Who confirmed or disputed.

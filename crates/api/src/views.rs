@@ -229,7 +229,7 @@ pub fn money(ore: i64) -> String {
 pub fn payout_view(p: &PayoutRow, reversed: bool, split: Option<&Split>) -> PayoutView {
     let split = split.copied().unwrap_or(Split { exempt: p.exempt, taxable: p.taxable, coverage: p.coverage });
     PayoutView {
-        id: p.id.clone(),
+        id: p.id.to_string(),
         employment_id: p.employment_id.clone(),
         citizen_id: p.citizen_id.clone(),
         company_id: p.company_id.clone(),
@@ -255,7 +255,7 @@ pub fn payout_view(p: &PayoutRow, reversed: bool, split: Option<&Split>) -> Payo
 pub fn adjustment_view(a: &AdjustmentRow) -> AdjustmentView {
     AdjustmentView {
         id: a.id.clone(),
-        payout_id: a.payout_id.clone(),
+        payout_id: a.payout_id.to_string(),
         employment_id: a.employment_id.clone(),
         company_id: a.company_id.clone(),
         citizen_id: a.citizen_id.clone(),

@@ -19,7 +19,7 @@ use smaajob_persistence::repo::employer_totals::{self, EmployerTotalsRow};
 use smaajob_persistence::repo::employments::EmploymentRow;
 use smaajob_persistence::repo::{self, citizens, companies, employments};
 use smaajob_persistence::testing::TestDatabase;
-use smaajob_persistence::types::Json;
+use smaajob_persistence::types::{Json, new_record_id};
 use smaajob_persistence::{DbConn, write_transaction};
 
 const YEAR: i32 = 2024;
@@ -185,7 +185,7 @@ on_both_backends! {
                 accounting::insert_payout(
                     c,
                     &PayoutRow {
-                        id: repo::new_id(),
+                        id: new_record_id(),
                         employment_id: employments[0].clone(),
                         citizen_id: citizen.clone(),
                         company_id: a.clone(),

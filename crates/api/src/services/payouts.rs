@@ -3,11 +3,13 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 use smaajob_domain::{
-    AdjustmentCause, CardCoverage, Coverage, Money, Split, YearTotals, card_coverage, copenhagen_date, holiday_pay,
+    AdjustmentCause, CardCoverage, Coverage, Money, PayoutId, Split, YearTotals, card_coverage, copenhagen_date,
+    holiday_pay,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, AdjustmentScope, PayoutRow, ReversalRow};
-use smaajob_persistence::repo::{Page, new_id, now};
+use smaajob_persistence::repo::{Page, now};
+use smaajob_persistence::types::new_record_id;
 
 use crate::services::allocation::{Reallocated, card_periods, lock_year, reallocate, register};
 use crate::services::audit::{self, Audited};
@@ -263,7 +265,7 @@ pub fn record(
     let sequence = year_row.next_sequence;
     year_row.next_sequence += 1;
     let row = PayoutRow {
-        id: new_id(),
+        id: new_record_id(),
         employment_id: employment.id.clone(),
         citizen_id: citizen.id.clone(),
         company_id: employment.company_id.clone(),
@@ -288,7 +290,8 @@ pub fn record(
     };
     let mut r = register(conn, year_row, cap, row, &periods)?;
     let payout = r.new_payout.take().ok_or_else(|| ServiceError::internal("the new payout was not returned"))?;
-    let split = *r.splits.get(&payout.id).ok_or_else(|| ServiceError::internal("the new payout was not allocated"))?;
+    let split =
+        *r.splits.get(payout.id.as_str()).ok_or_else(|| ServiceError::internal("the new payout was not allocated"))?;
     let details = serde_json::json!({
         "payout_id": payout.id, "employment_id": payout.employment_id, "gross": amounts.gross.to_string(),
         "exempt": split.exempt.to_string(), "taxable": split.taxable.to_string(), "adjustments": r.adjustments.len(),
@@ -312,7 +315,7 @@ pub fn record(
 pub fn reverse(
     conn: &mut DbConn,
     principal: &Principal,
-    payout_id: &str,
+    payout_id: &PayoutId,
     reason: String,
 ) -> Result<Receipt, ServiceError> {
     may_reverse(principal)?;
@@ -334,12 +337,13 @@ pub fn reverse(
             payout_id: payout.id.clone(),
             reason,
             reversed_by: principal.sub().to_owned(),
-            reversed_by_role: principal.role().as_str().to_owned(),
+            reversed_by_role: principal.actor().ok_or_else(scope::no_personal_data)?,
             created_at: now(),
         },
     )?;
-    let r = reallocate(conn, locked, cap, AdjustmentCause::Reversal, Some(&payout.id))?;
-    let split = *r.splits.get(&payout.id).ok_or_else(|| ServiceError::internal("the payout was not allocated"))?;
+    let r = reallocate(conn, locked, cap, AdjustmentCause::Reversal, Some(payout.id.as_str()))?;
+    let split =
+        *r.splits.get(payout.id.as_str()).ok_or_else(|| ServiceError::internal("the payout was not allocated"))?;
     let details = serde_json::json!({ "payout_id": payout.id, "adjustments": r.adjustments.len() });
     audit::record(
         conn,

@@ -10,7 +10,7 @@ mod common;
 
 use chrono::NaiveDate;
 use common::migrated;
-use smaajob_domain::{Actor, Coverage, Money, TransportMode, Verification, WeeklyAvailability};
+use smaajob_domain::{Actor, Coverage, EmploymentId, Money, TransportMode, Verification, WeeklyAvailability};
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::accounting::{self, CitizenYearRow, PayoutRow};
 use smaajob_persistence::repo::citizens::CitizenRow;
@@ -53,7 +53,7 @@ fn company(conn: &mut DbConn, cvr: &str, name: &str) -> String {
 
 /// A citizen with a citizen-year of [`YEAR`] and an employment at each company; the employments'
 /// ids, in the companies' order.
-fn citizen_with_year(conn: &mut DbConn, companies: &[&str]) -> (String, Vec<String>) {
+fn citizen_with_year(conn: &mut DbConn, companies: &[&str]) -> (String, Vec<EmploymentId>) {
     let key = DataKey::from_bytes(&[7; 32]);
     let id = repo::new_id();
     let t = repo::now();
@@ -93,7 +93,7 @@ fn citizen_with_year(conn: &mut DbConn, companies: &[&str]) -> (String, Vec<Stri
         .iter()
         .map(|company_id| {
             let row = EmploymentRow {
-                id: repo::new_id(),
+                id: new_record_id(),
                 citizen_id: id.clone(),
                 company_id: (*company_id).to_owned(),
                 start_date: day(1, 1),

@@ -264,7 +264,7 @@ fn stored(conn: &mut DbConn) -> Stored {
     };
     frikort::append_event(conn, &event).expect("event");
     let employment = EmploymentRow {
-        id: repo::new_id(),
+        id: new_record_id(),
         citizen_id: citizen.id.clone(),
         company_id: company.id.clone(),
         start_date: schedule().first_date(),
@@ -542,7 +542,7 @@ on_both_backends! {
         assert_eq!(placements::live_of_task(&mut c, &s.task.id).expect("live"), vec![]);
 
         // Who registered or reported is a role the system knows, never a free text.
-        overwrite(&mut c, "employments", "registered_by_role", ("id", &s.employment.id), "archived");
+        overwrite(&mut c, "employments", "registered_by_role", ("id", s.employment.id.as_str()), "archived");
         named(corrupt_repo(employments::find(&mut c, &s.employment.id)), "registered_by_role", "actor");
         overwrite(&mut c, "shift_reports", "reported_by_role", ("id", s.report.id.as_str()), "archived");
         named(corrupt_repo(shift_reports::find(&mut c, &s.report.id)), "reported_by_role", "actor");

@@ -70,7 +70,7 @@ pub fn card_periods(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<CardPerio
 pub fn employment_spans(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<EmploymentSpan>, ServiceError> {
     Ok(employments::of_citizen(conn, citizen_id)?
         .into_iter()
-        .map(|e| EmploymentSpan { id: e.id, start: e.start_date, end: e.end_date })
+        .map(|e| EmploymentSpan { id: e.id.into(), start: e.start_date, end: e.end_date })
         .collect())
 }
 
@@ -78,7 +78,7 @@ pub fn employment_spans(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<Emplo
 pub fn facts(p: &PayoutRow, reversed: bool) -> PayoutFacts {
     PayoutFacts {
         id: p.id.to_string(),
-        employment_id: p.employment_id.clone(),
+        employment_id: p.employment_id.to_string(),
         sequence: p.sequence,
         payment_date: p.payment_date,
         worked_from: p.worked_from,

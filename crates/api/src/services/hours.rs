@@ -242,7 +242,7 @@ pub fn confirm(conn: &mut DbConn, principal: &Principal, id: &ShiftReportId) -> 
     }
     let employment_id = placement
         .employment_id
-        .as_deref()
+        .as_ref()
         .ok_or_else(|| ServiceError::internal("approved placement without employment"))?;
     let locked = scope::employment_for_update(conn, principal, employment_id)?;
     let wage = pay_for(stored_worked(&report)?, task.hourly_wage);

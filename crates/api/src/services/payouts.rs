@@ -3,8 +3,8 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 use smaajob_domain::{
-    AdjustmentCause, CardCoverage, Coverage, Money, PayoutId, Split, YearTotals, card_coverage, copenhagen_date,
-    holiday_pay,
+    AdjustmentCause, CardCoverage, Coverage, EmploymentId, Money, PayoutId, Split, YearTotals, card_coverage,
+    copenhagen_date, holiday_pay,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, AdjustmentScope, PayoutRow, ReversalRow};
@@ -226,7 +226,7 @@ pub fn may_reverse(principal: &Principal) -> Result<(), ServiceError> {
 pub fn register_payout(
     conn: &mut DbConn,
     principal: &Principal,
-    employment_id: &str,
+    employment_id: &EmploymentId,
     payout: &NewPayout,
 ) -> Result<Receipt, ServiceError> {
     may_register(principal)?;
@@ -369,14 +369,20 @@ pub struct PayoutPage {
 pub fn of_employment(
     conn: &mut DbConn,
     principal: &Principal,
-    employment_id: &str,
+    employment_id: &EmploymentId,
     page: Page,
 ) -> Result<Audited<PayoutPage>, ServiceError> {
     let scoped = scope::employment(conn, principal, employment_id)?;
     let (items, total) = accounting::page_of_payouts_of_employment(conn, employment_id, page)?;
     let rows = PayoutPage { items, total };
-    let entry =
-        audit::entry(principal, "payout.listed", "employment", employment_id, Some(&scoped.citizen.municipality), None);
+    let entry = audit::entry(
+        principal,
+        "payout.listed",
+        "employment",
+        employment_id.as_str(),
+        Some(&scoped.citizen.municipality),
+        None,
+    );
     Ok(Audited::new(rows, vec![entry]))
 }
 

@@ -17,6 +17,7 @@ use smaajob_persistence::repo::employments::{self, EmploymentRow};
 use smaajob_persistence::repo::placements::{self, PlacementRow, PlacementScope};
 use smaajob_persistence::repo::tasks::{self, TaskRow};
 use smaajob_persistence::repo::{Page, accounting, new_id, now};
+use smaajob_persistence::types::new_record_id;
 
 use crate::services::allocation::{cap_for, card_periods};
 use crate::services::audit;
@@ -508,7 +509,7 @@ pub fn approve(
     let at = now();
     let weekly_minutes = schedule.max_minutes_in_a_week(stored_paid_minutes(&task)?);
     let employment = EmploymentRow {
-        id: new_id(),
+        id: new_record_id(),
         citizen_id: citizen.id.clone(),
         company_id: task.company_id.clone(),
         start_date: schedule.first_date(),
@@ -546,7 +547,7 @@ pub fn approve(
     let details = serde_json::json!({ "company_id": task.company_id, "placement_id": id });
     audit::record(
         conn,
-        audit::entry(principal, "employment.registered", "employment", &employment.id, m, Some(details)),
+        audit::entry(principal, "employment.registered", "employment", employment.id.as_str(), m, Some(details)),
     )?;
     Ok(Approval {
         placement: Placement::read(p, &task, citizen.name)?,

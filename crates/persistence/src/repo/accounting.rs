@@ -2,7 +2,7 @@
 //! payouts with their current split, reversals and adjustments.
 
 use diesel::prelude::*;
-use smaajob_domain::{Actor, AdjustmentCause, Coverage, Money, PayoutId};
+use smaajob_domain::{Actor, AdjustmentCause, Coverage, EmploymentId, Money, PayoutId};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
@@ -48,7 +48,8 @@ pub struct PayoutRow {
     #[diesel(serialize_as = IdText)]
     pub id: PayoutId,
     /// The employment it pays for.
-    pub employment_id: String,
+    #[diesel(serialize_as = IdText)]
+    pub employment_id: EmploymentId,
     /// The employee.
     pub citizen_id: String,
     /// The employer.
@@ -129,7 +130,8 @@ pub struct AdjustmentRow {
     /// The employer, who may have to correct eIndkomst.
     pub company_id: String,
     /// The employment.
-    pub employment_id: String,
+    #[diesel(serialize_as = IdText)]
+    pub employment_id: EmploymentId,
     /// Income year.
     pub year: i32,
     /// Exempt before, øre.
@@ -358,9 +360,10 @@ pub fn list_adjustments(
 /// how many there are in all.
 pub fn page_of_payouts_of_employment(
     conn: &mut DbConn,
-    employment_id: &str,
+    employment_id: &EmploymentId,
     page: Page,
 ) -> Result<(Vec<(PayoutRow, bool)>, i64), RepoError> {
+    let employment_id = employment_id.as_str();
     let total: i64 = payouts::table.filter(payouts::employment_id.eq(employment_id)).count().get_result(conn)?;
     let rows: Vec<(PayoutRow, Option<String>)> = payouts::table
         .left_join(payout_reversals::table)
@@ -374,7 +377,11 @@ pub fn page_of_payouts_of_employment(
 }
 
 /// Payouts of an employment, newest first.
-pub fn payouts_of_employment(conn: &mut DbConn, employment_id: &str) -> Result<Vec<(PayoutRow, bool)>, RepoError> {
+pub fn payouts_of_employment(
+    conn: &mut DbConn,
+    employment_id: &EmploymentId,
+) -> Result<Vec<(PayoutRow, bool)>, RepoError> {
+    let employment_id = employment_id.as_str();
     let rows: Vec<(PayoutRow, Option<String>)> = payouts::table
         .left_join(payout_reversals::table)
         .filter(payouts::employment_id.eq(employment_id))

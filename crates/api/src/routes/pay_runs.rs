@@ -171,10 +171,10 @@ fn summary_view(r: &PayRunRow, committed: bool) -> PayRunSummary {
 fn line_view(l: &PayRunLine) -> PayRunLineView {
     let hours = rust_decimal::Decimal::from(l.minutes) / rust_decimal::Decimal::from(60);
     PayRunLineView {
-        payout_id: l.payout_id.clone(),
+        payout_id: l.payout_id.as_ref().map(ToString::to_string),
         citizen_id: l.citizen_id.clone(),
         citizen_name: l.citizen_name.clone(),
-        employment_id: l.employment_id.clone(),
+        employment_id: l.employment_id.to_string(),
         company_id: l.company_id.clone(),
         task_title: l.task_title.clone(),
         shift_reports: l.reports.iter().map(ToString::to_string).collect(),

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use smaajob_domain::{
-    CoveredDays, Money, PayLine, PayRunTotals, PayableShift, PaymentMethod, ReportStatus, ShiftReportId, Split,
-    WorkedTime, income_year, pay_lines,
+    CoveredDays, EmploymentId, Money, PayLine, PayRunTotals, PayableShift, PaymentMethod, PayoutId, ReportStatus,
+    ShiftReportId, Split, WorkedTime, income_year, pay_lines,
 };
 use smaajob_persistence::repo::accounting::AdjustmentRow;
 use smaajob_persistence::repo::pay_runs::{self, PayRunRow, PayRunScope};
@@ -116,7 +116,7 @@ pub struct PayRunLine {
     /// The citizen's name.
     pub citizen_name: String,
     /// The employment it is paid on.
-    pub employment_id: String,
+    pub employment_id: EmploymentId,
     /// The employer.
     pub company_id: String,
     /// The task.
@@ -144,7 +144,7 @@ pub struct PayRunLine {
     /// Things to act on (a crossed cap, no card, a provisional cap…).
     pub notices: Vec<Notice>,
     /// The payout, once committed.
-    pub payout_id: Option<String>,
+    pub payout_id: Option<PayoutId>,
 }
 
 /// A pay run: its facts, its lines, and the earlier payouts of the citizens' years whose split
@@ -268,7 +268,7 @@ fn stored_worked(minutes: i32) -> Result<WorkedTime, ServiceError> {
 }
 
 /// Where a shift belongs: the employment, ordered by citizen so lines (and locks) come in one order.
-type LineKey = (String, String);
+type LineKey = (String, EmploymentId);
 
 /// The work of a run, in the caller's transaction: refuses a period with unconfirmed hours (listing
 /// them), makes the lines, registers each as a payout, marks the reports paid and stores the run.
@@ -333,7 +333,7 @@ fn pay(conn: &mut DbConn, principal: &Principal, cmd: &PayRunCommand) -> Result<
             let f = facts[&line.employment];
             ended.push(Obstacle {
                 kind: "employment",
-                id: employment_id.clone(),
+                id: employment_id.to_string(),
                 date: None,
                 message: format!(
                     "the employment of {} on “{}” has ended; its confirmed hours cannot be paid as frikort work on it",
@@ -389,7 +389,7 @@ fn pay(conn: &mut DbConn, principal: &Principal, cmd: &PayRunCommand) -> Result<
         created_by_role: principal.role().as_str().to_owned(),
         created_at: now(),
     };
-    let payout_ids: Vec<String> = paid.iter().filter_map(|l| l.payout_id.clone()).collect();
+    let payout_ids: Vec<PayoutId> = paid.iter().filter_map(|l| l.payout_id.clone()).collect();
     pay_runs::insert(conn, &row, &payout_ids)?;
     Ok(PayRun { row, committed: true, lines: paid, adjustments })
 }

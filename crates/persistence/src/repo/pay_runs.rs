@@ -2,7 +2,7 @@
 //! payment date, method and totals as registered.
 
 use diesel::prelude::*;
-use smaajob_domain::{Money, PaymentMethod};
+use smaajob_domain::{Money, PaymentMethod, PayoutId};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
@@ -65,11 +65,11 @@ pub enum PayRunScope {
 }
 
 /// Inserts a run and links the payouts it registered.
-pub fn insert(conn: &mut DbConn, run: &PayRunRow, payout_ids: &[String]) -> Result<(), RepoError> {
+pub fn insert(conn: &mut DbConn, run: &PayRunRow, payout_ids: &[PayoutId]) -> Result<(), RepoError> {
     diesel::insert_into(pay_runs::table).values(run.clone()).execute(conn)?;
     for payout_id in payout_ids {
         diesel::insert_into(pay_run_payouts::table)
-            .values((pay_run_payouts::payout_id.eq(payout_id), pay_run_payouts::pay_run_id.eq(&run.id)))
+            .values((pay_run_payouts::payout_id.eq(payout_id.as_str()), pay_run_payouts::pay_run_id.eq(&run.id)))
             .execute(conn)?;
     }
     Ok(())

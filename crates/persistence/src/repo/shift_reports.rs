@@ -1,14 +1,14 @@
 //! Hours worked per shift, reported by one side and confirmed (or disputed) by the other.
 
 use diesel::prelude::*;
-use smaajob_domain::{Money, ReportStatus, ShiftReportId};
+use smaajob_domain::{Actor, EmploymentId, Money, PayoutId, ReportStatus, ShiftReportId};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::Page;
 use crate::repo::accounting::PayoutRow;
 use crate::schema::{citizens, payout_reversals, payouts, placements, shift_reports, tasks};
-use crate::types::{Code, IdText};
+use crate::types::{Code, IdText, NullableIdText};
 
 /// A report of the hours worked on one shift.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -30,7 +30,8 @@ pub struct ShiftReportRow {
     /// Who reported.
     pub reported_by: String,
     /// The reporting role.
-    pub reported_by_role: String,
+    #[diesel(serialize_as = Code)]
+    pub reported_by_role: Actor,
     /// When (UTC).
     pub reported_at: chrono::NaiveDateTime,
     /// Who confirmed or disputed.
@@ -40,7 +41,8 @@ pub struct ShiftReportRow {
     /// Why it was disputed.
     pub dispute_reason: Option<String>,
     /// The payout the confirmed hours became.
-    pub payout_id: Option<String>,
+    #[diesel(serialize_as = NullableIdText)]
+    pub payout_id: Option<PayoutId>,
 }
 
 /// A report with the payout its confirmed hours became, if any.
@@ -187,9 +189,9 @@ pub fn report_again(conn: &mut DbConn, row: &ShiftReportRow) -> Result<bool, Rep
 }
 
 /// Links a confirmed report to the payout it became.
-pub fn set_payout(conn: &mut DbConn, id: &ShiftReportId, payout_id: &str) -> Result<(), RepoError> {
+pub fn set_payout(conn: &mut DbConn, id: &ShiftReportId, payout_id: &PayoutId) -> Result<(), RepoError> {
     diesel::update(shift_reports::table.find(id.as_str()))
-        .set(shift_reports::payout_id.eq(Some(payout_id)))
+        .set(shift_reports::payout_id.eq(Some(payout_id.as_str())))
         .execute(conn)?;
     Ok(())
 }
@@ -200,7 +202,7 @@ pub struct PeriodReport {
     /// The report.
     pub report: ShiftReportRow,
     /// The placement's employment (set when it was approved).
-    pub employment_id: Option<String>,
+    pub employment_id: Option<EmploymentId>,
     /// The citizen placed.
     pub citizen_id: String,
     /// The citizen's name.
@@ -214,7 +216,7 @@ pub struct PeriodReport {
 }
 
 /// A report with its employment, citizen id and name, company, task title and wage, as read.
-type PeriodRow = (ShiftReportRow, Option<String>, String, String, String, String, Money);
+type PeriodRow = (ShiftReportRow, Option<EmploymentId>, String, String, String, String, Money);
 
 /// Whose reports a pay run looks at: filters that apply when set.
 #[derive(Debug, Clone, Default)]
@@ -276,7 +278,7 @@ pub fn awaiting_pay(
 /// Links confirmed, unpaid reports to the payout that pays them; returns how many this call
 /// linked. Conditional like [`answer`]: of two runs paying the same report only one links it, so
 /// the caller compares the count and rolls back when another run got there first.
-pub fn mark_paid(conn: &mut DbConn, ids: &[ShiftReportId], payout_id: &str) -> Result<usize, RepoError> {
+pub fn mark_paid(conn: &mut DbConn, ids: &[ShiftReportId], payout_id: &PayoutId) -> Result<usize, RepoError> {
     let ids: Vec<&str> = ids.iter().map(ShiftReportId::as_str).collect();
     Ok(diesel::update(
         shift_reports::table
@@ -284,6 +286,6 @@ pub fn mark_paid(conn: &mut DbConn, ids: &[ShiftReportId], payout_id: &str) -> R
             .filter(shift_reports::status.eq(Code::from(ReportStatus::Confirmed)))
             .filter(shift_reports::payout_id.is_null()),
     )
-    .set(shift_reports::payout_id.eq(Some(payout_id)))
+    .set(shift_reports::payout_id.eq(Some(payout_id.as_str())))
     .execute(conn)?)
 }

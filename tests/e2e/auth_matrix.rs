@@ -282,6 +282,10 @@ fn endpoints() -> Vec<Endpoint> {
         // got past authorization. Offers from a candidate are tested in matching.rs.
         ep(M::POST, "/api/v1/tasks/{task}/candidates/{applicant}/offer", COORDINATOR, 409, None),
         ep(M::GET, "/api/v1/me/suggestions", CITIZEN, 200, None),
+        // An empty body is no GTFS zip (422 `invalid_gtfs`): the request got past authorization.
+        // Imports are tested in gtfs.rs; with none, reading the feed is 404.
+        ep(M::POST, "/api/v1/gtfs", COORDINATOR, 422, None),
+        ep(M::GET, "/api/v1/gtfs", COORDINATOR, 404, None),
         ep(M::GET, "/api/v1/queue", COORDINATOR, 200, None),
         ep(M::GET, "/api/v1/stats/placements", COORDINATOR, 200, None),
     ]
@@ -456,8 +460,9 @@ both_backends! {
         // accept, decline, /me/suggestions) × 2; the citizen on the 7 of
         // coordinators and companies (creating, listing, changing, opening, completing and
         // cancelling tasks; reporting hours) and on cancelling or no-showing an approved
-        // placement; less the 4 hidden from the company.
-        assert_eq!(refused, operator_refused + 2 * 3 + 16 * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 - 4);
+        // placement; less the 4 hidden from the company. GTFS: 2 coordinator-only endpoints
+        // (import, current feed) × 2 roles.
+        assert_eq!(refused, operator_refused + 2 * 3 + 16 * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 - 4 + 2 * 2);
     }
 
     async fn every_endpoint_succeeds_for_each_role_it_serves(app) {

@@ -19,6 +19,7 @@ mod companies;
 mod employments;
 mod frikort;
 mod frikort_takeover;
+mod gtfs;
 mod guessing;
 mod hours;
 mod idempotency_expiry;

@@ -78,6 +78,7 @@ pub enum Code {
     HoursAlreadyReported,
     HoursAlreadyAnswered,
     TaskWithoutLocation,
+    InvalidGtfs,
 }
 
 smaajob_domain::coded_enum!(Code, "problem code" {
@@ -153,6 +154,7 @@ smaajob_domain::coded_enum!(Code, "problem code" {
     HoursAlreadyAnswered => "hours_already_answered",
     // Matching.
     TaskWithoutLocation => "task_without_location",
+    InvalidGtfs => "invalid_gtfs",
 });
 
 /// One invalid input field: its name in the command (the JSON path of the request body), a

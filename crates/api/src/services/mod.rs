@@ -20,6 +20,7 @@ pub mod companies;
 pub mod employments;
 pub mod error;
 pub mod frikort;
+pub mod gtfs;
 pub mod guesses;
 pub mod hours;
 pub mod matching;

@@ -8,6 +8,7 @@ pub mod citizens;
 pub mod companies;
 pub mod employments;
 pub mod frikort;
+pub mod gtfs;
 pub mod guesses;
 pub mod idempotency;
 pub mod matching;

@@ -19,7 +19,9 @@ def main() -> int:
     p.add_argument("--base", required=True, help="e.g. http://127.0.0.1:8080")
     p.add_argument("--token", required=True, help="a coordinator token for municipality 730")
     p.add_argument("--citizens", type=int, default=1)
-    p.add_argument("--payouts", type=int, default=0, help="payouts to register per citizen")
+    p.add_argument("--payouts", default="0",
+                   help="payouts to register per citizen; a comma-separated list gives the i-th citizen the i-th "
+                        "count (the last count for the rest), e.g. 10,1000")
     args = p.parse_args()
 
     url = urllib.parse.urlparse(args.base)
@@ -57,6 +59,7 @@ def main() -> int:
     company = call("POST", "/companies", {"cvr": "10150817", "name": "Benchmark ApS", "contact": {"name": "Bench"}, "verified": True})
     attested = {k: True for k in ("no_su_eligible_education", "no_taxable_work_income_over_threshold",
                                   "residence_9_of_last_10_years", "in_target_group")}
+    counts = [int(c) for c in args.payouts.split(",")]
     for i in range(args.citizens):
         born = datetime.date(1970, 1, 1) + datetime.timedelta(days=i)
         cpr = born.strftime("%d%m%y") + f"-{1000 + i % 3000}"
@@ -65,7 +68,7 @@ def main() -> int:
         employment = register_employment(citizen["id"], {
             "company_id": company["id"], "start_date": jan1, "contact": {"name": "Bench"},
         })
-        for _ in range(args.payouts):
+        for _ in range(counts[min(i, len(counts) - 1)]):
             call("POST", f"/employments/{employment['id']}/payouts", {
                 "payment_date": today.isoformat(), "worked_from": jan1, "worked_to": jan1,
                 "wage": "100.00", "holiday_pay": "0.00",

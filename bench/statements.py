@@ -82,12 +82,12 @@ def window(lines: list[str], db: str, start: str, end: str) -> list[str]:
     raise SystemExit(f"marker {end} not found in the log")
 
 
-def report(title: str, statements: list[str], payouts: int) -> None:
+def report(title: str, statements: list[str], payouts: int, what: str = "payout") -> None:
     counts = collections.Counter(statements)
     tx = sum(n for s, n in counts.items() if s.upper() in ("BEGIN", "COMMIT", "ROLLBACK"))
     pool = counts.get("SELECT 1", 0)
-    print(f"== {title}: {payouts} payouts, {len(statements)} statements")
-    print(f"   statements per payout: {len(statements) / payouts:.2f}"
+    print(f"== {title}: {payouts} {what}s, {len(statements)} statements")
+    print(f"   statements per {what}: {len(statements) / payouts:.2f}"
           f" (BEGIN/COMMIT {tx / payouts:.2f}, pool check SELECT 1 {pool / payouts:.2f},"
           f" the rest {(len(statements) - tx - pool) / payouts:.2f})")
     order = {}
@@ -105,6 +105,10 @@ def main() -> int:
     p.add_argument("--database-url", required=True, help="the server's PostgreSQL database")
     p.add_argument("--payouts", type=int, default=20, help="fast-path payouts to count")
     p.add_argument("--backdated", type=int, default=5, help="back-dated payouts to count")
+    p.add_argument("--balances", type=int, default=20,
+                   help="reads of the employee's balance to count (after the payouts; one at a time, so each "
+                        "read's audit entry is committed alone)")
+    p.add_argument("--citizen", help="the employee (from bench/seed.py), for the balance reads")
     args = p.parse_args()
 
     db = urllib.parse.urlparse(args.database_url).path.lstrip("/")
@@ -136,11 +140,21 @@ def main() -> int:
 
     tag = f"bench-marker-{secrets.token_hex(4)}"
 
-    def counted(label: str, paid: datetime.date, n: int) -> tuple[str, str]:
+    def balance() -> None:
+        conn.request("GET", f"/api/v1/citizens/{args.citizen}/balance", headers=headers)
+        res = conn.getresponse()
+        data = res.read()
+        if res.status != 200:
+            raise SystemExit(f"balance: {res.status} {data.decode()}")
+
+    def counted(label: str, paid: datetime.date | None, n: int) -> tuple[str, str]:
         start, end = f"{tag}-{label}-start", f"{tag}-{label}-end"
         psql(args.database_url, f"SELECT '{start}'")
         for _ in range(n):
-            payout(paid)
+            if paid is None:
+                balance()
+            else:
+                payout(paid)
         time.sleep(0.5)  # nothing is written after the response, but leave the log time to catch up
         psql(args.database_url, f"SELECT '{end}'")
         return start, end
@@ -149,12 +163,13 @@ def main() -> int:
     time.sleep(1)
     fast = counted("fast", today, args.payouts)
     slow = counted("backdated", earlier, args.backdated) if args.backdated else None
+    reads = counted("balance", None, args.balances) if args.citizen and args.balances else None
 
     for _ in range(50):
         with open(log, encoding="utf-8", errors="replace") as f:
             f.seek(offset)
             lines = f.read().splitlines()
-        if any((slow or fast)[1] in line for line in lines):
+        if any((reads or slow or fast)[1] in line for line in lines):
             break
         time.sleep(0.1)
     report(f"fast path (paid on {today}, not before any other payout of the year)", window(lines, db, *fast),
@@ -162,6 +177,9 @@ def main() -> int:
     if slow:
         report(f"back-dated (paid on {earlier}, before {args.payouts + 1} payouts paid on {today})",
                window(lines, db, *slow), args.backdated)
+    if reads:
+        report(f"balance read (GET /citizens/{{id}}/balance, {args.payouts + args.backdated + 1} payouts this year)",
+               window(lines, db, *reads), args.balances, "read")
     return 0
 
 

@@ -182,6 +182,32 @@ fn endpoints() -> Vec<Endpoint> {
         // The company employs the citizen, so it may read the remaining amount.
         ep(M::GET, "/api/v1/citizens/{citizen}/balance", COORDINATOR_OR_EMPLOYER, 200, None),
         ep(M::GET, "/api/v1/me/balance", CITIZEN, 200, None),
+        // --- Outside income and register statements (coordinators only) ---
+        ep(
+            M::POST,
+            "/api/v1/citizens/{citizen}/outside-income",
+            COORDINATOR,
+            201,
+            Some(outside_income_body("2024-02-01", "100.00", None)),
+        ),
+        ep(M::GET, "/api/v1/citizens/{citizen}/outside-income", COORDINATOR, 200, None),
+        ep(
+            M::POST,
+            "/api/v1/outside-income/{outside_income}/withdrawal",
+            COORDINATOR,
+            201,
+            Some(json!({ "reason": "Registreret to gange" })),
+        ),
+        ep(
+            M::POST,
+            "/api/v1/citizens/{citizen}/register-statements",
+            COORDINATOR,
+            201,
+            Some(
+                json!({ "year": 2024, "drawn_on": "2024-12-31", "statement": "CVR;Arbejdsgiver;Udbetalingsdato;Beløb\n" }),
+            ),
+        ),
+        ep(M::POST, "/api/v1/register-statements/{statement}/acceptance", COORDINATOR, 200, None),
         // --- Small jobs ---
         // The records' company is registered already: 409 `company_exists` is as far as a
         // registered company's token gets, past authorization (other roles: 403). An unregistered
@@ -300,6 +326,8 @@ impl Records {
             .replace("{year}", CAP_YEAR)
             .replace("{frikort}", &self.frikort)
             .replace("{employment}", &self.employment_id)
+            .replace("{outside_income}", &self.outside_income)
+            .replace("{statement}", &self.statement)
             .replace("{employment_to_end}", one_shot(&self.employments_to_end, role))
             .replace("{payout_to_reverse}", one_shot(&self.payouts_to_reverse, role))
             .replace("{now}", &chrono::Utc::now().to_rfc3339())
@@ -452,8 +480,8 @@ both_backends! {
         // operator's 2 cap changes.
         let operator_refused = endpoints().len() - 5;
         // 16 coordinator-only endpoints (with GET /audit, which the operator also reads, and the
-        // transfer of a citizen) × 2 roles, /me and /me/balance × 2, and the citizen on
-        // GET /companies/{id}, GET /citizens/{id}/balance and the 4 employment and payout writes.
+        // transfer of a citizen) and 5 of outside income and register statements × 2 roles, /me
+        // and /me/balance × 2, and the citizen on GET /companies/{id}, GET /citizens/{id}/balance and the 4 employment and payout writes.
         // Small jobs: 8 coordinator-only endpoints (offer, interest to offer, approve, reject,
         // queue, statistics, candidates, offer to a candidate) and 2 company-only ones
         // (/companies/self) × 2 roles; 6 citizen-only ones (/me/tasks, interest, /me/offers,
@@ -462,7 +490,7 @@ both_backends! {
         // cancelling tasks; reporting hours) and on cancelling or no-showing an approved
         // placement; less the 4 hidden from the company. GTFS: 2 coordinator-only endpoints
         // (import, current feed) × 2 roles.
-        assert_eq!(refused, operator_refused + 2 * 3 + 16 * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 - 4 + 2 * 2);
+        assert_eq!(refused, operator_refused + 2 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 - 4 + 2 * 2);
     }
 
     async fn every_endpoint_succeeds_for_each_role_it_serves(app) {

@@ -64,6 +64,8 @@ both_backends! {
                 json!({
                     "citizen_id": w.citizen, "year": 2024,
                     "cap": "41280.00", "cap_provisional": false, "remaining": "6280.00",
+                    "based_on": "income known to Småjob, not yet reconciled with the national register",
+                    "reconciled_on": null,
                 })
             );
         }

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
+use awc::http::Method;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
 use serde_json::{Value, json};
 use smaajob_api::auth::{Claims, Role};
@@ -804,6 +805,9 @@ pub struct Records {
     /// first, the company's second.
     pub employments_to_end: [String; 2],
     pub payouts_to_reverse: [String; 2],
+    /// The citizen's outside income to withdraw, and a pending register statement to accept.
+    pub outside_income: String,
+    pub statement: String,
     /// Small jobs, all the (verified) company's in 730. Open, with nothing of the citizen's on it.
     pub task: String,
     pub draft_task: String,
@@ -855,6 +859,16 @@ impl Records {
             r.expect(201);
             payouts_to_reverse.push(r.body["payout"]["id"].as_str().expect("a payout id").to_owned());
         }
+
+        let recorded =
+            record_outside_income(app, &coordinator, &citizen_id, &outside_income_body("2024-02-01", "50.00", None))
+                .await;
+        recorded.expect(201);
+        let outside_income = id(&recorded.body["outside_income"]);
+        // Of a year nothing else touches, so its differences still hold when it is accepted.
+        let imported = import_statement(app, &coordinator, &citizen_id, 2023, "2023-12-31", &statement_file(&[])).await;
+        imported.expect(201);
+        let statement = id(&imported.body);
 
         // Small jobs: a verified company, its tasks, and the citizen's placements on them.
         let path = format!("/api/v1/companies/{company_id}");
@@ -932,6 +946,8 @@ impl Records {
             employment_id,
             employments_to_end,
             payouts_to_reverse: payouts_to_reverse.try_into().expect("two payouts"),
+            outside_income,
+            statement,
         }
     }
 
@@ -1069,6 +1085,47 @@ pub async fn change_cap(app: &TestApp, year: i32, setting: Value) -> Resp {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Outside income and register statements.
+
+/// Outside income paid on `paid`, from `employer_cvr` when given.
+pub fn outside_income_body(paid: &str, amount: &str, employer_cvr: Option<&str>) -> Value {
+    json!({ "payment_date": paid, "amount": amount, "employer_cvr": employer_cvr, "source": "Lønseddel fra Café Ærø ApS" })
+}
+
+/// Records outside income of a citizen as `token`.
+pub async fn record_outside_income(app: &TestApp, token: &str, citizen: &str, body: &Value) -> Resp {
+    app.post(&format!("/api/v1/citizens/{citizen}/outside-income"), token, body).await
+}
+
+/// A register statement file: the header and one `CVR;Arbejdsgiver;Udbetalingsdato;Beløb` line each.
+pub fn statement_file(lines: &[&str]) -> String {
+    let mut text = "CVR;Arbejdsgiver;Udbetalingsdato;Beløb\n".to_owned();
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+/// Imports a register statement of `year` drawn on `drawn_on` for a citizen as `token`.
+pub async fn import_statement(
+    app: &TestApp,
+    token: &str,
+    citizen: &str,
+    year: i32,
+    drawn_on: &str,
+    text: &str,
+) -> Resp {
+    let body = json!({ "year": year, "drawn_on": drawn_on, "statement": text });
+    app.post(&format!("/api/v1/citizens/{citizen}/register-statements"), token, &body).await
+}
+
+/// Accepts a register statement as `token`.
+pub async fn accept_statement(app: &TestApp, token: &str, statement: &str) -> Resp {
+    app.request(&Method::POST, &format!("/api/v1/register-statements/{statement}/acceptance"), Some(token), None).await
+}
+
+// ---------------------------------------------------------------------------------------------
 // Matching: citizens with a home, modes and a card, and tasks placed in Randers.
 
 /// The work location of [`task_body`] (Vestergade 1, Randers).
@@ -1134,4 +1191,45 @@ pub fn gtfs_zip(changes: &[(&str, Option<&str>)]) -> Vec<u8> {
 /// Uploads a GTFS zip as the coordinator's municipality's feed.
 pub async fn upload_gtfs(app: &TestApp, token: &str, zip: Vec<u8>) -> Resp {
     app.send(awc::http::Method::POST, "/api/v1/gtfs", Some(token), Some("application/zip"), zip).await
+}
+
+/// `(company id, gross, exempt, taxable, covered gross, payouts)` in øre, per employer.
+pub type EmployerSums = Vec<(String, i64, i64, i64, i64, i32)>;
+
+/// Asserts that the employers' totals stored for a citizen-year equal those recomputed from the
+/// year's payouts (not reversed) and their current splits, and that `employers` employers have
+/// any; returns them.
+pub fn assert_employer_totals_are_recomputable(
+    app: &TestApp,
+    citizen: &str,
+    year: i32,
+    employers: usize,
+) -> EmployerSums {
+    use smaajob_persistence::repo::{accounting, employer_totals};
+    let mut conn = app.pool.get().unwrap();
+    let stored: EmployerSums = employer_totals::of_year(&mut conn, citizen, year)
+        .unwrap()
+        .into_iter()
+        .map(|(t, _)| {
+            (t.company_id, t.gross.ore(), t.exempt.ore(), t.taxable.ore(), t.covered_gross.ore(), t.payout_count)
+        })
+        .collect();
+    let mut recomputed: std::collections::BTreeMap<String, (i64, i64, i64, i64, i32)> = Default::default();
+    for (p, reversed) in accounting::payouts_of_year(&mut conn, citizen, year).unwrap() {
+        if reversed {
+            continue;
+        }
+        let s = recomputed.entry(p.company_id.clone()).or_default();
+        s.0 += p.gross.ore();
+        s.1 += p.exempt.ore();
+        s.2 += p.taxable.ore();
+        if p.coverage == smaajob_domain::Coverage::Covered {
+            s.3 += p.gross.ore();
+        }
+        s.4 += 1;
+    }
+    let recomputed: EmployerSums = recomputed.into_iter().map(|(c, s)| (c, s.0, s.1, s.2, s.3, s.4)).collect();
+    assert_eq!(stored, recomputed, "stored employer totals of {year} differ from the payouts");
+    assert_eq!(stored.len(), employers, "{stored:?}");
+    stored
 }

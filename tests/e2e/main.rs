@@ -24,6 +24,7 @@ mod guessing;
 mod hours;
 mod idempotency_expiry;
 mod matching;
+mod outside_income;
 mod payouts;
 mod placements;
 mod queue;

@@ -180,6 +180,60 @@ both_backends! {
         assert_eq!(totals(&b.body), ("42000.00", "41280.00", "720.00", "0.00", 2));
     }
 
+    async fn the_stored_employer_totals_equal_those_recomputed_after_back_dating_reversals_cap_changes_and_deactivations(app) {
+        let w = employee(&app, "2024-01-01").await;
+        let (b_company, b_token, b_employment) = w.second_employer(&app, "2024-01-01").await;
+        let pay_b = |paid: &'static str, from: &'static str, to: &'static str, wage: &'static str| {
+            let (app, b_token, b_employment) = (&app, &b_token, &b_employment);
+            async move {
+                let r = app.payout(b_token, b_employment, &payout_body(paid, from, to, wage)).await;
+                r.expect(201);
+                id(&r.body["payout"])
+            }
+        };
+        let first = id(&w.pay(&app, "2024-03-28", "2024-03-01", "2024-03-27", "20000.00").await["payout"]);
+        let b_first = pay_b("2024-04-30", "2024-04-01", "2024-04-29", "15000.00").await;
+        w.pay(&app, "2024-05-31", "2024-05-01", "2024-05-30", "10000.00").await;
+        assert_employer_totals_are_recomputable(&app, &w.citizen, 2024, 2);
+
+        // Back-dated: paid before the others, so the year is re-split.
+        pay_b("2024-02-15", "2024-02-01", "2024-02-14", "5000.00").await;
+        assert_employer_totals_are_recomputable(&app, &w.citizen, 2024, 2);
+
+        let reason = json!({ "reason": "forkert beløb" });
+        app.post(&format!("/api/v1/payouts/{first}/reversal"), &w.company_token, &reason).await.expect(201);
+        assert_employer_totals_are_recomputable(&app, &w.citizen, 2024, 2);
+
+        change_cap(&app, 2024, json!({ "amount": "30000" })).await.expect(200);
+        let after_cap = assert_employer_totals_are_recomputable(&app, &w.citizen, 2024, 2);
+        assert_eq!(after_cap.iter().map(|s| s.2).sum::<i64>(), 3_000_000, "the new cap is used up: {after_cap:?}");
+
+        // A deactivation dated back uncovers the work after it; later work is not covered either.
+        deactivate(&app, &w.coordinator, &w.citizen, "betingelserne er ikke længere opfyldt").await;
+        correct_decision(&app, &w, "2024-05-01T10:00:00Z").await;
+        let uncovered = assert_employer_totals_are_recomputable(&app, &w.citizen, 2024, 2);
+        assert!(uncovered.iter().any(|s| s.4 < s.1), "some gross is no longer covered: {uncovered:?}");
+        w.pay(&app, "2024-06-28", "2024-06-03", "2024-06-27", "1000.00").await;
+        assert_employer_totals_are_recomputable(&app, &w.citizen, 2024, 2);
+
+        // An employer whose payouts are all reversed has no share left.
+        for payout in [b_first] {
+            app.post(&format!("/api/v1/payouts/{payout}/reversal"), &b_token, &reason).await.expect(201);
+        }
+        let b_left = assert_employer_totals_are_recomputable(&app, &w.citizen, 2024, 2);
+        assert_eq!(b_left.iter().find(|s| s.0 == b_company).map(|s| s.5), Some(1), "{b_left:?}");
+
+        // The balance shows the stored shares.
+        let b = w.balance(&app, 2024).await;
+        let shown: Vec<(String, i64, i64, i64)> = b["per_employer"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["company_id"].as_str().unwrap().to_owned(), ore(&e["gross"]), ore(&e["exempt"]), ore(&e["taxable"])))
+            .collect();
+        assert_eq!(shown, b_left.iter().map(|s| (s.0.clone(), s.1, s.2, s.3)).collect::<Vec<_>>());
+    }
+
     async fn reversing_a_payout_frees_its_headroom_for_later_payouts_and_the_reversed_one_stays_listed(app) {
         let w = employee(&app, "2024-01-01").await;
         let first = id(&w.pay(&app, "2024-03-28", "2024-03-01", "2024-03-27", "40000.00").await["payout"]);

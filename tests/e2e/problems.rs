@@ -472,6 +472,7 @@ async fn the_server_starts_on_a_fresh_sqlite_database_every_time() {
             data_key: smaajob_persistence::crypto::DataKey::from_bytes(&[42; 32]),
             max_body_bytes: 16 * 1024,
             pool_size: 4,
+            blocking_threads: None,
             wage_floor: smaajob_domain::Money::from_kroner(130),
             idempotency_ttl: smaajob_api::config::DEFAULT_IDEMPOTENCY_TTL,
             guess_limits: smaajob_api::services::guesses::GuessLimits::default(),

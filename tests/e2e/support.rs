@@ -126,6 +126,7 @@ fn test_settings(db: &TestDatabase, keys: KeySource) -> Settings {
         data_key: DataKey::from_bytes(&[42; 32]),
         max_body_bytes: 16 * 1024,
         pool_size: 4,
+        blocking_threads: None,
         wage_floor: smaajob_domain::Money::from_kroner(130),
         idempotency_ttl: smaajob_api::config::DEFAULT_IDEMPOTENCY_TTL,
         guess_limits: smaajob_api::services::guesses::GuessLimits::default(),

@@ -313,11 +313,15 @@ both_backends! {
             assert_hidden(&app, t, method, path, id, *body).await;
         }
 
-        // A citizen A employs: the cap and what is left of it, nothing about other employers.
+        // A citizen A employs: the cap, what is left of it and what that is based on, nothing
+        // about other employers or income outside Småjob.
         let balance = app.get(&format!("/api/v1/citizens/{}/balance?year=2024", s.jens), t).await;
         balance.expect(200);
         let keys: BTreeSet<&str> = balance.body.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(keys, BTreeSet::from(["citizen_id", "year", "cap", "cap_provisional", "remaining"]));
+        assert_eq!(
+            keys,
+            BTreeSet::from(["citizen_id", "year", "cap", "cap_provisional", "remaining", "based_on", "reconciled_on"])
+        );
         assert_eq!(balance.body["remaining"], "31280.00");
         let full = app.get(&format!("/api/v1/citizens/{}/balance?year=2024", s.jens), &s.coordinator).await;
         full.expect(200);

@@ -212,6 +212,12 @@ impl Application {
                 .default_service(web::to(fallback))
         })
         .workers(worker_count())
+        // More threads than connections would only queue on the pool, each holding a thread.
+        .worker_max_blocking_threads(
+            settings
+                .blocking_threads
+                .map_or(usize::try_from(settings.pool_size).unwrap_or(usize::MAX).max(1), |n| n.get()),
+        )
         .shutdown_timeout(30)
         .listen(listener)
         .map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?

@@ -7,7 +7,7 @@
 use std::sync::mpsc;
 
 use smaajob_persistence::repo::audit::{self, NewAuditEntry};
-use smaajob_persistence::{DbPool, write_transaction};
+use smaajob_persistence::{DbPool, PooledConn, write_transaction};
 use tokio::sync::oneshot;
 
 use crate::error::ApiError;
@@ -47,7 +47,23 @@ impl AuditWriter {
 }
 
 fn run(pool: &DbPool, inbox: &mpsc::Receiver<Job>) {
-    while let Ok(first) = inbox.recv() {
+    // While batches follow each other the writer keeps its connection, rather than checking one
+    // out (and the pool testing it with a query) for every batch; it gives it back whenever the
+    // inbox is empty, so a small pool is not held up by an idle writer, and after a failed batch,
+    // in case the connection itself was what failed.
+    let mut held: Option<PooledConn> = None;
+    loop {
+        let first = match inbox.try_recv() {
+            Ok(job) => job,
+            Err(mpsc::TryRecvError::Empty) => {
+                held = None;
+                match inbox.recv() {
+                    Ok(job) => job,
+                    Err(_) => return,
+                }
+            }
+            Err(mpsc::TryRecvError::Disconnected) => return,
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match inbox.try_recv() {
@@ -55,14 +71,20 @@ fn run(pool: &DbPool, inbox: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let result = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+        let conn = match held.take() {
+            Some(conn) => Ok(conn),
+            None => pool.get().map_err(|e| e.to_string()),
+        };
+        let result = conn.and_then(|mut conn| {
             write_transaction(&mut conn, |conn| {
                 for (entries, _) in &batch {
                     audit::append(conn, entries)?;
                 }
                 Ok::<(), smaajob_persistence::RepoError>(())
             })
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+            held = Some(conn);
+            Ok(())
         });
         if let Err(e) = &result {
             tracing::error!(error = %e, entries = batch.len(), "audit batch failed");

@@ -40,6 +40,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Database connections in the pool.
     pub pool_size: u32,
+    /// Threads per HTTP worker that run database work; `None`: as many as the pool has
+    /// connections.
+    pub blocking_threads: Option<std::num::NonZeroUsize>,
     /// The lowest hourly wage a task may offer.
     pub wage_floor: Money,
     /// How long a keyed write's first response is kept and replayed; a retry after that is a

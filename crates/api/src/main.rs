@@ -128,6 +128,10 @@ struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, env = "SMAAJOB_POOL_SIZE", default_value_t = 10)]
     pool_size: u32,
+    /// Threads per HTTP worker that run database work (default: the pool size, so none waits
+    /// for a connection while holding a thread).
+    #[arg(long, env = "SMAAJOB_BLOCKING_THREADS")]
+    blocking_threads: Option<std::num::NonZeroUsize>,
     /// The lowest hourly wage (DKK) a task may offer.
     #[arg(long, env = "SMAAJOB_WAGE_FLOOR", default_value = DEFAULT_WAGE_FLOOR, value_parser = parse_wage_floor)]
     wage_floor: Money,
@@ -251,6 +255,7 @@ fn serve(args: ServeArgs) -> CliResult {
         data_key,
         max_body_bytes: args.max_body_bytes,
         pool_size: args.pool_size,
+        blocking_threads: args.blocking_threads,
         wage_floor: args.wage_floor,
         idempotency_ttl: args.idempotency_ttl,
         guess_limits: GuessLimits::new(

@@ -167,14 +167,15 @@ pub struct RedactingRootSpan;
 impl RootSpanBuilder for RedactingRootSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
         let header = |name: &str| request.headers().get(name).and_then(|h| h.to_str().ok()).unwrap_or("").to_owned();
-        let route = request.match_pattern().unwrap_or_else(|| "default".into());
         let target = request.uri().path_and_query().map_or("", |p| p.as_str()).to_owned();
         let info = request.connection_info().clone();
         let request_id = request.extensions().get::<RequestId>().map(ToString::to_string).unwrap_or_default();
         tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),
-            http.route = %route,
+            // Filled in at the end: before routing, `match_pattern` walks every route's pattern
+            // (a regex per path with parameters); after it, the matched route is looked up.
+            http.route = Empty,
             http.host = %redact_cpr(info.host()),
             http.client_ip = %redact_cpr(info.realip_remote_addr().unwrap_or("")),
             http.user_agent = %redact_cpr(&header("User-Agent")),
@@ -192,6 +193,8 @@ impl RootSpanBuilder for RedactingRootSpan {
             Err(error) => (error.as_response_error().status_code(), Some(error.as_response_error())),
         };
         span.record("http.status_code", status.as_u16());
+        let route = outcome.as_ref().ok().and_then(|response| response.request().match_pattern());
+        span.record("http.route", tracing::field::display(route.as_deref().unwrap_or("default")));
         if let Some(error) = error.map(|e: &dyn ResponseError| (e.to_string(), format!("{e:?}"))) {
             span.record("exception.message", tracing::field::display(redact_cpr(&error.0)));
             span.record("exception.details", tracing::field::display(redact_cpr(&error.1)));

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::http::utc;
 use crate::services::error::Fields;
-use crate::services::payouts::Receipt;
+use crate::services::payouts::{Receipt, YearBalance};
 
 /// A reason for a decision.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -163,7 +163,7 @@ pub struct BalanceSummary {
     pub cap_provisional: bool,
     /// What is left of the cap, DKK.
     pub remaining: String,
-    /// Gross of all payouts (coordinators, citizens).
+    /// Gross of all income known, outside income included (coordinators, citizens).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gross: Option<String>,
     /// Exempt so far (coordinators, citizens).
@@ -199,9 +199,9 @@ pub struct AdjustmentView {
     pub new_taxable: String,
     /// Change of the taxable part to report (positive: report more A-income), DKK.
     pub taxable_change: String,
-    /// `reversal`, `backdated_payout`, `cap_changed` or `card_changed`.
+    /// `reversal`, `backdated_payout`, `cap_changed`, `card_changed` or `outside_income`.
     pub cause: String,
-    /// What caused it: a payout id, a cap year or a card event.
+    /// What caused it: a payout id, a cap year, a card event, an outside income entry or a register statement.
     pub cause_ref: Option<String>,
     /// When the adjustment was recorded.
     pub created_at: DateTime<Utc>,
@@ -271,19 +271,24 @@ pub fn adjustment_view(a: &AdjustmentRow) -> AdjustmentView {
     }
 }
 
+/// The view of a citizen-year after a change.
+pub fn balance_summary(b: &YearBalance) -> BalanceSummary {
+    BalanceSummary {
+        year: b.year,
+        cap: b.cap.to_string(),
+        cap_provisional: b.cap_provisional,
+        remaining: b.remaining.to_string(),
+        gross: b.totals.map(|t| t.gross.to_string()),
+        exempt: b.totals.map(|t| t.exempt.to_string()),
+        taxable: b.totals.map(|t| t.taxable.to_string()),
+    }
+}
+
 /// The view of a payout registration's or reversal's outcome.
 pub fn receipt_view(r: &Receipt) -> PayoutReceipt {
     PayoutReceipt {
         payout: payout_view(&r.payout, r.reversed, Some(&r.split)),
-        balance: BalanceSummary {
-            year: r.balance.year,
-            cap: r.balance.cap.to_string(),
-            cap_provisional: r.balance.cap_provisional,
-            remaining: r.balance.remaining.to_string(),
-            gross: r.balance.totals.map(|t| t.gross.to_string()),
-            exempt: r.balance.totals.map(|t| t.exempt.to_string()),
-            taxable: r.balance.totals.map(|t| t.taxable.to_string()),
-        },
+        balance: balance_summary(&r.balance),
         warnings: r
             .notices
             .iter()

@@ -8,7 +8,7 @@ use std::hint::black_box;
 
 use chrono::{Duration, NaiveDate};
 use criterion::{Criterion, criterion_group, criterion_main};
-use smaajob_domain::{AllocationInput, CardPeriod, EmploymentSpan, Money, PayoutFacts, allocate};
+use smaajob_domain::{AllocationInput, CardPeriod, EmploymentSpan, Money, OutsideIncomeFacts, PayoutFacts, allocate};
 
 /// SplitMix64: a seeded generator, so every run measures the same year
 /// without pulling in a random-number crate.
@@ -71,6 +71,21 @@ fn busy_year() -> (Vec<CardPeriod>, Vec<EmploymentSpan>, Vec<PayoutFacts>) {
     (card_periods, employments, payouts)
 }
 
+/// Outside income from employers registering directly with the national register: 50 entries
+/// paid across the year, interleaved with the payouts.
+fn outside_income() -> Vec<OutsideIncomeFacts> {
+    let mut rng = SplitMix64(0x0075_1DE0);
+    (0..50)
+        .map(|i| OutsideIncomeFacts {
+            id: format!("outside-{i:02}"),
+            sequence: rng.below(1_000_000) as i64 * 1_000 + 500 + i,
+            payment_date: day(2024, 1, 1) + Duration::days(rng.below(366) as i64),
+            amount: Money::from_ore(1 + rng.below(200_000) as i64),
+            withdrawn: rng.below(20) == 0,
+        })
+        .collect()
+}
+
 fn bench_allocate(c: &mut Criterion) {
     let (card_periods, employments, payouts) = busy_year();
     let input = AllocationInput {
@@ -78,9 +93,15 @@ fn bench_allocate(c: &mut Criterion) {
         card_periods: &card_periods,
         employments: &employments,
         payouts: &payouts,
+        outside_income: &[],
     };
     c.bench_function("allocate 1000 payouts, 3 employments, 2 card periods", |b| {
         b.iter(|| allocate(black_box(&input)))
+    });
+    let outside = outside_income();
+    let with_outside = AllocationInput { outside_income: &outside, ..input };
+    c.bench_function("allocate 1000 payouts and 50 outside income entries", |b| {
+        b.iter(|| allocate(black_box(&with_outside)))
     });
 }
 

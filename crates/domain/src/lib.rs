@@ -24,13 +24,14 @@ pub mod matching;
 pub mod money;
 pub mod municipality;
 pub mod pay;
+pub mod register_statement;
 pub mod schedule;
 pub mod stats;
 
 pub use allocation::{
     AdjustmentCause, Allocation, AllocationInput, Appended, CardCoverage, Coverage, CoveredDays, EmploymentSpan,
-    PayoutFacts, Projection, Split, SplitChange, YearTotals, allocate, append_payout, card_coverage, project,
-    split_changes, within_employment,
+    OutsideIncomeFacts, PayoutFacts, Projection, Split, SplitChange, YearTotals, allocate, append_payout,
+    card_coverage, project, split_changes, within_employment,
 };
 pub use calendar::{copenhagen_date, copenhagen_midnight_utc, today_in_copenhagen};
 pub use caps::{
@@ -63,6 +64,10 @@ pub use municipality::{MunicipalityCode, MunicipalityError, RANDERS};
 pub use pay::{
     HOLIDAY_PAY_PERCENT, HoursError, MAX_WEEKLY_HOURS, MAX_WORKED_MINUTES, WeeklyHours, WeeklyHoursError, WorkedTime,
     estimated_pay, holiday_pay, pay_for,
+};
+pub use register_statement::{
+    Difference, DifferenceKind, KnownOutsideIncome, LineError, MAX_STATEMENT_LINES, Reconciliation, STATEMENT_HEADER,
+    SmaajobRegistration, StatementError, StatementLine, StatementStatus, parse_statement, reconcile,
 };
 pub use schedule::{EARLIEST_SCHEDULE_YEAR, MAX_WEEKLY_SPAN_DAYS, Schedule, ScheduleError, Shift};
 pub use stats::nearest_rank;

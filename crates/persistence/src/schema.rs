@@ -145,6 +145,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    employer_totals (citizen_id, year, company_id) {
+        citizen_id -> Text,
+        year -> Integer,
+        company_id -> Text,
+        gross_ore -> BigInt,
+        exempt_ore -> BigInt,
+        taxable_ore -> BigInt,
+        covered_gross_ore -> BigInt,
+        payout_count -> Integer,
+    }
+}
+
+diesel::table! {
     payouts (id) {
         id -> Text,
         employment_id -> Text,
@@ -195,6 +208,53 @@ diesel::table! {
         cause -> Text,
         cause_ref -> Nullable<Text>,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    register_statements (id) {
+        id -> Text,
+        citizen_id -> Text,
+        year -> Integer,
+        drawn_on -> Date,
+        status -> Text,
+        differences -> Text,
+        imported_by -> Text,
+        imported_by_role -> Text,
+        created_at -> Timestamp,
+        accepted_by -> Nullable<Text>,
+        accepted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    register_statement_lines (statement_id, line) {
+        statement_id -> Text,
+        line -> Integer,
+        employer_cvr -> Text,
+        employer_name -> Text,
+        payment_date -> Date,
+        amount_ore -> BigInt,
+    }
+}
+
+diesel::table! {
+    outside_income (id) {
+        id -> Text,
+        citizen_id -> Text,
+        year -> Integer,
+        sequence -> BigInt,
+        payment_date -> Date,
+        amount_ore -> BigInt,
+        employer_cvr -> Nullable<Text>,
+        source -> Text,
+        statement_id -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_by_role -> Text,
+        created_at -> Timestamp,
+        withdrawn_at -> Nullable<Timestamp>,
+        withdrawn_by -> Nullable<Text>,
+        withdrawn_reason -> Nullable<Text>,
     }
 }
 
@@ -350,11 +410,15 @@ diesel::joinable!(employments -> companies (company_id));
 diesel::joinable!(payouts -> employments (employment_id));
 diesel::joinable!(payout_reversals -> payouts (payout_id));
 diesel::joinable!(adjustments -> companies (company_id));
+diesel::joinable!(employer_totals -> companies (company_id));
 diesel::joinable!(adjustments -> citizens (citizen_id));
 diesel::joinable!(frikort_events -> frikort_cards (card_id));
 diesel::joinable!(gtfs_stops -> gtfs_feeds (feed_id));
 diesel::joinable!(gtfs_service_days -> gtfs_feeds (feed_id));
 diesel::joinable!(gtfs_connections -> gtfs_feeds (feed_id));
+diesel::joinable!(register_statements -> citizens (citizen_id));
+diesel::joinable!(register_statement_lines -> register_statements (statement_id));
+diesel::joinable!(outside_income -> citizens (citizen_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     caps,
@@ -366,9 +430,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     employments,
     citizen_years,
+    employer_totals,
     payouts,
     payout_reversals,
     adjustments,
+    register_statements,
+    register_statement_lines,
+    outside_income,
     idempotency_keys,
     guess_counters,
     tasks,

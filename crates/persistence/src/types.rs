@@ -89,7 +89,7 @@ use smaajob_domain::coded::{Coded, parse_code};
 use smaajob_domain::ids::RecordId;
 use smaajob_domain::{
     AdjustmentCause, CardEventKind, CardId, CardStatus, CitizenId, CompanyId, Coverage, EmploymentId, Money, PayoutId,
-    PlacementId, PlacementState, ReportStatus, ShiftReportId, TaskId, TaskStatus, Verification,
+    PlacementId, PlacementState, ReportStatus, ShiftReportId, StatementStatus, TaskId, TaskStatus, Verification,
 };
 
 use crate::db::MultiBackend;
@@ -406,6 +406,7 @@ pub mod nullable_json_string {
 // Every domain enum stored in a Text column. Add each one as its column becomes typed.
 text_columns!(read_code:
     TaskStatus, PlacementState, Coverage, AdjustmentCause, CardStatus, CardEventKind, Verification, ReportStatus,
+    StatementStatus,
 );
 
 // Every typed id stored in a Text column.

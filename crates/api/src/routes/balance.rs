@@ -49,7 +49,7 @@ pub struct PlannedView {
 }
 
 /// A citizen's frikort balance for one year. Employers see only `year`, `cap`,
-/// `cap_provisional` and `remaining`.
+/// `cap_provisional`, `remaining` and what it is based on.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct BalanceView {
     /// The citizen.
@@ -62,9 +62,22 @@ pub struct BalanceView {
     pub cap_provisional: bool,
     /// What is left before earnings become taxable, DKK.
     pub remaining: String,
-    /// Gross of all payouts this year, DKK.
+    /// What the balance is based on, for a person: the income known to Småjob, and when it was
+    /// last reconciled with the national register (which holds the truth).
+    #[schema(example = "income known to Småjob, last reconciled with the national register on 2026-11-30")]
+    pub based_on: String,
+    /// The day the statement last accepted from the national register was drawn; absent if the
+    /// year was never reconciled.
+    pub reconciled_on: Option<NaiveDate>,
+    /// Gross of all income known this year (Småjob's payouts and outside income), DKK.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gross: Option<String>,
+    /// The part of `gross` registered outside Småjob, DKK.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outside_income: Option<String>,
+    /// The part of `gross` paid through Småjob, DKK.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smaajob_income: Option<String>,
     /// Tax-free so far, DKK.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exempt: Option<String>,
@@ -94,6 +107,14 @@ pub struct YearQuery {
     pub year: Option<i32>,
 }
 
+/// What a balance is based on, in words.
+fn based_on(reconciled_on: Option<NaiveDate>) -> String {
+    match reconciled_on {
+        Some(day) => format!("income known to Småjob, last reconciled with the national register on {day}"),
+        None => "income known to Småjob, not yet reconciled with the national register".to_owned(),
+    }
+}
+
 /// Builds the view of a balance; an employer's has no details.
 fn view(b: Balance) -> BalanceView {
     let mut view = BalanceView {
@@ -102,7 +123,11 @@ fn view(b: Balance) -> BalanceView {
         cap: b.cap.amount.money().to_string(),
         cap_provisional: b.cap.provisional,
         remaining: b.remaining.to_string(),
+        based_on: based_on(b.reconciled_on),
+        reconciled_on: b.reconciled_on,
         gross: None,
+        outside_income: None,
+        smaajob_income: None,
         exempt: None,
         taxable: None,
         payouts: None,
@@ -112,6 +137,8 @@ fn view(b: Balance) -> BalanceView {
     };
     if let Some(d) = b.details {
         view.gross = Some(d.gross.to_string());
+        view.outside_income = Some(d.outside_income.to_string());
+        view.smaajob_income = Some(d.smaajob_income.to_string());
         view.exempt = Some(d.exempt.to_string());
         view.taxable = Some(d.taxable.to_string());
         view.payouts = Some(d.payouts);

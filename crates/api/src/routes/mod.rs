@@ -11,6 +11,7 @@ pub mod gtfs;
 pub mod hours;
 pub mod matching;
 pub mod ops;
+pub mod outside_income;
 pub mod payouts;
 pub mod placements;
 pub mod queue;
@@ -20,7 +21,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers every `/api/v1` handler (each with its OpenAPI description).
 pub fn api_v1(cfg: &mut ServiceConfig) {
-    cfg.service(citizens::create_citizen)
+    // The most frequent requests first: the router tries each route in this order, and every
+    // route with a path parameter before the one that matches costs a regex match. No other
+    // route's pattern matches their paths, so the order decides nothing else.
+    cfg.service(balance::citizen_balance)
+        .service(balance::my_balance)
+        .service(payouts::register_payout)
+        .service(citizens::create_citizen)
         .service(citizens::list_citizens)
         .service(citizens::get_citizen)
         .service(citizens::update_citizen)
@@ -48,12 +55,14 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(employments::list_employments)
         .service(employments::get_employment)
         .service(employments::end_employment)
-        .service(payouts::register_payout)
         .service(payouts::list_payouts)
         .service(payouts::reverse_payout)
         .service(payouts::list_adjustments)
-        .service(balance::citizen_balance)
-        .service(balance::my_balance)
+        .service(outside_income::record_outside_income)
+        .service(outside_income::list_outside_income)
+        .service(outside_income::withdraw_outside_income)
+        .service(outside_income::import_register_statement)
+        .service(outside_income::accept_register_statement)
         .service(tasks::create_task)
         .service(tasks::list_tasks)
         .service(tasks::get_task)

@@ -5,11 +5,14 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 use smaajob_domain::{
     AdjustmentCause, AllocationInput, CapAmount, CapYear, CardEventKind, CardPeriod, Coverage, EmploymentSpan, Money,
-    PayoutFacts, ResolvedCap, Split, YearTotals, active_periods, allocate, append_payout, resolve_cap, split_changes,
+    OutsideIncomeFacts, PayoutFacts, ResolvedCap, Split, YearTotals, active_periods, allocate, append_payout,
+    resolve_cap, split_changes,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, CitizenYearOf, CitizenYearRow, PayoutRow};
 use smaajob_persistence::repo::caps::CapRow;
+use smaajob_persistence::repo::employer_totals::{self, EmployerTotalsRow};
+use smaajob_persistence::repo::outside_income::{self, OutsideIncomeRow};
 use smaajob_persistence::repo::{caps, employments, frikort, new_id, now};
 
 use crate::services::error::ServiceError;
@@ -21,6 +24,8 @@ pub struct Reallocated {
     pub year: CitizenYearRow,
     /// Every payout's split after.
     pub splits: BTreeMap<String, Split>,
+    /// Every outside income entry's split after (empty when the year was not re-run).
+    pub outside_splits: BTreeMap<String, Split>,
     /// Adjustments recorded for payouts whose split changed.
     pub adjustments: Vec<AdjustmentRow>,
     /// The cap used.
@@ -33,12 +38,14 @@ pub struct Reallocated {
 
 /// The cap in force for a year (provisional when unset), or 422 outside the frikort years.
 pub fn cap_for(conn: &mut DbConn, year: i32) -> Result<ResolvedCap, ServiceError> {
-    let y = CapYear::parse(year).map_err(|_| {
-        ServiceError::field("payment_date", "year_out_of_range", "the frikort covers the years 2019 to 2100")
-    })?;
+    let y = CapYear::parse(year).map_err(|_| year_out_of_range())?;
     let set: BTreeMap<i32, CapAmount> =
         caps::list(conn)?.iter().map(|r| Ok((r.year, stored_amount(r)?))).collect::<Result<_, ServiceError>>()?;
     resolve_cap(y, &set).ok_or_else(|| ServiceError::internal(format!("no cap resolves for {year}")))
+}
+
+fn year_out_of_range() -> ServiceError {
+    ServiceError::field("payment_date", "year_out_of_range", "the frikort covers the years 2019 to 2100")
 }
 
 /// A stored cap's amount: whole kroner above zero, else an error naming the year.
@@ -81,6 +88,17 @@ pub fn facts(p: &PayoutRow, reversed: bool) -> PayoutFacts {
     }
 }
 
+/// The facts the allocation engine needs from stored outside income.
+pub fn outside_facts(o: &OutsideIncomeRow) -> OutsideIncomeFacts {
+    OutsideIncomeFacts {
+        id: o.id.clone(),
+        sequence: o.sequence,
+        payment_date: o.payment_date,
+        amount: o.amount,
+        withdrawn: o.withdrawn(),
+    }
+}
+
 /// A fresh citizen-year row for locking.
 pub fn fresh_year(citizen_id: &str, year: i32, cap: &ResolvedCap) -> CitizenYearRow {
     CitizenYearRow {
@@ -104,8 +122,17 @@ pub fn lock_year(
     citizen_id: &str,
     year: i32,
 ) -> Result<(CitizenYearRow, ResolvedCap), ServiceError> {
-    let guess = cap_for(conn, year)?;
-    let locked = accounting::lock_year(conn, &fresh_year(citizen_id, year, &guess))?;
+    // The year out of range is refused before anything is locked.
+    CapYear::parse(year).map_err(|_| year_out_of_range())?;
+    let locked = match accounting::lock_existing_year(conn, citizen_id, year)? {
+        Some(locked) => locked,
+        // A new citizen-year is filled in with the cap as it reads now (a guess: a cap set
+        // meanwhile is read below, after the lock, and the split follows that one).
+        None => {
+            let guess = cap_for(conn, year)?;
+            accounting::lock_year(conn, &fresh_year(citizen_id, year, &guess))?
+        }
+    };
     let cap = cap_for(conn, year)?;
     Ok((locked, cap))
 }
@@ -137,6 +164,8 @@ fn rerun(
     new_payout: Option<PayoutRow>,
 ) -> Result<Reallocated, ServiceError> {
     let rows = accounting::payouts_of_year(conn, &locked.citizen_id, locked.year)?;
+    let outside: Vec<OutsideIncomeFacts> =
+        outside_income::of_year(conn, &locked.citizen_id, locked.year)?.iter().map(outside_facts).collect();
     let spans = employment_spans(conn, &locked.citizen_id)?;
     let mut facts: Vec<PayoutFacts> = rows.iter().map(|(p, r)| facts(p, *r)).collect();
     facts.extend(new_payout.iter().map(|p| self::facts(p, false)));
@@ -145,6 +174,7 @@ fn rerun(
         card_periods: periods,
         employments: &spans,
         payouts: &facts,
+        outside_income: &outside,
     });
     let before: BTreeMap<String, Split> = rows.iter().map(|(p, _)| (p.id.clone(), stored_split(p))).collect();
     let t = now();
@@ -187,6 +217,13 @@ fn rerun(
         }
         None => None,
     };
+    let shares = employer_shares(
+        rows.iter()
+            .map(|(p, _)| p)
+            .chain(new_payout.as_ref())
+            .filter_map(|p| allocation.splits.get(&p.id).map(|s| (p, s))),
+    )?;
+    employer_totals::replace_year(conn, &locked.citizen_id, locked.year, &shares)?;
     let counted = allocation.splits.values().filter(|s| s.coverage != Coverage::Reversed).count();
     let year = CitizenYearRow {
         cap: cap.amount.money(),
@@ -200,7 +237,15 @@ fn rerun(
     };
     accounting::save_year(conn, &year)?;
     let totals = year_totals(&year)?;
-    Ok(Reallocated { year, splits: allocation.splits, adjustments, cap, new_payout, totals })
+    Ok(Reallocated {
+        year,
+        splits: allocation.splits,
+        outside_splits: allocation.outside_splits,
+        adjustments,
+        cap,
+        new_payout,
+        totals,
+    })
 }
 
 fn with_split(payout: &mut PayoutRow, split: &Split) {
@@ -210,10 +255,10 @@ fn with_split(payout: &mut PayoutRow, split: &Split) {
 }
 
 /// Registers a new payout in its locked citizen-year: its split is computed first and the payout
-/// is inserted once, with it. A payout paid no earlier than every other payout of the year cannot
-/// change any earlier split (it comes last in the order), so it takes the headroom left by the
-/// stored totals without re-reading the year; otherwise, or when the stored totals were computed
-/// with another cap, the year is re-run. `periods` are the citizen's card periods, read under the lock.
+/// is inserted once, with it. A payout paid no earlier than every other payout and every outside
+/// income entry of the year cannot change any earlier split (it comes last in the order), so it
+/// takes the headroom left by the stored totals (outside income included) without re-reading the
+/// year; otherwise, or when the stored totals were computed with another cap, the year is re-run. `periods` are the citizen's card periods, read under the lock.
 pub fn register(
     conn: &mut DbConn,
     locked: CitizenYearRow,
@@ -223,7 +268,8 @@ pub fn register(
 ) -> Result<Reallocated, ServiceError> {
     let same_cap = locked.cap == cap.amount.money() && locked.cap_provisional == cap.provisional;
     // Ties are fine: the new payout gets the highest sequence, so it still comes last.
-    let last = accounting::latest_payment_date(conn, &locked.citizen_id, locked.year)?;
+    let last = accounting::latest_payment_date(conn, &locked.citizen_id, locked.year)?
+        .max(outside_income::latest_payment_date(conn, &locked.citizen_id, locked.year)?);
     if !same_cap || last.is_some_and(|d| d > payout.payment_date) {
         let cause_ref = payout.id.clone();
         return rerun(conn, locked, cap, AdjustmentCause::BackdatedPayout, Some(&cause_ref), periods, Some(payout));
@@ -233,6 +279,7 @@ pub fn register(
     let appended = append_payout(totals, periods, &spans, &facts(&payout, false));
     with_split(&mut payout, &appended.split);
     accounting::insert_payout(conn, &payout)?;
+    employer_totals::add(conn, &share_of(&payout, &appended.split)?)?;
     let year = CitizenYearRow {
         gross: appended.totals.gross,
         exempt: appended.totals.exempt,
@@ -244,7 +291,54 @@ pub fn register(
     };
     let splits = BTreeMap::from([(payout.id.clone(), appended.split)]);
     accounting::save_year(conn, &year)?;
-    Ok(Reallocated { year, splits, adjustments: Vec::new(), cap, new_payout: Some(payout), totals: appended.totals })
+    Ok(Reallocated {
+        year,
+        splits,
+        outside_splits: BTreeMap::new(),
+        adjustments: Vec::new(),
+        cap,
+        new_payout: Some(payout),
+        totals: appended.totals,
+    })
+}
+
+/// One payout's share of its employer's totals, split as `split` says.
+fn share_of(p: &PayoutRow, split: &Split) -> Result<EmployerTotalsRow, ServiceError> {
+    Ok(EmployerTotalsRow {
+        citizen_id: p.citizen_id.clone(),
+        year: p.year,
+        company_id: p.company_id.clone(),
+        gross: p.gross,
+        exempt: split.exempt,
+        taxable: split.taxable,
+        covered_gross: if split.coverage == Coverage::Covered { p.gross } else { Money::ZERO },
+        payout_count: 1,
+    })
+}
+
+/// Each employer's totals of a year from its payouts and their splits, by employer id; a
+/// reversed payout counts for nobody (as in the year's totals).
+fn employer_shares<'a>(
+    payouts: impl Iterator<Item = (&'a PayoutRow, &'a Split)>,
+) -> Result<Vec<EmployerTotalsRow>, ServiceError> {
+    let overflow = || ServiceError::internal("an employer's totals overflow");
+    let mut shares: BTreeMap<String, EmployerTotalsRow> = BTreeMap::new();
+    for (p, split) in payouts.filter(|(_, s)| s.coverage != Coverage::Reversed) {
+        let share = share_of(p, split)?;
+        match shares.get_mut(&p.company_id) {
+            None => {
+                shares.insert(p.company_id.clone(), share);
+            }
+            Some(sum) => {
+                sum.gross = sum.gross.checked_add(share.gross).ok_or_else(overflow)?;
+                sum.exempt = sum.exempt.checked_add(share.exempt).ok_or_else(overflow)?;
+                sum.taxable = sum.taxable.checked_add(share.taxable).ok_or_else(overflow)?;
+                sum.covered_gross = sum.covered_gross.checked_add(share.covered_gross).ok_or_else(overflow)?;
+                sum.payout_count = sum.payout_count.checked_add(1).ok_or_else(overflow)?;
+            }
+        }
+    }
+    Ok(shares.into_values().collect())
 }
 
 /// A locked citizen-year's stored totals, as the allocation engine reads them.

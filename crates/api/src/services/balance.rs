@@ -1,12 +1,10 @@
 //! Balances: how much of a year's frikort amount is used and left, what is taxable, per
 //! employer, and when the cap would be reached at the pace so far or by the approved shifts.
 
-use std::collections::BTreeMap;
-
 use chrono::{Datelike, NaiveDate};
-use smaajob_domain::{CapYear, Coverage, Money, Projection, ResolvedCap, project};
+use smaajob_domain::{CapYear, Money, Projection, ResolvedCap, project};
 use smaajob_persistence::DbConn;
-use smaajob_persistence::repo::{accounting, citizens, companies, employments};
+use smaajob_persistence::repo::{accounting, citizens, employer_totals, employments, outside_income};
 
 use crate::services::audit::{Audited, entry};
 use crate::services::caps::in_force;
@@ -46,8 +44,13 @@ pub struct Planned {
 /// What coordinators and the citizen see beyond the cap and the remaining amount.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BalanceDetails {
-    /// Gross of all payouts this year.
+    /// Gross of all income known this year: Småjob's payouts and the outside income.
     pub gross: Money,
+    /// The part of `gross` registered outside Småjob (recorded by a coordinator or taken in from a
+    /// register statement).
+    pub outside_income: Money,
+    /// The part of `gross` paid through Småjob.
+    pub smaajob_income: Money,
     /// Tax-free so far.
     pub exempt: Money,
     /// Taxable so far.
@@ -73,6 +76,9 @@ pub struct Balance {
     pub cap: ResolvedCap,
     /// What is left before earnings become taxable.
     pub remaining: Money,
+    /// What the balance is based on: the income known to Småjob, reconciled with the national
+    /// register as of this day (the date the latest accepted statement was drawn), if ever.
+    pub reconciled_on: Option<NaiveDate>,
     /// The details, for coordinators and the citizen.
     pub details: Option<BalanceDetails>,
 }
@@ -129,14 +135,6 @@ fn income_year(year: Option<i32>) -> Result<CapYear, ServiceError> {
     CapYear::parse(year).map_err(|e| ServiceError::internal(e.to_string()))
 }
 
-#[derive(Default)]
-struct Sums {
-    gross: i64,
-    exempt: i64,
-    taxable: i64,
-    count: u32,
-}
-
 /// Computes the balance; without `full` only the cap and the remaining amount.
 fn balance(conn: &mut DbConn, citizen_id: &str, year: CapYear, full: bool) -> Result<Balance, ServiceError> {
     let cap = in_force(conn, year)?;
@@ -144,38 +142,36 @@ fn balance(conn: &mut DbConn, citizen_id: &str, year: CapYear, full: bool) -> Re
     let totals = accounting::find_year(conn, citizen_id, year.get())?;
     let exempt = Money::from_ore(totals.as_ref().map_or(0, |t| t.exempt.ore()));
     let remaining = Money::from_ore((cap.amount.money().ore() - exempt.ore()).max(0));
-    let mut balance = Balance { citizen_id: citizen_id.to_owned(), year: year.get(), cap, remaining, details: None };
+    let reconciled_on = outside_income::reconciled_on(conn, citizen_id, year.get())?;
+    let mut balance =
+        Balance { citizen_id: citizen_id.to_owned(), year: year.get(), cap, remaining, reconciled_on, details: None };
     if !full {
         return Ok(balance);
     }
     let today = today_copenhagen();
-    let mut per: BTreeMap<String, Sums> = BTreeMap::new();
-    let mut covered_so_far = 0i64;
-    for (p, reversed) in accounting::payouts_of_year(conn, citizen_id, year.get())? {
-        if reversed {
-            continue;
-        }
-        let s = per.entry(p.company_id.clone()).or_default();
-        s.gross += p.gross.ore();
-        s.exempt += p.exempt.ore();
-        s.taxable += p.taxable.ore();
-        s.count += 1;
-        if p.coverage == Coverage::Covered && p.payment_date <= today {
-            covered_so_far += p.gross.ore();
-        }
-    }
-    let mut per_employer = Vec::with_capacity(per.len());
-    for (company_id, s) in per {
-        let company_name = companies::find(conn, &company_id)?.name;
+    // Each employer's share is stored with the year (kept in the transaction of every change of
+    // its splits): one row per employer, however many payouts the year has.
+    let mut per_employer = Vec::new();
+    let mut covered_gross = 0i64;
+    for (share, company_name) in employer_totals::of_year(conn, citizen_id, year.get())? {
+        covered_gross += share.covered_gross.ore();
         per_employer.push(EmployerShare {
-            company_id,
+            company_id: share.company_id,
             company_name,
-            gross: Money::from_ore(s.gross),
-            exempt: Money::from_ore(s.exempt),
-            taxable: Money::from_ore(s.taxable),
-            payouts: s.count,
+            gross: share.gross,
+            exempt: share.exempt,
+            taxable: share.taxable,
+            payouts: u32::try_from(share.payout_count).map_err(|_| {
+                ServiceError::internal(format!("stored payout count {} is invalid", share.payout_count))
+            })?,
         });
     }
+    // The pace counts what is paid by today; a payout may be registered before it is paid.
+    let covered_so_far = if covered_gross > 0 {
+        covered_gross - employer_totals::covered_gross_paid_after(conn, citizen_id, year.get(), today)?.ore()
+    } else {
+        0
+    };
     let payouts = match &totals {
         Some(t) => u32::try_from(t.payout_count)
             .map_err(|_| ServiceError::internal(format!("stored payout count {} is invalid", t.payout_count)))?,
@@ -187,8 +183,18 @@ fn balance(conn: &mut DbConn, citizen_id: &str, year: CapYear, full: bool) -> Re
         .into_iter()
         .filter(|(d, _)| d.year() == year.get())
         .collect();
+    // Both parts are summed from their own rows, so that they add up to the stored gross is a
+    // check of the stored totals (the tests make it), not true by construction.
+    let outside: i64 = outside_income::of_year(conn, citizen_id, year.get())?
+        .iter()
+        .filter(|o| !o.withdrawn())
+        .map(|o| o.amount.ore())
+        .sum();
+    let smaajob: i64 = per_employer.iter().map(|e| e.gross.ore()).sum();
     balance.details = Some(BalanceDetails {
         gross: Money::from_ore(totals.as_ref().map_or(0, |t| t.gross.ore())),
+        outside_income: Money::from_ore(outside),
+        smaajob_income: Money::from_ore(smaajob),
         exempt,
         taxable: Money::from_ore(totals.as_ref().map_or(0, |t| t.taxable.ore())),
         payouts,

@@ -62,6 +62,10 @@ pub enum Code {
     EmploymentEnded,
     WorkPeriodStraddlesCardChange,
     PayoutAlreadyReversed,
+    OutsideIncomeAlreadyWithdrawn,
+    StatementFormatUnknown,
+    StatementNotPending,
+    StatementStale,
     CompanyExists,
     CompanyNotVerified,
     TaskNotEditable,
@@ -135,6 +139,11 @@ smaajob_domain::coded_enum!(Code, "problem code" {
     EmploymentEnded => "employment_ended",
     WorkPeriodStraddlesCardChange => "work_period_straddles_card_change",
     PayoutAlreadyReversed => "payout_already_reversed",
+    // Outside income and register statements.
+    OutsideIncomeAlreadyWithdrawn => "outside_income_already_withdrawn",
+    StatementFormatUnknown => "statement_format_unknown",
+    StatementNotPending => "statement_not_pending",
+    StatementStale => "statement_stale",
     // Companies, tasks and placements.
     CompanyExists => "company_exists",
     CompanyNotVerified => "company_not_verified",

@@ -140,6 +140,19 @@ pub struct YearBalance {
     pub totals: Option<YearTotals>,
 }
 
+impl YearBalance {
+    /// The citizen-year after a re-allocation; with `details` the totals too (not for companies).
+    pub fn after(r: &Reallocated, details: bool) -> YearBalance {
+        YearBalance {
+            year: r.year.year,
+            cap: r.totals.cap,
+            cap_provisional: r.year.cap_provisional,
+            remaining: r.totals.remaining(),
+            totals: details.then_some(r.totals),
+        }
+    }
+}
+
 smaajob_domain::coded_enum!(NoticeKind, "payout notice" {
     CapCrossed => "cap_crossed",
     CapNearlyReached => "cap_nearly_reached",
@@ -395,13 +408,7 @@ fn receipt(principal: &Principal, payout: PayoutRow, split: Split, reversed: boo
         .cloned()
         .collect();
     let notices = notices(&payout, &split, &r, adjustments.len());
-    let balance = YearBalance {
-        year: r.year.year,
-        cap: r.totals.cap,
-        cap_provisional: r.year.cap_provisional,
-        remaining: r.totals.remaining(),
-        totals: (!is_company).then_some(r.totals),
-    };
+    let balance = YearBalance::after(&r, !is_company);
     Receipt { payout, split, reversed, balance, notices, adjustments }
 }
 

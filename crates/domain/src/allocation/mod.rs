@@ -7,6 +7,12 @@
 //! [`allocate`] over the whole year and diffing the result with
 //! [`split_changes`].
 //!
+//! Income the national register holds from employers outside Småjob
+//! ([`OutsideIncomeFacts`]) is one more kind of entry in the same order: it
+//! takes headroom like a payout paid on its date, so a Småjob payout paid
+//! after it splits with what it left, and recording it back-dated re-runs the
+//! year like a back-dated payout.
+//!
 //! There is one shortcut. A new payout paid no earlier than every other
 //! payout of its year, under the cap the stored totals were computed with,
 //! comes last in the allocation order and so cannot change any earlier split:
@@ -63,6 +69,32 @@ pub struct PayoutFacts {
     pub reversed: bool,
 }
 
+/// Frikort income registered with the national register by an employer
+/// outside Småjob, as a coordinator recorded it or a register statement
+/// brought it in.
+///
+/// It counts toward the cap on its payment date like any payout. The national
+/// register accepted it as frikort income, so it is always covered; Småjob
+/// reports nothing for it (its employer does), so it gets no adjustment when
+/// its own split changes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OutsideIncomeFacts {
+    /// The entry's id; unique within the allocation input, and never equal
+    /// to a payout's id.
+    pub id: String,
+    /// Registration sequence within the citizen-year, from the same counter
+    /// as the payouts' (so payouts and outside income paid on one day keep
+    /// the order they were recorded in).
+    pub sequence: i64,
+    /// The day the outside employer paid it.
+    pub payment_date: NaiveDate,
+    /// The amount the register holds; expected to be above zero.
+    pub amount: Money,
+    /// True once a coordinator withdrew it (recorded in error, or not on an
+    /// accepted register statement); it then no longer counts.
+    pub withdrawn: bool,
+}
+
 /// What changed a payout's split after it was first registered; an adjustment's cause tells the
 /// employer which eIndkomst report to correct and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -75,6 +107,9 @@ pub enum AdjustmentCause {
     CapChanged,
     /// A card decision, or its time, changed which days are covered.
     CardChanged,
+    /// Income from outside Småjob was recorded, withdrawn or reconciled with
+    /// the national register.
+    OutsideIncome,
 }
 
 crate::coded_enum!(AdjustmentCause, "adjustment cause" {
@@ -82,6 +117,7 @@ crate::coded_enum!(AdjustmentCause, "adjustment cause" {
     Reversal => "reversal",
     CapChanged => "cap_changed",
     CardChanged => "card_changed",
+    OutsideIncome => "outside_income",
 });
 
 /// Why a payout is (or is not) covered by the frikort.
@@ -127,6 +163,9 @@ pub struct AllocationInput<'a> {
     pub employments: &'a [EmploymentSpan],
     /// All payouts of the citizen-year, reversed ones included, in any order.
     pub payouts: &'a [PayoutFacts],
+    /// The citizen-year's income from outside Småjob, withdrawn entries
+    /// included, in any order.
+    pub outside_income: &'a [OutsideIncomeFacts],
 }
 
 /// The result of allocating a citizen-year.
@@ -134,21 +173,45 @@ pub struct AllocationInput<'a> {
 pub struct Allocation {
     /// Each payout's split, by payout id.
     pub splits: BTreeMap<String, Split>,
-    /// Σ gross of the payouts that are not reversed.
+    /// Each outside income entry's split, by entry id (a withdrawn entry's is
+    /// [`Coverage::Reversed`]).
+    pub outside_splits: BTreeMap<String, Split>,
+    /// Σ gross of all income known: the payouts that are not reversed and
+    /// the outside income that is not withdrawn.
     pub gross: Money,
+    /// Σ of the outside income that is not withdrawn (part of `gross`).
+    pub outside_gross: Money,
     /// Σ exempt; never above the cap.
     pub exempt: Money,
     /// Σ taxable; `exempt + taxable = gross`.
     pub taxable: Money,
 }
 
+/// One entry of the allocation order: a Småjob payout or outside income.
+#[derive(Debug, Clone, Copy)]
+enum Entry<'a> {
+    Payout(&'a PayoutFacts),
+    Outside(&'a OutsideIncomeFacts),
+}
+
+impl Entry<'_> {
+    /// The allocation order: payment date, then sequence, then id.
+    fn key(&self) -> (NaiveDate, i64, &str) {
+        match self {
+            Entry::Payout(p) => (p.payment_date, p.sequence, p.id.as_str()),
+            Entry::Outside(o) => (o.payment_date, o.sequence, o.id.as_str()),
+        }
+    }
+}
+
 /// Splits a citizen-year's payouts into exempt and taxable parts.
 ///
-/// Payouts are taken in (payment date, sequence) order (id breaks ties, so
-/// the result never depends on the order of `input.payouts`). Each
-/// [`Coverage::Covered`] payout takes `min(gross, cap − exempt so far)` as
-/// exempt and the rest is taxable; any other payout is fully taxable, except
-/// a reversed one, which counts for nothing.
+/// Payouts and outside income are taken together in (payment date, sequence)
+/// order (id breaks ties, so the result never depends on the order of the
+/// input). Each [`Coverage::Covered`] payout, and each outside income entry,
+/// takes `min(gross, cap − exempt so far)` as exempt and the rest is taxable;
+/// any other payout is fully taxable, except a reversed payout or a withdrawn
+/// entry, which counts for nothing.
 ///
 /// Total for any input: a cap below zero counts as zero and a gross below
 /// zero is never exempt. Payout ids must be unique (they are primary keys);
@@ -157,19 +220,33 @@ pub fn allocate(input: &AllocationInput<'_>) -> Allocation {
     let covered_days = CoveredDays::new(input.card_periods);
     let employments = employments_by_id(input.employments);
 
-    let mut order: Vec<&PayoutFacts> = input.payouts.iter().collect();
-    order.sort_by(|a, b| (a.payment_date, a.sequence).cmp(&(b.payment_date, b.sequence)).then_with(|| a.id.cmp(&b.id)));
+    let mut order: Vec<Entry<'_>> = input.payouts.iter().map(Entry::Payout).collect();
+    order.extend(input.outside_income.iter().map(Entry::Outside));
+    order.sort_by(|a, b| a.key().cmp(&b.key()));
 
     let mut tally = Tally::new(input.cap);
     let mut splits = BTreeMap::new();
-    for payout in order {
-        let split = tally.take(coverage_of(payout, &employments, &covered_days), payout.gross);
-        let previous = splits.insert(payout.id.clone(), split);
-        debug_assert!(previous.is_none(), "payout ids must be unique within a citizen-year");
+    let mut outside_splits = BTreeMap::new();
+    for entry in order {
+        match entry {
+            Entry::Payout(payout) => {
+                let split = tally.take(coverage_of(payout, &employments, &covered_days), payout.gross);
+                let previous = splits.insert(payout.id.clone(), split);
+                debug_assert!(previous.is_none(), "payout ids must be unique within a citizen-year");
+            }
+            Entry::Outside(income) => {
+                let coverage = if income.withdrawn { Coverage::Reversed } else { Coverage::Covered };
+                let split = tally.take_outside(coverage, income.amount);
+                let previous = outside_splits.insert(income.id.clone(), split);
+                debug_assert!(previous.is_none(), "outside income ids must be unique within a citizen-year");
+            }
+        }
     }
     Allocation {
         splits,
+        outside_splits,
         gross: Money::from_ore(tally.gross),
+        outside_gross: Money::from_ore(tally.outside),
         exempt: Money::from_ore(tally.exempt),
         taxable: Money::from_ore(tally.taxable),
     }
@@ -198,13 +275,15 @@ struct Tally {
     gross: i64,
     exempt: i64,
     taxable: i64,
+    /// Σ of the outside income taken that is not withdrawn (part of `gross`).
+    outside: i64,
     /// Payouts taken that are not reversed.
     payouts: u32,
 }
 
 impl Tally {
     fn new(cap: Money) -> Tally {
-        Tally { cap: cap.ore().max(0), gross: 0, exempt: 0, taxable: 0, payouts: 0 }
+        Tally { cap: cap.ore().max(0), gross: 0, exempt: 0, taxable: 0, outside: 0, payouts: 0 }
     }
 
     /// Headroom left under the cap, never below zero.
@@ -214,6 +293,22 @@ impl Tally {
 
     /// Takes the next payout in allocation order and returns its split.
     fn take(&mut self, coverage: Coverage, gross: Money) -> Split {
+        if coverage != Coverage::Reversed {
+            self.payouts = self.payouts.saturating_add(1);
+        }
+        self.take_income(coverage, gross)
+    }
+
+    /// Takes the next outside income entry in allocation order and returns its split.
+    fn take_outside(&mut self, coverage: Coverage, amount: Money) -> Split {
+        if coverage != Coverage::Reversed {
+            self.outside = self.outside.saturating_add(amount.ore());
+        }
+        self.take_income(coverage, amount)
+    }
+
+    /// Takes the next income of either kind: its part of the headroom, and its gross.
+    fn take_income(&mut self, coverage: Coverage, gross: Money) -> Split {
         let amount = gross.ore();
         let (exempt, taxable) = match coverage {
             Coverage::Reversed => (0, 0),
@@ -225,7 +320,6 @@ impl Tally {
         };
         if coverage != Coverage::Reversed {
             self.gross = self.gross.saturating_add(amount);
-            self.payouts = self.payouts.saturating_add(1);
         }
         self.exempt = self.exempt.saturating_add(exempt);
         self.taxable = self.taxable.saturating_add(taxable);
@@ -234,18 +328,20 @@ impl Tally {
 }
 
 /// A citizen-year's totals as stored beside its payouts: the sums of an
-/// [`Allocation`] and the cap it was made with.
+/// [`Allocation`] (outside income included) and the cap it was made with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct YearTotals {
     /// The cap the totals were allocated under.
     pub cap: Money,
-    /// Σ gross of the payouts that are not reversed.
+    /// Σ gross of all income known: the payouts that are not reversed and
+    /// the outside income that is not withdrawn.
     pub gross: Money,
     /// Σ exempt; never above the cap.
     pub exempt: Money,
     /// Σ taxable; `exempt + taxable = gross`.
     pub taxable: Money,
-    /// How many payouts count, i.e. are not reversed.
+    /// How many Småjob payouts count, i.e. are not reversed (outside income
+    /// is not counted here).
     pub payouts: u32,
 }
 
@@ -293,7 +389,8 @@ pub struct Appended {
 ///   force (a changed cap, or a provisional cap that became final, needs a
 ///   full re-allocation);
 /// - `payout` comes last in allocation order: paid no earlier than every
-///   other payout of the year and, if paid the same day as some, with a
+///   other payout and every outside income entry of the year and, if paid
+///   the same day as some, with a
 ///   higher sequence than theirs (a new registration gets the year's next
 ///   sequence, so being paid no earlier is enough);
 /// - `card_periods` and `employments` are those [`allocate`] would be given.
@@ -314,6 +411,8 @@ pub fn append_payout(
         gross: totals.gross.ore(),
         exempt: totals.exempt.ore(),
         taxable: totals.taxable.ore(),
+        // Not carried in the totals, and not needed: the appended payout is no outside income.
+        outside: 0,
         payouts: totals.payouts,
     };
     let split = tally.take(coverage, payout.gross);

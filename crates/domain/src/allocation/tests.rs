@@ -69,7 +69,7 @@ fn reversed(mut p: PayoutFacts) -> PayoutFacts {
 fn run(cap: Money, payouts: &[PayoutFacts]) -> Allocation {
     let cards = always_active();
     let employments = [open_employment("e1")];
-    allocate(&AllocationInput { cap, card_periods: &cards, employments: &employments, payouts })
+    allocate(&AllocationInput { cap, card_periods: &cards, employments: &employments, payouts, outside_income: &[] })
 }
 
 fn parts(a: &Allocation, id: &str) -> (Money, Money) {
@@ -226,6 +226,7 @@ fn after_a_mid_year_deactivation_work_is_fully_taxable_and_the_decision_day_is_n
         card_periods: &cards,
         employments: &employments,
         payouts: &payouts,
+        outside_income: &[],
     });
     assert_eq!(card_coverage(&cards, day(2024, 6, 13), day(2024, 6, 17)), CardCoverage::Partial);
     assert_eq!(card_coverage(&cards, day(2024, 6, 15), day(2024, 6, 15)), CardCoverage::None);
@@ -412,6 +413,7 @@ fn work_outside_the_registered_employment_is_fully_taxable() {
         card_periods: &cards,
         employments: &employments,
         payouts: &payouts,
+        outside_income: &[],
     });
     assert_eq!(coverage(&a, "exactly"), Coverage::Covered);
     assert_eq!(parts(&a, "exactly"), (kr(100), kr(0)));
@@ -438,8 +440,13 @@ fn reversal_is_reported_before_employment_and_employment_before_the_card() {
     let outside = worked(payout("outside", 1, day(2024, 3, 5), kr(100)), day(2024, 2, 1), day(2024, 2, 2));
     let payouts = [reversed(PayoutFacts { id: "reversed-outside".into(), ..outside.clone() }), outside];
     // No card at all: every payout would also be CardInactive.
-    let a =
-        allocate(&AllocationInput { cap: kr(41_280), card_periods: &[], employments: &employments, payouts: &payouts });
+    let a = allocate(&AllocationInput {
+        cap: kr(41_280),
+        card_periods: &[],
+        employments: &employments,
+        payouts: &payouts,
+        outside_income: &[],
+    });
     assert_eq!(coverage(&a, "reversed-outside"), Coverage::Reversed);
     assert_eq!(coverage(&a, "outside"), Coverage::OutsideEmployment);
 }
@@ -587,6 +594,75 @@ fn no_cap_day_is_projected_past_new_year_when_reached_or_without_earnings() {
     assert_eq!(project(2024, today, m("0.01"), kr(5_000)).unwrap().weekly_pace, Money::ZERO);
 }
 
+// ---------------------------------------------------------- outside income
+
+fn outside(id: &str, sequence: i64, paid: NaiveDate, amount: Money) -> OutsideIncomeFacts {
+    OutsideIncomeFacts { id: id.into(), sequence, payment_date: paid, amount, withdrawn: false }
+}
+
+fn run_with_outside(cap: Money, payouts: &[PayoutFacts], outside_income: &[OutsideIncomeFacts]) -> Allocation {
+    let cards = always_active();
+    let employments = [open_employment("e1")];
+    allocate(&AllocationInput { cap, card_periods: &cards, employments: &employments, payouts, outside_income })
+}
+
+#[test]
+fn outside_income_paid_earlier_takes_the_headroom_first_and_a_later_payout_splits_with_what_is_left() {
+    let payouts = [payout("p1", 1, day(2024, 6, 28), kr(5_000))];
+    let earlier = [outside("o1", 2, day(2024, 3, 1), kr(40_000))];
+    let a = run_with_outside(kr(41_280), &payouts, &earlier);
+    assert_eq!(a.outside_splits["o1"].exempt, kr(40_000));
+    assert_eq!(parts(&a, "p1"), (kr(1_280), kr(3_720)));
+    assert_eq!((a.gross, a.outside_gross, a.exempt, a.taxable), (kr(45_000), kr(40_000), kr(41_280), kr(3_720)));
+}
+
+#[test]
+fn outside_income_paid_later_leaves_an_earlier_payout_exempt_and_takes_what_is_left() {
+    let payouts = [payout("p1", 1, day(2024, 6, 28), kr(5_000))];
+    let later = [outside("o1", 2, day(2024, 9, 1), kr(40_000))];
+    let a = run_with_outside(kr(41_280), &payouts, &later);
+    assert_eq!(parts(&a, "p1"), (kr(5_000), Money::ZERO));
+    let o = a.outside_splits["o1"];
+    assert_eq!((o.exempt, o.taxable, o.coverage), (kr(36_280), kr(3_720), Coverage::Covered));
+}
+
+#[test]
+fn recording_outside_income_paid_before_a_payout_is_a_split_change_of_that_payout() {
+    let payouts = [payout("p1", 1, day(2024, 6, 28), kr(5_000))];
+    let before = run_with_outside(kr(41_280), &payouts, &[]);
+    let after = run_with_outside(kr(41_280), &payouts, &[outside("o1", 2, day(2024, 3, 1), kr(40_000))]);
+    let changes = split_changes(&before.splits, &after.splits);
+    assert_eq!(changes.len(), 1);
+    assert_eq!((changes[0].new_exempt, changes[0].new_taxable), (kr(1_280), kr(3_720)));
+}
+
+#[test]
+fn withdrawn_outside_income_counts_for_nothing() {
+    let payouts = [payout("p1", 1, day(2024, 6, 28), kr(5_000))];
+    let withdrawn = [OutsideIncomeFacts { withdrawn: true, ..outside("o1", 2, day(2024, 3, 1), kr(40_000)) }];
+    let a = run_with_outside(kr(41_280), &payouts, &withdrawn);
+    assert_eq!(
+        a.outside_splits["o1"],
+        Split { exempt: Money::ZERO, taxable: Money::ZERO, coverage: Coverage::Reversed }
+    );
+    assert_eq!((a.gross, a.outside_gross, a.exempt), (kr(5_000), Money::ZERO, kr(5_000)));
+    assert_eq!(a, run_with_outside(kr(41_280), &payouts, &[]).with_outside_split_of("o1", &a));
+}
+
+impl Allocation {
+    /// This allocation with `other`'s split of outside entry `id` added (to compare the rest).
+    fn with_outside_split_of(mut self, id: &str, other: &Allocation) -> Allocation {
+        self.outside_splits.insert(id.into(), other.outside_splits[id]);
+        self
+    }
+}
+
+#[test]
+fn the_outside_income_cause_is_named_outside_income() {
+    assert_eq!(AdjustmentCause::OutsideIncome.as_str(), "outside_income");
+    assert_eq!(AdjustmentCause::parse("outside_income"), Some(AdjustmentCause::OutsideIncome));
+}
+
 // -------------------------------------------------------- property tests
 
 /// A payout's employment index meaning "an id no employment has".
@@ -627,6 +703,17 @@ impl Year {
             card_periods: &self.card_periods,
             employments: &self.employments,
             payouts,
+            outside_income: &[],
+        })
+    }
+
+    fn allocate_with_outside(&self, outside_income: &[OutsideIncomeFacts]) -> Allocation {
+        allocate(&AllocationInput {
+            cap: self.cap,
+            card_periods: &self.card_periods,
+            employments: &self.employments,
+            payouts: &self.payouts,
+            outside_income,
         })
     }
 
@@ -733,6 +820,33 @@ fn raw_payout(year: i32) -> impl Strategy<Value = RawPayout> {
             gross,
             reversed,
         })
+}
+
+/// Up to 8 entries of outside income paid any day of `year`, some withdrawn,
+/// with sequences that interleave with the payouts'.
+fn outside_income(year: i32) -> impl Strategy<Value = Vec<OutsideIncomeFacts>> {
+    prop::collection::vec((0..days_in(year), 1i64..80, gross(), prop::bool::weighted(0.15)), 0..=8).prop_map(
+        move |raws| {
+            raws.into_iter()
+                .enumerate()
+                .map(|(i, (paid_day, sequence, amount, withdrawn))| OutsideIncomeFacts {
+                    id: format!("o{i:02}"),
+                    sequence,
+                    payment_date: day(year, 1, 1) + Duration::days(paid_day),
+                    amount: Money::from_ore(amount),
+                    withdrawn,
+                })
+                .collect()
+        },
+    )
+}
+
+/// A year with outside income in it.
+fn a_year_with_outside_income() -> impl Strategy<Value = (Year, Vec<OutsideIncomeFacts>)> {
+    a_year().prop_flat_map(|y| {
+        let year = y.year;
+        (Just(y), outside_income(year))
+    })
 }
 
 fn a_year() -> impl Strategy<Value = Year> {
@@ -1034,6 +1148,112 @@ proptest! {
             totals = appended.totals;
         }
         prop_assert_eq!(totals, YearTotals::of(y.cap, &allocation));
+    }
+
+    #[test]
+    fn outside_income_plus_smaajob_income_is_the_allocations_gross((y, outside) in a_year_with_outside_income()) {
+        let a = y.allocate_with_outside(&outside);
+        let smaajob = sum(y.payouts.iter().filter(|p| !p.reversed).map(|p| p.gross));
+        let outside_sum = sum(outside.iter().filter(|o| !o.withdrawn).map(|o| o.amount));
+        prop_assert_eq!(a.outside_gross.ore(), outside_sum);
+        prop_assert_eq!(a.gross.ore(), smaajob + outside_sum);
+        prop_assert_eq!(a.exempt.ore() + a.taxable.ore(), a.gross.ore());
+        prop_assert!(!a.exempt.is_negative() && a.exempt <= y.cap);
+        prop_assert_eq!(a.outside_splits.len(), outside.len());
+        let all_splits = || a.splits.values().chain(a.outside_splits.values());
+        prop_assert_eq!(a.exempt.ore(), sum(all_splits().map(|s| s.exempt)));
+        prop_assert_eq!(a.taxable.ore(), sum(all_splits().map(|s| s.taxable)));
+        for o in &outside {
+            let s = a.outside_splits[&o.id];
+            if o.withdrawn {
+                prop_assert_eq!(s, Split { exempt: Money::ZERO, taxable: Money::ZERO, coverage: Coverage::Reversed });
+            } else {
+                prop_assert_eq!(s.exempt.ore() + s.taxable.ore(), o.amount.ore());
+            }
+        }
+        // And the count of payouts does not count the outside entries.
+        prop_assert_eq!(YearTotals::of(y.cap, &a).payouts as usize, y.payouts.iter().filter(|p| !p.reversed).count());
+    }
+
+    /// Outside income is allocated exactly as a covered payout with the same
+    /// date, sequence and amount would be.
+    #[test]
+    fn outside_income_takes_headroom_exactly_like_a_covered_payout_on_its_date((y, outside) in a_year_with_outside_income()) {
+        let with_outside = y.allocate_with_outside(&outside);
+        let cards = always_active();
+        let e1 = EmploymentSpan { id: "covered".into(), start: day(y.year - 1, 1, 1), end: None };
+        let mut employments = y.employments.clone();
+        employments.push(e1);
+        // Under an always-active card the year's payouts keep their split only if their coverage
+        // is kept: the covered ones stay covered, the others are made fully taxable by naming a
+        // missing employment.
+        let mut payouts: Vec<PayoutFacts> = y
+            .payouts
+            .iter()
+            .map(|p| {
+                let mut p = p.clone();
+                if with_outside.splits[&p.id].coverage != Coverage::Covered {
+                    p.employment_id = "missing".into();
+                }
+                p
+            })
+            .collect();
+        payouts.extend(outside.iter().map(|o| PayoutFacts {
+            id: o.id.clone(),
+            employment_id: "covered".into(),
+            sequence: o.sequence,
+            payment_date: o.payment_date,
+            worked_from: o.payment_date,
+            worked_to: o.payment_date,
+            gross: o.amount,
+            reversed: o.withdrawn,
+        }));
+        let as_payouts = allocate(&AllocationInput {
+            cap: y.cap,
+            card_periods: &cards,
+            employments: &employments,
+            payouts: &payouts,
+            outside_income: &[],
+        });
+        prop_assert_eq!((as_payouts.gross, as_payouts.exempt, as_payouts.taxable), (with_outside.gross, with_outside.exempt, with_outside.taxable));
+        for p in &y.payouts {
+            let (a, b) = (with_outside.splits[&p.id], as_payouts.splits[&p.id]);
+            prop_assert_eq!((a.exempt, a.taxable), (b.exempt, b.taxable), "{}", p.id);
+        }
+        for o in &outside {
+            prop_assert_eq!(with_outside.outside_splits[&o.id], as_payouts.splits[&o.id], "{}", o.id);
+        }
+    }
+
+    #[test]
+    fn a_payout_appended_after_all_outside_income_equals_re_allocating_the_year(
+        (y, outside) in a_year_with_outside_income(),
+        raw in raw_payout(2024),
+        days_later in 0i64..30,
+    ) {
+        let before = y.allocate_with_outside(&outside);
+        let last_paid = y
+            .payouts
+            .iter()
+            .map(|p| p.payment_date)
+            .chain(outside.iter().map(|o| o.payment_date))
+            .max()
+            .unwrap_or(day(y.year, 1, 1));
+        let next = 1 + y.payouts.iter().map(|p| p.sequence).chain(outside.iter().map(|o| o.sequence)).max().unwrap_or(0);
+        let mut late = y.build("late".into(), &raw, next);
+        late.payment_date = last_paid + Duration::days(days_later);
+        let appended = append_payout(YearTotals::of(y.cap, &before), &y.card_periods, &y.employments, &late);
+        let mut payouts = y.payouts.clone();
+        payouts.push(late);
+        let after = allocate(&AllocationInput {
+            cap: y.cap,
+            card_periods: &y.card_periods,
+            employments: &y.employments,
+            payouts: &payouts,
+            outside_income: &outside,
+        });
+        prop_assert_eq!(appended.split, after.splits["late"]);
+        prop_assert_eq!(appended.totals, YearTotals::of(y.cap, &after));
     }
 
     #[test]

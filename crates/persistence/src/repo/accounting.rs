@@ -148,32 +148,41 @@ pub struct AdjustmentRow {
     pub created_at: chrono::NaiveDateTime,
 }
 
-/// Creates the citizen-year row if it is missing (a concurrent creator wins harmlessly), then
-/// returns it locked for the rest of the transaction: a row lock on PostgreSQL (see below); on
-/// SQLite the caller's `BEGIN IMMEDIATE` already serializes writers.
-pub fn lock_year(conn: &mut DbConn, fresh: &CitizenYearRow) -> Result<CitizenYearRow, RepoError> {
-    let key = (fresh.citizen_id.as_str(), fresh.year);
-    let exists: i64 = citizen_years::table.find(key).count().get_result(conn)?;
-    if exists == 0 {
-        // A savepoint, so a lost insert race does not abort the outer PostgreSQL transaction.
-        match conn.transaction(|c| diesel::insert_into(citizen_years::table).values(fresh.clone()).execute(c)) {
-            Ok(_) => {}
-            Err(e) => match RepoError::from(e) {
-                RepoError::Conflict { .. } => {}
-                other => return Err(other),
-            },
-        }
-    }
+/// Returns the citizen-year locked for the rest of the transaction, or `None` when it does not
+/// exist yet (then [`lock_year`] creates it): a row lock on PostgreSQL (see below); on SQLite the
+/// caller's `BEGIN IMMEDIATE` already serializes writers.
+pub fn lock_existing_year(conn: &mut DbConn, citizen_id: &str, year: i32) -> Result<Option<CitizenYearRow>, RepoError> {
+    let key = (citizen_id, year);
     if let DbConn::Pg(c) = conn {
         // Lock the row with a no-op UPDATE rather than `SELECT … FOR UPDATE`: an UPDATE also takes
         // the table's ROW EXCLUSIVE lock now, so a cap change (`lock_all_years`) waits for this
         // transaction or this one for it — never each for the other (a deadlock when the row lock
-        // came first and the table lock only with the later UPDATE).
-        diesel::update(citizen_years::table.find(key))
+        // came first and the table lock only with the later UPDATE). No row updated: none exists.
+        let locked = diesel::update(citizen_years::table.find(key))
             .set(citizen_years::updated_at.eq(citizen_years::updated_at))
             .execute(c)?;
+        if locked == 0 {
+            return Ok(None);
+        }
     }
-    Ok(citizen_years::table.find(key).select(CitizenYearRow::as_select()).first(conn)?)
+    Ok(citizen_years::table.find(key).select(CitizenYearRow::as_select()).first(conn).optional()?)
+}
+
+/// Creates the citizen-year row if it is missing (a concurrent creator wins harmlessly), then
+/// returns it locked for the rest of the transaction (see [`lock_existing_year`]).
+pub fn lock_year(conn: &mut DbConn, fresh: &CitizenYearRow) -> Result<CitizenYearRow, RepoError> {
+    if let Some(row) = lock_existing_year(conn, &fresh.citizen_id, fresh.year)? {
+        return Ok(row);
+    }
+    // A savepoint, so a lost insert race does not abort the outer PostgreSQL transaction.
+    match conn.transaction(|c| diesel::insert_into(citizen_years::table).values(fresh.clone()).execute(c)) {
+        Ok(_) => {}
+        Err(e) => match RepoError::from(e) {
+            RepoError::Conflict { .. } => {}
+            other => return Err(other),
+        },
+    }
+    lock_existing_year(conn, &fresh.citizen_id, fresh.year)?.ok_or(RepoError::NotFound)
 }
 
 /// Holds off every other writer of citizen-years until the transaction ends, and waits for those

@@ -1,0 +1,2 @@
+DROP INDEX payouts_citizen_year_date;
+DROP TABLE employer_totals;

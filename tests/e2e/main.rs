@@ -30,6 +30,7 @@ mod placements;
 mod queue;
 mod tasks;
 mod transfers;
+mod transit;
 
 mod auth_matrix;
 mod auth_tokens;

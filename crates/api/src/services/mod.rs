@@ -34,3 +34,4 @@ pub mod register_statements;
 pub mod scope;
 pub mod stats;
 pub mod tasks;
+pub mod transit;

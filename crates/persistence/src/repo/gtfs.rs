@@ -167,15 +167,21 @@ pub struct Ride {
     pub arrives: i32,
 }
 
-/// The rides of every trip that runs on `day`.
-pub fn rides_on(conn: &mut DbConn, feed_id: &str, day: NaiveDate) -> Result<Vec<Ride>, RepoError> {
-    let running = gtfs_service_days::table
+/// The services (by number) that run on `day`, ascending.
+pub fn services_on(conn: &mut DbConn, feed_id: &str, day: NaiveDate) -> Result<Vec<i32>, RepoError> {
+    Ok(gtfs_service_days::table
         .filter(gtfs_service_days::feed_id.eq(feed_id))
         .filter(gtfs_service_days::day.eq(day))
-        .select(gtfs_service_days::service);
+        .select(gtfs_service_days::service)
+        .order(gtfs_service_days::service.asc())
+        .load(conn)?)
+}
+
+/// The rides of every trip of these services.
+pub fn rides_of(conn: &mut DbConn, feed_id: &str, services: &[i32]) -> Result<Vec<Ride>, RepoError> {
     Ok(gtfs_connections::table
         .filter(gtfs_connections::feed_id.eq(feed_id))
-        .filter(gtfs_connections::service.eq_any(running))
+        .filter(gtfs_connections::service.eq_any(services))
         .select(Ride::as_select())
         .load(conn)?)
 }

@@ -312,6 +312,7 @@ fn endpoints() -> Vec<Endpoint> {
         // Imports are tested in gtfs.rs; with none, reading the feed is 404.
         ep(M::POST, "/api/v1/gtfs", COORDINATOR, 422, None),
         ep(M::GET, "/api/v1/gtfs", COORDINATOR, 404, None),
+        ep(M::GET, "/api/v1/reports/transport-gaps", COORDINATOR, 200, None),
         ep(M::GET, "/api/v1/queue", COORDINATOR, 200, None),
         ep(M::GET, "/api/v1/stats/placements", COORDINATOR, 200, None),
     ]
@@ -488,9 +489,9 @@ both_backends! {
         // accept, decline, /me/suggestions) × 2; the citizen on the 7 of
         // coordinators and companies (creating, listing, changing, opening, completing and
         // cancelling tasks; reporting hours) and on cancelling or no-showing an approved
-        // placement; less the 4 hidden from the company. GTFS: 2 coordinator-only endpoints
-        // (import, current feed) × 2 roles.
-        assert_eq!(refused, operator_refused + 2 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 - 4 + 2 * 2);
+        // placement; less the 4 hidden from the company. GTFS and reports: 3 coordinator-only
+        // endpoints (import, current feed, transport gaps) × 2 roles.
+        assert_eq!(refused, operator_refused + 2 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 - 4 + 3 * 2);
     }
 
     async fn every_endpoint_succeeds_for_each_role_it_serves(app) {

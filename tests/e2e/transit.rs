@@ -2,7 +2,8 @@
 //! (Centrum 06:30 → Ringvej 06:40 → Industri 06:50 on weekdays, back from Industri at 16:10): a
 //! citizen who can only take the bus ranks once a feed is imported, a bus that arrives after the
 //! shift starts or a shift that ends after the last bus home is not used, and a new feed or a
-//! changed task changes the answer.
+//! changed task changes the answer. The transport-gap report counts, per task and by postcode,
+//! who matches on everything but travel, what rules them out and who a bus would bring.
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use serde_json::{Value, json};
@@ -67,7 +68,136 @@ HJEM1,16:30:00,16:30:00,S1,3
     gtfs_zip(&[("trips.txt", Some(trips)), ("stop_times.txt", Some(times))])
 }
 
+/// [`industrial_task`] at another address.
+fn industrial_task_at(address: &str, start: &str, end: &str) -> Value {
+    let mut body = industrial_task(start, end);
+    body["place"]["address"] = json!(address);
+    body
+}
+
+/// The transport-gap report as `token` sees it, for a query string (without the `?`).
+async fn gaps(app: &TestApp, token: &str, query: &str) -> Resp {
+    app.get(&format!("/api/v1/reports/transport-gaps?{query}"), token).await
+}
+
+fn counts(v: &Value) -> [u64; 6] {
+    ["matching_but_travel", "reachable", "by_bicycle", "by_bus", "unreachable", "would_reach_by_bus"]
+        .map(|k| v[k].as_u64().unwrap_or_else(|| panic!("{k} in {v}")))
+}
+
+fn ruled_out(v: &Value) -> Vec<(String, u64, u64)> {
+    let mut out: Vec<(String, u64, u64)> = v["ruled_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["by"].as_str().unwrap().to_owned(),
+                r["max_travel_minutes"].as_u64().unwrap(),
+                r["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 both_backends! {
+    async fn the_transport_gap_report_counts_who_a_bus_would_bring_per_task_and_by_postcode(app) {
+        let w = hiring(&app).await;
+        upload_gtfs(&app, &w.coord, gtfs_zip(&[])).await.expect(201);
+        let centrum = json!({ "lat": CENTRUM.0, "lon": CENTRUM.1 });
+        let by_industri = json!({ "lat": INDUSTRI.0 + 1.0 / 111.2, "lon": INDUSTRI.1 });
+        bus_rider(&app, &w.coord, 1).await;
+        traveller(&app, &w.coord, 2, by_industri, &["bicycle"], true).await;
+        // 10 km by bicycle is over 45 minutes; the bus is in time for 07:00 only.
+        traveller(&app, &w.coord, 3, centrum.clone(), &["bicycle", "public_transport"], true).await;
+        traveller(&app, &w.coord, 4, centrum, &["walk"], true).await;
+        traveller(&app, &w.coord, 5, Value::Null, &["public_transport"], true).await;
+        // Without the required skills: not counted at all.
+        person(&app, &w.coord, 6).await;
+        let early = open_task(&app, &w.company, &industrial_task_at("Industrivej 1, 8940 Randers SV", "06:45", "10:00")).await;
+        let fits = open_task(&app, &w.company, &industrial_task_at("Industrivej 3, 8940 Randers SV", "07:00", "11:00")).await;
+        let town = open_task(&app, &w.company, &task_body()).await;
+        let no_place = with(task_body(), json!({ "place": { "address": "Et sted i byen" } }));
+        open_task(&app, &w.company, &no_place).await;
+
+        let r = gaps(&app, &w.coord, "").await;
+        let report = r.expect(200).body.clone();
+        assert_eq!(r.content_type(), "application/json");
+        assert_eq!((&report["municipality"], &report["citizens"], &report["tasks_without_location"]), (&json!("730"), &json!(6), &json!(1)));
+        assert!(report["feed_id"].is_string());
+        let line = |id: &str| report["tasks"].as_array().unwrap().iter().find(|t| t["task_id"] == id).unwrap().clone();
+        let e = line(&early);
+        assert_eq!((&e["postcode"], &e["status"], &e["positions"], &e["filled"]), (&json!("8940"), &json!("open"), &json!(1), &json!(0)));
+        // matching, reachable, by bicycle, by bus, unreachable, would reach by bus.
+        assert_eq!(counts(&e), [5, 1, 1, 0, 4, 2], "{e}");
+        assert_eq!(ruled_out(&e), vec![
+            ("bicycle".to_owned(), 45, 1), ("home_unknown".to_owned(), 45, 1),
+            ("public_transport".to_owned(), 45, 1), ("walk".to_owned(), 45, 1),
+        ]);
+        let f = line(&fits);
+        assert_eq!(counts(&f), [5, 3, 1, 2, 2, 0], "{f}");
+        assert_eq!(ruled_out(&f), vec![("home_unknown".to_owned(), 45, 1), ("walk".to_owned(), 45, 1)]);
+        assert_eq!(line(&town)["postcode"], "8900");
+        let area = report["areas"].as_array().unwrap().iter().find(|a| a["postcode"] == "8940").unwrap().clone();
+        assert_eq!(area["tasks"], 2);
+        assert_eq!(counts(&area), [10, 4, 2, 2, 6, 2]);
+        assert_eq!(ruled_out(&area), vec![
+            ("bicycle".to_owned(), 45, 1), ("home_unknown".to_owned(), 45, 2),
+            ("public_transport".to_owned(), 45, 1), ("walk".to_owned(), 45, 2),
+        ]);
+        assert!(!r.body.to_string().contains("Borger"), "counts only, no citizen is named");
+
+        // The same as CSV, by parameter or by Accept.
+        let csv = gaps(&app, &w.coord, "format=csv").await;
+        csv.expect(200);
+        assert!(csv.content_type().starts_with("text/csv"), "{}", csv.content_type());
+        let text = String::from_utf8(csv.raw.clone()).unwrap();
+        let rows: Vec<&str> = text.lines().collect();
+        assert!(rows[0].starts_with("level,postcode,task_id,title,status,first_date,tasks,matching_but_travel"), "{}", rows[0]);
+        assert_eq!(rows.len(), 1 + 3 + 2, "three tasks and two postcodes: {text}");
+        assert!(rows.iter().any(|r| r.starts_with("area,8940,,,,,2,10,4,2,2,6,2,")), "{text}");
+        assert!(rows.iter().any(|r| r.starts_with(&format!("task,8940,{early},"))), "{text}");
+        let by_accept = app.json_with_headers(
+            awc::http::Method::GET, "/api/v1/reports/transport-gaps", &w.coord, &[("Accept", "text/csv")], &Value::Null,
+        ).await;
+        assert_eq!(String::from_utf8(by_accept.expect(200).raw.clone()).unwrap(), text);
+
+        // A period before every shift has no tasks.
+        let r = gaps(&app, &w.coord, &format!("from={}&to={}", date(-40), date(-35))).await;
+        assert_eq!(r.expect(200).body["tasks"], json!([]));
+    }
+
+    async fn only_a_coordinator_reads_the_transport_gap_report_and_only_of_their_own_municipality(app) {
+        let w = hiring(&app).await;
+        open_task(&app, &w.company, &industrial_task("07:00", "11:00")).await;
+        bus_rider(&app, &w.coord, 1).await;
+        let rider_token = app.citizen(&bus_rider(&app, &w.coord, 2).await);
+        gaps(&app, &w.company, "").await.expect_problem(403, "forbidden");
+        gaps(&app, &rider_token, "").await.expect_problem(403, "forbidden");
+        gaps(&app, &app.operator(), "").await.expect_problem(403, "forbidden");
+        let other = gaps(&app, &app.coordinator(AARHUS), "").await;
+        assert_eq!((&other.expect(200).body["tasks"], &other.body["citizens"]), (&json!([]), &json!(0)));
+        assert_eq!(other.body["feed_id"], Value::Null);
+        let mine = gaps(&app, &w.coord, "").await;
+        assert_eq!(mine.expect(200).body["tasks"].as_array().unwrap().len(), 1);
+        // No timetable: the bus riders cannot get there, and a bus would bring both.
+        assert_eq!(counts(&mine.body["tasks"][0]), [2, 0, 0, 0, 2, 2]);
+    }
+
+    async fn a_transport_gap_report_with_a_bad_period_or_format_is_a_clear_problem(app) {
+        let coord = app.coordinator("730");
+        let r = gaps(&app, &coord, &format!("from={}&to={}", date(5), date(1))).await;
+        r.expect_problem(422, "validation");
+        expect_field_error(&r, "from", "after_to");
+        let r = gaps(&app, &coord, &format!("from={}&to={}", date(0), date(400))).await;
+        expect_field_error(&r, "to", "period_too_long");
+        let r = gaps(&app, &coord, "format=xml").await;
+        expect_field_error(&r, "format", "unknown_format");
+        gaps(&app, &coord, "from=2026-13-01").await.expect_problem(400, "invalid_query");
+    }
+
     async fn a_citizen_who_can_only_take_the_bus_ranks_once_a_feed_is_imported_and_not_before(app) {
         let w = hiring(&app).await;
         let t = open_task(&app, &w.company, &industrial_task("07:00", "11:00")).await;
@@ -145,5 +275,39 @@ both_backends! {
         let list = candidates(&app, &w.coord, &t, "include_excluded=true").await;
         assert_eq!(candidate_ids(&list["candidates"]), Vec::<String>::new(), "the 06:30 start is before the bus");
         assert_eq!(entry(&list, &rider)["excluded_because"], json!(["unreachable"]));
+    }
+
+    async fn the_randers_demo_shows_a_transport_gap_at_the_early_shift_in_randers_no(app) {
+        let summary = {
+            let mut conn = app.pool.get().unwrap();
+            smaajob_api::demo::load(&mut conn, &app.data_key).unwrap()
+        };
+        assert!(matches!(summary.feed, Some((_, true))), "the demo imports its timetable");
+        let again = {
+            let mut conn = app.pool.get().unwrap();
+            smaajob_api::demo::load(&mut conn, &app.data_key).unwrap()
+        };
+        assert_eq!((again.created, &again.tasks), (0, &summary.tasks), "loading it again changes nothing");
+        let task = |title: &str| summary.tasks.iter().find(|(t, _)| t == title).unwrap().1.clone();
+        let (early, paderup) = (task("Pakkeri, tidlig vagt"), task("Montage af reoler, dagvagt"));
+        let coord = app.coordinator("730");
+
+        let report = gaps(&app, &coord, "").await.expect(200).body.clone();
+        let line = |id: &str| report["tasks"].as_array().unwrap().iter().find(|t| t["task_id"] == id).unwrap().clone();
+        // Line 3 is at Randers NØ at 06:24, after the 06:00 start: four who would take the bus
+        // cannot get there; two can by bicycle.
+        let e = line(&early);
+        assert_eq!(counts(&e), [6, 2, 2, 0, 4, 4], "{e}");
+        assert_eq!(e["postcode"], "8930");
+        assert!(ruled_out(&e).contains(&("public_transport".to_owned(), 45, 3)), "{e}");
+        // Line 1 is at Paderup at 06:42 for 07:00.
+        let p = line(&paderup);
+        assert_eq!(counts(&p), [3, 2, 2, 1, 1, 1], "{p}");
+
+        let list = candidates(&app, &coord, &paderup, "").await;
+        let oliver = list["candidates"].as_array().unwrap().iter().find(|c| c["name"] == "Oliver Madsen").unwrap();
+        let bus = oliver["travel"].as_array().unwrap().iter().find(|t| t["mode"] == "public_transport").unwrap();
+        assert_eq!(bus["within_limit"], true, "{oliver}");
+        assert!((20..=45).contains(&bus["minutes"].as_u64().unwrap()), "{bus}");
     }
 }

@@ -423,6 +423,13 @@ fn load_demo(db: DbArgs) -> CliResult {
     for (name, id, card) in &summary.citizens {
         println!("  {id}  {name}  (frikort: {})", card.as_deref().unwrap_or("none"));
     }
+    println!("Tasks:");
+    for (title, id) in &summary.tasks {
+        println!("  {id}  {title}");
+    }
+    if let Some((id, new)) = &summary.feed {
+        println!("Timetable of Randers (730): {id}{}", if *new { " (imported now)" } else { "" });
+    }
     println!("Token for a citizen:  smaajob token --role citizen --citizen-id <id>");
     Ok(())
 }

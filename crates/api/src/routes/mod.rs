@@ -15,6 +15,7 @@ pub mod outside_income;
 pub mod payouts;
 pub mod placements;
 pub mod queue;
+pub mod reports;
 pub mod tasks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -77,6 +78,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(matching::my_suggestions)
         .service(gtfs::import_gtfs)
         .service(gtfs::current_gtfs)
+        .service(reports::transport_gaps)
         .service(placements::show_interest)
         .service(placements::list_placements)
         .service(placements::my_offers)

@@ -104,6 +104,11 @@ pub struct Suggestion {
 
 /// The facts of a task for the engine; a task without a work location cannot be matched.
 fn profile(task: &TaskRow) -> Result<TaskProfile, ServiceError> {
+    profile_as_of(task, today_copenhagen())
+}
+
+/// [`profile`] as of `day` (the pay expected from then on), for a report on past tasks.
+pub(crate) fn profile_as_of(task: &TaskRow, day: chrono::NaiveDate) -> Result<TaskProfile, ServiceError> {
     let (Some(lat), Some(lon)) = (task.lat, task.lon) else {
         return Err(ServiceError::rule(
             Code::TaskWithoutLocation,
@@ -127,13 +132,13 @@ fn profile(task: &TaskRow) -> Result<TaskProfile, ServiceError> {
         skills,
         &format!("{} {}", task.title, task.description),
         location,
-        today_copenhagen(),
+        day,
     ))
 }
 
 /// The citizen's bus minutes to the task, from its shifts' profiles (none without a feed or a
 /// home location).
-fn bus_minutes(bus: Option<&TaskTransit>, citizen: &CitizenFacts) -> Option<u32> {
+pub(crate) fn bus_minutes(bus: Option<&TaskTransit>, citizen: &CitizenFacts) -> Option<u32> {
     bus?.minutes_from(citizen.home?.point())
 }
 
@@ -160,7 +165,11 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> ServiceError {
 
 /// Reads every fact the engine needs about the citizens named by `who`, in a handful of
 /// queries; headroom is read for `years`.
-fn gather(conn: &mut DbConn, who: Who<'_>, years: &[i32]) -> Result<Vec<(CitizenRow, CitizenFacts)>, ServiceError> {
+pub(crate) fn gather(
+    conn: &mut DbConn,
+    who: Who<'_>,
+    years: &[i32],
+) -> Result<Vec<(CitizenRow, CitizenFacts)>, ServiceError> {
     let today = today_copenhagen();
     let rows = facts::citizens_of(conn, who)?;
 

@@ -35,3 +35,4 @@ pub mod scope;
 pub mod stats;
 pub mod tasks;
 pub mod transit;
+pub mod transport_gaps;

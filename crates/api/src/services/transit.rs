@@ -2,7 +2,9 @@
 //! stored GTFS feed serves every citizen ([`smaajob_domain::matching::transit`]). The profiles of a
 //! task are kept in process, keyed by the feed's id (a new import is a new id) and the task's id
 //! and `updated_at` (a change to the task is a new key), so they are built once until the feed or
-//! the task changes.
+//! the task changes. The day timetables they are scanned over are kept apart, by feed and the
+//! services that run, so tasks on the same kind of day share one copy (a regional weekday is
+//! about 25 MB).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -18,6 +20,8 @@ use crate::services::error::ServiceError;
 
 /// Tasks whose profiles are kept at most; past that the cache starts afresh.
 const MAX_CACHED_TASKS: usize = 64;
+/// Day timetables (distinct sets of services running) kept at most; past that they start afresh.
+const MAX_CACHED_TIMETABLES: usize = 8;
 
 /// The profiles of one task's shifts: one per distinct (services running, start, end).
 #[derive(Debug)]
@@ -46,10 +50,14 @@ impl TaskTransit {
 /// shift drops out of the profiles at midnight).
 type Key = (String, String, NaiveDateTime, NaiveDate);
 
-/// The in-process cache of task profiles, shared by every worker.
+/// A feed's id and the services that run on a day.
+type DayKey = (String, Vec<i32>);
+
+/// The in-process cache of task profiles and day timetables, shared by every worker.
 #[derive(Debug, Default)]
 pub struct TransitCache {
     tasks: Mutex<HashMap<Key, Arc<TaskTransit>>>,
+    timetables: Mutex<HashMap<DayKey, Arc<Timetable>>>,
 }
 
 impl TransitCache {
@@ -68,6 +76,19 @@ impl TransitCache {
                 tasks.clear();
             }
             tasks.insert(key, value);
+        }
+    }
+
+    fn timetable(&self, key: &DayKey) -> Option<Arc<Timetable>> {
+        self.timetables.lock().ok()?.get(key).cloned()
+    }
+
+    fn put_timetable(&self, key: DayKey, value: Arc<Timetable>) {
+        if let Ok(mut days) = self.timetables.lock() {
+            if days.len() >= MAX_CACHED_TIMETABLES {
+                days.clear();
+            }
+            days.insert(key, value);
         }
     }
 }
@@ -107,21 +128,28 @@ pub fn for_task(
         let services = repo::services_on(conn, &feed.id, shift.date)?;
         groups.insert((services, seconds(shift.start), seconds(shift.end)), ());
     }
-    let stops: Vec<GeoPoint> = repo::stops(conn, &feed.id)?
-        .into_iter()
-        .map(|s| {
-            GeoPoint::new(s.lat, s.lon)
-                .map_err(|_| ServiceError::internal(format!("stored stop {} is invalid", s.stop_id)))
-        })
-        .collect::<Result<_, _>>()?;
-    let mut timetables: HashMap<Vec<i32>, Arc<Timetable>> = HashMap::new();
+    let mut stops: Option<Vec<GeoPoint>> = None;
     let mut shifts = Vec::new();
     for (services, start, end) in groups.into_keys() {
-        let timetable = match timetables.get(&services) {
-            Some(t) => Arc::clone(t),
+        let day = (feed.id.clone(), services);
+        let timetable = match cache.timetable(&day) {
+            Some(t) => t,
             None => {
-                let rides = repo::rides_of(conn, &feed.id, &services)?;
-                let connections = rides
+                let stops = match &stops {
+                    Some(s) => s.clone(),
+                    None => {
+                        let read = repo::stops(conn, &feed.id)?
+                            .into_iter()
+                            .map(|s| {
+                                GeoPoint::new(s.lat, s.lon).map_err(|_| {
+                                    ServiceError::internal(format!("stored stop {} is invalid", s.stop_id))
+                                })
+                            })
+                            .collect::<Result<Vec<_>, _>>()?;
+                        stops.insert(read).clone()
+                    }
+                };
+                let connections = repo::rides_of(conn, &feed.id, &day.1)?
                     .into_iter()
                     .map(|r| Connection {
                         from: index(r.from_stop),
@@ -131,8 +159,8 @@ pub fn for_task(
                         trip: index(r.trip),
                     })
                     .collect();
-                let t = Arc::new(Timetable::new(stops.clone(), connections));
-                timetables.insert(services, Arc::clone(&t));
+                let t = Arc::new(Timetable::new(stops, connections));
+                cache.put_timetable(day, Arc::clone(&t));
                 t
             }
         };

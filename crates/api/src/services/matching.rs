@@ -11,7 +11,7 @@ use smaajob_domain::matching::{
     TaskProfile, TravelLimit, evaluate, rank, reasons,
 };
 use smaajob_domain::{
-    CardEventKind, CoveredDays, GeoPoint, Money, Skill, TaskStatus, TransportMode, active_periods,
+    CardEventKind, CoveredDays, GeoPoint, Money, Skill, TaskStatus, TransportMode, YearTotals, active_periods,
     copenhagen_midnight_utc,
 };
 use smaajob_persistence::DbConn;
@@ -210,7 +210,8 @@ pub(crate) fn gather(
                 caps.iter()
                     .map(|(&year, cap)| {
                         let used = exempt.get(&row.id).and_then(|y| y.get(&year)).copied().unwrap_or(0);
-                        Headroom { year, left: Money::from_ore((cap.ore() - used).max(0)) }
+                        let totals = YearTotals { exempt: Money::from_ore(used), ..YearTotals::empty(*cap) };
+                        Headroom { year, left: totals.remaining() }
                     })
                     .collect()
             } else {

@@ -308,9 +308,9 @@ fn endpoints() -> Vec<Endpoint> {
         // got past authorization. Offers from a candidate are tested in matching.rs.
         ep(M::POST, "/api/v1/tasks/{task}/candidates/{applicant}/offer", COORDINATOR, 409, None),
         ep(M::GET, "/api/v1/me/suggestions", CITIZEN, 200, None),
-        // An empty body is no GTFS zip (422 `invalid_gtfs`): the request got past authorization.
-        // Imports are tested in gtfs.rs; with none, reading the feed is 404.
-        ep(M::POST, "/api/v1/gtfs", COORDINATOR, 422, None),
+        // A body not sent as a zip (415 `unsupported_media_type`): the request got past
+        // authorization. Imports are tested in gtfs.rs; with none, reading the feed is 404.
+        ep(M::POST, "/api/v1/gtfs", COORDINATOR, 415, None),
         ep(M::GET, "/api/v1/gtfs", COORDINATOR, 404, None),
         ep(M::GET, "/api/v1/reports/transport-gaps", COORDINATOR, 200, None),
         ep(M::GET, "/api/v1/queue", COORDINATOR, 200, None),

@@ -77,6 +77,17 @@ UD1,06:50:00,06:50:00,S3,3
         assert_eq!(current.body["connections"], 4);
     }
 
+    async fn a_feed_not_sent_as_a_zip_is_refused_with_415_before_it_is_read(app) {
+        let coord = app.coordinator("730");
+        for content_type in [Some("application/json"), Some("text/plain"), None] {
+            let r = app.send(awc::http::Method::POST, "/api/v1/gtfs", Some(&coord), content_type, gtfs_zip(&[])).await;
+            r.expect_problem(415, "unsupported_media_type");
+        }
+        app.get("/api/v1/gtfs", &coord).await.expect_problem(404, "not_found");
+        let r = app.send(awc::http::Method::POST, "/api/v1/gtfs", Some(&coord), Some("application/octet-stream"), gtfs_zip(&[])).await;
+        r.expect(201);
+    }
+
     async fn only_a_coordinator_imports_or_reads_a_feed(app) {
         let w = hiring(&app).await;
         let citizen = app.citizen("7b0c2f3e-1d4a-4c55-9e61-2a8f0b9d3c10");

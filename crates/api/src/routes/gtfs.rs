@@ -1,7 +1,8 @@
 //! GTFS import (`POST /gtfs`): a coordinator uploads their municipality's public-transport
 //! timetable as a GTFS zip; it replaces the previous one at once, or, when refused, changes nothing.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{NaiveDate, NaiveDateTime};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -61,6 +62,21 @@ pub fn feed_view(f: FeedRow) -> FeedView {
     }
 }
 
+/// The media types a zip is sent as: `application/zip`, and the `application/x-zip-compressed`
+/// some browsers and `application/octet-stream` some tools send.
+const ZIP_TYPES: [&str; 3] = ["application/zip", "application/x-zip-compressed", "application/octet-stream"];
+
+/// A body not sent as a zip is refused before it is read (415), as a JSON body not sent as JSON is.
+fn require_zip(req: &HttpRequest) -> Result<(), ApiError> {
+    let sent = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let media = sent.split(';').next().unwrap_or("").trim();
+    if ZIP_TYPES.iter().any(|t| media.eq_ignore_ascii_case(t)) {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType("the request body must be a zip (Content-Type: application/zip)".into()))
+    }
+}
+
 /// Reads the whole body, at most [`MAX_FEED_BYTES`] (a feed is larger than the JSON limit).
 async fn read_zip(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
     let mut body = Vec::new();
@@ -90,6 +106,7 @@ async fn read_zip(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
         (status = 201, body = FeedView, description = "The feed now in use"),
         ApiErrors,
         (status = 413, description = "The zip is larger than 128 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as `application/zip`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a GTFS zip: the detail names the file and, where known, the line", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -97,9 +114,11 @@ async fn read_zip(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
 pub async fn import_gtfs(
     state: web::Data<AppState>,
     principal: Principal,
+    req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     principal.coordinator()?;
+    require_zip(&req)?;
     let body = read_zip(payload).await?;
     let imported = state.write(move |conn| Ok(gtfs::import(conn, &principal, &body)?)).await?;
     Ok(HttpResponse::Created().json(imported_view(imported)))

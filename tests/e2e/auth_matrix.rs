@@ -319,6 +319,11 @@ fn endpoints() -> Vec<Endpoint> {
         // got past authorization. Offers from a candidate are tested in matching.rs.
         ep(M::POST, "/api/v1/tasks/{task}/candidates/{applicant}/offer", COORDINATOR, 409, None),
         ep(M::GET, "/api/v1/me/suggestions", CITIZEN, 200, None),
+        // A body not sent as a zip (415 `unsupported_media_type`): the request got past
+        // authorization. Imports are tested in gtfs.rs; with none, reading the feed is 404.
+        ep(M::POST, "/api/v1/gtfs", COORDINATOR, 415, None),
+        ep(M::GET, "/api/v1/gtfs", COORDINATOR, 404, None),
+        ep(M::GET, "/api/v1/reports/transport-gaps", COORDINATOR, 200, None),
         ep(M::GET, "/api/v1/queue", COORDINATOR, 200, None),
         ep(M::GET, "/api/v1/stats/placements", COORDINATOR, 200, None),
     ]
@@ -497,7 +502,9 @@ both_backends! {
         // coordinators and companies (creating, listing, changing, opening, completing and
         // cancelling tasks; reporting hours) and on cancelling or no-showing an approved
         // placement; the citizen on the 4 pay run endpoints; less the 4 hidden from the company.
-        assert_eq!(refused, operator_refused + 2 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 + 4 - 4);
+        // GTFS and reports: 3 coordinator-only endpoints (import, current feed, transport gaps)
+        // × 2 roles.
+        assert_eq!(refused, operator_refused + 2 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 + 4 - 4 + 3 * 2);
     }
 
     async fn every_endpoint_succeeds_for_each_role_it_serves(app) {

@@ -1210,6 +1210,34 @@ pub fn candidate_ids(list: &Value) -> Vec<String> {
     list.as_array().unwrap().iter().map(|c| c["citizen_id"].as_str().unwrap().to_owned()).collect()
 }
 
+/// The synthetic GTFS feed in `tests/fixtures/gtfs/line` (one line, town → ring road →
+/// industrial site and back, on weekdays of 2026–2027) as a zip, with some files replaced
+/// (`Some(text)`) or left out (`None`).
+pub fn gtfs_zip(changes: &[(&str, Option<&str>)]) -> Vec<u8> {
+    use std::io::Write;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/gtfs/line");
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for name in names {
+        let text = match changes.iter().find(|(n, _)| *n == name) {
+            Some((_, None)) => continue,
+            Some((_, Some(text))) => (*text).to_owned(),
+            None => std::fs::read_to_string(dir.join(&name)).unwrap(),
+        };
+        zip.start_file(name, options).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// Uploads a GTFS zip as the coordinator's municipality's feed.
+pub async fn upload_gtfs(app: &TestApp, token: &str, zip: Vec<u8>) -> Resp {
+    app.send(awc::http::Method::POST, "/api/v1/gtfs", Some(token), Some("application/zip"), zip).await
+}
+
 /// `(company id, gross, exempt, taxable, covered gross, payouts)` in øre, per employer.
 pub type EmployerSums = Vec<(String, i64, i64, i64, i64, i32)>;
 

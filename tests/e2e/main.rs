@@ -19,6 +19,7 @@ mod companies;
 mod employments;
 mod frikort;
 mod frikort_takeover;
+mod gtfs;
 mod guessing;
 mod hours;
 mod idempotency_expiry;
@@ -30,6 +31,7 @@ mod placements;
 mod queue;
 mod tasks;
 mod transfers;
+mod transit;
 
 mod auth_matrix;
 mod auth_tokens;

@@ -43,7 +43,7 @@ fn every_operation_documents_its_error_responses_and_security() {
                 documents(&["404"], "a path parameter");
             }
             if op.get("requestBody").is_some() {
-                documents(&["400", "413", "415", "422"], "a JSON body");
+                documents(&["400", "413", "415", "422"], "a request body");
             }
             // A shared response is referenced by name and defined once, under components.
             for (status, response) in responses {

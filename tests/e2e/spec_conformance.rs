@@ -25,7 +25,8 @@ fn json_body_operations() -> Vec<(Method, String)> {
     let mut ops = Vec::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            if op.get("requestBody").is_some() {
+            // A body of another kind (the GTFS zip) has its own tests.
+            if op["requestBody"]["content"].get("application/json").is_some() {
                 let filled = path.replace("{id}", UNKNOWN).replace("{year}", "2030");
                 ops.push((Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), filled));
             }

@@ -166,6 +166,7 @@ impl Application {
             audit,
             idempotency_ttl: settings.idempotency_ttl,
             guess_limits: settings.guess_limits,
+            transit: std::sync::Arc::new(crate::services::transit::TransitCache::new()),
         });
         spawn_idempotency_purge(pool.clone(), settings.idempotency_ttl);
         let source_rate = web::Data::new(

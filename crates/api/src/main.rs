@@ -9,12 +9,14 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use smaajob_api::auth::{Claims, Role};
 use smaajob_api::config::{DEFAULT_DATABASE_URL, DEFAULT_WAGE_FLOOR, KeyInputs, Settings, resolve_keys, token_keys};
+use smaajob_api::error::ApiError;
 use smaajob_api::guess_guard::SourceRateConfig;
+use smaajob_api::services::gtfs;
 use smaajob_api::services::guesses::{GuessCount, GuessLimits};
 use smaajob_api::telemetry::{self, LogFormat};
 use smaajob_api::{Application, demo, openapi};
-use smaajob_domain::Money;
-use smaajob_persistence::{DatabaseUrl, connect, run_migrations};
+use smaajob_domain::{Money, MunicipalityCode};
+use smaajob_persistence::{DatabaseUrl, connect, run_migrations, write_transaction};
 
 /// Småjob: small jobs and the socialt frikort.
 #[derive(Parser)]
@@ -36,11 +38,32 @@ enum Command {
     Token(TokenArgs),
     /// Fill the database with a small Randers demo data set (idempotent).
     Demo(DbArgs),
+    /// Public-transport timetables (GTFS).
+    #[command(subcommand)]
+    Gtfs(GtfsCommand),
     /// Print the OpenAPI document.
     Openapi,
     /// Exit 0 when the server at the configured address answers GET /healthz with 200, else 1
     /// (for container health checks; needs no shell or curl).
     Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Subcommand)]
+enum GtfsCommand {
+    /// Import a GTFS zip as a municipality's timetable, replacing its previous one atomically
+    /// (a refused feed changes nothing).
+    Import(GtfsImportArgs),
+}
+
+#[derive(Args)]
+struct GtfsImportArgs {
+    /// The GTFS feed, a zip archive.
+    feed: PathBuf,
+    /// The municipality code whose tasks use the feed, e.g. 730 (Randers).
+    #[arg(long)]
+    municipality: String,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(Args)]
@@ -176,6 +199,7 @@ fn main() -> ExitCode {
         Some(Command::Migrate(db)) => migrate(db),
         Some(Command::Token(args)) => token(args),
         Some(Command::Demo(db)) => load_demo(db),
+        Some(Command::Gtfs(GtfsCommand::Import(args))) => import_gtfs(args),
         Some(Command::Healthcheck(args)) => return healthcheck(&args),
         Some(Command::Openapi) => {
             // A closed pipe (`| head`) is not an error worth a panic.
@@ -359,6 +383,30 @@ fn probe_healthz(bind: &str, timeout: Duration) -> Result<(), String> {
     }
 }
 
+fn import_gtfs(args: GtfsImportArgs) -> CliResult {
+    telemetry::init(args.db.log_format);
+    let municipality = MunicipalityCode::parse(&args.municipality)?;
+    let bytes = std::fs::read(&args.feed).map_err(|e| format!("{}: {e}", args.feed.display()))?;
+    let (url, _, _) = keys(&args.db)?;
+    let pool = connect(&url, 1)?;
+    let mut conn = pool.get()?;
+    run_migrations(&mut conn)?;
+    let imported =
+        write_transaction(&mut conn, |conn| Ok::<_, ApiError>(gtfs::import_for(conn, municipality, "cli", &bytes)?))?;
+    let f = &imported.feed;
+    println!(
+        "GTFS feed {} imported for municipality {}: {} stops, {} trips, {} connections, service days {} to {}.",
+        f.id,
+        f.municipality,
+        f.stop_count,
+        f.trip_count,
+        f.connection_count,
+        f.first_day.map_or_else(|| "none".into(), |d| d.to_string()),
+        f.last_day.map_or_else(|| "none".into(), |d| d.to_string()),
+    );
+    Ok(())
+}
+
 fn load_demo(db: DbArgs) -> CliResult {
     telemetry::init(db.log_format);
     let (url, _, key) = keys(&db)?;
@@ -374,6 +422,13 @@ fn load_demo(db: DbArgs) -> CliResult {
     println!("Citizens:");
     for (name, id, card) in &summary.citizens {
         println!("  {id}  {name}  (frikort: {})", card.as_deref().unwrap_or("none"));
+    }
+    println!("Tasks:");
+    for (title, id) in &summary.tasks {
+        println!("  {id}  {title}");
+    }
+    if let Some((id, new)) = &summary.feed {
+        println!("Timetable of Randers (730): {id}{}", if *new { " (imported now)" } else { "" });
     }
     println!("Token for a citizen:  smaajob token --role citizen --citizen-id <id>");
     Ok(())

@@ -31,6 +31,7 @@ use crate::routes;
         (name = "tasks", description = "Small-job tasks from companies"),
         (name = "placements", description = "Offers, acceptance and approval of citizens on tasks"),
         (name = "matching", description = "Ranked, explained candidates for a task and suggestions for a citizen"),
+        (name = "reports", description = "Evidence for the municipality: where transport keeps jobs unfilled"),
         (name = "hours", description = "Hours worked per shift, confirmed for pay"),
         (name = "pay runs", description = "Pay runs: confirmed hours paid on a payment date, previewed first"),
         (name = "queue", description = "The coordinator's queue and time-to-placement statistics"),

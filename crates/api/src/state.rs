@@ -24,6 +24,8 @@ pub struct AppState {
     pub idempotency_ttl: std::time::Duration,
     /// The limits on wrong guesses at a CPR number and card number.
     pub guess_limits: crate::services::guesses::GuessLimits,
+    /// The bus profiles of tasks' shifts, kept until the feed or the task changes.
+    pub transit: std::sync::Arc<crate::services::transit::TransitCache>,
 }
 
 impl AppState {

@@ -381,6 +381,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    gtfs_feeds (id) {
+        id -> Text,
+        municipality -> Text,
+        sha256 -> Text,
+        imported_at -> Timestamp,
+        imported_by -> Text,
+        stop_count -> Integer,
+        trip_count -> Integer,
+        connection_count -> Integer,
+        first_day -> Nullable<Date>,
+        last_day -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    gtfs_stops (feed_id, idx) {
+        feed_id -> Text,
+        idx -> Integer,
+        stop_id -> Text,
+        lat -> Double,
+        lon -> Double,
+    }
+}
+
+diesel::table! {
+    gtfs_service_days (feed_id, day, service) {
+        feed_id -> Text,
+        service -> Integer,
+        day -> Date,
+    }
+}
+
+diesel::table! {
+    gtfs_connections (feed_id, trip, seq) {
+        feed_id -> Text,
+        trip -> Integer,
+        seq -> Integer,
+        service -> Integer,
+        from_stop -> Integer,
+        to_stop -> Integer,
+        departs -> Integer,
+        arrives -> Integer,
+    }
+}
+
 diesel::joinable!(frikort_cards -> citizens (citizen_id));
 diesel::joinable!(municipality_periods -> citizens (citizen_id));
 diesel::joinable!(tasks -> companies (company_id));
@@ -401,6 +447,9 @@ diesel::joinable!(outside_income -> citizens (citizen_id));
 diesel::joinable!(pay_runs -> companies (company_id));
 diesel::joinable!(pay_run_payouts -> pay_runs (pay_run_id));
 diesel::joinable!(pay_run_payouts -> payouts (payout_id));
+diesel::joinable!(gtfs_stops -> gtfs_feeds (feed_id));
+diesel::joinable!(gtfs_service_days -> gtfs_feeds (feed_id));
+diesel::joinable!(gtfs_connections -> gtfs_feeds (feed_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     caps,
@@ -424,6 +473,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     tasks,
     placements,
     shift_reports,
+    gtfs_feeds,
+    gtfs_stops,
+    gtfs_service_days,
+    gtfs_connections,
     pay_runs,
     pay_run_payouts,
 );

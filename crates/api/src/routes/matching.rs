@@ -260,8 +260,12 @@ pub async fn task_candidates(
     principal.coordinator()?;
     let id = parse_id(&id, "task")?;
     let query = CandidateQuery::parse(params.limit, params.include_excluded)?;
-    let list =
-        state.read_audited(move |conn| Ok(matching::candidates(conn, &principal, &id, query)?.into_parts())).await?;
+    let list = {
+        let cache = state.transit.clone();
+        state
+            .read_audited(move |conn| Ok(matching::candidates(conn, &principal, &id, query, &cache)?.into_parts()))
+            .await?
+    };
     Ok(web::Json(list_view(list)))
 }
 
@@ -284,7 +288,9 @@ pub async fn my_suggestions(
 ) -> Result<web::Json<Paged<SuggestionView>>, ApiError> {
     parse_id(principal.citizen()?, "citizen")?;
     let page = page.into_inner().page()?;
-    let list = state.read_audited(move |conn| Ok(matching::suggestions(conn, &principal, page)?.into_parts())).await?;
+    let cache = state.transit.clone();
+    let list =
+        state.read_audited(move |conn| Ok(matching::suggestions(conn, &principal, page, &cache)?.into_parts())).await?;
     let items = list.items.into_iter().map(suggestion_view).collect();
     Ok(web::Json(Paged { items, total: list.total, limit: list.page.limit, offset: list.page.offset }))
 }

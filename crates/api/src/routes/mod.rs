@@ -7,6 +7,7 @@ pub mod citizens;
 pub mod companies;
 pub mod employments;
 pub mod frikort;
+pub mod gtfs;
 pub mod hours;
 pub mod matching;
 pub mod ops;
@@ -15,6 +16,7 @@ pub mod pay_runs;
 pub mod payouts;
 pub mod placements;
 pub mod queue;
+pub mod reports;
 pub mod tasks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -75,6 +77,9 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(placements::offer_candidate)
         .service(matching::task_candidates)
         .service(matching::my_suggestions)
+        .service(gtfs::import_gtfs)
+        .service(gtfs::current_gtfs)
+        .service(reports::transport_gaps)
         .service(placements::show_interest)
         .service(placements::list_placements)
         .service(placements::my_offers)

@@ -85,6 +85,7 @@ pub enum Code {
     NothingToPay,
     PaidMeanwhile,
     TaskWithoutLocation,
+    InvalidGtfs,
 }
 
 smaajob_domain::coded_enum!(Code, "problem code" {
@@ -169,6 +170,7 @@ smaajob_domain::coded_enum!(Code, "problem code" {
     PaidMeanwhile => "paid_meanwhile",
     // Matching.
     TaskWithoutLocation => "task_without_location",
+    InvalidGtfs => "invalid_gtfs",
 });
 
 /// One invalid input field: its name in the command (the JSON path of the request body), a

@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Duration, NaiveDateTime};
 use smaajob_domain::matching::{
-    Booking, CitizenFacts, CoarseHome, Evaluation, FAIRNESS_WINDOW_DAYS, Headroom, PairFacts, Reason, TaskProfile,
-    TravelLimit, evaluate, rank, reasons,
+    Booking, CitizenFacts, CoarseHome, Evaluation, Exclusion, FAIRNESS_WINDOW_DAYS, Headroom, PairFacts, Reason,
+    TaskProfile, TravelLimit, evaluate, rank, reasons,
 };
 use smaajob_domain::{
-    CardEventKind, CoveredDays, GeoPoint, Money, Skill, TaskStatus, YearTotals, active_periods, copenhagen_midnight_utc,
+    CardEventKind, CoveredDays, GeoPoint, Money, Skill, TaskStatus, TransportMode, YearTotals, active_periods,
+    copenhagen_midnight_utc,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::citizens::CitizenRow;
@@ -27,6 +28,7 @@ use crate::services::error::{Code, OrNotFound, ServiceError};
 use crate::services::principal::Principal;
 use crate::services::scope::{self, ScopedTask};
 use crate::services::tasks::{holds_active_card, stored_paid_minutes};
+use crate::services::transit::{self, TaskTransit, TransitCache};
 
 /// The most candidates one list may ask for.
 pub const MAX_CANDIDATES: usize = 100;
@@ -102,6 +104,11 @@ pub struct Suggestion {
 
 /// The facts of a task for the engine; a task without a work location cannot be matched.
 fn profile(task: &TaskRow) -> Result<TaskProfile, ServiceError> {
+    profile_as_of(task, today_copenhagen())
+}
+
+/// [`profile`] as of `day` (the pay expected from then on), for a report on past tasks.
+pub(crate) fn profile_as_of(task: &TaskRow, day: chrono::NaiveDate) -> Result<TaskProfile, ServiceError> {
     let (Some(lat), Some(lon)) = (task.lat, task.lon) else {
         return Err(ServiceError::rule(
             Code::TaskWithoutLocation,
@@ -125,8 +132,31 @@ fn profile(task: &TaskRow) -> Result<TaskProfile, ServiceError> {
         skills,
         &format!("{} {}", task.title, task.description),
         location,
-        today_copenhagen(),
+        day,
     ))
+}
+
+/// The citizen's bus minutes to the task, from its shifts' profiles (none without a feed or a
+/// home location).
+pub(crate) fn bus_minutes(bus: Option<&TaskTransit>, citizen: &CitizenFacts) -> Option<u32> {
+    bus?.minutes_from(citizen.home?.point())
+}
+
+/// The reason added to a citizen left out as unreachable who would go by bus when the
+/// municipality has no timetable imported: the bus could not even be weighed.
+fn no_timetable_reason() -> Reason {
+    Reason {
+        code: "no_timetable",
+        da: "ingen køreplan indlæst, så bus kan ikke beregnes".to_owned(),
+        en: "no timetable imported, so the bus cannot be weighed".to_owned(),
+    }
+}
+
+/// Whether a citizen's bus time was not weighed for want of a feed, and it mattered.
+fn lacks_timetable(bus: Option<&TaskTransit>, citizen: &CitizenFacts, evaluation: &Evaluation) -> bool {
+    bus.is_none()
+        && citizen.modes.contains(&TransportMode::PublicTransport)
+        && evaluation.exclusions.contains(&Exclusion::Unreachable)
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> ServiceError {
@@ -135,7 +165,11 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> ServiceError {
 
 /// Reads every fact the engine needs about the citizens named by `who`, in a handful of
 /// queries; headroom is read for `years`.
-fn gather(conn: &mut DbConn, who: Who<'_>, years: &[i32]) -> Result<Vec<(CitizenRow, CitizenFacts)>, ServiceError> {
+pub(crate) fn gather(
+    conn: &mut DbConn,
+    who: Who<'_>,
+    years: &[i32],
+) -> Result<Vec<(CitizenRow, CitizenFacts)>, ServiceError> {
     let today = today_copenhagen();
     let rows = facts::citizens_of(conn, who)?;
 
@@ -236,6 +270,7 @@ pub fn candidates(
     principal: &Principal,
     task_id: &str,
     query: CandidateQuery,
+    cache: &TransitCache,
 ) -> Result<Audited<Candidates>, ServiceError> {
     let own = principal.coordinator()?.to_string();
     let ScopedTask { task, .. } = scope::task(conn, principal, task_id)?;
@@ -244,9 +279,21 @@ pub fn candidates(
     let people = gather(conn, Who::Municipality(&own), &years)?;
     let live: HashSet<String> = facts::live_on_task(conn, task_id)?.into_iter().collect();
     let (rows, citizens): (Vec<CitizenRow>, Vec<CitizenFacts>) = people.into_iter().unzip();
-    let pair = |i: usize| PairFacts { public_transport_minutes: None, live_placement: live.contains(&citizens[i].key) };
-    let ranking = rank(&profile, &citizens, pair, query.limit, query.include_excluded, today_copenhagen());
-    let write = |r: smaajob_domain::matching::Ranked| matched(&rows[r.index], &citizens[r.index], r.evaluation);
+    let today = today_copenhagen();
+    let bus = transit::for_task(conn, cache, &own, &task, profile.location(), today)?;
+    let pair = |i: usize| PairFacts {
+        public_transport_minutes: bus_minutes(bus.as_deref(), &citizens[i]),
+        live_placement: live.contains(&citizens[i].key),
+    };
+    let ranking = rank(&profile, &citizens, pair, query.limit, query.include_excluded, today);
+    let write = |r: smaajob_domain::matching::Ranked| {
+        let no_feed = lacks_timetable(bus.as_deref(), &citizens[r.index], &r.evaluation);
+        let mut m = matched(&rows[r.index], &citizens[r.index], r.evaluation);
+        if no_feed {
+            m.reasons.push(no_timetable_reason());
+        }
+        m
+    };
     let listed = Candidates {
         task_id: task.id.clone(),
         considered: citizens.len(),
@@ -285,7 +332,12 @@ pub struct Suggestions {
 /// One page of the open tasks of the calling citizen's municipality they can take, best first,
 /// with reasons; tasks without a work location or that the citizen is left out of are not
 /// shown. Only the citizen's own facts are read, and the read is logged.
-pub fn suggestions(conn: &mut DbConn, principal: &Principal, page: Page) -> Result<Audited<Suggestions>, ServiceError> {
+pub fn suggestions(
+    conn: &mut DbConn,
+    principal: &Principal,
+    page: Page,
+    cache: &TransitCache,
+) -> Result<Audited<Suggestions>, ServiceError> {
     let id = own_id(principal)?;
     let (row, _) = citizens::find(conn, &id).or_not_found("citizen")?;
     let card_holder = holds_active_card(conn, &id)?;
@@ -303,10 +355,18 @@ pub fn suggestions(conn: &mut DbConn, principal: &Principal, page: Page) -> Resu
     let (_, citizen) = gather(conn, Who::Citizen(&id), &years)?.pop().ok_or(ServiceError::NotFound("citizen"))?;
     let live: HashSet<String> = facts::live_tasks_of(conn, &id)?.into_iter().collect();
     let today = today_copenhagen();
+    let mut buses = Vec::with_capacity(profiles.len());
+    for (listed, profile) in &profiles {
+        buses.push(transit::for_task(conn, cache, &row.municipality, &listed.task, profile.location(), today)?);
+    }
     let mut out: Vec<Suggestion> = profiles
         .into_iter()
-        .filter_map(|(listed, profile)| {
-            let pair = PairFacts { public_transport_minutes: None, live_placement: live.contains(&listed.task.id) };
+        .zip(buses)
+        .filter_map(|((listed, profile), bus)| {
+            let pair = PairFacts {
+                public_transport_minutes: bus_minutes(bus.as_deref(), &citizen),
+                live_placement: live.contains(&listed.task.id),
+            };
             let evaluation = evaluate(&profile, &citizen, pair, today);
             evaluation.is_candidate().then(|| Suggestion {
                 reasons: reasons(&evaluation, &citizen, today),

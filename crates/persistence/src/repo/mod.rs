@@ -9,6 +9,7 @@ pub mod companies;
 pub mod employer_totals;
 pub mod employments;
 pub mod frikort;
+pub mod gtfs;
 pub mod guesses;
 pub mod idempotency;
 pub mod matching;

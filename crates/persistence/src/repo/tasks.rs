@@ -208,3 +208,50 @@ pub fn opened_between(
         .select(TaskRow::as_select())
         .load(conn)?)
 }
+
+/// The tasks of a municipality with a shift between `from` and `to` (both included) that are
+/// open, or cancelled or completed with fewer approved or completed placements than positions
+/// (unfilled), by first date, each with its count of approved placements; at most `limit`.
+pub fn unfilled_between(
+    conn: &mut DbConn,
+    municipality: &str,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    limit: i64,
+) -> Result<Vec<ListedTask>, RepoError> {
+    let statuses = [TaskStatus::Open, TaskStatus::Cancelled, TaskStatus::Completed].map(Code::from);
+    let rows: Vec<TaskWithCompany> = tasks::table
+        .inner_join(companies::table)
+        .filter(tasks::municipality.eq(municipality))
+        .filter(tasks::status.eq_any(statuses))
+        .filter(tasks::first_date.le(to))
+        .filter(tasks::last_date.ge(from))
+        .select((TaskRow::as_select(), companies::name, companies::verification))
+        .order((tasks::first_date.asc(), tasks::id.asc()))
+        .limit(limit)
+        .load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|(t, _, _)| t.id.as_str()).collect();
+    let held: BTreeMap<String, i64> = if ids.is_empty() {
+        BTreeMap::new()
+    } else {
+        let states = [PlacementState::Approved, PlacementState::Completed].map(Code::from);
+        placements::table
+            .filter(placements::task_id.eq_any(&ids))
+            .filter(placements::state.eq_any(states))
+            .group_by(placements::task_id)
+            .select((placements::task_id, diesel::dsl::count_star()))
+            .load::<(String, i64)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|(task, company_name, company_verification)| ListedTask {
+            approved: held.get(&task.id).copied().unwrap_or(0),
+            task,
+            company_name,
+            company_verification,
+        })
+        .filter(|l| l.task.status == TaskStatus::Open || l.approved < i64::from(l.task.positions))
+        .collect())
+}

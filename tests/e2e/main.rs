@@ -36,6 +36,7 @@ mod concurrency;
 mod openapi;
 mod operator;
 mod outside_probe;
+mod pages;
 mod privacy;
 mod problems;
 mod spec_conformance;

@@ -32,6 +32,7 @@ mod transfers;
 
 mod auth_matrix;
 mod auth_tokens;
+mod browser;
 mod concurrency;
 mod openapi;
 mod operator;

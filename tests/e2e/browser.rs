@@ -98,8 +98,8 @@ async fn sign_in_as(c: &Client, base: &str, value: &str) {
 }
 
 /// The server with the demo data, a demo company's task, and the demo citizen Mads Kristensen
-/// offered it and accepting; returns the server, Mads' id and the placement.
-async fn demo_with_an_accepted_placement() -> (TestApp, String, String) {
+/// offered it; returns the server, Mads' id and the placement.
+async fn demo_with_an_offer() -> (TestApp, String, String) {
     let app = spawn(Backend::Sqlite, "browser").await.expect("SQLite always runs");
     let users = {
         let mut conn = app.pool.get().unwrap();
@@ -111,19 +111,34 @@ async fn demo_with_an_accepted_placement() -> (TestApp, String, String) {
     let coordinator = app.coordinator(RANDERS);
     let task = with(shift(day(7), "08:00", "12:00", "4", "150.00"), json!({ "title": "Opvask i bageriet" }));
     let task = open_task(&app, &app.company(&bakery), &task).await;
-    let placement = accepted(&app, &coordinator, &task, &mads).await;
+    let placement = offer(&app, &coordinator, &task, &mads).await;
     (app, mads, placement)
 }
 
 #[actix_web::test]
-async fn in_a_browser_a_coordinator_approves_a_placement_from_the_queue_and_the_citizen_reads_the_balance() {
+async fn in_a_browser_a_citizen_accepts_an_offer_a_coordinator_approves_it_from_the_queue_and_the_citizen_reads_the_balance()
+ {
     let Some((chromium, driver)) = tools("browser journeys") else { return };
-    let (app, mads, placement) = demo_with_an_accepted_placement().await;
+    let (app, mads, placement) = demo_with_an_offer().await;
     let driver = start_driver(&driver);
     let c = browser(&driver, &chromium).await;
 
     c.goto(&app.base).await.unwrap();
     screenshots(&c, "sign-in").await;
+
+    // The citizen says yes to the offer.
+    sign_in_as(&c, &app.base, &format!("citizen:{mads}")).await;
+    screenshots(&c, "citizen-offer").await;
+    c.find(Locator::Css(&format!("form[action='/borger/tilbud/{placement}/accepter'] button")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notice = c.wait().for_element(Locator::Css("p.notice")).await.unwrap().text().await.unwrap();
+    assert_eq!(notice, "Du har sagt ja. Din koordinator godkender nu jobbet.");
+    assert_eq!(placement_state(&app, &placement).await, "accepted");
+    sign_out(&c).await;
 
     // The coordinator approves from the queue.
     sign_in_as(&c, &app.base, "coordinator:730").await;
@@ -139,9 +154,7 @@ async fn in_a_browser_a_coordinator_approves_a_placement_from_the_queue_and_the_
     let notice = c.wait().for_element(Locator::Css("p.notice")).await.unwrap().text().await.unwrap();
     assert_eq!(notice, "Placeringen er godkendt, og ansættelsen er registreret.");
     assert_eq!(placement_state(&app, &placement).await, "approved");
-    c.find(Locator::Css("form[action='/log-ud'] button")).await.unwrap().click().await.unwrap();
-    let signed_out = c.wait().for_element(Locator::Css("p.notice")).await.unwrap().text().await.unwrap();
-    assert_eq!(signed_out, "Du er logget ud.");
+    sign_out(&c).await;
 
     // The citizen reads the balance, with the approved shift's planned pay.
     sign_in_as(&c, &app.base, &format!("citizen:{mads}")).await;
@@ -165,6 +178,12 @@ async fn in_a_browser_a_coordinator_approves_a_placement_from_the_queue_and_the_
     let overflow = c.execute("return document.documentElement.scrollWidth > window.innerWidth;", vec![]).await.unwrap();
     assert_eq!(overflow, json!(false), "the balance page is wider than 360 px");
     c.close().await.unwrap();
+}
+
+async fn sign_out(c: &Client) {
+    c.find(Locator::Css("form[action='/log-ud'] button")).await.unwrap().click().await.unwrap();
+    let signed_out = c.wait().for_element(Locator::Css("p.notice")).await.unwrap().text().await.unwrap();
+    assert_eq!(signed_out, "Du er logget ud.");
 }
 
 async fn placement_state(app: &TestApp, id: &str) -> String {

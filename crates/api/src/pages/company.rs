@@ -44,7 +44,9 @@ pub async fn start(req: HttpRequest, state: web::Data<AppState>, q: web::Query<N
             for p in &placements {
                 let (reports, _) = hours::list(conn, &principal, &p.row.id, page)?;
                 for r in reports {
-                    if r.row.status == ReportStatus::Reported && r.row.reported_by_role == "coordinator" {
+                    if r.row.status == ReportStatus::Reported
+                        && r.row.reported_by_role == smaajob_domain::Actor::Coordinator
+                    {
                         waiting.push((p.clone(), r));
                     }
                 }

@@ -35,10 +35,12 @@ mod transit;
 
 mod auth_matrix;
 mod auth_tokens;
+mod browser;
 mod concurrency;
 mod openapi;
 mod operator;
 mod outside_probe;
+mod pages;
 mod privacy;
 mod problems;
 mod spec_conformance;

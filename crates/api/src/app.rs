@@ -154,8 +154,18 @@ impl Application {
         tracing::info!(database = %settings.database_url.redacted(), migrations_applied = applied, "database ready");
         let listener = TcpListener::bind(listen_address(&settings.bind))
             .map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?;
-        let port =
-            listener.local_addr().map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?.port();
+        let local = listener.local_addr().map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?;
+        let port = local.port();
+        // Browsers send a Secure cookie over plain HTTP to a loopback address only; anywhere
+        // else the site is served over HTTPS (behind a proxy) and the cookie must be Secure.
+        let pages = web::Data::new(crate::pages::Pages {
+            sealer: crate::pages::session::Sealer::new(&settings.data_key.session_key(), !local.ip().is_loopback()),
+            // No OpenID Connect issuer can be configured yet.
+            dev_sign_in: crate::pages::DevSignIn::decide(local.ip(), settings.database_url.kind(), false),
+        });
+        if pages.dev_sign_in == crate::pages::DevSignIn::Available {
+            tracing::warn!(url = %format!("http://{local}/"), "development sign-in is on: anyone at this machine can sign in as a demo user");
+        }
 
         let audit = AuditWriter::start(pool.clone())
             .map_err(|source| StartError::Bind { addr: "audit writer thread".into(), source })?;
@@ -195,6 +205,7 @@ impl Application {
                 .app_data(auth.clone())
                 .app_data(known.clone())
                 .app_data(source_rate.clone())
+                .app_data(pages.clone())
                 .service(utoipa_actix_web::scope("/api/v1").configure(routes::api_v1))
                 .service(routes::ops::healthz)
                 .service(routes::ops::readyz)
@@ -210,6 +221,7 @@ impl Application {
                         HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
                     }),
                 )
+                .configure(crate::pages::configure)
                 .default_service(web::to(fallback))
         })
         .workers(worker_count())

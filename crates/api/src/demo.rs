@@ -424,3 +424,34 @@ fn load_feed(conn: &mut DbConn, summary: &mut DemoSummary) -> Result<(), RepoErr
     summary.feed = Some((imported.feed.id, true));
     Ok(())
 }
+
+/// The municipalities of the demo data, whose coordinators the development sign-in offers.
+pub const MUNICIPALITIES: &[(&str, &str)] = &[("730", "Randers"), ("751", "Aarhus")];
+
+/// Who of the demo data set is in the database now: the people the development sign-in offers.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DemoUsers {
+    /// (name, id) of each demo company found.
+    pub companies: Vec<(String, String)>,
+    /// (name, id) of each demo citizen found.
+    pub citizens: Vec<(String, String)>,
+}
+
+/// Finds the demo companies (by CVR) and citizens (by the keyed hash of their CPR) that are in
+/// the database; reads only, and finds nobody before `smaajob demo` ran.
+pub fn users(conn: &mut DbConn, key: &DataKey) -> Result<DemoUsers, RepoError> {
+    let mut found = DemoUsers::default();
+    for (prefix, name, ..) in COMPANIES {
+        let cvr = cvr_from(*prefix).ok_or_else(|| RepoError::Config("no valid demo CVR".into()))?.to_string();
+        if let Some(c) = companies::find_by_cvr(conn, &cvr)? {
+            found.companies.push(((*name).into(), c.id));
+        }
+    }
+    for c in CITIZENS {
+        let cpr = Cpr::parse(c.cpr).map_err(|_| RepoError::Config("invalid demo CPR".into()))?;
+        if let Some(id) = citizens::find_id_by_cpr_hash(conn, &key.lookup_hash(cpr.digits()))? {
+            found.citizens.push((c.name.into(), id));
+        }
+    }
+    Ok(found)
+}

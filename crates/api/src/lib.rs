@@ -12,6 +12,7 @@ pub mod http;
 pub mod idempotency;
 pub mod json;
 pub mod openapi;
+pub mod pages;
 pub mod request_id;
 pub mod responses;
 pub mod routes;

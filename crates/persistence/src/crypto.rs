@@ -21,6 +21,7 @@ const CIPHERTEXT_PREFIX: &str = "v1:";
 pub struct DataKey {
     hash_key: [u8; 32],
     cipher: ChaCha20Poly1305,
+    session_key: [u8; 64],
 }
 
 impl std::fmt::Debug for DataKey {
@@ -48,7 +49,19 @@ impl DataKey {
     pub fn from_bytes(master: &[u8; 32]) -> DataKey {
         let hash_key = derive(master, b"smaajob/cpr-hash/v1");
         let enc_key = derive(master, b"smaajob/cpr-encryption/v1");
-        DataKey { hash_key, cipher: ChaCha20Poly1305::new(Key::from_slice(&enc_key)) }
+        // The web pages' session cookies are sealed with their own sub-key: every instance
+        // sharing the data key reads every other's sessions, and a leaked session key tells
+        // nothing about the CPR keys.
+        let mut session_key = [0u8; 64];
+        session_key[..32].copy_from_slice(&derive(master, b"smaajob/session-cookie/signing/v1"));
+        session_key[32..].copy_from_slice(&derive(master, b"smaajob/session-cookie/encryption/v1"));
+        DataKey { hash_key, cipher: ChaCha20Poly1305::new(Key::from_slice(&enc_key)), session_key }
+    }
+
+    /// The key material the web pages' session cookies are sealed with (derived, never the
+    /// master key or a CPR sub-key).
+    pub fn session_key(&self) -> [u8; 64] {
+        self.session_key
     }
 
     /// A fresh random key, base64-encoded, for local development.

@@ -39,10 +39,10 @@ both_backends! {
         // the one chain of 730.
         let tasks: Vec<_> = (0..24u32)
             .map(|i| {
-                let server = if i % 2 == 0 { Rc::clone(&app) } else { Rc::clone(&second) };
+                let server = if i.is_multiple_of(2) { Rc::clone(&app) } else { Rc::clone(&second) };
                 let (coordinator, citizen) = (coordinator.clone(), citizen.clone());
                 actix_web::rt::spawn(async move {
-                    if i % 6 == 0 {
+                    if i.is_multiple_of(6) {
                         server.enrol(&coordinator, &cpr(100 + i), "Cille Carlsen").await;
                     } else {
                         server.get(&format!("/api/v1/citizens/{citizen}"), &coordinator).await.expect(200);

@@ -27,7 +27,7 @@ fn entry(i: usize) -> NewAuditEntry {
         action: "citizen.read".to_owned(),
         target_type: "citizen".to_owned(),
         target_id: format!("c{i}"),
-        municipality: Some(if i % 4 == 0 { "751" } else { "730" }.to_owned()),
+        municipality: Some(if i.is_multiple_of(4) { "751" } else { "730" }.to_owned()),
         details: Some(r#"{"fields":["name","phone"]}"#.to_owned()),
     }
 }

@@ -240,11 +240,11 @@ on_both_backends! {
             .map(|(pool, t)| {
                 std::thread::spawn(move || {
                     let mut c = pool.get().expect("a connection");
-                    for i in 0..25 {
+                    for i in 0..25u32 {
                         let batch = [
                             entry(Some("730"), "citizen.read", &format!("{t}-{i}")),
                             entry(Some("730"), "citizen.read", &format!("{t}-{i}b")),
-                            entry(if i % 2 == 0 { Some("751") } else { None }, "citizen.read", "x"),
+                            entry(if i.is_multiple_of(2) { Some("751") } else { None }, "citizen.read", "x"),
                         ];
                         write_transaction(&mut c, |c| audit::append(c, &batch)).map_err(|e: RepoError| e.to_string())?;
                     }

@@ -422,7 +422,7 @@ fn walk(conn: &mut DbConn) -> Result<VerifyReport, RepoError> {
     }
     // Heads whose chain has no entry left: every entry of it was deleted.
     for (chain, head) in heads {
-        let broken = (head.length != 0).then(|| BrokenLink {
+        let broken = (head.length != 0).then_some(BrokenLink {
             entry_id: None,
             problem: Break::EndMoved {
                 head_last_id: head.last_id,

@@ -8,7 +8,7 @@
 //!
 //! Each entry stores `prev_hash` (the `entry_hash` of the entry before it in its chain, or
 //! [`GENESIS`] for the first) and `entry_hash`, SHA-256 over a version label, `prev_hash` and the
-//! entry's fields, each length-prefixed so no two different entries encode alike. The head row
+//! entry's fields (the time as microseconds since the epoch), each length-prefixed so no two different entries encode alike. The head row
 //! of each chain (`audit_chains`) records the last entry's id and hash and the chain's length:
 //! appenders lock it, so chains never fork, and [`verify`] compares the end of the walked chain
 //! with it, so entries deleted from the end are found too.
@@ -76,12 +76,12 @@ pub fn entry_hash(prev_hash: &str, fields: &EntryFields<'_>) -> String {
             }
         }
     }
-    let at = fields.at.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
     let mut hasher = Sha256::new();
     hasher.update(b"smaajob/audit-entry/v1\0");
+    put(&mut hasher, Some(prev_hash.as_bytes()));
+    // The time as microseconds since the epoch: what both backends store, without formatting.
+    put(&mut hasher, Some(&fields.at.and_utc().timestamp_micros().to_be_bytes()));
     for value in [
-        Some(prev_hash),
-        Some(at.as_str()),
         Some(fields.actor),
         Some(fields.actor_role),
         Some(fields.action),

@@ -87,7 +87,7 @@ pub fn employment_view((e, citizen_name, company_name): (EmploymentRow, String, 
         contact: Contact { name: e.contact_name, phone: e.contact_phone, email: e.contact_email },
         registered_at: utc(e.registered_at),
         ended_at: e.ended_at.map(utc),
-        id: e.id,
+        id: e.id.into(),
         citizen_id: e.citizen_id,
         citizen_name,
         company_id: e.company_id,
@@ -229,8 +229,8 @@ pub fn money(ore: i64) -> String {
 pub fn payout_view(p: &PayoutRow, reversed: bool, split: Option<&Split>) -> PayoutView {
     let split = split.copied().unwrap_or(Split { exempt: p.exempt, taxable: p.taxable, coverage: p.coverage });
     PayoutView {
-        id: p.id.clone(),
-        employment_id: p.employment_id.clone(),
+        id: p.id.to_string(),
+        employment_id: p.employment_id.to_string(),
         citizen_id: p.citizen_id.clone(),
         company_id: p.company_id.clone(),
         income_year: p.year,
@@ -255,8 +255,8 @@ pub fn payout_view(p: &PayoutRow, reversed: bool, split: Option<&Split>) -> Payo
 pub fn adjustment_view(a: &AdjustmentRow) -> AdjustmentView {
     AdjustmentView {
         id: a.id.clone(),
-        payout_id: a.payout_id.clone(),
-        employment_id: a.employment_id.clone(),
+        payout_id: a.payout_id.to_string(),
+        employment_id: a.employment_id.to_string(),
         company_id: a.company_id.clone(),
         citizen_id: a.citizen_id.clone(),
         year: a.year,

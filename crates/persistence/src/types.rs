@@ -58,7 +58,7 @@
 //!   list at the bottom of this file: the orphan rules allow a per-type impl (the backend type
 //!   is this crate's) but not one for every `T: Coded` or `T: RecordId`.
 //! - **Writing** goes through the local adapters named in `serialize_as` — [`Ore`],
-//!   [`NullableOre`], [`Code`], [`IdText`], [`JsonText`], [`NullableJsonText`] — which diesel fills with
+//!   [`NullableOre`], [`Code`], [`IdText`], [`NullableIdText`], [`JsonText`], [`NullableJsonText`] — which diesel fills with
 //!   `.into()`. Diesel's `AsExpression` and `ToSql` cannot be implemented here for `Money` or a
 //!   domain enum (foreign trait for a foreign type), hence the adapters. They bind on every
 //!   backend, since an `INSERT` through `DbConn` is handed to the inner connection's backend.
@@ -88,8 +88,9 @@ use serde::de::DeserializeOwned;
 use smaajob_domain::coded::{Coded, parse_code};
 use smaajob_domain::ids::RecordId;
 use smaajob_domain::{
-    AdjustmentCause, CardEventKind, CardId, CardStatus, CitizenId, CompanyId, Coverage, EmploymentId, Money, PayoutId,
-    PlacementId, PlacementState, ReportStatus, ShiftReportId, StatementStatus, TaskId, TaskStatus, Verification,
+    Actor, AdjustmentCause, CardEventKind, CardId, CardStatus, CitizenId, CompanyId, Coverage, EmploymentId, Money,
+    PayoutId, PlacementId, PlacementState, ReportStatus, ShiftReportId, StatementStatus, TaskId, TaskStatus,
+    Verification,
 };
 
 use crate::db::MultiBackend;
@@ -238,6 +239,30 @@ where
 {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
         self.0.as_str().to_sql(out)
+    }
+}
+
+/// Writes an `Option` of a typed id to a `Nullable<Text>` column:
+/// `#[diesel(serialize_as = NullableIdText)]`.
+#[derive(Debug, Clone, PartialEq, Eq, AsExpression)]
+#[diesel(sql_type = Nullable<Text>)]
+pub struct NullableIdText(Option<String>);
+
+impl<T: RecordId> From<Option<T>> for NullableIdText {
+    fn from(id: Option<T>) -> NullableIdText {
+        NullableIdText(id.map(|id| id.as_str().to_owned()))
+    }
+}
+
+impl<DB: Backend> ToSql<Nullable<Text>, DB> for NullableIdText
+where
+    str: ToSql<Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        match &self.0 {
+            Some(text) => text.as_str().to_sql(out),
+            None => Ok(IsNull::Yes),
+        }
     }
 }
 
@@ -405,7 +430,7 @@ pub mod nullable_json_string {
 
 // Every domain enum stored in a Text column. Add each one as its column becomes typed.
 text_columns!(read_code:
-    TaskStatus, PlacementState, Coverage, AdjustmentCause, CardStatus, CardEventKind, Verification, ReportStatus,
+    Actor, TaskStatus, PlacementState, Coverage, AdjustmentCause, CardStatus, CardEventKind, Verification, ReportStatus,
     StatementStatus,
 );
 

@@ -10,7 +10,7 @@ mod common;
 
 use chrono::NaiveDate;
 use common::migrated;
-use smaajob_domain::{Coverage, Money, TransportMode, Verification, WeeklyAvailability};
+use smaajob_domain::{Actor, Coverage, EmploymentId, Money, TransportMode, Verification, WeeklyAvailability};
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::accounting::{self, CitizenYearRow, PayoutRow};
 use smaajob_persistence::repo::citizens::CitizenRow;
@@ -19,7 +19,7 @@ use smaajob_persistence::repo::employer_totals::{self, EmployerTotalsRow};
 use smaajob_persistence::repo::employments::EmploymentRow;
 use smaajob_persistence::repo::{self, citizens, companies, employments};
 use smaajob_persistence::testing::TestDatabase;
-use smaajob_persistence::types::Json;
+use smaajob_persistence::types::{Json, new_record_id};
 use smaajob_persistence::{DbConn, write_transaction};
 
 const YEAR: i32 = 2024;
@@ -53,7 +53,7 @@ fn company(conn: &mut DbConn, cvr: &str, name: &str) -> String {
 
 /// A citizen with a citizen-year of [`YEAR`] and an employment at each company; the employments'
 /// ids, in the companies' order.
-fn citizen_with_year(conn: &mut DbConn, companies: &[&str]) -> (String, Vec<String>) {
+fn citizen_with_year(conn: &mut DbConn, companies: &[&str]) -> (String, Vec<EmploymentId>) {
     let key = DataKey::from_bytes(&[7; 32]);
     let id = repo::new_id();
     let t = repo::now();
@@ -93,7 +93,7 @@ fn citizen_with_year(conn: &mut DbConn, companies: &[&str]) -> (String, Vec<Stri
         .iter()
         .map(|company_id| {
             let row = EmploymentRow {
-                id: repo::new_id(),
+                id: new_record_id(),
                 citizen_id: id.clone(),
                 company_id: (*company_id).to_owned(),
                 start_date: day(1, 1),
@@ -105,7 +105,7 @@ fn citizen_with_year(conn: &mut DbConn, companies: &[&str]) -> (String, Vec<Stri
                 contact_email: None,
                 registered_at: t,
                 registered_by: "coord-730".into(),
-                registered_by_role: "coordinator".into(),
+                registered_by_role: Actor::Coordinator,
                 ended_at: None,
                 end_reason: None,
             };
@@ -185,7 +185,7 @@ on_both_backends! {
                 accounting::insert_payout(
                     c,
                     &PayoutRow {
-                        id: repo::new_id(),
+                        id: new_record_id(),
                         employment_id: employments[0].clone(),
                         citizen_id: citizen.clone(),
                         company_id: a.clone(),
@@ -204,7 +204,7 @@ on_both_backends! {
                         coverage,
                         late_registration: false,
                         registered_by: "coord-730".into(),
-                        registered_by_role: "coordinator".into(),
+                        registered_by_role: Actor::Coordinator,
                         created_at: repo::now(),
                     },
                 )?;

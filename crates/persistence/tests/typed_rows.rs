@@ -13,8 +13,8 @@ use common::migrated;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use smaajob_domain::{
-    Attestations, CardEventKind, CardStatus, Money, PlacementState, ReportStatus, Schedule, TaskStatus, TransportMode,
-    Verification, WeeklyAvailability,
+    Actor, Attestations, CardEventKind, CardStatus, Money, PlacementState, ReportStatus, Schedule, TaskStatus,
+    TransportMode, Verification, WeeklyAvailability,
 };
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::citizens::CitizenRow;
@@ -264,7 +264,7 @@ fn stored(conn: &mut DbConn) -> Stored {
     };
     frikort::append_event(conn, &event).expect("event");
     let employment = EmploymentRow {
-        id: repo::new_id(),
+        id: new_record_id(),
         citizen_id: citizen.id.clone(),
         company_id: company.id.clone(),
         start_date: schedule().first_date(),
@@ -276,7 +276,7 @@ fn stored(conn: &mut DbConn) -> Stored {
         contact_email: None,
         registered_at: t,
         registered_by: "coord-730".into(),
-        registered_by_role: "coordinator".into(),
+        registered_by_role: Actor::Coordinator,
         ended_at: None,
         end_reason: None,
     };
@@ -308,7 +308,7 @@ fn stored(conn: &mut DbConn) -> Stored {
         minutes: 240,
         status: ReportStatus::Disputed,
         reported_by: "company".into(),
-        reported_by_role: "company".into(),
+        reported_by_role: Actor::Company,
         reported_at: t,
         answered_by: Some("citizen".into()),
         answered_at: Some(t),
@@ -540,6 +540,13 @@ on_both_backends! {
         named(corrupt_repo(ever), "state", "placement state");
         // Not a live state either: the filter leaves the row out rather than guessing.
         assert_eq!(placements::live_of_task(&mut c, &s.task.id).expect("live"), vec![]);
+
+        // Who registered or reported is a role the system knows, never a free text.
+        overwrite(&mut c, "employments", "registered_by_role", ("id", s.employment.id.as_str()), "archived");
+        named(corrupt_repo(employments::find(&mut c, &s.employment.id)), "registered_by_role", "actor");
+        overwrite(&mut c, "shift_reports", "reported_by_role", ("id", s.report.id.as_str()), "archived");
+        named(corrupt_repo(shift_reports::find(&mut c, &s.report.id)), "reported_by_role", "actor");
+        overwrite(&mut c, "shift_reports", "reported_by_role", ("id", s.report.id.as_str()), "company");
 
         overwrite(&mut c, "shift_reports", "status", ("id", s.report.id.as_str()), "archived");
         named(corrupt_repo(shift_reports::find(&mut c, &s.report.id)), "status", "hours report status");

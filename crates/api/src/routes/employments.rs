@@ -5,12 +5,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{Cpr, FrikortNumber, Money, WeeklyHours};
+use smaajob_domain::{Cpr, EmploymentId, FrikortNumber, Money, WeeklyHours};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::guess_guard;
-use crate::http::{PageQuery, Paged, canonical_id, parse_id};
+use crate::http::{PageQuery, Paged, canonical_id, parse_id, path_id};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
@@ -220,7 +220,7 @@ pub async fn get_employment(
     principal: Principal,
     id: web::Path<String>,
 ) -> Result<web::Json<EmploymentView>, ApiError> {
-    let id = parse_id(&id, "employment")?;
+    let id = path_id::<EmploymentId>(&id)?;
     let employment = state
         .read_audited(move |conn| {
             let read = employments::get(conn, &principal, &id)?;
@@ -250,7 +250,7 @@ pub async fn end_employment(
     body: Json<EndEmployment>,
 ) -> Result<web::Json<EmploymentView>, ApiError> {
     employments::may_end(&principal)?;
-    let id = parse_id(&id, "employment")?;
+    let id = path_id::<EmploymentId>(&id)?;
     let b = body.into_inner();
     let mut f = Fields::new();
     let reason = optional_text(&mut f, "reason", b.reason.as_deref(), 2000);

@@ -90,7 +90,7 @@ fn report_view(r: Report) -> ShiftReportView {
         shift_date: row.shift_date,
         status: row.status.as_str().to_owned(),
         reported_by: row.reported_by,
-        reported_by_role: row.reported_by_role,
+        reported_by_role: row.reported_by_role.as_str().to_owned(),
         answered_by: row.answered_by,
         dispute_reason: row.dispute_reason,
         payout: r.payout.map(|p| payout_view(&p.row, p.reversed, None)),

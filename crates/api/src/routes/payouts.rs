@@ -6,10 +6,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use smaajob_domain::{EmploymentId, PayoutId};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::http::{PageQuery, Paged, parse_id};
+use crate::http::{PageQuery, Paged, path_id};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
@@ -85,7 +86,7 @@ pub async fn register_payout(
     body: Json<RegisterPayout>,
 ) -> Result<HttpResponse, ApiError> {
     payouts::may_register(&principal)?;
-    let employment_id = parse_id(&id, "employment")?;
+    let employment_id = path_id::<EmploymentId>(&id)?;
     let b = body.into_inner();
     let idem = Idempotency::new(&principal, key, &req, &b);
     let payout = NewPayout::parse(&PayoutInput {
@@ -128,7 +129,7 @@ pub async fn reverse_payout(
     body: Json<ReversePayout>,
 ) -> Result<HttpResponse, ApiError> {
     payouts::may_reverse(&principal)?;
-    let payout_id = parse_id(&id, "payout")?;
+    let payout_id = path_id::<PayoutId>(&id)?;
     let b = body.into_inner();
     let idem = Idempotency::new(&principal, key, &req, &b);
     let mut f = Fields::new();
@@ -162,7 +163,7 @@ pub async fn list_payouts(
     id: web::Path<String>,
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Paged<PayoutView>>, ApiError> {
-    let employment_id = parse_id(&id, "employment")?;
+    let employment_id = path_id::<EmploymentId>(&id)?;
     let page = page.into_inner().page()?;
     let listed = state
         .read_audited(move |conn| {

@@ -122,7 +122,7 @@ pub fn placement_view(p: Placement) -> PlacementView {
         citizen_id: row.citizen_id,
         state: row.state.as_str().to_owned(),
         reason: row.reason,
-        employment_id: row.employment_id,
+        employment_id: row.employment_id.map(String::from),
     }
 }
 

@@ -160,7 +160,7 @@ fn queue_view(q: work_queue::Queue) -> Queue {
                 citizen_name: w.citizen_name,
                 task_title: w.task_title,
                 shift_date: w.report.shift_date,
-                reported_by_role: w.report.reported_by_role,
+                reported_by_role: w.report.reported_by_role.as_str().to_owned(),
             })
             .collect(),
         companies_awaiting_verification: q

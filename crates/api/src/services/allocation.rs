@@ -70,15 +70,15 @@ pub fn card_periods(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<CardPerio
 pub fn employment_spans(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<EmploymentSpan>, ServiceError> {
     Ok(employments::of_citizen(conn, citizen_id)?
         .into_iter()
-        .map(|e| EmploymentSpan { id: e.id, start: e.start_date, end: e.end_date })
+        .map(|e| EmploymentSpan { id: e.id.into(), start: e.start_date, end: e.end_date })
         .collect())
 }
 
 /// The facts the allocation engine needs from a stored payout.
 pub fn facts(p: &PayoutRow, reversed: bool) -> PayoutFacts {
     PayoutFacts {
-        id: p.id.clone(),
-        employment_id: p.employment_id.clone(),
+        id: p.id.to_string(),
+        employment_id: p.employment_id.to_string(),
         sequence: p.sequence,
         payment_date: p.payment_date,
         worked_from: p.worked_from,
@@ -176,11 +176,11 @@ fn rerun(
         payouts: &facts,
         outside_income: &outside,
     });
-    let before: BTreeMap<String, Split> = rows.iter().map(|(p, _)| (p.id.clone(), stored_split(p))).collect();
+    let before: BTreeMap<String, Split> = rows.iter().map(|(p, _)| (p.id.to_string(), stored_split(p))).collect();
     let t = now();
     let mut adjustments = Vec::new();
     for change in split_changes(&before, &allocation.splits) {
-        let Some((p, _)) = rows.iter().find(|(p, _)| p.id == change.payout_id) else { continue };
+        let Some((p, _)) = rows.iter().find(|(p, _)| p.id.as_str() == change.payout_id) else { continue };
         let row = AdjustmentRow {
             id: new_id(),
             payout_id: p.id.clone(),
@@ -200,8 +200,8 @@ fn rerun(
         adjustments.push(row);
     }
     for (p, _) in &rows {
-        let Some(split) = allocation.splits.get(&p.id) else { continue };
-        if before.get(&p.id) != Some(split) {
+        let Some(split) = allocation.splits.get(p.id.as_str()) else { continue };
+        if before.get(p.id.as_str()) != Some(split) {
             accounting::set_split(conn, &p.id, split.exempt, split.taxable, split.coverage)?;
         }
     }
@@ -209,7 +209,7 @@ fn rerun(
         Some(mut payout) => {
             let split = *allocation
                 .splits
-                .get(&payout.id)
+                .get(payout.id.as_str())
                 .ok_or_else(|| ServiceError::internal("the new payout was not allocated"))?;
             with_split(&mut payout, &split);
             accounting::insert_payout(conn, &payout)?;
@@ -221,7 +221,7 @@ fn rerun(
         rows.iter()
             .map(|(p, _)| p)
             .chain(new_payout.as_ref())
-            .filter_map(|p| allocation.splits.get(&p.id).map(|s| (p, s))),
+            .filter_map(|p| allocation.splits.get(p.id.as_str()).map(|s| (p, s))),
     )?;
     employer_totals::replace_year(conn, &locked.citizen_id, locked.year, &shares)?;
     let counted = allocation.splits.values().filter(|s| s.coverage != Coverage::Reversed).count();
@@ -271,7 +271,7 @@ pub fn register(
     let last = accounting::latest_payment_date(conn, &locked.citizen_id, locked.year)?
         .max(outside_income::latest_payment_date(conn, &locked.citizen_id, locked.year)?);
     if !same_cap || last.is_some_and(|d| d > payout.payment_date) {
-        let cause_ref = payout.id.clone();
+        let cause_ref = payout.id.to_string();
         return rerun(conn, locked, cap, AdjustmentCause::BackdatedPayout, Some(&cause_ref), periods, Some(payout));
     }
     let spans = employment_spans(conn, &locked.citizen_id)?;
@@ -289,7 +289,7 @@ pub fn register(
         updated_at: now(),
         ..locked
     };
-    let splits = BTreeMap::from([(payout.id.clone(), appended.split)]);
+    let splits = BTreeMap::from([(payout.id.to_string(), appended.split)]);
     accounting::save_year(conn, &year)?;
     Ok(Reallocated {
         year,

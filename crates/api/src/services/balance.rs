@@ -2,7 +2,7 @@
 //! employer, and when the cap would be reached at the pace so far or by the approved shifts.
 
 use chrono::{Datelike, NaiveDate};
-use smaajob_domain::{CapYear, Money, Projection, ResolvedCap, project};
+use smaajob_domain::{CapYear, Money, Projection, ResolvedCap, YearTotals, project};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::{accounting, citizens, employer_totals, employments, outside_income};
 
@@ -141,7 +141,7 @@ fn balance(conn: &mut DbConn, citizen_id: &str, year: CapYear, full: bool) -> Re
     // The stored totals are the source of truth (kept under the citizen-year lock).
     let totals = accounting::find_year(conn, citizen_id, year.get())?;
     let exempt = Money::from_ore(totals.as_ref().map_or(0, |t| t.exempt.ore()));
-    let remaining = Money::from_ore((cap.amount.money().ore() - exempt.ore()).max(0));
+    let remaining = YearTotals { exempt, ..YearTotals::empty(cap.amount.money()) }.remaining();
     let reconciled_on = outside_income::reconciled_on(conn, citizen_id, year.get())?;
     let mut balance =
         Balance { citizen_id: citizen_id.to_owned(), year: year.get(), cap, remaining, reconciled_on, details: None };

@@ -2,14 +2,15 @@
 //! responsible contact person — made by the company itself or by a coordinator for it, and its end.
 
 use chrono::NaiveDate;
-use smaajob_domain::{Cpr, FrikortNumber, Money, WeeklyHours};
+use smaajob_domain::{Cpr, EmploymentId, FrikortNumber, Money, WeeklyHours};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::RepoError;
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::accounting;
 use smaajob_persistence::repo::citizens::{self, CitizenRow};
 use smaajob_persistence::repo::employments::{self, EmploymentRow, EmploymentScope};
-use smaajob_persistence::repo::{Page, companies, new_id, now};
+use smaajob_persistence::repo::{Page, companies, now};
+use smaajob_persistence::types::new_record_id;
 
 use crate::services::audit::{self, Audited};
 use crate::services::common::today_copenhagen;
@@ -163,7 +164,7 @@ pub fn register(
         other => other.into(),
     })?;
     let row = EmploymentRow {
-        id: new_id(),
+        id: new_record_id(),
         citizen_id: citizen.id.clone(),
         company_id: company.id.clone(),
         start_date: new.start_date,
@@ -175,7 +176,7 @@ pub fn register(
         contact_email: new.contact.email,
         registered_at: now(),
         registered_by: principal.sub().to_owned(),
-        registered_by_role: principal.role().as_str().to_owned(),
+        registered_by_role: principal.actor().ok_or_else(scope::no_personal_data)?,
         ended_at: None,
         end_reason: None,
     };
@@ -187,7 +188,7 @@ pub fn register(
             principal,
             "employment.registered",
             "employment",
-            &row.id,
+            row.id.as_str(),
             Some(&citizen.municipality),
             Some(details),
         ),
@@ -215,7 +216,7 @@ pub fn list(
     let entries = rows
         .iter()
         .map(|(e, _, _, municipality)| {
-            audit::entry(principal, "employment.listed", "employment", &e.id, Some(municipality), None)
+            audit::entry(principal, "employment.listed", "employment", e.id.as_str(), Some(municipality), None)
         })
         .collect();
     let items = rows
@@ -226,9 +227,10 @@ pub fn list(
 }
 
 /// One employment the caller may see. An audited read.
-pub fn get(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Audited<Employment>, ServiceError> {
+pub fn get(conn: &mut DbConn, principal: &Principal, id: &EmploymentId) -> Result<Audited<Employment>, ServiceError> {
     let scoped = scope::employment(conn, principal, id)?;
-    let entry = audit::entry(principal, "employment.read", "employment", id, Some(&scoped.citizen.municipality), None);
+    let entry =
+        audit::entry(principal, "employment.read", "employment", id.as_str(), Some(&scoped.citizen.municipality), None);
     Ok(Audited::new(scoped.into(), vec![entry]))
 }
 
@@ -247,7 +249,7 @@ pub fn may_end(principal: &Principal) -> Result<(), ServiceError> {
 pub fn end(
     conn: &mut DbConn,
     principal: &Principal,
-    id: &str,
+    id: &EmploymentId,
     end_date: Option<NaiveDate>,
     reason: Option<String>,
 ) -> Result<Employment, ServiceError> {
@@ -281,7 +283,7 @@ pub fn end(
             principal,
             "employment.ended",
             "employment",
-            id,
+            id.as_str(),
             Some(&scoped.citizen.municipality),
             Some(details),
         ),

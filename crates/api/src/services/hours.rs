@@ -3,7 +3,7 @@
 //! — hours × wage plus holiday pay — on the placement's employment.
 
 use chrono::NaiveDate;
-use smaajob_domain::{ReportStatus, ShiftReportId, WorkedTime, pay_for};
+use smaajob_domain::{Actor, ReportStatus, ShiftReportId, WorkedTime, pay_for};
 use smaajob_persistence::repo::accounting::PayoutRow;
 use smaajob_persistence::repo::shift_reports::{self, ReportWithPayout, ShiftReportRow};
 use smaajob_persistence::repo::{Page, now};
@@ -15,7 +15,7 @@ use crate::services::common::today_copenhagen;
 use crate::services::error::{Code, Fields, OrNotFound, ServiceError, checked};
 use crate::services::payouts::{self, PayoutAmounts, Receipt, Work};
 use crate::services::placements::was_approved;
-use crate::services::principal::{Principal, Role};
+use crate::services::principal::Principal;
 use crate::services::scope::{self, ScopedPlacement};
 
 /// The payout confirmed hours became.
@@ -54,13 +54,6 @@ fn stored_worked(r: &ShiftReportRow) -> Result<WorkedTime, ServiceError> {
         .ok()
         .and_then(WorkedTime::from_minutes)
         .ok_or_else(|| ServiceError::internal(format!("stored minutes {} are not a time worked", r.minutes)))
-}
-
-fn stored_role(r: &ShiftReportRow) -> Result<Role, ServiceError> {
-    [Role::Coordinator, Role::Company, Role::Citizen]
-        .into_iter()
-        .find(|role| role.as_str() == r.reported_by_role)
-        .ok_or_else(|| ServiceError::internal(format!("stored reporting role `{}` is unknown", r.reported_by_role)))
 }
 
 fn already_reported() -> ServiceError {
@@ -141,7 +134,7 @@ pub fn report(
         minutes,
         status: ReportStatus::Reported,
         reported_by: principal.sub().to_owned(),
-        reported_by_role: principal.role().as_str().to_owned(),
+        reported_by_role: principal.actor().ok_or_else(scope::no_personal_data)?,
         reported_at: now(),
         answered_by: None,
         answered_at: None,
@@ -211,11 +204,11 @@ fn answerable(conn: &mut DbConn, principal: &Principal, id: &ShiftReportId) -> R
         Err(ServiceError::NotFound(_)) => return Err(ServiceError::NotFound("hours report")),
         other => other?,
     };
-    let reporter = stored_role(&report)?;
+    let reporter = report.reported_by_role;
     let other_side = match principal {
         Principal::Citizen { .. } => true,
-        Principal::Coordinator { .. } => reporter == Role::Company,
-        Principal::Company { .. } => reporter == Role::Coordinator,
+        Principal::Coordinator { .. } => reporter == Actor::Company,
+        Principal::Company { .. } => reporter == Actor::Coordinator,
         Principal::NewCompany { .. } | Principal::Operator { .. } => false,
     };
     if !other_side || report.reported_by == principal.sub() {
@@ -249,7 +242,7 @@ pub fn confirm(conn: &mut DbConn, principal: &Principal, id: &ShiftReportId) -> 
     }
     let employment_id = placement
         .employment_id
-        .as_deref()
+        .as_ref()
         .ok_or_else(|| ServiceError::internal("approved placement without employment"))?;
     let locked = scope::employment_for_update(conn, principal, employment_id)?;
     let wage = pay_for(stored_worked(&report)?, task.hourly_wage);

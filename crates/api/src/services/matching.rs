@@ -11,7 +11,7 @@ use smaajob_domain::matching::{
     TravelLimit, evaluate, rank, reasons,
 };
 use smaajob_domain::{
-    CardEventKind, CoveredDays, GeoPoint, Money, Skill, TaskStatus, active_periods, copenhagen_midnight_utc,
+    CardEventKind, CoveredDays, GeoPoint, Money, Skill, TaskStatus, YearTotals, active_periods, copenhagen_midnight_utc,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::citizens::CitizenRow;
@@ -176,7 +176,8 @@ fn gather(conn: &mut DbConn, who: Who<'_>, years: &[i32]) -> Result<Vec<(Citizen
                 caps.iter()
                     .map(|(&year, cap)| {
                         let used = exempt.get(&row.id).and_then(|y| y.get(&year)).copied().unwrap_or(0);
-                        Headroom { year, left: Money::from_ore((cap.ore() - used).max(0)) }
+                        let totals = YearTotals { exempt: Money::from_ore(used), ..YearTotals::empty(*cap) };
+                        Headroom { year, left: totals.remaining() }
                     })
                     .collect()
             } else {

@@ -3,11 +3,13 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 use smaajob_domain::{
-    AdjustmentCause, CardCoverage, Coverage, Money, Split, YearTotals, card_coverage, copenhagen_date, holiday_pay,
+    AdjustmentCause, CardCoverage, Coverage, EmploymentId, Money, PayoutId, Split, YearTotals, card_coverage,
+    copenhagen_date, holiday_pay,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, AdjustmentScope, PayoutRow, ReversalRow};
-use smaajob_persistence::repo::{Page, new_id, now};
+use smaajob_persistence::repo::{Page, now};
+use smaajob_persistence::types::new_record_id;
 
 use crate::services::allocation::{Reallocated, card_periods, lock_year, reallocate, register};
 use crate::services::audit::{self, Audited};
@@ -224,7 +226,7 @@ pub fn may_reverse(principal: &Principal) -> Result<(), ServiceError> {
 pub fn register_payout(
     conn: &mut DbConn,
     principal: &Principal,
-    employment_id: &str,
+    employment_id: &EmploymentId,
     payout: &NewPayout,
 ) -> Result<Receipt, ServiceError> {
     may_register(principal)?;
@@ -263,7 +265,7 @@ pub fn record(
     let sequence = year_row.next_sequence;
     year_row.next_sequence += 1;
     let row = PayoutRow {
-        id: new_id(),
+        id: new_record_id(),
         employment_id: employment.id.clone(),
         citizen_id: citizen.id.clone(),
         company_id: employment.company_id.clone(),
@@ -283,12 +285,13 @@ pub fn record(
         coverage: Coverage::Covered,
         late_registration: work.worked_from < copenhagen_date(employment.registered_at),
         registered_by: principal.sub().to_owned(),
-        registered_by_role: principal.role().as_str().to_owned(),
+        registered_by_role: principal.actor().ok_or_else(scope::no_personal_data)?,
         created_at: now(),
     };
     let mut r = register(conn, year_row, cap, row, &periods)?;
     let payout = r.new_payout.take().ok_or_else(|| ServiceError::internal("the new payout was not returned"))?;
-    let split = *r.splits.get(&payout.id).ok_or_else(|| ServiceError::internal("the new payout was not allocated"))?;
+    let split =
+        *r.splits.get(payout.id.as_str()).ok_or_else(|| ServiceError::internal("the new payout was not allocated"))?;
     let details = serde_json::json!({
         "payout_id": payout.id, "employment_id": payout.employment_id, "gross": amounts.gross.to_string(),
         "exempt": split.exempt.to_string(), "taxable": split.taxable.to_string(), "adjustments": r.adjustments.len(),
@@ -312,7 +315,7 @@ pub fn record(
 pub fn reverse(
     conn: &mut DbConn,
     principal: &Principal,
-    payout_id: &str,
+    payout_id: &PayoutId,
     reason: String,
 ) -> Result<Receipt, ServiceError> {
     may_reverse(principal)?;
@@ -334,12 +337,13 @@ pub fn reverse(
             payout_id: payout.id.clone(),
             reason,
             reversed_by: principal.sub().to_owned(),
-            reversed_by_role: principal.role().as_str().to_owned(),
+            reversed_by_role: principal.actor().ok_or_else(scope::no_personal_data)?,
             created_at: now(),
         },
     )?;
-    let r = reallocate(conn, locked, cap, AdjustmentCause::Reversal, Some(&payout.id))?;
-    let split = *r.splits.get(&payout.id).ok_or_else(|| ServiceError::internal("the payout was not allocated"))?;
+    let r = reallocate(conn, locked, cap, AdjustmentCause::Reversal, Some(payout.id.as_str()))?;
+    let split =
+        *r.splits.get(payout.id.as_str()).ok_or_else(|| ServiceError::internal("the payout was not allocated"))?;
     let details = serde_json::json!({ "payout_id": payout.id, "adjustments": r.adjustments.len() });
     audit::record(
         conn,
@@ -365,14 +369,20 @@ pub struct PayoutPage {
 pub fn of_employment(
     conn: &mut DbConn,
     principal: &Principal,
-    employment_id: &str,
+    employment_id: &EmploymentId,
     page: Page,
 ) -> Result<Audited<PayoutPage>, ServiceError> {
     let scoped = scope::employment(conn, principal, employment_id)?;
     let (items, total) = accounting::page_of_payouts_of_employment(conn, employment_id, page)?;
     let rows = PayoutPage { items, total };
-    let entry =
-        audit::entry(principal, "payout.listed", "employment", employment_id, Some(&scoped.citizen.municipality), None);
+    let entry = audit::entry(
+        principal,
+        "payout.listed",
+        "employment",
+        employment_id.as_str(),
+        Some(&scoped.citizen.municipality),
+        None,
+    );
     Ok(Audited::new(rows, vec![entry]))
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDateTime};
 use smaajob_domain::{
     Actor, CardCoverage, Money, PlacementAction, PlacementState, Schedule, TaskAction, TaskStatus, TransitionError,
-    Verification, card_coverage, estimated_pay, has_free_position, holiday_pay, placement_transition,
+    Verification, YearTotals, card_coverage, estimated_pay, has_free_position, holiday_pay, placement_transition,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::citizens::{self, CitizenRow};
@@ -17,6 +17,7 @@ use smaajob_persistence::repo::employments::{self, EmploymentRow};
 use smaajob_persistence::repo::placements::{self, PlacementRow, PlacementScope};
 use smaajob_persistence::repo::tasks::{self, TaskRow};
 use smaajob_persistence::repo::{Page, accounting, new_id, now};
+use smaajob_persistence::types::new_record_id;
 
 use crate::services::allocation::{cap_for, card_periods};
 use crate::services::audit;
@@ -48,12 +49,7 @@ impl Placement {
 }
 
 fn actor(principal: &Principal) -> Result<Actor, ServiceError> {
-    match principal {
-        Principal::Coordinator { .. } => Ok(Actor::Coordinator),
-        Principal::Company { .. } | Principal::NewCompany { .. } => Ok(Actor::Company),
-        Principal::Citizen { .. } => Ok(Actor::Citizen),
-        Principal::Operator { .. } => Err(scope::no_personal_data()),
-    }
+    principal.actor().ok_or_else(scope::no_personal_data)
 }
 
 /// The state after the principal's step, or why not: another role's step is forbidden, a step
@@ -451,9 +447,11 @@ fn estimate(
     }
     let (mut total, mut taxable) = (0i64, 0i64);
     for (year, pay) in mine {
-        let cap = cap_for(conn, year)?.amount.money().ore();
-        let exempt = accounting::find_year(conn, citizen_id, year)?.map_or(0, |y| y.exempt.ore());
-        let left = (cap - exempt - planned_per_year.get(&year).copied().unwrap_or(0)).max(0);
+        let cap = cap_for(conn, year)?.amount.money();
+        let exempt = accounting::find_year(conn, citizen_id, year)?.map_or(Money::ZERO, |y| y.exempt);
+        // What is left after the shifts already planned in the year.
+        let remaining = YearTotals { exempt, ..YearTotals::empty(cap) }.remaining().ore();
+        let left = (remaining - planned_per_year.get(&year).copied().unwrap_or(0)).max(0);
         total += pay;
         taxable += (pay - left).max(0);
     }
@@ -511,7 +509,7 @@ pub fn approve(
     let at = now();
     let weekly_minutes = schedule.max_minutes_in_a_week(stored_paid_minutes(&task)?);
     let employment = EmploymentRow {
-        id: new_id(),
+        id: new_record_id(),
         citizen_id: citizen.id.clone(),
         company_id: task.company_id.clone(),
         start_date: schedule.first_date(),
@@ -523,7 +521,7 @@ pub fn approve(
         contact_email: task.contact_email.clone(),
         registered_at: at,
         registered_by: principal.sub().to_owned(),
-        registered_by_role: principal.role().as_str().to_owned(),
+        registered_by_role: actor(principal)?,
         ended_at: None,
         end_reason: None,
     };
@@ -549,7 +547,7 @@ pub fn approve(
     let details = serde_json::json!({ "company_id": task.company_id, "placement_id": id });
     audit::record(
         conn,
-        audit::entry(principal, "employment.registered", "employment", &employment.id, m, Some(details)),
+        audit::entry(principal, "employment.registered", "employment", employment.id.as_str(), m, Some(details)),
     )?;
     Ok(Approval {
         placement: Placement::read(p, &task, citizen.name)?,

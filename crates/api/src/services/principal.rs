@@ -2,7 +2,7 @@
 //! takes one; how it was authenticated (a bearer token, a session) is the adapter's business.
 
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{Cvr, MunicipalityCode};
+use smaajob_domain::{Actor, Cvr, MunicipalityCode};
 use utoipa::ToSchema;
 
 use crate::services::error::ServiceError;
@@ -92,6 +92,17 @@ impl Principal {
             Principal::Coordinator { .. } => Role::Coordinator,
             Principal::Company { .. } | Principal::NewCompany { .. } => Role::Company,
             Principal::Citizen { .. } => Role::Citizen,
+        }
+    }
+
+    /// The kind of user acting on a small job, as it is stored beside what they registered or
+    /// reported; `None` for the operator, who acts on no citizen's or company's data.
+    pub fn actor(&self) -> Option<Actor> {
+        match self {
+            Principal::Coordinator { .. } => Some(Actor::Coordinator),
+            Principal::Company { .. } | Principal::NewCompany { .. } => Some(Actor::Company),
+            Principal::Citizen { .. } => Some(Actor::Citizen),
+            Principal::Operator { .. } => None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! oldest first within each list.
 
 use chrono::{Datelike, NaiveDateTime};
-use smaajob_domain::{CardStatus, Money, PlacementState, is_control_due};
+use smaajob_domain::{CardStatus, Money, PlacementState, YearTotals, is_control_due};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::citizens::{self, CardFilter};
 use smaajob_persistence::repo::companies::{self, CompanyRow};
@@ -168,7 +168,8 @@ pub fn queue(conn: &mut DbConn, principal: &Principal) -> Result<Audited<Queue>,
                 citizen_name: citizen.name,
                 cap: Money::from_ore(cap),
                 exempt: Money::from_ore(exempt),
-                remaining: Money::from_ore((cap - exempt).max(0)),
+                remaining: YearTotals { exempt: Money::from_ore(exempt), ..YearTotals::empty(Money::from_ore(cap)) }
+                    .remaining(),
                 used_percent: exempt * 100 / cap,
             });
         }

@@ -19,7 +19,7 @@
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{CardStatus, MunicipalityCode, TaskStatus, Verification};
+use smaajob_domain::{CardStatus, EmploymentId, MunicipalityCode, TaskStatus, Verification};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::citizens::{self, CardSummary, CitizenRow};
 use smaajob_persistence::repo::employments::{self, EmploymentRow};
@@ -180,7 +180,11 @@ fn sees_employment(principal: &Principal, company_id: &str, citizen: &CitizenRow
 }
 
 /// Loads an employment the caller may see.
-pub fn employment(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<ScopedEmployment, ServiceError> {
+pub fn employment(
+    conn: &mut DbConn,
+    principal: &Principal,
+    id: &EmploymentId,
+) -> Result<ScopedEmployment, ServiceError> {
     let (employment, citizen_name, company_name) = employments::find(conn, id).or_not_found("employment")?;
     let (citizen, _) = citizens::find(conn, &employment.citizen_id)?;
     if !sees_employment(principal, &employment.company_id, &citizen)? {
@@ -203,7 +207,7 @@ pub struct LockedEmployment {
 pub fn employment_for_update(
     conn: &mut DbConn,
     principal: &Principal,
-    id: &str,
+    id: &EmploymentId,
 ) -> Result<LockedEmployment, ServiceError> {
     let employment = employments::lock(conn, id).or_not_found("employment")?;
     let (citizen, _) = citizens::find(conn, &employment.citizen_id)?;

@@ -2,13 +2,13 @@
 //! payouts with their current split, reversals and adjustments.
 
 use diesel::prelude::*;
-use smaajob_domain::{AdjustmentCause, Coverage, Money};
+use smaajob_domain::{Actor, AdjustmentCause, Coverage, EmploymentId, Money, PayoutId};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::Page;
 use crate::schema::{adjustments, citizen_years, citizens, companies, payout_reversals, payouts};
-use crate::types::{Code, Ore};
+use crate::types::{Code, IdText, Ore};
 
 /// A citizen's running totals for one income year.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -44,10 +44,12 @@ pub struct CitizenYearRow {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = payouts, check_for_backend(MultiBackend))]
 pub struct PayoutRow {
-    /// Row id (UUID).
-    pub id: String,
+    /// Row id.
+    #[diesel(serialize_as = IdText)]
+    pub id: PayoutId,
     /// The employment it pays for.
-    pub employment_id: String,
+    #[diesel(serialize_as = IdText)]
+    pub employment_id: EmploymentId,
     /// The employee.
     pub citizen_id: String,
     /// The employer.
@@ -90,7 +92,8 @@ pub struct PayoutRow {
     /// Who registered it.
     pub registered_by: String,
     /// The registering role.
-    pub registered_by_role: String,
+    #[diesel(serialize_as = Code)]
+    pub registered_by_role: Actor,
     /// Registered (UTC).
     pub created_at: chrono::NaiveDateTime,
 }
@@ -100,13 +103,15 @@ pub struct PayoutRow {
 #[diesel(table_name = payout_reversals)]
 pub struct ReversalRow {
     /// The reversed payout.
-    pub payout_id: String,
+    #[diesel(serialize_as = IdText)]
+    pub payout_id: PayoutId,
     /// Why the payout was reversed, as the reversing caller stated it.
     pub reason: String,
     /// The subject of the token that reversed it.
     pub reversed_by: String,
     /// The role.
-    pub reversed_by_role: String,
+    #[diesel(serialize_as = Code)]
+    pub reversed_by_role: Actor,
     /// When (UTC).
     pub created_at: chrono::NaiveDateTime,
 }
@@ -118,13 +123,15 @@ pub struct AdjustmentRow {
     /// Row id (UUID).
     pub id: String,
     /// The payout whose split changed.
-    pub payout_id: String,
+    #[diesel(serialize_as = IdText)]
+    pub payout_id: PayoutId,
     /// The employee.
     pub citizen_id: String,
     /// The employer, who may have to correct eIndkomst.
     pub company_id: String,
     /// The employment.
-    pub employment_id: String,
+    #[diesel(serialize_as = IdText)]
+    pub employment_id: EmploymentId,
     /// Income year.
     pub year: i32,
     /// Exempt before, øre.
@@ -261,9 +268,9 @@ pub fn insert_payout(conn: &mut DbConn, row: &PayoutRow) -> Result<(), RepoError
 }
 
 /// One payout and whether it is reversed.
-pub fn find_payout(conn: &mut DbConn, id: &str) -> Result<(PayoutRow, bool), RepoError> {
-    let row = payouts::table.find(id).select(PayoutRow::as_select()).first(conn)?;
-    let reversed: i64 = payout_reversals::table.find(id).count().get_result(conn)?;
+pub fn find_payout(conn: &mut DbConn, id: &PayoutId) -> Result<(PayoutRow, bool), RepoError> {
+    let row = payouts::table.find(id.as_str()).select(PayoutRow::as_select()).first(conn)?;
+    let reversed: i64 = payout_reversals::table.find(id.as_str()).count().get_result(conn)?;
     Ok((row, reversed > 0))
 }
 
@@ -282,12 +289,12 @@ pub fn payouts_of_year(conn: &mut DbConn, citizen_id: &str, year: i32) -> Result
 /// Sets a payout's current split.
 pub fn set_split(
     conn: &mut DbConn,
-    id: &str,
+    id: &PayoutId,
     exempt: Money,
     taxable: Money,
     coverage: Coverage,
 ) -> Result<(), RepoError> {
-    diesel::update(payouts::table.find(id))
+    diesel::update(payouts::table.find(id.as_str()))
         .set((
             payouts::exempt_ore.eq(Ore::from(exempt)),
             payouts::taxable_ore.eq(Ore::from(taxable)),
@@ -299,7 +306,7 @@ pub fn set_split(
 
 /// Records a reversal.
 pub fn insert_reversal(conn: &mut DbConn, row: &ReversalRow) -> Result<(), RepoError> {
-    diesel::insert_into(payout_reversals::table).values(row).execute(conn)?;
+    diesel::insert_into(payout_reversals::table).values(row.clone()).execute(conn)?;
     Ok(())
 }
 
@@ -353,9 +360,10 @@ pub fn list_adjustments(
 /// how many there are in all.
 pub fn page_of_payouts_of_employment(
     conn: &mut DbConn,
-    employment_id: &str,
+    employment_id: &EmploymentId,
     page: Page,
 ) -> Result<(Vec<(PayoutRow, bool)>, i64), RepoError> {
+    let employment_id = employment_id.as_str();
     let total: i64 = payouts::table.filter(payouts::employment_id.eq(employment_id)).count().get_result(conn)?;
     let rows: Vec<(PayoutRow, Option<String>)> = payouts::table
         .left_join(payout_reversals::table)
@@ -369,7 +377,11 @@ pub fn page_of_payouts_of_employment(
 }
 
 /// Payouts of an employment, newest first.
-pub fn payouts_of_employment(conn: &mut DbConn, employment_id: &str) -> Result<Vec<(PayoutRow, bool)>, RepoError> {
+pub fn payouts_of_employment(
+    conn: &mut DbConn,
+    employment_id: &EmploymentId,
+) -> Result<Vec<(PayoutRow, bool)>, RepoError> {
+    let employment_id = employment_id.as_str();
     let rows: Vec<(PayoutRow, Option<String>)> = payouts::table
         .left_join(payout_reversals::table)
         .filter(payouts::employment_id.eq(employment_id))

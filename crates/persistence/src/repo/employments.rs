@@ -1,21 +1,22 @@
 //! Employments: the registration § 6 requires before frikort income is exempt.
 
 use diesel::prelude::*;
-use smaajob_domain::Money;
+use smaajob_domain::{Actor, EmploymentId, Money};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::{Page, lock_row};
 use crate::schema::{citizens, companies, employments};
-use crate::types::NullableOre;
+use crate::types::{Code, IdText, NullableOre};
 
 /// An employment as stored.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = employments, check_for_backend(MultiBackend))]
 #[diesel(treat_none_as_null = true)]
 pub struct EmploymentRow {
-    /// Row id (UUID).
-    pub id: String,
+    /// Row id.
+    #[diesel(serialize_as = IdText)]
+    pub id: EmploymentId,
     /// The employee.
     pub citizen_id: String,
     /// The employer.
@@ -40,7 +41,8 @@ pub struct EmploymentRow {
     /// Who registered it (subject).
     pub registered_by: String,
     /// The registering role (`company` or `coordinator`).
-    pub registered_by_role: String,
+    #[diesel(serialize_as = Code)]
+    pub registered_by_role: Actor,
     /// When it was ended (UTC), if it has been.
     pub ended_at: Option<chrono::NaiveDateTime>,
     /// Why it was ended.
@@ -69,23 +71,23 @@ pub fn insert(conn: &mut DbConn, row: &EmploymentRow) -> Result<(), RepoError> {
 
 /// Saves a changed employment.
 pub fn update(conn: &mut DbConn, row: &EmploymentRow) -> Result<(), RepoError> {
-    let n = diesel::update(employments::table.find(&row.id)).set(row.clone()).execute(conn)?;
+    let n = diesel::update(employments::table.find(row.id.as_str())).set(row.clone()).execute(conn)?;
     if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
 /// Locks an employment's row for the rest of the transaction (see `repo::lock_row!`) and reads it:
 /// ending it and paying on it must not interleave.
-pub fn lock(conn: &mut DbConn, id: &str) -> Result<EmploymentRow, RepoError> {
-    let _: String = lock_row!(&mut *conn, employments::table.find(id).select(employments::id))?;
-    Ok(employments::table.find(id).select(EmploymentRow::as_select()).first(conn)?)
+pub fn lock(conn: &mut DbConn, id: &EmploymentId) -> Result<EmploymentRow, RepoError> {
+    let _: String = lock_row!(&mut *conn, employments::table.find(id.as_str()).select(employments::id))?;
+    Ok(employments::table.find(id.as_str()).select(EmploymentRow::as_select()).first(conn)?)
 }
 
 /// One employment with the citizen's and the company's names.
-pub fn find(conn: &mut DbConn, id: &str) -> Result<EmploymentWithNames, RepoError> {
+pub fn find(conn: &mut DbConn, id: &EmploymentId) -> Result<EmploymentWithNames, RepoError> {
     Ok(employments::table
         .inner_join(citizens::table)
         .inner_join(companies::table)
-        .filter(employments::id.eq(id))
+        .filter(employments::id.eq(id.as_str()))
         .select((EmploymentRow::as_select(), citizens::name, companies::name))
         .first(conn)?)
 }

@@ -1,14 +1,14 @@
 //! Placements: a citizen on a task, from interest or offer through approval to the end.
 
 use diesel::prelude::*;
-use smaajob_domain::{Money, PlacementState};
+use smaajob_domain::{EmploymentId, Money, PlacementState};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::Page;
 use crate::repo::tasks::TaskRow;
 use crate::schema::{citizens, placements, tasks};
-use crate::types::{Code, NullableOre};
+use crate::types::{Code, NullableIdText, NullableOre};
 
 /// A placement as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -41,7 +41,8 @@ pub struct PlacementRow {
     /// The reason given with the latest decision.
     pub reason: Option<String>,
     /// The employment registered on approval.
-    pub employment_id: Option<String>,
+    #[diesel(serialize_as = NullableIdText)]
+    pub employment_id: Option<EmploymentId>,
     /// Estimated pay at approval, stored in øre.
     #[diesel(column_name = estimated_pay_ore, serialize_as = NullableOre)]
     pub estimated_pay: Option<Money>,

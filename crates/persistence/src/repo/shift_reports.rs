@@ -1,14 +1,14 @@
 //! Hours worked per shift, reported by one side and confirmed (or disputed) by the other.
 
 use diesel::prelude::*;
-use smaajob_domain::{ReportStatus, ShiftReportId};
+use smaajob_domain::{Actor, PayoutId, ReportStatus, ShiftReportId};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::Page;
 use crate::repo::accounting::PayoutRow;
 use crate::schema::{citizens, payout_reversals, payouts, placements, shift_reports, tasks};
-use crate::types::{Code, IdText};
+use crate::types::{Code, IdText, NullableIdText};
 
 /// A report of the hours worked on one shift.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -30,7 +30,8 @@ pub struct ShiftReportRow {
     /// Who reported.
     pub reported_by: String,
     /// The reporting role.
-    pub reported_by_role: String,
+    #[diesel(serialize_as = Code)]
+    pub reported_by_role: Actor,
     /// When (UTC).
     pub reported_at: chrono::NaiveDateTime,
     /// Who confirmed or disputed.
@@ -40,7 +41,8 @@ pub struct ShiftReportRow {
     /// Why it was disputed.
     pub dispute_reason: Option<String>,
     /// The payout the confirmed hours became.
-    pub payout_id: Option<String>,
+    #[diesel(serialize_as = NullableIdText)]
+    pub payout_id: Option<PayoutId>,
 }
 
 /// A report with the payout its confirmed hours became, if any.
@@ -187,9 +189,9 @@ pub fn report_again(conn: &mut DbConn, row: &ShiftReportRow) -> Result<bool, Rep
 }
 
 /// Links a confirmed report to the payout it became.
-pub fn set_payout(conn: &mut DbConn, id: &ShiftReportId, payout_id: &str) -> Result<(), RepoError> {
+pub fn set_payout(conn: &mut DbConn, id: &ShiftReportId, payout_id: &PayoutId) -> Result<(), RepoError> {
     diesel::update(shift_reports::table.find(id.as_str()))
-        .set(shift_reports::payout_id.eq(Some(payout_id)))
+        .set(shift_reports::payout_id.eq(Some(payout_id.as_str())))
         .execute(conn)?;
     Ok(())
 }

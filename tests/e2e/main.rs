@@ -12,6 +12,7 @@ mod fixtures;
 mod support;
 
 mod audit;
+mod audit_chain;
 mod balance;
 mod caps;
 mod citizens;

@@ -159,6 +159,12 @@ async fn start(
 }
 
 impl TestApp {
+    /// The database's URL, for running the binary on it (test databases have no password, so
+    /// the redacted form is the URL itself).
+    pub fn database_url(&self) -> String {
+        self.db.url().redacted()
+    }
+
     /// A second server instance on the same database (as after a restart, or beside this one
     /// behind a load balancer), with the test settings changed by `tweak`.
     pub async fn another_instance(&self, tweak: impl FnOnce(&mut Settings)) -> TestApp {

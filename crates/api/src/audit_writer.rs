@@ -2,7 +2,8 @@
 //! transaction — concurrently with other reads — and its response waits until its audit entry is
 //! committed, so no read goes unlogged. One writer thread commits the entries of all reads that
 //! arrived meanwhile in a single transaction, so reads do not queue on the database's write lock
-//! one by one (on SQLite there is one writer at a time).
+//! one by one (on SQLite there is one writer at a time). The batch is hashed into the audit
+//! chains in the same transaction, each chain's head read and moved once per batch.
 
 use std::sync::mpsc;
 
@@ -76,13 +77,9 @@ fn run(pool: &DbPool, inbox: &mpsc::Receiver<Job>) {
             None => pool.get().map_err(|e| e.to_string()),
         };
         let result = conn.and_then(|mut conn| {
-            write_transaction(&mut conn, |conn| {
-                for (entries, _) in &batch {
-                    audit::append(conn, entries)?;
-                }
-                Ok::<(), smaajob_persistence::RepoError>(())
-            })
-            .map_err(|e| e.to_string())?;
+            // One append for the whole batch: each chain's head is locked and moved once.
+            write_transaction(&mut conn, |conn| audit::append_all(conn, batch.iter().flat_map(|(entries, _)| entries)))
+                .map_err(|e| e.to_string())?;
             held = Some(conn);
             Ok(())
         });

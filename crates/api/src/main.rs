@@ -1,5 +1,5 @@
 //! The `smaajob` command: serve the API (default), migrate, mint a development token, load demo data,
-//! print the OpenAPI document.
+//! print the OpenAPI document, verify the audit log's hash chains.
 
 use std::num::NonZeroU32;
 use std::path::PathBuf;
@@ -16,6 +16,7 @@ use smaajob_api::services::guesses::{GuessCount, GuessLimits};
 use smaajob_api::telemetry::{self, LogFormat};
 use smaajob_api::{Application, demo, openapi};
 use smaajob_domain::{Money, MunicipalityCode};
+use smaajob_persistence::repo::audit_chain;
 use smaajob_persistence::{DatabaseUrl, connect, run_migrations, write_transaction};
 
 /// Småjob: small jobs and the socialt frikort.
@@ -43,6 +44,9 @@ enum Command {
     Gtfs(GtfsCommand),
     /// Print the OpenAPI document.
     Openapi,
+    /// The audit log's hash chains.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Exit 0 when the server at the configured address answers GET /healthz with 200, else 1
     /// (for container health checks; needs no shell or curl).
     Healthcheck(HealthcheckArgs),
@@ -64,6 +68,14 @@ struct GtfsImportArgs {
     municipality: String,
     #[command(flatten)]
     db: DbArgs,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk every chain of the audit log from its start and report, per chain, the entries
+    /// verified and the last hash (keep it outside the database), or the first broken link.
+    /// Exit 0 when every chain is intact, 2 when one is broken, 1 when the check could not run.
+    Verify(DbArgs),
 }
 
 #[derive(Args)]
@@ -201,6 +213,7 @@ fn main() -> ExitCode {
         Some(Command::Demo(db)) => load_demo(db),
         Some(Command::Gtfs(GtfsCommand::Import(args))) => import_gtfs(args),
         Some(Command::Healthcheck(args)) => return healthcheck(&args),
+        Some(Command::Audit(AuditCommand::Verify(db))) => return audit_verify(&db),
         Some(Command::Openapi) => {
             // A closed pipe (`| head`) is not an error worth a panic.
             let _ = std::io::Write::write_all(&mut std::io::stdout(), openapi::spec_json().as_bytes());
@@ -295,6 +308,44 @@ fn migrate(db: DbArgs) -> CliResult {
     let applied = run_migrations(&mut conn)?;
     println!("{applied} migration(s) applied to {}", url.redacted());
     Ok(())
+}
+
+/// Verifies the audit chains; prints one line per chain on stdout (no personal data: chain
+/// names are municipality codes, and entries are named by id).
+fn audit_verify(db: &DbArgs) -> ExitCode {
+    telemetry::init(db.log_format);
+    let verified = DatabaseUrl::parse(&db.database_url)
+        .and_then(|url| connect(&url, 1))
+        .and_then(|pool| pool.get().map_err(smaajob_persistence::RepoError::from))
+        .and_then(|mut conn| audit_chain::verify(&mut conn));
+    let report = match verified {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("smaajob: the audit log could not be verified: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for chain in &report.chains {
+        match &chain.broken {
+            None => {
+                println!("chain {}: intact, {} entries, last hash {}", chain.chain, chain.verified, chain.last_hash)
+            }
+            Some(link) => {
+                let place = link.entry_id.map_or_else(|| "at its end".to_owned(), |id| format!("at entry {id}"));
+                println!(
+                    "chain {}: BROKEN {place}, after {} intact entries: {}",
+                    chain.chain, chain.verified, link.problem
+                );
+            }
+        }
+    }
+    if report.is_intact() {
+        println!("audit log intact: {} chain(s)", report.chains.len());
+        ExitCode::SUCCESS
+    } else {
+        println!("audit log BROKEN: {} of {} chain(s)", report.broken().count(), report.chains.len());
+        ExitCode::from(2)
+    }
 }
 
 fn token(args: TokenArgs) -> CliResult {

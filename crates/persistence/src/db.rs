@@ -238,7 +238,8 @@ fn restrict_sqlite_files(path: &str) -> Result<(), RepoError> {
     Ok(())
 }
 
-/// Applies every pending migration of the connection's backend; returns how many ran.
+/// Applies every pending migration of the connection's backend, then seals the audit entries
+/// written before the audit chain (once); returns how many migrations ran.
 pub fn run_migrations(conn: &mut DbConn) -> Result<usize, RepoError> {
     let migrations = match conn.kind() {
         BackendKind::Postgres => POSTGRES_MIGRATIONS,
@@ -248,7 +249,14 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, RepoError> {
         DbConn::Pg(c) => c.run_pending_migrations(migrations).map(|v| v.len()),
         DbConn::Sqlite(c) => c.run_pending_migrations(migrations).map(|v| v.len()),
     };
-    applied.map_err(|e| RepoError::Migration(e.to_string()))
+    let applied = applied.map_err(|e| RepoError::Migration(e.to_string()))?;
+    // The audit entries from before the hash chains are hashed into them once, here, so that it
+    // happens before this program appends any (see `repo::audit_chain`).
+    let sealed = crate::repo::audit_chain::seal_legacy(conn)?;
+    if sealed > 0 {
+        tracing::info!(entries = sealed, "hashed the audit entries written before the audit chain into it");
+    }
+    Ok(applied)
 }
 
 /// How many times [`write_transaction`] runs a transaction that the database aborted for a

@@ -106,6 +106,25 @@ diesel::table! {
         target_id -> Text,
         municipality -> Nullable<Text>,
         details -> Nullable<Text>,
+        prev_hash -> Nullable<Text>,
+        entry_hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_chains (chain) {
+        chain -> Text,
+        last_id -> BigInt,
+        last_hash -> Text,
+        length -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_chain_start (id) {
+        id -> Integer,
+        legacy_until -> BigInt,
+        sealed -> Bool,
     }
 }
 
@@ -459,6 +478,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     frikort_events,
     companies,
     audit_log,
+    audit_chains,
+    audit_chain_start,
     employments,
     citizen_years,
     employer_totals,

@@ -3,6 +3,7 @@
 
 pub mod accounting;
 pub mod audit;
+pub mod audit_chain;
 pub mod caps;
 pub mod citizens;
 pub mod companies;

@@ -196,7 +196,7 @@ both_backends! {
         let p = placed(&app, RANDERS, 1, "140.00").await;
         // 3.5 hours at 140 kr plus 12.5 % holiday pay: 551.25 kr, tax-free.
         let report = reported(&app, &p.coordinator, &p.placement, -7, "3.5").await;
-        confirm(&app, &p.company, &report).await.expect(201);
+        confirm_and_pay(&app, &p.company, &p.coordinator, &report).await;
         let before = audited(&app, &p.citizen_id, "balance.read_self").await;
         let mut b = Browser::signed_in(&app, citizen_user(&p.citizen_id));
         let page = b.get("/borger").await;

@@ -24,6 +24,9 @@ both_backends! {
         assert_eq!(first["stops_without_location"], 0);
         let current = app.get("/api/v1/gtfs", &coord).await;
         assert_eq!(current.expect(200).body["id"], first["id"]);
+        // A date-time with its offset, as the document says (it once came without one).
+        let imported_at = current.body["imported_at"].as_str().unwrap_or_default();
+        assert!(chrono::DateTime::parse_from_rfc3339(imported_at).is_ok(), "{imported_at}");
 
         // The same line without its way home: the new feed is the one in use, with its counts.
         let out_only = "route_id,service_id,trip_id\nR1,HVERDAG,UD1\n";

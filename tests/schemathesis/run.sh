@@ -23,6 +23,9 @@ SEED=${SCHEMATHESIS_SEED:-20261203}
 # (a CPR number's date, a CVR checksum, amounts with at most two decimals, dates before the scheme,
 # filter words), so a schema-valid request may rightly be refused with 422.
 CHECKS=(--checks all --exclude-checks positive_data_acceptance)
+# The timetable upload takes a zip body, which schemathesis cannot generate (it has no serializer
+# for application/zip); tests/e2e/gtfs.rs tests that upload end to end instead.
+FILTERS=(--exclude-name "POST /api/v1/gtfs")
 
 if [ ! -x "$VENV/bin/schemathesis" ] || [ "$("$VENV/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $VERSION" ]; then
     if ! python3 -m venv "$VENV" 2>/dev/null; then
@@ -101,7 +104,7 @@ while read -r role args; do
     fi
     printf '\n==> schemathesis as %s (seed %s, %s generated cases per operation)\n' "$role" "$SEED" "$CASES"
     if "$VENV/bin/schemathesis" --no-color --config-file "$work/schemathesis.toml" run "$base/openapi.json" \
-        "${auth[@]}" "${CHECKS[@]}" --phases examples,coverage,fuzzing --max-examples "$CASES" --seed "$SEED" \
+        "${auth[@]}" "${CHECKS[@]}" "${FILTERS[@]}" --phases examples,coverage,fuzzing --max-examples "$CASES" --seed "$SEED" \
         --workers 1 --generation-database none --request-timeout 30 --warnings off </dev/null; then
         passed=$((passed + 1))
     else

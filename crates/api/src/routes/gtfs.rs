@@ -3,7 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -26,7 +26,7 @@ pub struct FeedView {
     /// SHA-256 of the uploaded zip, hex.
     pub sha256: String,
     /// When it was imported (UTC).
-    pub imported_at: NaiveDateTime,
+    pub imported_at: DateTime<Utc>,
     /// Stops with coordinates, as stored.
     pub stops: i32,
     /// Stops the feed lists without coordinates (entrances, nodes), left out; told on import only.
@@ -52,7 +52,7 @@ pub fn feed_view(f: FeedRow) -> FeedView {
         id: f.id,
         municipality: f.municipality,
         sha256: f.sha256,
-        imported_at: f.imported_at,
+        imported_at: crate::http::utc(f.imported_at),
         stops: f.stop_count,
         stops_without_location: None,
         trips: f.trip_count,

@@ -129,13 +129,7 @@ async fn in_a_browser_a_citizen_accepts_an_offer_a_coordinator_approves_it_from_
     // The citizen says yes to the offer.
     sign_in_as(&c, &app.base, &format!("citizen:{mads}")).await;
     screenshots(&c, "citizen-offer").await;
-    c.find(Locator::Css(&format!("form[action='/borger/tilbud/{placement}/accepter'] button")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let notice = c.wait().for_element(Locator::Css("p.notice")).await.unwrap().text().await.unwrap();
+    let notice = submit(&c, &format!("/borger/tilbud/{placement}/accepter")).await;
     assert_eq!(notice, "Du har sagt ja. Din koordinator godkender nu jobbet.");
     assert_eq!(placement_state(&app, &placement).await, "accepted");
     sign_out(&c).await;
@@ -145,13 +139,7 @@ async fn in_a_browser_a_citizen_accepts_an_offer_a_coordinator_approves_it_from_
     assert!(c.current_url().await.unwrap().path().ends_with("/koordinator"));
     c.find(Locator::Id(&format!("p-{placement}"))).await.expect("the placement is in the queue");
     screenshots(&c, "coordinator").await;
-    c.find(Locator::Css(&format!("form[action='/koordinator/placeringer/{placement}/godkend'] button")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let notice = c.wait().for_element(Locator::Css("p.notice")).await.unwrap().text().await.unwrap();
+    let notice = submit(&c, &format!("/koordinator/placeringer/{placement}/godkend")).await;
     assert_eq!(notice, "Placeringen er godkendt, og ansættelsen er registreret.");
     assert_eq!(placement_state(&app, &placement).await, "approved");
     sign_out(&c).await;
@@ -178,6 +166,12 @@ async fn in_a_browser_a_citizen_accepts_an_offer_a_coordinator_approves_it_from_
     let overflow = c.execute("return document.documentElement.scrollWidth > window.innerWidth;", vec![]).await.unwrap();
     assert_eq!(overflow, json!(false), "the balance page is wider than 360 px");
     c.close().await.unwrap();
+}
+
+/// Presses the button of the form posting to `action` and returns the notice the page answers with.
+async fn submit(c: &Client, action: &str) -> String {
+    c.find(Locator::Css(&format!("form[action='{action}'] button"))).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("p.notice")).await.unwrap().text().await.unwrap()
 }
 
 async fn sign_out(c: &Client) {

@@ -527,11 +527,10 @@ mod tests {
         let db = crate::testing::TestDatabase::sqlite();
         let pool = connect(db.url(), 1).expect("connects");
         let mut conn = pool.get().expect("a connection");
-        let found = diesel::sql_query(
-            "SELECT COUNT(*) AS n FROM pragma_compile_options WHERE compile_options = 'ENABLE_QPSG'",
-        )
-        .get_result::<Row>(&mut conn)
-        .expect("the compile options");
+        let found =
+            diesel::sql_query("SELECT COUNT(*) AS n FROM pragma_compile_options WHERE compile_options = 'ENABLE_QPSG'")
+                .get_result::<Row>(&mut conn)
+                .expect("the compile options");
         assert_eq!(found.n, 1, "SQLite is built without SQLITE_ENABLE_QPSG");
     }
 

@@ -94,9 +94,10 @@ where
         // Two fixed-shape queries rather than one boxed one, so that each stays prepared on the
         // connection (diesel caches only statements whose shape is known at compile time).
         let last_id: Option<i64> = match list.first().and_then(|e| e.municipality.as_deref()) {
-            Some(m) => {
-                audit_log::table.filter(audit_log::municipality.eq(m)).select(diesel::dsl::max(audit_log::id)).first(conn)?
-            }
+            Some(m) => audit_log::table
+                .filter(audit_log::municipality.eq(m))
+                .select(diesel::dsl::max(audit_log::id))
+                .first(conn)?,
             None => audit_log::table
                 .filter(audit_log::municipality.is_null())
                 .select(diesel::dsl::max(audit_log::id))

@@ -345,7 +345,7 @@ pub async fn oidc_return(
             Ok(match &asserted {
                 Asserted::Citizen(cpr) => sign_in_service::citizen_by_cpr(conn, &key, cpr)?,
                 Asserted::Company(cvr) => sign_in_service::company_by_cvr(conn, cvr)?,
-                Asserted::Coordinator(m) => Ok(Member::Coordinator { municipality: m.clone() }),
+                Asserted::Coordinator(m) => Ok(Member::Coordinator { municipality: *m }),
             })
         })
         .await;

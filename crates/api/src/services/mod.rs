@@ -33,6 +33,7 @@ pub mod principal;
 pub mod queue;
 pub mod register_statements;
 pub mod scope;
+pub mod sign_in;
 pub mod stats;
 pub mod tasks;
 pub mod transit;

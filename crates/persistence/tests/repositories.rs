@@ -19,7 +19,7 @@ use smaajob_persistence::repo::companies::CompanyRow;
 use smaajob_persistence::repo::frikort::{CardEventRow, CardRow};
 use smaajob_persistence::repo::{self, Page, audit, caps, citizens, companies, frikort};
 use smaajob_persistence::testing::TestDatabase;
-use smaajob_persistence::types::Json;
+use smaajob_persistence::types::{Json, new_record_id};
 use smaajob_persistence::{
     BackendKind, DbConn, DbPool, PooledConn, RepoError, connect, read_transaction, rolled_back, run_migrations,
     write_transaction,
@@ -106,7 +106,7 @@ fn card(citizen_id: &str, number: &str, status: &str) -> CardRow {
 fn company(cvr: &str, name: &str, verification: &str) -> CompanyRow {
     let t = repo::now();
     CompanyRow {
-        id: repo::new_id(),
+        id: new_record_id(),
         cvr: cvr.to_owned(),
         name: name.to_owned(),
         address: Some("Torvet 1".to_owned()),
@@ -659,7 +659,7 @@ on_both_backends! {
         // Before migrations the tables do not exist: that must never look like "not found".
         let err = citizens::find(&mut c, "x").expect_err("no table");
         assert!(matches!(err, RepoError::Database(_)), "{err:?}");
-        let err = companies::find(&mut c, "x").expect_err("no table");
+        let err = companies::find(&mut c, &new_record_id()).expect_err("no table");
         assert!(matches!(err, RepoError::Database(_)), "{err:?}");
         let err = caps::find(&mut c, 2025).expect_err("no table");
         assert!(matches!(err, RepoError::Database(_)), "{err:?}");
@@ -669,7 +669,7 @@ on_both_backends! {
         let mut c = conn(&pool);
         let missing = repo::new_id();
         assert!(matches!(citizens::find(&mut c, &missing), Err(RepoError::NotFound)));
-        assert!(matches!(companies::find(&mut c, &missing), Err(RepoError::NotFound)));
+        assert!(matches!(companies::find(&mut c, &new_record_id()), Err(RepoError::NotFound)));
         assert_eq!(caps::find(&mut c, 2030).expect("q"), None);
         assert_eq!(frikort::find_by_citizen(&mut c, &missing).expect("q"), None);
         assert_eq!(citizens::find_id_by_cpr_hash(&mut c, "nope").expect("q"), None);

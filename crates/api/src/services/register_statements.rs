@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
 use smaajob_domain::{
-    AdjustmentCause, Cvr, Difference, KnownOutsideIncome, Reconciliation, SmaajobRegistration, StatementError,
-    StatementLine, StatementStatus, parse_statement, reconcile,
+    AdjustmentCause, CompanyId, Cvr, Difference, KnownOutsideIncome, Reconciliation, SmaajobRegistration,
+    StatementError, StatementLine, StatementStatus, parse_statement, reconcile,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow};
@@ -257,7 +257,7 @@ fn reconciliation(
     lines: &[StatementLine],
     drawn_on: NaiveDate,
 ) -> Result<Reconciliation, ServiceError> {
-    let mut cvr_of: BTreeMap<String, Cvr> = BTreeMap::new();
+    let mut cvr_of: BTreeMap<CompanyId, Cvr> = BTreeMap::new();
     for employment in employments::of_citizen(conn, citizen_id)? {
         if cvr_of.contains_key(&employment.company_id) {
             continue;

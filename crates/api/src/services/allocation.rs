@@ -91,7 +91,7 @@ pub fn facts(p: &PayoutRow, reversed: bool) -> PayoutFacts {
 /// The facts the allocation engine needs from stored outside income.
 pub fn outside_facts(o: &OutsideIncomeRow) -> OutsideIncomeFacts {
     OutsideIncomeFacts {
-        id: o.id.clone(),
+        id: o.id.to_string(),
         sequence: o.sequence,
         payment_date: o.payment_date,
         amount: o.amount,

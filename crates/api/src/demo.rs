@@ -305,7 +305,7 @@ pub fn load(conn: &mut DbConn, key: &DataKey) -> Result<DemoSummary, RepoError> 
                     let year = t.year() - 1;
                     let issued = NaiveDate::from_ymd_opt(year, 2, 1).unwrap_or(t.date());
                     let card = CardRow {
-                        id: new_id(),
+                        id: new_record_id(),
                         citizen_id: id.clone(),
                         number: number.as_str().to_owned(),
                         status: wanted,

@@ -238,7 +238,7 @@ fn stored(conn: &mut DbConn) -> Stored {
     };
     citizens::insert(conn, &citizen).expect("citizen");
     let card = CardRow {
-        id: repo::new_id(),
+        id: new_record_id(),
         citizen_id: citizen.id.clone(),
         number: "12345".into(),
         status: CardStatus::Active,
@@ -554,7 +554,7 @@ on_both_backends! {
         overwrite(&mut c, "frikort_events", "kind", ("id", &s.event.id), "archived");
         named(corrupt_repo(frikort::events(&mut c, &s.card.id)), "kind", "card event kind");
 
-        overwrite(&mut c, "frikort_cards", "status", ("id", &s.card.id), "archived");
+        overwrite(&mut c, "frikort_cards", "status", ("id", s.card.id.as_str()), "archived");
         named(corrupt_repo(frikort::find_by_citizen(&mut c, &s.citizen.id)), "status", "card status");
         // The brief of the card beside the citizen reads the same column.
         let message = corrupt_repo(citizens::find(&mut c, &s.citizen.id));

@@ -193,6 +193,15 @@ both_backends! {
         assert_refused(&app, &sign_secret(Algorithm::HS256, &eternal), "no exp").await;
     }
 
+    async fn a_company_token_whose_company_id_is_not_an_id_is_refused(app) {
+        // Only a holder of the signing key can mint one, so it is a broken token, not a request for
+        // an unknown company.
+        for bad in ["not-a-uuid", "123", "00000000-0000-0000-0000-00000000000G"] {
+            let token = app.company(bad);
+            assert_invalid_token(&app.get("/api/v1/tasks", &token).await, bad);
+        }
+    }
+
     async fn a_token_whose_cvr_claim_is_not_a_valid_cvr_is_refused(app) {
         for bad in ["12345678", "1015081", "01234567", "abcdefgh"] {
             let token = app.company_cvr_token(bad);

@@ -1256,7 +1256,14 @@ pub fn assert_employer_totals_are_recomputable(
         .unwrap()
         .into_iter()
         .map(|(t, _)| {
-            (t.company_id, t.gross.ore(), t.exempt.ore(), t.taxable.ore(), t.covered_gross.ore(), t.payout_count)
+            (
+                t.company_id.to_string(),
+                t.gross.ore(),
+                t.exempt.ore(),
+                t.taxable.ore(),
+                t.covered_gross.ore(),
+                t.payout_count,
+            )
         })
         .collect();
     let mut recomputed: std::collections::BTreeMap<String, (i64, i64, i64, i64, i32)> = Default::default();
@@ -1264,7 +1271,7 @@ pub fn assert_employer_totals_are_recomputable(
         if reversed {
             continue;
         }
-        let s = recomputed.entry(p.company_id.clone()).or_default();
+        let s = recomputed.entry(p.company_id.to_string()).or_default();
         s.0 += p.gross.ore();
         s.1 += p.exempt.ore();
         s.2 += p.taxable.ore();

@@ -15,7 +15,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{Cpr, Cvr, MunicipalityCode};
+use smaajob_domain::{CompanyId, Cpr, Cvr, MunicipalityCode};
 use smaajob_persistence::repo::{citizens, companies};
 
 use crate::error::ApiError;
@@ -115,7 +115,11 @@ impl Claims {
                 Principal::Coordinator { sub: c.sub, municipality }
             }
             Role::Company => match (c.company_id, c.cvr) {
-                (Some(company_id), _) => Principal::Company { sub: c.sub, company_id },
+                (Some(company_id), _) => {
+                    let company_id = CompanyId::parse(&company_id)
+                        .map_err(|_| ApiError::invalid_token("the token's `company_id` is not a company id"))?;
+                    Principal::Company { sub: c.sub, company_id }
+                }
                 (None, Some(cvr)) => {
                     let cvr = Cvr::parse(&cvr)
                         .map_err(|_| ApiError::invalid_token("the token's `cvr` is not a valid CVR number"))?;

@@ -9,7 +9,7 @@
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Weekday};
 use smaajob_domain::matching::{CoarseHome, DanishPoint};
 use smaajob_domain::{
-    CardEventKind, CardStatus, Cpr, Cvr, Money, RANDERS, Schedule, TaskStatus, TransportMode, Verification,
+    CardEventKind, CardStatus, CompanyId, Cpr, Cvr, Money, RANDERS, Schedule, TaskStatus, TransportMode, Verification,
     WeeklyAvailability, with_valid_checksum,
 };
 use smaajob_persistence::crypto::DataKey;
@@ -19,7 +19,7 @@ use smaajob_persistence::repo::frikort::{self, CardEventRow, CardRow};
 use smaajob_persistence::repo::tasks::{self, TaskRow, TaskScope};
 use smaajob_persistence::repo::{Page, gtfs as feeds};
 use smaajob_persistence::repo::{new_id, now};
-use smaajob_persistence::types::Json;
+use smaajob_persistence::types::{Json, new_record_id};
 use smaajob_persistence::{DbConn, RepoError, write_transaction};
 
 /// What the demo loader created or found.
@@ -230,10 +230,10 @@ pub fn load(conn: &mut DbConn, key: &DataKey) -> Result<DemoSummary, RepoError> 
         for (prefix, name, address, contact, (lat, lon)) in COMPANIES {
             let cvr = cvr_from(*prefix).ok_or_else(|| RepoError::Config("no valid demo CVR".into()))?.to_string();
             let id = match companies::find_by_cvr(conn, &cvr)? {
-                Some(c) => c.id,
+                Some(c) => c.id.to_string(),
                 None => {
                     let row = CompanyRow {
-                        id: new_id(),
+                        id: new_record_id(),
                         cvr,
                         name: (*name).into(),
                         address: Some((*address).into()),
@@ -251,7 +251,7 @@ pub fn load(conn: &mut DbConn, key: &DataKey) -> Result<DemoSummary, RepoError> 
                     };
                     companies::insert(conn, &row)?;
                     summary.created += 1;
-                    row.id
+                    row.id.to_string()
                 }
             };
             summary.companies.push(((*name).into(), id));
@@ -305,7 +305,7 @@ pub fn load(conn: &mut DbConn, key: &DataKey) -> Result<DemoSummary, RepoError> 
                     let year = t.year() - 1;
                     let issued = NaiveDate::from_ymd_opt(year, 2, 1).unwrap_or(t.date());
                     let card = CardRow {
-                        id: new_id(),
+                        id: new_record_id(),
                         citizen_id: id.clone(),
                         number: number.as_str().to_owned(),
                         status: wanted,
@@ -363,6 +363,7 @@ fn load_tasks(conn: &mut DbConn, summary: &mut DemoSummary) -> Result<(), RepoEr
         let Some(&(_, _, address, _, (lat, lon))) = COMPANIES.iter().find(|c| c.1 == d.company) else {
             return Err(RepoError::Config(format!("no demo company {}", d.company)));
         };
+        let company_id = CompanyId::parse(company_id).map_err(|e| RepoError::Config(e.to_string()))?;
         let all = Page { limit: 1000, offset: 0 };
         let (own, _) = tasks::list(conn, &TaskScope::Company(company_id.clone()), None, all)?;
         if let Some(existing) = own.iter().find(|l| l.task.title == d.title) {
@@ -444,7 +445,7 @@ pub fn users(conn: &mut DbConn, key: &DataKey) -> Result<DemoUsers, RepoError> {
     for (prefix, name, ..) in COMPANIES {
         let cvr = cvr_from(*prefix).ok_or_else(|| RepoError::Config("no valid demo CVR".into()))?.to_string();
         if let Some(c) = companies::find_by_cvr(conn, &cvr)? {
-            found.companies.push(((*name).into(), c.id));
+            found.companies.push(((*name).into(), c.id.into()));
         }
     }
     for c in CITIZENS {

@@ -147,6 +147,10 @@ id_types! {
     CardId => "card",
     /// A report of the hours worked on one shift.
     ShiftReportId => "hours report",
+    /// An entry of frikort income earned outside this system.
+    OutsideIncomeId => "outside income",
+    /// A statement imported from the national register.
+    RegisterStatementId => "register statement",
 }
 
 #[cfg(test)]

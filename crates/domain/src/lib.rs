@@ -54,7 +54,8 @@ pub use frikort::{
 };
 pub use guessing::{Counted, FORGET_LOCKOUTS_AFTER, GuessCounter, GuessLimit, GuessLimitError, retry_after_seconds};
 pub use ids::{
-    CardId, CitizenId, CompanyId, EmploymentId, IdError, PayoutId, PlacementId, RecordId, ShiftReportId, TaskId,
+    CardId, CitizenId, CompanyId, EmploymentId, IdError, OutsideIncomeId, PayoutId, PlacementId, RecordId,
+    RegisterStatementId, ShiftReportId, TaskId,
 };
 pub use lifecycle::{
     Actor, PlacementAction, PlacementState, ReportStatus, TaskAction, TaskStatus, TransitionError, has_free_position,

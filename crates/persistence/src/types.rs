@@ -89,8 +89,8 @@ use smaajob_domain::coded::{Coded, parse_code};
 use smaajob_domain::ids::RecordId;
 use smaajob_domain::{
     Actor, AdjustmentCause, CardEventKind, CardId, CardStatus, CitizenId, CompanyId, Coverage, EmploymentId, Money,
-    PaymentMethod, PayoutId, PlacementId, PlacementState, ReportStatus, ShiftReportId, StatementStatus, TaskId,
-    TaskStatus, Verification,
+    OutsideIncomeId, PaymentMethod, PayoutId, PlacementId, PlacementState, RegisterStatementId, ReportStatus,
+    ShiftReportId, StatementStatus, TaskId, TaskStatus, Verification,
 };
 
 use crate::db::MultiBackend;
@@ -435,4 +435,7 @@ text_columns!(read_code:
 );
 
 // Every typed id stored in a Text column.
-text_columns!(read_id: CitizenId, CompanyId, TaskId, PlacementId, EmploymentId, PayoutId, CardId, ShiftReportId);
+text_columns!(read_id:
+    CitizenId, CompanyId, TaskId, PlacementId, EmploymentId, PayoutId, CardId, ShiftReportId, OutsideIncomeId,
+    RegisterStatementId,
+);

@@ -10,7 +10,9 @@ mod common;
 
 use chrono::NaiveDate;
 use common::migrated;
-use smaajob_domain::{Actor, Coverage, EmploymentId, Money, TransportMode, Verification, WeeklyAvailability};
+use smaajob_domain::{
+    Actor, CompanyId, Coverage, EmploymentId, Money, TransportMode, Verification, WeeklyAvailability,
+};
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::accounting::{self, CitizenYearRow, PayoutRow};
 use smaajob_persistence::repo::citizens::CitizenRow;
@@ -31,7 +33,7 @@ fn day(month: u32, d: u32) -> NaiveDate {
 fn company(conn: &mut DbConn, cvr: &str, name: &str) -> String {
     let t = repo::now();
     let row = CompanyRow {
-        id: repo::new_id(),
+        id: new_record_id(),
         cvr: cvr.to_owned(),
         name: name.to_owned(),
         address: None,
@@ -48,7 +50,7 @@ fn company(conn: &mut DbConn, cvr: &str, name: &str) -> String {
         updated_at: t,
     };
     companies::insert(conn, &row).unwrap();
-    row.id
+    row.id.to_string()
 }
 
 /// A citizen with a citizen-year of [`YEAR`] and an employment at each company; the employments'
@@ -95,7 +97,7 @@ fn citizen_with_year(conn: &mut DbConn, companies: &[&str]) -> (String, Vec<Empl
             let row = EmploymentRow {
                 id: new_record_id(),
                 citizen_id: id.clone(),
-                company_id: (*company_id).to_owned(),
+                company_id: CompanyId::parse(company_id).unwrap(),
                 start_date: day(1, 1),
                 end_date: None,
                 expected_hours_per_week: None,
@@ -120,7 +122,7 @@ fn share(citizen: &str, company: &str, gross: i64, exempt: i64, covered: i64, co
     EmployerTotalsRow {
         citizen_id: citizen.to_owned(),
         year: YEAR,
-        company_id: company.to_owned(),
+        company_id: CompanyId::parse(company).unwrap(),
         gross: Money::from_ore(gross),
         exempt: Money::from_ore(exempt),
         taxable: Money::from_ore(gross - exempt),
@@ -134,7 +136,15 @@ fn read(conn: &mut DbConn, citizen: &str) -> Vec<(String, i64, i64, i64, i64, i3
         .unwrap()
         .into_iter()
         .map(|(s, name)| {
-            (s.company_id, s.gross.ore(), s.exempt.ore(), s.taxable.ore(), s.covered_gross.ore(), s.payout_count, name)
+            (
+                s.company_id.to_string(),
+                s.gross.ore(),
+                s.exempt.ore(),
+                s.taxable.ore(),
+                s.covered_gross.ore(),
+                s.payout_count,
+                name,
+            )
         })
         .collect()
 }
@@ -188,7 +198,7 @@ on_both_backends! {
                         id: new_record_id(),
                         employment_id: employments[0].clone(),
                         citizen_id: citizen.clone(),
-                        company_id: a.clone(),
+                        company_id: CompanyId::parse(&a).unwrap(),
                         year: YEAR,
                         sequence,
                         payment_date: paid,

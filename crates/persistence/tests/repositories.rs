@@ -10,7 +10,9 @@ mod common;
 use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike};
 use common::migrated;
 use diesel::prelude::*;
-use smaajob_domain::{Attestations, CardEventKind, CardStatus, Money, TransportMode, Verification, WeeklyAvailability};
+use smaajob_domain::{
+    Attestations, CardEventKind, CardId, CardStatus, Money, TransportMode, Verification, WeeklyAvailability,
+};
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::audit::{AuditLog, AuditQuery, AuditRow, NewAuditEntry};
 use smaajob_persistence::repo::caps::CapRow;
@@ -19,7 +21,7 @@ use smaajob_persistence::repo::companies::CompanyRow;
 use smaajob_persistence::repo::frikort::{CardEventRow, CardRow};
 use smaajob_persistence::repo::{self, Page, audit, caps, citizens, companies, frikort};
 use smaajob_persistence::testing::TestDatabase;
-use smaajob_persistence::types::Json;
+use smaajob_persistence::types::{Json, new_record_id};
 use smaajob_persistence::{
     BackendKind, DbConn, DbPool, PooledConn, RepoError, connect, read_transaction, rolled_back, run_migrations,
     write_transaction,
@@ -90,7 +92,7 @@ fn citizen(key: &DataKey, cpr: &str, name: &str, municipality: &str) -> CitizenR
 fn card(citizen_id: &str, number: &str, status: &str) -> CardRow {
     let t = repo::now();
     CardRow {
-        id: repo::new_id(),
+        id: new_record_id(),
         citizen_id: citizen_id.to_owned(),
         number: number.to_owned(),
         status: CardStatus::parse(status).expect("a card status"),
@@ -106,7 +108,7 @@ fn card(citizen_id: &str, number: &str, status: &str) -> CardRow {
 fn company(cvr: &str, name: &str, verification: &str) -> CompanyRow {
     let t = repo::now();
     CompanyRow {
-        id: repo::new_id(),
+        id: new_record_id(),
         cvr: cvr.to_owned(),
         name: name.to_owned(),
         address: Some("Torvet 1".to_owned()),
@@ -124,10 +126,10 @@ fn company(cvr: &str, name: &str, verification: &str) -> CompanyRow {
     }
 }
 
-fn event(card_id: &str, kind: &str, effective_at: NaiveDateTime, recorded_at: NaiveDateTime) -> CardEventRow {
+fn event(card_id: &CardId, kind: &str, effective_at: NaiveDateTime, recorded_at: NaiveDateTime) -> CardEventRow {
     CardEventRow {
         id: repo::new_id(),
-        card_id: card_id.to_owned(),
+        card_id: card_id.clone(),
         kind: CardEventKind::parse(kind).expect("a card event kind"),
         effective_at,
         corrected_from: None,
@@ -456,7 +458,7 @@ on_both_backends! {
         assert!(matches!(err, RepoError::ForeignKey { .. }), "{err:?}");
         assert!(!frikort::number_taken(&mut c, "00042").expect("q"), "nothing was stored");
 
-        let err = frikort::append_event(&mut c, &event(&repo::new_id(), "issued", repo::now(), repo::now()))
+        let err = frikort::append_event(&mut c, &event(&new_record_id(), "issued", repo::now(), repo::now()))
             .expect_err("no such card");
         assert!(matches!(err, RepoError::ForeignKey { .. }), "{err:?}");
     }
@@ -514,7 +516,7 @@ on_both_backends! {
             vec![issued, controlled, backdated, reactivated, twice]
         );
         assert_eq!(frikort::events(&mut c, &theirs.id).expect("events"), vec![foreign]);
-        assert_eq!(frikort::events(&mut c, "no-such-card").expect("events"), vec![]);
+        assert_eq!(frikort::events(&mut c, &new_record_id()).expect("events"), vec![]);
 
         let changed = CardRow {
             status: CardStatus::Deactivated,
@@ -659,7 +661,7 @@ on_both_backends! {
         // Before migrations the tables do not exist: that must never look like "not found".
         let err = citizens::find(&mut c, "x").expect_err("no table");
         assert!(matches!(err, RepoError::Database(_)), "{err:?}");
-        let err = companies::find(&mut c, "x").expect_err("no table");
+        let err = companies::find(&mut c, &new_record_id()).expect_err("no table");
         assert!(matches!(err, RepoError::Database(_)), "{err:?}");
         let err = caps::find(&mut c, 2025).expect_err("no table");
         assert!(matches!(err, RepoError::Database(_)), "{err:?}");
@@ -669,7 +671,7 @@ on_both_backends! {
         let mut c = conn(&pool);
         let missing = repo::new_id();
         assert!(matches!(citizens::find(&mut c, &missing), Err(RepoError::NotFound)));
-        assert!(matches!(companies::find(&mut c, &missing), Err(RepoError::NotFound)));
+        assert!(matches!(companies::find(&mut c, &new_record_id()), Err(RepoError::NotFound)));
         assert_eq!(caps::find(&mut c, 2030).expect("q"), None);
         assert_eq!(frikort::find_by_citizen(&mut c, &missing).expect("q"), None);
         assert_eq!(citizens::find_id_by_cpr_hash(&mut c, "nope").expect("q"), None);

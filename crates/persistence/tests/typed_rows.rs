@@ -170,7 +170,7 @@ fn stored(conn: &mut DbConn) -> Stored {
     let t = repo::now();
     let key = DataKey::from_bytes(&[7; 32]);
     let company = CompanyRow {
-        id: repo::new_id(),
+        id: new_record_id(),
         cvr: "10150817".into(),
         name: "Bageriet".into(),
         address: None,
@@ -238,7 +238,7 @@ fn stored(conn: &mut DbConn) -> Stored {
     };
     citizens::insert(conn, &citizen).expect("citizen");
     let card = CardRow {
-        id: repo::new_id(),
+        id: new_record_id(),
         citizen_id: citizen.id.clone(),
         number: "12345".into(),
         status: CardStatus::Active,
@@ -526,7 +526,7 @@ on_both_backends! {
             assert!(message.contains(&format!("`archived` is not a known {kind}")), "{message}");
         };
 
-        overwrite(&mut c, "companies", "verification", ("id", &s.company.id), "archived");
+        overwrite(&mut c, "companies", "verification", ("id", s.company.id.as_str()), "archived");
         named(corrupt_repo(companies::find(&mut c, &s.company.id)), "verification", "company verification");
         // A task's company is read with it: the join fails the same way.
         named(corrupt_repo(tasks::find(&mut c, &s.task.id)), "verification", "company verification");
@@ -554,7 +554,7 @@ on_both_backends! {
         overwrite(&mut c, "frikort_events", "kind", ("id", &s.event.id), "archived");
         named(corrupt_repo(frikort::events(&mut c, &s.card.id)), "kind", "card event kind");
 
-        overwrite(&mut c, "frikort_cards", "status", ("id", &s.card.id), "archived");
+        overwrite(&mut c, "frikort_cards", "status", ("id", s.card.id.as_str()), "archived");
         named(corrupt_repo(frikort::find_by_citizen(&mut c, &s.citizen.id)), "status", "card status");
         // The brief of the card beside the citizen reads the same column.
         let message = corrupt_repo(citizens::find(&mut c, &s.citizen.id));

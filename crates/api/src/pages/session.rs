@@ -12,7 +12,7 @@ use actix_web::cookie::{Cookie, CookieJar, Key, SameSite, time};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use smaajob_domain::MunicipalityCode;
+use smaajob_domain::{CompanyId, MunicipalityCode};
 use subtle::ConstantTimeEq;
 
 use crate::oidc::{IssuerKind, PendingSignIn};
@@ -61,7 +61,9 @@ impl SessionUser {
                 sub,
                 municipality: MunicipalityCode::parse(self.municipality.as_deref()?).ok()?,
             },
-            Role::Company => Principal::Company { sub, company_id: self.company_id.clone()? },
+            Role::Company => {
+                Principal::Company { sub, company_id: CompanyId::parse(self.company_id.as_deref()?).ok()? }
+            }
             Role::Citizen => Principal::Citizen { sub, citizen_id: self.citizen_id.clone()? },
             Role::Operator => Principal::Operator { sub },
         })

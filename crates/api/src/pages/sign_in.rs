@@ -376,7 +376,7 @@ pub async fn oidc_return(
     match member {
         Member::Citizen { citizen_id } => user.citizen_id = Some(citizen_id),
         Member::Company { company_id, name } => {
-            user.company_id = Some(company_id);
+            user.company_id = Some(company_id.to_string());
             user.name = name;
         }
         Member::Coordinator { municipality } => user.municipality = Some(municipality.to_string()),

@@ -146,7 +146,7 @@ fn view(b: Balance) -> BalanceView {
             d.per_employer
                 .into_iter()
                 .map(|e| EmployerBreakdown {
-                    company_id: e.company_id,
+                    company_id: e.company_id.into(),
                     company_name: e.company_name,
                     gross: e.gross.to_string(),
                     exempt: e.exempt.to_string(),

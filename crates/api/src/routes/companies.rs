@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::http::{PageQuery, Paged, double_option, parse_id, utc};
+use crate::http::{PageQuery, Paged, double_option, path_id, utc};
 use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
-use smaajob_domain::Verification;
+use smaajob_domain::{CompanyId, Verification};
 use smaajob_persistence::repo::companies::CompanyRow;
 
 use crate::services::companies::{
@@ -128,7 +128,7 @@ pub fn company_view(row: CompanyRow) -> CompanyView {
         contact: Contact { name: row.contact_name, phone: row.contact_phone, email: row.contact_email },
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),
-        id: row.id,
+        id: row.id.into(),
         cvr: row.cvr,
         name: row.name,
         address: row.address,
@@ -229,7 +229,7 @@ pub async fn get_company(
     principal: Principal,
     id: web::Path<String>,
 ) -> Result<web::Json<CompanyView>, ApiError> {
-    let id = parse_id(&id, "company")?;
+    let id = path_id::<CompanyId>(&id)?;
     let company = state
         .read_audited(move |conn| {
             let read = companies::get(conn, &principal, &id)?;
@@ -258,7 +258,7 @@ pub async fn update_company(
     body: Json<UpdateCompany>,
 ) -> Result<web::Json<CompanyView>, ApiError> {
     principal.coordinator()?;
-    let id = parse_id(&id, "company")?;
+    let id = path_id::<CompanyId>(&id)?;
     let b = body.into_inner();
     let changes = CompanyChanges::parse(&CompanyChangesInput {
         name: b.name,

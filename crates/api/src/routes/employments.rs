@@ -5,12 +5,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{Cpr, EmploymentId, FrikortNumber, Money, WeeklyHours};
+use smaajob_domain::{CompanyId, Cpr, EmploymentId, FrikortNumber, Money, WeeklyHours};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::guess_guard;
-use crate::http::{PageQuery, Paged, canonical_id, parse_id, path_id};
+use crate::http::{PageQuery, Paged, parse_id, path_id};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
@@ -110,7 +110,7 @@ fn parse_registration(principal: &Principal, b: &CreateEmployment) -> Result<New
     let contact = parse_contact(&mut f, &b.contact);
     f.finish()?;
     let (name, phone, email) = checked(contact)?;
-    let company_id = canonical_id(&checked(company_id)?).ok_or_else(unknown_company)?;
+    let company_id = CompanyId::parse(&checked(company_id)?).map_err(|_| unknown_company())?;
     let employee = match (by_card, &b.citizen_id) {
         (Some((cpr, number)), _) => Employee::Card { cpr: checked(cpr)?, number: checked(number)? },
         (None, Some(id)) => Employee::Id(parse_id(id, "citizen")?),

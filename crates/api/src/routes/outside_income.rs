@@ -8,12 +8,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{Difference, Split};
+use smaajob_domain::{Difference, OutsideIncomeId, RegisterStatementId, Split};
 use smaajob_persistence::repo::outside_income::{OutsideIncomeRow, StatementRow};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::http::{PageQuery, Paged, parse_id, utc};
+use crate::http::{PageQuery, Paged, parse_id, path_id, utc};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
@@ -179,14 +179,14 @@ pub struct AcceptedStatementView {
 
 fn income_view(o: &OutsideIncomeRow) -> OutsideIncomeView {
     OutsideIncomeView {
-        id: o.id.clone(),
+        id: o.id.to_string(),
         citizen_id: o.citizen_id.clone(),
         income_year: o.year,
         payment_date: o.payment_date,
         amount: o.amount.to_string(),
         employer_cvr: o.employer_cvr.clone(),
         source: o.source.clone(),
-        statement_id: o.statement_id.clone(),
+        statement_id: o.statement_id.as_ref().map(ToString::to_string),
         recorded_at: utc(o.created_at),
         withdrawn_at: o.withdrawn_at.map(utc),
         withdrawn_reason: o.withdrawn_reason.clone(),
@@ -218,7 +218,7 @@ fn difference_view(d: &Difference) -> DifferenceView {
 
 fn statement_view(s: &StatementRow, lines: Option<usize>, differences: &[Difference]) -> RegisterStatementView {
     RegisterStatementView {
-        id: s.id.clone(),
+        id: s.id.to_string(),
         citizen_id: s.citizen_id.clone(),
         year: s.year,
         drawn_on: s.drawn_on,
@@ -340,7 +340,7 @@ pub async fn withdraw_outside_income(
     body: Json<WithdrawOutsideIncome>,
 ) -> Result<HttpResponse, ApiError> {
     principal.coordinator()?;
-    let income_id = parse_id(&id, "outside income")?;
+    let income_id = path_id::<OutsideIncomeId>(&id)?;
     let b = body.into_inner();
     let idem = Idempotency::new(&principal, key, &req, &b);
     let mut f = Fields::new();
@@ -419,7 +419,7 @@ pub async fn accept_register_statement(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     principal.coordinator()?;
-    let statement_id = parse_id(&id, "register statement")?;
+    let statement_id = path_id::<RegisterStatementId>(&id)?;
     let idem = Idempotency::new(&principal, key, &req, &serde_json::Value::Null);
     idempotency::run(&state, idem, move |conn| {
         let accepted = register_statements::accept(conn, &principal, &statement_id)?;

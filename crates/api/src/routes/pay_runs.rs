@@ -7,10 +7,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use smaajob_domain::CompanyId;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::http::{PageQuery, Paged, canonical_id, parse_id, utc};
+use crate::http::{PageQuery, Paged, parse_id, utc};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
@@ -150,7 +151,7 @@ fn summary_view(r: &PayRunRow, committed: bool) -> PayRunSummary {
         id: committed.then(|| r.id.clone()),
         committed,
         municipality: r.municipality.clone(),
-        company_id: r.company_id.clone(),
+        company_id: r.company_id.clone().map(String::from),
         period_from: r.period_from,
         period_to: r.period_to,
         payment_date: r.payment_date,
@@ -175,7 +176,7 @@ fn line_view(l: &PayRunLine) -> PayRunLineView {
         citizen_id: l.citizen_id.clone(),
         citizen_name: l.citizen_name.clone(),
         employment_id: l.employment_id.to_string(),
-        company_id: l.company_id.clone(),
+        company_id: l.company_id.to_string(),
         task_title: l.task_title.clone(),
         shift_reports: l.reports.iter().map(ToString::to_string).collect(),
         worked_from: l.worked_from,
@@ -209,14 +210,14 @@ fn command(b: &PayRunRequest) -> Result<PayRunCommand, ApiError> {
     // A malformed company id names no company, like a well-formed id of none.
     let company_id = match &b.company_id {
         None => None,
-        Some(raw) => Some(canonical_id(raw).ok_or_else(|| ApiError::not_found("company"))?),
+        Some(raw) => Some(CompanyId::parse(raw).map_err(|_| ApiError::not_found("company"))?),
     };
     Ok(PayRunCommand::parse(&PayRunInput {
         period_from: b.period_from,
         period_to: b.period_to,
         payment_date: b.payment_date,
         payment_method: &b.payment_method,
-        company_id: company_id.as_deref(),
+        company_id,
     })?)
 }
 

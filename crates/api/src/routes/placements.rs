@@ -106,7 +106,7 @@ pub fn placement_view(p: Placement) -> PlacementView {
     let row = p.row;
     PlacementView {
         task_title: p.task_title,
-        company_id: p.company_id,
+        company_id: p.company_id.into(),
         citizen_name: p.citizen_name,
         interested_at: row.interested_at.map(utc),
         offered_at: row.offered_at.map(utc),

@@ -168,7 +168,7 @@ fn queue_view(q: work_queue::Queue) -> Queue {
             .into_iter()
             .map(|w| WaitingCompany {
                 age_hours: w.age_hours,
-                company_id: w.company.id,
+                company_id: w.company.id.into(),
                 name: w.company.name,
                 cvr: w.company.cvr,
             })
@@ -194,7 +194,7 @@ fn queue_view(q: work_queue::Queue) -> Queue {
             .companies_locked_out
             .into_iter()
             .map(|l| LockedOutCompany {
-                company_id: l.company.id,
+                company_id: l.company.id.into(),
                 name: l.company.name,
                 cvr: l.company.cvr,
                 wrong_guesses: l.counter.wrong_total,

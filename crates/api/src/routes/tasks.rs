@@ -9,11 +9,11 @@ use smaajob_domain::{Money, Schedule, Verification};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::http::{PageQuery, Paged, canonical_id, parse_id, utc};
+use crate::http::{PageQuery, Paged, parse_id, utc};
 use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
 use crate::services::common::optional_text;
-use crate::services::companies::{ContactInput, unknown_company};
+use crate::services::companies::ContactInput;
 use crate::services::error::Fields;
 use crate::services::principal::Principal;
 use crate::services::tasks::{self, NewTask, NewTaskInput, PlaceInput, ScheduleInput, Task, TaskChangesInput};
@@ -231,7 +231,7 @@ pub fn task_view(t: Task) -> TaskView {
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),
         id: row.id,
-        company_id: row.company_id,
+        company_id: row.company_id.into(),
         company_name: t.company_name,
         municipality: row.municipality,
         title: row.title,
@@ -284,8 +284,7 @@ pub async fn create_task(
     body: Json<CreateTask>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let company_id =
-        canonical_id(&tasks::company_of_new_task(&principal, b.company_id.as_deref())?).ok_or_else(unknown_company)?;
+    let company_id = tasks::company_of_new_task(&principal, b.company_id.as_deref())?;
     let input = NewTaskInput {
         municipality: b.municipality,
         title: b.title,

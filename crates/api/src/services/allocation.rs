@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;
 use smaajob_domain::{
-    AdjustmentCause, AllocationInput, CapAmount, CapYear, CardEventKind, CardPeriod, Coverage, EmploymentSpan, Money,
-    OutsideIncomeFacts, PayoutFacts, ResolvedCap, Split, YearTotals, active_periods, allocate, append_payout,
-    resolve_cap, split_changes,
+    AdjustmentCause, AllocationInput, CapAmount, CapYear, CardEventKind, CardPeriod, CompanyId, Coverage,
+    EmploymentSpan, Money, OutsideIncomeFacts, PayoutFacts, ResolvedCap, Split, YearTotals, active_periods, allocate,
+    append_payout, resolve_cap, split_changes,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow, CitizenYearOf, CitizenYearRow, PayoutRow};
@@ -91,7 +91,7 @@ pub fn facts(p: &PayoutRow, reversed: bool) -> PayoutFacts {
 /// The facts the allocation engine needs from stored outside income.
 pub fn outside_facts(o: &OutsideIncomeRow) -> OutsideIncomeFacts {
     OutsideIncomeFacts {
-        id: o.id.clone(),
+        id: o.id.to_string(),
         sequence: o.sequence,
         payment_date: o.payment_date,
         amount: o.amount,
@@ -322,7 +322,7 @@ fn employer_shares<'a>(
     payouts: impl Iterator<Item = (&'a PayoutRow, &'a Split)>,
 ) -> Result<Vec<EmployerTotalsRow>, ServiceError> {
     let overflow = || ServiceError::internal("an employer's totals overflow");
-    let mut shares: BTreeMap<String, EmployerTotalsRow> = BTreeMap::new();
+    let mut shares: BTreeMap<CompanyId, EmployerTotalsRow> = BTreeMap::new();
     for (p, split) in payouts.filter(|(_, s)| s.coverage != Coverage::Reversed) {
         let share = share_of(p, split)?;
         match shares.get_mut(&p.company_id) {

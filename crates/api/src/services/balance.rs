@@ -2,7 +2,7 @@
 //! employer, and when the cap would be reached at the pace so far or by the approved shifts.
 
 use chrono::{Datelike, NaiveDate};
-use smaajob_domain::{CapYear, Money, Projection, ResolvedCap, YearTotals, project};
+use smaajob_domain::{CapYear, CompanyId, Money, Projection, ResolvedCap, YearTotals, project};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::{accounting, citizens, employer_totals, employments, outside_income};
 
@@ -19,7 +19,7 @@ use crate::services::scope;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmployerShare {
     /// The employer.
-    pub company_id: String,
+    pub company_id: CompanyId,
     /// The employer's name.
     pub company_name: String,
     /// Gross paid.

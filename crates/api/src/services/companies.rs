@@ -2,10 +2,11 @@
 //! company may register itself and read itself. The municipality a company works in decides
 //! whose coordinators vouch for it.
 
-use smaajob_domain::{Cvr, Email, GeoPoint, MunicipalityCode, Name, Phone, Postcode, Verification};
+use smaajob_domain::{CompanyId, Cvr, Email, GeoPoint, MunicipalityCode, Name, Phone, Postcode, Verification};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::companies::{self, CompanyRow};
-use smaajob_persistence::repo::{Page, new_id, now};
+use smaajob_persistence::repo::{Page, now};
+use smaajob_persistence::types::new_record_id;
 
 use crate::services::audit::{self, Audited};
 use crate::services::common::optional_text;
@@ -275,7 +276,7 @@ fn new_row(cvr: Cvr, p: Profile, verification: Verification, municipality: Munic
     let t = now();
     let (contact_name, contact_phone, contact_email) = p.contact.columns();
     CompanyRow {
-        id: new_id(),
+        id: new_record_id(),
         cvr: cvr.to_string(),
         name: p.name.as_str().to_owned(),
         address: p.address,
@@ -319,7 +320,7 @@ pub fn create(conn: &mut DbConn, principal: &Principal, cmd: NewCompany) -> Resu
     let details = serde_json::json!({ "cvr": row.cvr, "verification": row.verification });
     audit::record(
         conn,
-        audit::entry(principal, "company.created", "company", &row.id, Some(&own.to_string()), Some(details)),
+        audit::entry(principal, "company.created", "company", row.id.as_str(), Some(&own.to_string()), Some(details)),
     )?;
     Ok(row)
 }
@@ -355,7 +356,7 @@ pub fn register_self(
             principal,
             "company.registered",
             "company",
-            &row.id,
+            row.id.as_str(),
             Some(&cmd.municipality.to_string()),
             Some(details),
         ),
@@ -367,13 +368,13 @@ pub fn register_self(
 pub fn get_self(conn: &mut DbConn, principal: &Principal) -> Result<Audited<CompanyRow>, ServiceError> {
     let id = principal.company()?;
     let row = companies::find(conn, id).or_not_found("company")?;
-    let entry = audit::entry(principal, "company.read", "company", id, row.municipality.as_deref(), None);
+    let entry = audit::entry(principal, "company.read", "company", id.as_str(), row.municipality.as_deref(), None);
     Ok(Audited::new(row, vec![entry]))
 }
 
 /// One company: any coordinator (the read is filed in their municipality's log), or the company
 /// itself. An audited read.
-pub fn get(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Audited<CompanyRow>, ServiceError> {
+pub fn get(conn: &mut DbConn, principal: &Principal, id: &CompanyId) -> Result<Audited<CompanyRow>, ServiceError> {
     let log_municipality = match principal {
         Principal::Coordinator { municipality, .. } => Some(municipality.to_string()),
         Principal::Company { company_id, .. } if company_id == id => None,
@@ -386,7 +387,7 @@ pub fn get(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Audited
     };
     let row = companies::find(conn, id).or_not_found("company")?;
     let m = log_municipality.or_else(|| row.municipality.clone());
-    let entry = audit::entry(principal, "company.read", "company", id, m.as_deref(), None);
+    let entry = audit::entry(principal, "company.read", "company", id.as_str(), m.as_deref(), None);
     Ok(Audited::new(row, vec![entry]))
 }
 
@@ -408,7 +409,7 @@ pub fn list(
 pub fn update(
     conn: &mut DbConn,
     principal: &Principal,
-    id: &str,
+    id: &CompanyId,
     changes: CompanyChanges,
 ) -> Result<CompanyRow, ServiceError> {
     let own = principal.coordinator()?;
@@ -450,7 +451,7 @@ pub fn update(
     let details = serde_json::json!({ "fields": changed, "verification": row.verification });
     audit::record(
         conn,
-        audit::entry(principal, "company.updated", "company", id, Some(&own.to_string()), Some(details)),
+        audit::entry(principal, "company.updated", "company", id.as_str(), Some(&own.to_string()), Some(details)),
     )?;
     Ok(row)
 }

@@ -2,7 +2,7 @@
 //! responsible contact person — made by the company itself or by a coordinator for it, and its end.
 
 use chrono::NaiveDate;
-use smaajob_domain::{Cpr, EmploymentId, FrikortNumber, Money, WeeklyHours};
+use smaajob_domain::{CompanyId, Cpr, EmploymentId, FrikortNumber, Money, WeeklyHours};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::RepoError;
 use smaajob_persistence::crypto::DataKey;
@@ -49,7 +49,7 @@ pub struct NewEmployment {
     /// The employee.
     pub employee: Employee,
     /// The employer.
-    pub company_id: String,
+    pub company_id: CompanyId,
     /// First day of work.
     pub start_date: NaiveDate,
     /// Last day, if known.
@@ -84,8 +84,10 @@ impl From<ScopedEmployment> for Employment {
 /// caller reports with the others); citizens register none.
 pub fn employer(principal: &Principal, named: Option<&str>) -> Result<Option<String>, ServiceError> {
     match (principal, named) {
-        (Principal::Company { company_id, .. }, None) => Ok(Some(company_id.clone())),
-        (Principal::Company { company_id, .. }, Some(given)) if given == company_id => Ok(Some(company_id.clone())),
+        (Principal::Company { company_id, .. }, None) => Ok(Some(company_id.to_string())),
+        (Principal::Company { company_id, .. }, Some(given)) if given == company_id.as_str() => {
+            Ok(Some(company_id.to_string()))
+        }
         (Principal::Company { .. }, Some(_)) => {
             Err(ServiceError::Forbidden("a company registers employments for itself only".into()))
         }

@@ -16,6 +16,7 @@ use smaajob_persistence::repo::citizens::CitizenRow;
 use smaajob_persistence::repo::frikort::{self, CardEventRow, CardRow};
 use smaajob_persistence::repo::{Page, audit, new_id, now, truncate_to_micros};
 use smaajob_persistence::types::Json;
+use smaajob_persistence::types::new_record_id;
 
 use crate::services::allocation::reallocate_citizen;
 use crate::services::audit::{Audited, entry};
@@ -234,7 +235,7 @@ pub fn issue(
     };
     let t = now();
     let card = CardRow {
-        id: new_id(),
+        id: new_record_id(),
         citizen_id: citizen_id.to_owned(),
         number: number.as_str().to_owned(),
         status,

@@ -23,7 +23,7 @@
 use std::net::IpAddr;
 
 use chrono::{NaiveDateTime, TimeDelta};
-use smaajob_domain::{Cpr, GuessCounter, GuessLimit, retry_after_seconds};
+use smaajob_domain::{CompanyId, Cpr, GuessCounter, GuessLimit, retry_after_seconds};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::companies::{self, CompanyRow};
@@ -126,7 +126,7 @@ pub struct GuessAttempt {
 struct Actor {
     key: GuessKey,
     /// The company, when a company guesses: its lock is reported to its municipality.
-    company_id: Option<String>,
+    company_id: Option<CompanyId>,
     /// The coordinator's municipality, when a coordinator guesses.
     municipality: Option<String>,
     sub: String,
@@ -264,7 +264,7 @@ fn report_lockout(conn: &mut DbConn, actor: &Actor, counter: &GuessCounter) -> R
     let (target_type, target_id, municipality) = match (&actor.company_id, &actor.municipality) {
         (Some(company_id), _) => {
             let company = companies::find(conn, company_id)?;
-            ("company", company_id.clone(), company.municipality)
+            ("company", company_id.to_string(), company.municipality)
         }
         (None, municipality) => ("coordinator", actor.sub.clone(), municipality.clone()),
     };
@@ -307,7 +307,9 @@ pub fn locked_out_companies(conn: &mut DbConn, municipality: &str) -> Result<Vec
     let mut out = Vec::new();
     for (subject, counter) in guesses::locked_since(conn, GuessScope::Actor, "company:", since)? {
         let Some(company_id) = subject.strip_prefix("company:") else { continue };
-        let company = match companies::find(conn, company_id) {
+        // A subject is written from a company's typed id; any other text names no company.
+        let Ok(company_id) = CompanyId::parse(company_id) else { continue };
+        let company = match companies::find(conn, &company_id) {
             Ok(c) => c,
             Err(smaajob_persistence::RepoError::NotFound) => continue,
             Err(e) => return Err(e.into()),

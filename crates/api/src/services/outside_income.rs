@@ -5,11 +5,12 @@
 //! re-splits the year, and every payout whose split changes gets an adjustment.
 
 use chrono::{Datelike, NaiveDate};
-use smaajob_domain::{AdjustmentCause, Cvr, Money, Split};
+use smaajob_domain::{AdjustmentCause, Cvr, Money, OutsideIncomeId, RegisterStatementId, Split};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{AdjustmentRow, CitizenYearRow};
 use smaajob_persistence::repo::outside_income::{self, OutsideIncomeRow};
-use smaajob_persistence::repo::{Page, new_id, now};
+use smaajob_persistence::repo::{Page, now};
+use smaajob_persistence::types::new_record_id;
 
 use crate::services::allocation::{Reallocated, lock_year, reallocate};
 use crate::services::audit::{self, Audited};
@@ -90,12 +91,12 @@ pub fn new_row(
     principal: &Principal,
     year: &mut CitizenYearRow,
     income: &NewOutsideIncome,
-    statement_id: Option<&str>,
-) -> OutsideIncomeRow {
+    statement_id: Option<&RegisterStatementId>,
+) -> Result<OutsideIncomeRow, ServiceError> {
     let sequence = year.next_sequence;
     year.next_sequence += 1;
-    OutsideIncomeRow {
-        id: new_id(),
+    Ok(OutsideIncomeRow {
+        id: new_record_id(),
         citizen_id: year.citizen_id.clone(),
         year: year.year,
         sequence,
@@ -103,14 +104,14 @@ pub fn new_row(
         amount: income.amount,
         employer_cvr: income.employer_cvr.map(|c| c.to_string()),
         source: income.source.clone(),
-        statement_id: statement_id.map(str::to_owned),
+        statement_id: statement_id.cloned(),
         recorded_by: principal.sub().to_owned(),
-        recorded_by_role: principal.role().as_str().to_owned(),
+        recorded_by_role: principal.actor().ok_or_else(scope::no_personal_data)?,
         created_at: now(),
         withdrawn_at: None,
         withdrawn_by: None,
         withdrawn_reason: None,
-    }
+    })
 }
 
 impl NewOutsideIncome {
@@ -131,9 +132,9 @@ pub fn record(
     let municipality = principal.coordinator()?;
     let citizen = scope::citizen_for_change(conn, municipality, citizen_id)?.citizen;
     let (mut year, cap) = lock_year(conn, &citizen.id, income.payment_date.year())?;
-    let row = new_row(principal, &mut year, income, None);
+    let row = new_row(principal, &mut year, income, None)?;
     outside_income::insert(conn, &row)?;
-    let r = reallocate(conn, year, cap, AdjustmentCause::OutsideIncome, Some(&row.id))?;
+    let r = reallocate(conn, year, cap, AdjustmentCause::OutsideIncome, Some(row.id.as_str()))?;
     let details = serde_json::json!({
         "outside_income_id": row.id, "amount": row.amount.to_string(), "payment_date": row.payment_date,
         "adjustments": r.adjustments.len(),
@@ -154,7 +155,7 @@ pub fn record(
 pub fn withdraw(
     conn: &mut DbConn,
     principal: &Principal,
-    id: &str,
+    id: &OutsideIncomeId,
     reason: &str,
 ) -> Result<OutsideIncomeReceipt, ServiceError> {
     let municipality = principal.coordinator()?;
@@ -173,7 +174,7 @@ pub fn withdraw(
     }
     outside_income::withdraw(conn, id, principal.sub(), reason, now())?;
     let row = outside_income::find(conn, id)?;
-    let r = reallocate(conn, year, cap, AdjustmentCause::OutsideIncome, Some(id))?;
+    let r = reallocate(conn, year, cap, AdjustmentCause::OutsideIncome, Some(id.as_str()))?;
     let details = serde_json::json!({ "outside_income_id": id, "adjustments": r.adjustments.len() });
     let logged = audit::entry(
         principal,
@@ -190,7 +191,7 @@ pub fn withdraw(
 fn receipt(income: OutsideIncomeRow, r: Reallocated) -> Result<OutsideIncomeReceipt, ServiceError> {
     let split = *r
         .outside_splits
-        .get(&income.id)
+        .get(income.id.as_str())
         .ok_or_else(|| ServiceError::internal("the outside income was not allocated"))?;
     // Only coordinators record outside income or accept statements: the totals are theirs to see.
     let balance = YearBalance::after(&r, true);

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use smaajob_domain::{
-    CoveredDays, EmploymentId, Money, PayLine, PayRunTotals, PayableShift, PaymentMethod, PayoutId, ReportStatus,
-    ShiftReportId, Split, WorkedTime, income_year, pay_lines,
+    CompanyId, CoveredDays, EmploymentId, Money, PayLine, PayRunTotals, PayableShift, PaymentMethod, PayoutId,
+    ReportStatus, ShiftReportId, Split, WorkedTime, income_year, pay_lines,
 };
 use smaajob_persistence::repo::accounting::AdjustmentRow;
 use smaajob_persistence::repo::pay_runs::{self, PayRunRow, PayRunScope};
@@ -36,7 +36,7 @@ pub const MAX_PERIOD_DAYS: i64 = 92;
 const MAX_DAYS_AHEAD: i64 = 31;
 
 /// A pay run as stated, before it is checked.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PayRunInput<'a> {
     /// First shift date of the period.
     pub period_from: NaiveDate,
@@ -47,7 +47,7 @@ pub struct PayRunInput<'a> {
     /// `bank`, `cash` or `mobilepay`.
     pub payment_method: &'a str,
     /// A coordinator's run for one company's workers only.
-    pub company_id: Option<&'a str>,
+    pub company_id: Option<CompanyId>,
 }
 
 /// A pay run, checked.
@@ -57,7 +57,7 @@ pub struct PayRunCommand {
     period_to: NaiveDate,
     payment_date: NaiveDate,
     method: PaymentMethod,
-    company_id: Option<String>,
+    company_id: Option<CompanyId>,
 }
 
 impl PayRunCommand {
@@ -90,7 +90,7 @@ impl PayRunCommand {
             period_to: input.period_to,
             payment_date: input.payment_date,
             method: checked(method)?,
-            company_id: input.company_id.map(str::to_owned),
+            company_id: input.company_id.clone(),
         })
     }
 }
@@ -118,7 +118,7 @@ pub struct PayRunLine {
     /// The employment it is paid on.
     pub employment_id: EmploymentId,
     /// The employer.
-    pub company_id: String,
+    pub company_id: CompanyId,
     /// The task.
     pub task_title: String,
     /// The reports of hours it pays.
@@ -484,7 +484,7 @@ pub fn find(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Audite
     let row = pay_runs::find(conn, id).or_not_found("pay run")?;
     let visible = match &scope {
         PayRunScope::Municipality(m) => row.municipality.as_deref() == Some(m.as_str()),
-        PayRunScope::Company(c) => row.company_id.as_deref() == Some(c.as_str()),
+        PayRunScope::Company(c) => row.company_id.as_ref() == Some(c),
     };
     if !visible {
         return Err(ServiceError::NotFound("pay run"));

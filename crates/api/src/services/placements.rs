@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDateTime};
 use smaajob_domain::{
-    Actor, CardCoverage, Money, PlacementAction, PlacementState, Schedule, TaskAction, TaskStatus, TransitionError,
-    Verification, YearTotals, card_coverage, estimated_pay, has_free_position, holiday_pay, placement_transition,
+    Actor, CardCoverage, CompanyId, Money, PlacementAction, PlacementState, Schedule, TaskAction, TaskStatus,
+    TransitionError, Verification, YearTotals, card_coverage, estimated_pay, has_free_position, holiday_pay,
+    placement_transition,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::citizens::{self, CitizenRow};
@@ -37,7 +38,7 @@ pub struct Placement {
     /// The task's title.
     pub task_title: String,
     /// The task's company.
-    pub company_id: String,
+    pub company_id: CompanyId,
     /// The citizen's name.
     pub citizen_name: String,
 }

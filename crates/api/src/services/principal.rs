@@ -2,7 +2,7 @@
 //! takes one; how it was authenticated (a bearer token, a session) is the adapter's business.
 
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{Actor, Cvr, MunicipalityCode};
+use smaajob_domain::{Actor, CompanyId, Cvr, MunicipalityCode};
 use utoipa::ToSchema;
 
 use crate::services::error::ServiceError;
@@ -54,7 +54,7 @@ pub enum Principal {
         /// The token's subject: who acts, as the identity provider names them.
         sub: String,
         /// The company's id.
-        company_id: String,
+        company_id: CompanyId,
     },
     /// A company whose token names a CVR number that is not registered here yet: it may only
     /// register itself (`POST /companies/self`).
@@ -140,7 +140,7 @@ impl Principal {
     }
 
     /// The registered company's id; 403 for an unregistered company and other roles.
-    pub fn company(&self) -> Result<&str, ServiceError> {
+    pub fn company(&self) -> Result<&CompanyId, ServiceError> {
         match self {
             Principal::Company { company_id, .. } => Ok(company_id),
             Principal::NewCompany { .. } => Err(ServiceError::Unregistered),

@@ -10,13 +10,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
 use smaajob_domain::{
-    AdjustmentCause, Cvr, Difference, KnownOutsideIncome, Reconciliation, SmaajobRegistration, StatementError,
-    StatementLine, StatementStatus, parse_statement, reconcile,
+    AdjustmentCause, CompanyId, Cvr, Difference, KnownOutsideIncome, OutsideIncomeId, Reconciliation,
+    RegisterStatementId, SmaajobRegistration, StatementError, StatementLine, StatementStatus, parse_statement,
+    reconcile,
 };
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::accounting::{self, AdjustmentRow};
 use smaajob_persistence::repo::outside_income::{self, OutsideIncomeRow, StatementLineRow, StatementRow};
-use smaajob_persistence::repo::{companies, employments, new_id, now};
+use smaajob_persistence::repo::{companies, employments, now};
+use smaajob_persistence::types::new_record_id;
 
 use crate::services::allocation::{lock_year, reallocate};
 use crate::services::audit;
@@ -92,14 +94,14 @@ pub fn import(
     let lines = parse_statement(&cmd.text, year, cmd.drawn_on).map_err(statement_refused)?;
     let reconciliation = reconciliation(conn, &citizen.id, year, &lines, cmd.drawn_on)?;
     let statement = StatementRow {
-        id: new_id(),
+        id: new_record_id(),
         citizen_id: citizen.id.clone(),
         year,
         drawn_on: cmd.drawn_on,
         status: StatementStatus::Pending,
         differences: differences_json(&reconciliation.differences)?,
         imported_by: principal.sub().to_owned(),
-        imported_by_role: principal.role().as_str().to_owned(),
+        imported_by_role: principal.actor().ok_or_else(scope::no_personal_data)?,
         created_at: now(),
         accepted_by: None,
         accepted_at: None,
@@ -136,7 +138,11 @@ pub fn import(
 /// the year is re-split, and the year is reconciled as of the statement's date. Refused (409)
 /// when the statement is not pending, or when Småjob's records changed since the import so that
 /// the differences are no longer those the coordinator saw. Runs in a write transaction.
-pub fn accept(conn: &mut DbConn, principal: &Principal, statement_id: &str) -> Result<AcceptedStatement, ServiceError> {
+pub fn accept(
+    conn: &mut DbConn,
+    principal: &Principal,
+    statement_id: &RegisterStatementId,
+) -> Result<AcceptedStatement, ServiceError> {
     let municipality = principal.coordinator()?;
     let found = outside_income::find_statement(conn, statement_id).or_not_found("register statement")?;
     let citizen = match scope::citizen_for_change(conn, municipality, &found.citizen_id) {
@@ -168,17 +174,19 @@ pub fn accept(conn: &mut DbConn, principal: &Principal, statement_id: &str) -> R
             line.employer_cvr,
             format!("{} ({source})", line.employer_name),
         );
-        let row = new_row(principal, &mut year, &income, Some(&statement.id));
+        let row = new_row(principal, &mut year, &income, Some(&statement.id))?;
         outside_income::insert(conn, &row)?;
         recorded.push(row);
     }
     let reason = format!("not in {source}");
     for id in &reconciliation.to_withdraw {
-        outside_income::withdraw(conn, id, principal.sub(), &reason, now())?;
+        // The reconciliation names the entries it was given, which were read as typed ids.
+        let id = OutsideIncomeId::parse(id).map_err(|e| ServiceError::internal(e.to_string()))?;
+        outside_income::withdraw(conn, &id, principal.sub(), &reason, now())?;
     }
     let t = now();
     outside_income::accept_statement(conn, &statement, principal.sub(), t)?;
-    let r = reallocate(conn, year, cap, AdjustmentCause::OutsideIncome, Some(&statement.id))?;
+    let r = reallocate(conn, year, cap, AdjustmentCause::OutsideIncome, Some(statement.id.as_str()))?;
     let details = serde_json::json!({
         "statement_id": statement.id, "recorded": recorded.len(), "withdrawn": reconciliation.to_withdraw.len(),
         "adjustments": r.adjustments.len(),
@@ -232,7 +240,7 @@ fn statement_refused(e: StatementError) -> ServiceError {
 }
 
 /// A stored statement's lines as the domain reads them.
-fn stored_lines(conn: &mut DbConn, statement_id: &str) -> Result<Vec<StatementLine>, ServiceError> {
+fn stored_lines(conn: &mut DbConn, statement_id: &RegisterStatementId) -> Result<Vec<StatementLine>, ServiceError> {
     outside_income::lines_of(conn, statement_id)?
         .into_iter()
         .map(|l| {
@@ -257,7 +265,7 @@ fn reconciliation(
     lines: &[StatementLine],
     drawn_on: NaiveDate,
 ) -> Result<Reconciliation, ServiceError> {
-    let mut cvr_of: BTreeMap<String, Cvr> = BTreeMap::new();
+    let mut cvr_of: BTreeMap<CompanyId, Cvr> = BTreeMap::new();
     for employment in employments::of_citizen(conn, citizen_id)? {
         if cvr_of.contains_key(&employment.company_id) {
             continue;
@@ -288,7 +296,12 @@ fn reconciliation(
         let employer_cvr = o.employer_cvr.as_deref().map(Cvr::parse).transpose().map_err(|_| {
             ServiceError::internal(format!("outside income {} has a stored CVR that does not read", o.id))
         })?;
-        known.push(KnownOutsideIncome { id: o.id, employer_cvr, payment_date: o.payment_date, amount: o.amount });
+        known.push(KnownOutsideIncome {
+            id: o.id.into(),
+            employer_cvr,
+            payment_date: o.payment_date,
+            amount: o.amount,
+        });
     }
     Ok(reconcile(lines, &employers, &registrations, &known, drawn_on))
 }

@@ -19,7 +19,7 @@
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{CardStatus, EmploymentId, MunicipalityCode, TaskStatus, Verification};
+use smaajob_domain::{CardStatus, CompanyId, EmploymentId, MunicipalityCode, TaskStatus, Verification};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::citizens::{self, CardSummary, CitizenRow};
 use smaajob_persistence::repo::employments::{self, EmploymentRow};
@@ -169,7 +169,7 @@ pub struct ScopedEmployment {
 
 /// Whether `principal` may see an employment of `citizen` with `company_id`: the company its
 /// own, a coordinator the municipality's, the citizen their own.
-fn sees_employment(principal: &Principal, company_id: &str, citizen: &CitizenRow) -> Result<bool, ServiceError> {
+fn sees_employment(principal: &Principal, company_id: &CompanyId, citizen: &CitizenRow) -> Result<bool, ServiceError> {
     Ok(match principal {
         Principal::Company { company_id: own, .. } => own == company_id,
         Principal::Coordinator { municipality, .. } => citizen.municipality == municipality.to_string(),

@@ -5,7 +5,7 @@
 //!
 //! There is no acting principal yet: this is how one comes about.
 
-use smaajob_domain::{Cpr, Cvr, MunicipalityCode};
+use smaajob_domain::{CompanyId, Cpr, Cvr, MunicipalityCode};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::{citizens, companies};
@@ -23,7 +23,7 @@ pub enum Member {
     /// A registered company.
     Company {
         /// Its id.
-        company_id: String,
+        company_id: CompanyId,
         /// Its name, for the page's header.
         name: String,
     },

@@ -4,8 +4,8 @@
 use chrono::{NaiveDate, NaiveTime, Weekday};
 use smaajob_domain::matching::DanishPoint;
 use smaajob_domain::{
-    CardStatus, GeoPoint, Money, MunicipalityCode, Name, PlacementState, Schedule, Skill, TaskAction, TaskStatus,
-    Verification, WorkedTime, parse_skills, task_transition,
+    CardStatus, CompanyId, GeoPoint, Money, MunicipalityCode, Name, PlacementState, Schedule, Skill, TaskAction,
+    TaskStatus, Verification, WorkedTime, parse_skills, task_transition,
 };
 use smaajob_persistence::repo::tasks::{self, ListedTask, TaskRow, TaskScope};
 use smaajob_persistence::repo::{Page, citizens, companies, frikort, new_id, now, placements};
@@ -257,7 +257,7 @@ pub struct NewTaskInput {
 /// A new task, checked.
 #[derive(Debug, Clone)]
 pub struct NewTask {
-    company_id: String,
+    company_id: CompanyId,
     municipality: Option<MunicipalityCode>,
     title: Name,
     description: String,
@@ -274,7 +274,7 @@ pub struct NewTask {
 impl NewTask {
     /// Checks a new task of `company_id` (see [`company_of_new_task`]); every invalid field is
     /// named. The wage must be at least `wage_floor`.
-    pub fn parse(company_id: String, input: &NewTaskInput, wage_floor: Money) -> Result<NewTask, ServiceError> {
+    pub fn parse(company_id: CompanyId, input: &NewTaskInput, wage_floor: Money) -> Result<NewTask, ServiceError> {
         let mut f = Fields::new();
         let title = f.check("title", Name::parse(&input.title));
         let description = description(&mut f, &input.description);
@@ -306,14 +306,17 @@ impl NewTask {
 
 /// The company a new task is for: a company's own (it may name only itself), the one a
 /// coordinator names. Decided from the principal alone, before the task is read.
-pub fn company_of_new_task(principal: &Principal, named: Option<&str>) -> Result<String, ServiceError> {
+pub fn company_of_new_task(principal: &Principal, named: Option<&str>) -> Result<CompanyId, ServiceError> {
     match (principal, named) {
         (Principal::Company { company_id, .. }, None) => Ok(company_id.clone()),
-        (Principal::Company { company_id, .. }, Some(given)) if given == company_id => Ok(company_id.clone()),
+        (Principal::Company { company_id, .. }, Some(given)) if given == company_id.as_str() => Ok(company_id.clone()),
         (Principal::Company { .. }, Some(_)) => {
             Err(ServiceError::Forbidden("a company creates tasks for itself only".into()))
         }
-        (Principal::Coordinator { .. }, Some(given)) => Ok(given.to_owned()),
+        // A malformed id names no company, like a well-formed id of none.
+        (Principal::Coordinator { .. }, Some(given)) => {
+            CompanyId::parse(given).map_err(|_| crate::services::companies::unknown_company())
+        }
         (Principal::Coordinator { .. }, None) => {
             Err(ServiceError::field("company_id", "required", "coordinators name the company"))
         }
@@ -326,7 +329,7 @@ pub fn company_of_new_task(principal: &Principal, named: Option<&str>) -> Result
 /// Creates a task as a draft, for the municipality named, else the coordinator's, else the
 /// company's. A coordinator creates tasks in their own municipality only.
 pub fn create(conn: &mut DbConn, principal: &Principal, cmd: NewTask) -> Result<Task, ServiceError> {
-    company_of_new_task(principal, Some(&cmd.company_id))?;
+    company_of_new_task(principal, Some(cmd.company_id.as_str()))?;
     let company = companies::find(conn, &cmd.company_id).map_err(|e| match e {
         RepoError::NotFound => crate::services::companies::unknown_company(),
         other => other.into(),

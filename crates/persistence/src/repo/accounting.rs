@@ -2,7 +2,7 @@
 //! payouts with their current split, reversals and adjustments.
 
 use diesel::prelude::*;
-use smaajob_domain::{Actor, AdjustmentCause, Coverage, EmploymentId, Money, PayoutId};
+use smaajob_domain::{Actor, AdjustmentCause, CompanyId, Coverage, EmploymentId, Money, PayoutId};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
@@ -53,7 +53,8 @@ pub struct PayoutRow {
     /// The employee.
     pub citizen_id: String,
     /// The employer.
-    pub company_id: String,
+    #[diesel(serialize_as = IdText)]
+    pub company_id: CompanyId,
     /// Income year (the payment date's calendar year).
     pub year: i32,
     /// Registration sequence within the citizen-year.
@@ -128,7 +129,8 @@ pub struct AdjustmentRow {
     /// The employee.
     pub citizen_id: String,
     /// The employer, who may have to correct eIndkomst.
-    pub company_id: String,
+    #[diesel(serialize_as = IdText)]
+    pub company_id: CompanyId,
     /// The employment.
     #[diesel(serialize_as = IdText)]
     pub employment_id: EmploymentId,
@@ -320,7 +322,7 @@ pub fn insert_adjustment(conn: &mut DbConn, row: &AdjustmentRow) -> Result<(), R
 #[derive(Debug, Clone)]
 pub enum AdjustmentScope {
     /// One company's.
-    Company(String),
+    Company(CompanyId),
     /// Those of a municipality's citizens.
     Municipality(String),
     /// One citizen's.
@@ -337,7 +339,7 @@ pub fn list_adjustments(
     let base = || {
         let mut q = adjustments::table.inner_join(companies::table).inner_join(citizens::table).into_boxed();
         q = match scope {
-            AdjustmentScope::Company(id) => q.filter(adjustments::company_id.eq(id.clone())),
+            AdjustmentScope::Company(id) => q.filter(adjustments::company_id.eq(id.as_str().to_owned())),
             AdjustmentScope::Municipality(m) => q.filter(citizens::municipality.eq(m.clone())),
             AdjustmentScope::Citizen(id) => q.filter(adjustments::citizen_id.eq(id.clone())),
         };

@@ -1,13 +1,13 @@
 //! Companies (employers identified by CVR).
 
 use diesel::prelude::*;
-use smaajob_domain::Verification;
+use smaajob_domain::{CompanyId, Verification};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::Page;
 use crate::schema::companies;
-use crate::types::Code;
+use crate::types::{Code, IdText};
 
 /// A company as stored.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -15,7 +15,8 @@ use crate::types::Code;
 #[diesel(treat_none_as_null = true)]
 pub struct CompanyRow {
     /// Row id (UUID).
-    pub id: String,
+    #[diesel(serialize_as = IdText)]
+    pub id: CompanyId,
     /// 8-digit CVR number.
     pub cvr: String,
     /// Company name.
@@ -55,13 +56,13 @@ pub fn insert(conn: &mut DbConn, row: &CompanyRow) -> Result<(), RepoError> {
 
 /// Replaces a company's stored fields.
 pub fn update(conn: &mut DbConn, row: &CompanyRow) -> Result<(), RepoError> {
-    let n = diesel::update(companies::table.find(&row.id)).set(row.clone()).execute(conn)?;
+    let n = diesel::update(companies::table.find(row.id.as_str())).set(row.clone()).execute(conn)?;
     if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
 /// One company.
-pub fn find(conn: &mut DbConn, id: &str) -> Result<CompanyRow, RepoError> {
-    Ok(companies::table.find(id).select(CompanyRow::as_select()).first(conn)?)
+pub fn find(conn: &mut DbConn, id: &CompanyId) -> Result<CompanyRow, RepoError> {
+    Ok(companies::table.find(id.as_str()).select(CompanyRow::as_select()).first(conn)?)
 }
 
 /// The company with this CVR, if any.

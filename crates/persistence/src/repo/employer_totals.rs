@@ -4,12 +4,12 @@
 //! employer instead of the year's payouts.
 
 use diesel::prelude::*;
-use smaajob_domain::{Coverage, Money};
+use smaajob_domain::{CompanyId, Coverage, Money};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::schema::{companies, employer_totals, payouts};
-use crate::types::{Code, Ore};
+use crate::types::{Code, IdText, Ore};
 
 /// One employer's share of a citizen-year (payouts not reversed).
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -20,7 +20,8 @@ pub struct EmployerTotalsRow {
     /// The income year.
     pub year: i32,
     /// The employer.
-    pub company_id: String,
+    #[diesel(serialize_as = IdText)]
+    pub company_id: CompanyId,
     /// Gross paid by this employer in the year, in øre.
     #[diesel(column_name = gross_ore, serialize_as = Ore)]
     pub gross: Money,

@@ -1,7 +1,7 @@
 //! Employments: the registration § 6 requires before frikort income is exempt.
 
 use diesel::prelude::*;
-use smaajob_domain::{Actor, EmploymentId, Money};
+use smaajob_domain::{Actor, CompanyId, EmploymentId, Money};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
@@ -20,7 +20,8 @@ pub struct EmploymentRow {
     /// The employee.
     pub citizen_id: String,
     /// The employer.
-    pub company_id: String,
+    #[diesel(serialize_as = IdText)]
+    pub company_id: CompanyId,
     /// First day of the employment.
     pub start_date: chrono::NaiveDate,
     /// Last day, if known.
@@ -56,7 +57,7 @@ pub type EmploymentWithNames = (EmploymentRow, String, String);
 #[derive(Debug, Clone)]
 pub enum EmploymentScope {
     /// A company: its own employments.
-    Company(String),
+    Company(CompanyId),
     /// A coordinator: employments of the municipality's citizens.
     Municipality(String),
     /// A citizen: their own.
@@ -101,9 +102,9 @@ pub fn of_citizen(conn: &mut DbConn, citizen_id: &str) -> Result<Vec<EmploymentR
 }
 
 /// Whether the company employs or employed the citizen.
-pub fn company_employs(conn: &mut DbConn, company_id: &str, citizen_id: &str) -> Result<bool, RepoError> {
+pub fn company_employs(conn: &mut DbConn, company_id: &CompanyId, citizen_id: &str) -> Result<bool, RepoError> {
     let n: i64 = employments::table
-        .filter(employments::company_id.eq(company_id))
+        .filter(employments::company_id.eq(company_id.as_str()))
         .filter(employments::citizen_id.eq(citizen_id))
         .count()
         .get_result(conn)?;
@@ -124,7 +125,7 @@ pub fn list(
     let base = || {
         let mut q = employments::table.inner_join(citizens::table).inner_join(companies::table).into_boxed();
         q = match scope {
-            EmploymentScope::Company(id) => q.filter(employments::company_id.eq(id.clone())),
+            EmploymentScope::Company(id) => q.filter(employments::company_id.eq(id.as_str().to_owned())),
             EmploymentScope::Municipality(m) => q.filter(citizens::municipality.eq(m.clone())),
             EmploymentScope::Citizen(id) => q.filter(employments::citizen_id.eq(id.clone())),
         };

@@ -1,12 +1,12 @@
 //! Frikort cards and their append-only history of decisions.
 
 use diesel::prelude::*;
-use smaajob_domain::{Attestations, CardEventKind, CardStatus};
+use smaajob_domain::{Attestations, CardEventKind, CardId, CardStatus};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::schema::{citizens, frikort_cards, frikort_events};
-use crate::types::{Code, Json, NullableJsonText};
+use crate::types::{Code, IdText, Json, NullableJsonText};
 
 /// A card's current state.
 #[derive(
@@ -16,7 +16,8 @@ use crate::types::{Code, Json, NullableJsonText};
 #[diesel(treat_none_as_null = true)]
 pub struct CardRow {
     /// Row id (UUID).
-    pub id: String,
+    #[diesel(serialize_as = IdText)]
+    pub id: CardId,
     /// The card holder.
     pub citizen_id: String,
     /// 5-digit card number, unique.
@@ -45,7 +46,8 @@ pub struct CardEventRow {
     /// Row id (UUID).
     pub id: String,
     /// The card.
-    pub card_id: String,
+    #[diesel(serialize_as = IdText)]
+    pub card_id: CardId,
     /// What was decided.
     #[diesel(serialize_as = Code)]
     pub kind: CardEventKind,
@@ -75,7 +77,7 @@ pub fn insert(conn: &mut DbConn, card: &CardRow) -> Result<(), RepoError> {
 
 /// Saves a card's changed state.
 pub fn update(conn: &mut DbConn, card: &CardRow) -> Result<(), RepoError> {
-    let n = diesel::update(frikort_cards::table.find(&card.id)).set(card.clone()).execute(conn)?;
+    let n = diesel::update(frikort_cards::table.find(card.id.as_str())).set(card.clone()).execute(conn)?;
     if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
@@ -114,9 +116,9 @@ pub fn correct_event_time(
 }
 
 /// A card's history in effective-time order.
-pub fn events(conn: &mut DbConn, card_id: &str) -> Result<Vec<CardEventRow>, RepoError> {
+pub fn events(conn: &mut DbConn, card_id: &CardId) -> Result<Vec<CardEventRow>, RepoError> {
     Ok(frikort_events::table
-        .filter(frikort_events::card_id.eq(card_id))
+        .filter(frikort_events::card_id.eq(card_id.as_str()))
         .order((frikort_events::effective_at.asc(), frikort_events::recorded_at.asc()))
         .select(CardEventRow::as_select())
         .load(conn)?)

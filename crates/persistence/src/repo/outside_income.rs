@@ -4,20 +4,21 @@
 //! accepted.
 
 use diesel::prelude::*;
-use smaajob_domain::{Money, StatementStatus};
+use smaajob_domain::{Actor, Money, OutsideIncomeId, RegisterStatementId, StatementStatus};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::Page;
 use crate::schema::{outside_income, register_statement_lines, register_statements};
-use crate::types::{Code, Ore};
+use crate::types::{Code, IdText, NullableIdText, Ore};
 
 /// One entry of outside income.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = outside_income, check_for_backend(MultiBackend))]
 pub struct OutsideIncomeRow {
     /// Row id (UUID).
-    pub id: String,
+    #[diesel(serialize_as = IdText)]
+    pub id: OutsideIncomeId,
     /// The citizen who earned it.
     pub citizen_id: String,
     /// Income year (the payment date's calendar year).
@@ -34,11 +35,13 @@ pub struct OutsideIncomeRow {
     /// Where the coordinator knows it from (the employer, a letter, the statement).
     pub source: String,
     /// The register statement whose acceptance recorded it, if one did.
-    pub statement_id: Option<String>,
+    #[diesel(serialize_as = NullableIdText)]
+    pub statement_id: Option<RegisterStatementId>,
     /// The subject of the token that recorded it.
     pub recorded_by: String,
     /// The recording role.
-    pub recorded_by_role: String,
+    #[diesel(serialize_as = Code)]
+    pub recorded_by_role: Actor,
     /// When it was recorded (UTC).
     pub created_at: chrono::NaiveDateTime,
     /// When it was withdrawn (UTC); it then no longer counts.
@@ -63,8 +66,8 @@ pub fn insert(conn: &mut DbConn, row: &OutsideIncomeRow) -> Result<(), RepoError
 }
 
 /// One entry.
-pub fn find(conn: &mut DbConn, id: &str) -> Result<OutsideIncomeRow, RepoError> {
-    Ok(outside_income::table.find(id).select(OutsideIncomeRow::as_select()).first(conn)?)
+pub fn find(conn: &mut DbConn, id: &OutsideIncomeId) -> Result<OutsideIncomeRow, RepoError> {
+    Ok(outside_income::table.find(id.as_str()).select(OutsideIncomeRow::as_select()).first(conn)?)
 }
 
 /// Every entry of a citizen-year, withdrawn ones included, in registration order.
@@ -119,12 +122,12 @@ pub fn latest_payment_date(
 /// Withdraws an entry that is not withdrawn yet; `NotFound` when there is none such.
 pub fn withdraw(
     conn: &mut DbConn,
-    id: &str,
+    id: &OutsideIncomeId,
     by: &str,
     reason: &str,
     at: chrono::NaiveDateTime,
 ) -> Result<(), RepoError> {
-    let n = diesel::update(outside_income::table.find(id).filter(outside_income::withdrawn_at.is_null()))
+    let n = diesel::update(outside_income::table.find(id.as_str()).filter(outside_income::withdrawn_at.is_null()))
         .set((
             outside_income::withdrawn_at.eq(Some(at)),
             outside_income::withdrawn_by.eq(Some(by)),
@@ -139,7 +142,8 @@ pub fn withdraw(
 #[diesel(table_name = register_statements, check_for_backend(MultiBackend))]
 pub struct StatementRow {
     /// Row id (UUID).
-    pub id: String,
+    #[diesel(serialize_as = IdText)]
+    pub id: RegisterStatementId,
     /// The citizen the statement is of.
     pub citizen_id: String,
     /// The income year it covers.
@@ -154,7 +158,8 @@ pub struct StatementRow {
     /// The subject of the token that imported it.
     pub imported_by: String,
     /// The importing role.
-    pub imported_by_role: String,
+    #[diesel(serialize_as = Code)]
+    pub imported_by_role: Actor,
     /// When it was imported (UTC).
     pub created_at: chrono::NaiveDateTime,
     /// Who accepted it.
@@ -168,7 +173,8 @@ pub struct StatementRow {
 #[diesel(table_name = register_statement_lines, check_for_backend(MultiBackend))]
 pub struct StatementLineRow {
     /// The statement.
-    pub statement_id: String,
+    #[diesel(serialize_as = IdText)]
+    pub statement_id: RegisterStatementId,
     /// The line of the file (the header is line 1).
     pub line: i32,
     /// The employer's CVR.
@@ -194,14 +200,14 @@ pub fn insert_statement(conn: &mut DbConn, row: &StatementRow, lines: &[Statemen
 }
 
 /// One statement.
-pub fn find_statement(conn: &mut DbConn, id: &str) -> Result<StatementRow, RepoError> {
-    Ok(register_statements::table.find(id).select(StatementRow::as_select()).first(conn)?)
+pub fn find_statement(conn: &mut DbConn, id: &RegisterStatementId) -> Result<StatementRow, RepoError> {
+    Ok(register_statements::table.find(id.as_str()).select(StatementRow::as_select()).first(conn)?)
 }
 
 /// A statement's lines, in line order.
-pub fn lines_of(conn: &mut DbConn, statement_id: &str) -> Result<Vec<StatementLineRow>, RepoError> {
+pub fn lines_of(conn: &mut DbConn, statement_id: &RegisterStatementId) -> Result<Vec<StatementLineRow>, RepoError> {
     Ok(register_statement_lines::table
-        .filter(register_statement_lines::statement_id.eq(statement_id))
+        .filter(register_statement_lines::statement_id.eq(statement_id.as_str()))
         .order(register_statement_lines::line.asc())
         .select(StatementLineRow::as_select())
         .load(conn)?)
@@ -215,13 +221,15 @@ pub fn accept_statement(
     at: chrono::NaiveDateTime,
 ) -> Result<(), RepoError> {
     let pending = Code::from(StatementStatus::Pending);
-    let n = diesel::update(register_statements::table.find(&row.id).filter(register_statements::status.eq(pending)))
-        .set((
-            register_statements::status.eq(Code::from(StatementStatus::Accepted)),
-            register_statements::accepted_by.eq(Some(by)),
-            register_statements::accepted_at.eq(Some(at)),
-        ))
-        .execute(conn)?;
+    let n = diesel::update(
+        register_statements::table.find(row.id.as_str()).filter(register_statements::status.eq(pending)),
+    )
+    .set((
+        register_statements::status.eq(Code::from(StatementStatus::Accepted)),
+        register_statements::accepted_by.eq(Some(by)),
+        register_statements::accepted_at.eq(Some(at)),
+    ))
+    .execute(conn)?;
     if n == 0 {
         return Err(RepoError::NotFound);
     }

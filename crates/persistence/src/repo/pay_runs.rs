@@ -2,14 +2,14 @@
 //! payment date, method and totals as registered.
 
 use diesel::prelude::*;
-use smaajob_domain::{Money, PaymentMethod, PayoutId};
+use smaajob_domain::{CompanyId, Money, PaymentMethod, PayoutId};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::Page;
 use crate::repo::accounting::PayoutRow;
 use crate::schema::{pay_run_payouts, pay_runs, payout_reversals, payouts};
-use crate::types::{Code, Ore};
+use crate::types::{Code, NullableIdText, Ore};
 
 /// A committed pay run.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -21,7 +21,8 @@ pub struct PayRunRow {
     pub municipality: Option<String>,
     /// The one company whose workers it paid: a company's own run, or a coordinator's run for
     /// one company.
-    pub company_id: Option<String>,
+    #[diesel(serialize_as = NullableIdText)]
+    pub company_id: Option<CompanyId>,
     /// First shift date of the period.
     pub period_from: chrono::NaiveDate,
     /// Last shift date of the period.
@@ -61,7 +62,7 @@ pub enum PayRunScope {
     /// A coordinator: the runs of the municipality's coordinators.
     Municipality(String),
     /// A company: the runs that paid its workers only (its own, and coordinators' for it).
-    Company(String),
+    Company(CompanyId),
 }
 
 /// Inserts a run and links the payouts it registered.
@@ -86,7 +87,7 @@ pub fn page(conn: &mut DbConn, scope: &PayRunScope, page: Page) -> Result<(Vec<P
         let q = pay_runs::table.into_boxed::<MultiBackend>();
         match scope {
             PayRunScope::Municipality(m) => q.filter(pay_runs::municipality.eq(m.clone())),
-            PayRunScope::Company(c) => q.filter(pay_runs::company_id.eq(c.clone())),
+            PayRunScope::Company(c) => q.filter(pay_runs::company_id.eq(c.as_str().to_owned())),
         }
     };
     let total: i64 = filtered().count().get_result(conn)?;

@@ -1,7 +1,7 @@
 //! Placements: a citizen on a task, from interest or offer through approval to the end.
 
 use diesel::prelude::*;
-use smaajob_domain::{EmploymentId, Money, PlacementState};
+use smaajob_domain::{CompanyId, EmploymentId, Money, PlacementState};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
@@ -64,7 +64,7 @@ pub enum PlacementScope {
     /// A coordinator: placements of the municipality's citizens.
     Municipality(String),
     /// A company: placements on its tasks that were approved (its current and former employees).
-    Company(String),
+    Company(CompanyId),
     /// A citizen: their own.
     Citizen(String),
 }
@@ -157,7 +157,7 @@ pub fn list(
             PlacementScope::Municipality(m) => q.filter(citizens::municipality.eq(m.clone())),
             // An employer sees the citizens placed with it, not who else was offered or interested.
             PlacementScope::Company(id) => {
-                q.filter(tasks::company_id.eq(id.clone())).filter(placements::approved_at.is_not_null())
+                q.filter(tasks::company_id.eq(id.as_str().to_owned())).filter(placements::approved_at.is_not_null())
             }
             PlacementScope::Citizen(id) => q.filter(placements::citizen_id.eq(id.clone())),
         };

@@ -1,7 +1,7 @@
 //! Hours worked per shift, reported by one side and confirmed (or disputed) by the other.
 
 use diesel::prelude::*;
-use smaajob_domain::{Actor, EmploymentId, Money, PayoutId, ReportStatus, ShiftReportId};
+use smaajob_domain::{Actor, CompanyId, EmploymentId, Money, PayoutId, ReportStatus, ShiftReportId};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
@@ -208,7 +208,7 @@ pub struct PeriodReport {
     /// The citizen's name.
     pub citizen_name: String,
     /// The task's company.
-    pub company_id: String,
+    pub company_id: CompanyId,
     /// The task's title.
     pub task_title: String,
     /// The task's hourly wage.
@@ -216,7 +216,7 @@ pub struct PeriodReport {
 }
 
 /// A report with its employment, citizen id and name, company, task title and wage, as read.
-type PeriodRow = (ShiftReportRow, Option<EmploymentId>, String, String, String, String, Money);
+type PeriodRow = (ShiftReportRow, Option<EmploymentId>, String, String, CompanyId, String, Money);
 
 /// Whose reports a pay run looks at: filters that apply when set.
 #[derive(Debug, Clone, Default)]
@@ -224,7 +224,7 @@ pub struct PeriodScope {
     /// Only citizens of this municipality.
     pub municipality: Option<String>,
     /// Only tasks of this company.
-    pub company_id: Option<String>,
+    pub company_id: Option<CompanyId>,
 }
 
 /// The reports of shifts dated `from..=to` in `scope` that a pay run must pay or wait for: those
@@ -247,7 +247,7 @@ pub fn awaiting_pay(
         q = q.filter(citizens::municipality.eq(m.clone()));
     }
     if let Some(c) = &scope.company_id {
-        q = q.filter(tasks::company_id.eq(c.clone()));
+        q = q.filter(tasks::company_id.eq(c.as_str().to_owned()));
     }
     let rows: Vec<PeriodRow> = q
         .order((placements::citizen_id.asc(), shift_reports::placement_id.asc(), shift_reports::shift_date.asc()))

@@ -3,13 +3,13 @@
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
-use smaajob_domain::{Money, PlacementState, Schedule, TaskStatus, Verification};
+use smaajob_domain::{CompanyId, Money, PlacementState, Schedule, TaskStatus, Verification};
 
 use crate::db::{DbConn, MultiBackend};
 use crate::error::RepoError;
 use crate::repo::{Page, lock_row};
 use crate::schema::{companies, placements, tasks};
-use crate::types::{Code, Json, JsonText, Ore};
+use crate::types::{Code, IdText, Json, JsonText, Ore};
 
 /// A task as stored. `schedule` and `required_skills` are JSON.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -19,7 +19,8 @@ pub struct TaskRow {
     /// Row id (UUID).
     pub id: String,
     /// The company offering the work.
-    pub company_id: String,
+    #[diesel(serialize_as = IdText)]
+    pub company_id: CompanyId,
     /// The municipality whose citizens and coordinators the task is for.
     pub municipality: String,
     /// Short title.
@@ -97,7 +98,7 @@ pub struct ListedTask {
 #[derive(Debug, Clone)]
 pub enum TaskScope {
     /// A company: its own.
-    Company(String),
+    Company(CompanyId),
     /// A coordinator: the municipality's.
     Municipality(String),
     /// A citizen: open tasks of the municipality; frikort-only ones only for a card holder.
@@ -148,7 +149,7 @@ pub fn list(
     let base = || {
         let mut q = tasks::table.inner_join(companies::table).into_boxed();
         q = match scope {
-            TaskScope::Company(id) => q.filter(tasks::company_id.eq(id.clone())),
+            TaskScope::Company(id) => q.filter(tasks::company_id.eq(id.as_str().to_owned())),
             TaskScope::Municipality(m) => q.filter(tasks::municipality.eq(m.clone())),
             TaskScope::OpenIn { municipality, card_holder } => {
                 let q = q

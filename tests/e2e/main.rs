@@ -30,6 +30,7 @@ mod pay_runs;
 mod payouts;
 mod placements;
 mod queue;
+mod register_entries;
 mod tasks;
 mod transfers;
 mod transit;

@@ -28,6 +28,7 @@ use crate::routes;
         (name = "payouts", description = "Payouts, their exempt/taxable split, reversals and adjustments"),
         (name = "balance", description = "How much of the year's frikort amount is used and left"),
         (name = "outside income", description = "Frikort income registered outside Småjob, and statements from the national register that reconcile it"),
+        (name = "register entries", description = "The registrations and corrections a coordinator types into the national frikort solution for the companies"),
         (name = "tasks", description = "Small-job tasks from companies"),
         (name = "placements", description = "Offers, acceptance and approval of citizens on tasks"),
         (name = "matching", description = "Ranked, explained candidates for a task and suggestions for a citizen"),

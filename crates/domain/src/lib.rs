@@ -25,6 +25,7 @@ pub mod money;
 pub mod municipality;
 pub mod pay;
 pub mod pay_run;
+pub mod register_entry;
 pub mod register_statement;
 pub mod schedule;
 pub mod stats;
@@ -68,6 +69,11 @@ pub use pay::{
 };
 pub use pay_run::{
     PaidAmounts, PayLine, PayRunError, PayRunTotals, PayableShift, PaymentMethod, income_year, pay_lines,
+};
+pub use register_entry::{
+    ChainState, EntryAction, NationalReference, NationalReferenceError, PendingEntry, REGISTRATION_DEADLINE_DAY,
+    RegisterEntryId, RegisterEntryKind, RegisterEntryStatus, is_overdue, plan as plan_register_entries,
+    registration_due,
 };
 pub use register_statement::{
     Difference, DifferenceKind, KnownOutsideIncome, LineError, MAX_STATEMENT_LINES, Reconciliation, STATEMENT_HEADER,

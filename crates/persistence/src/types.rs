@@ -89,8 +89,8 @@ use smaajob_domain::coded::{Coded, parse_code};
 use smaajob_domain::ids::RecordId;
 use smaajob_domain::{
     Actor, AdjustmentCause, CardEventKind, CardId, CardStatus, CitizenId, CompanyId, Coverage, EmploymentId, Money,
-    PaymentMethod, PayoutId, PlacementId, PlacementState, ReportStatus, ShiftReportId, StatementStatus, TaskId,
-    TaskStatus, Verification,
+    PaymentMethod, PayoutId, PlacementId, PlacementState, RegisterEntryId, RegisterEntryKind, RegisterEntryStatus,
+    ReportStatus, ShiftReportId, StatementStatus, TaskId, TaskStatus, Verification,
 };
 
 use crate::db::MultiBackend;
@@ -431,8 +431,10 @@ pub mod nullable_json_string {
 // Every domain enum stored in a Text column. Add each one as its column becomes typed.
 text_columns!(read_code:
     Actor, TaskStatus, PlacementState, Coverage, AdjustmentCause, CardStatus, CardEventKind, Verification, ReportStatus,
-    StatementStatus, PaymentMethod,
+    StatementStatus, PaymentMethod, RegisterEntryKind, RegisterEntryStatus,
 );
 
 // Every typed id stored in a Text column.
-text_columns!(read_id: CitizenId, CompanyId, TaskId, PlacementId, EmploymentId, PayoutId, CardId, ShiftReportId);
+text_columns!(read_id:
+    CitizenId, CompanyId, TaskId, PlacementId, EmploymentId, PayoutId, CardId, ShiftReportId, RegisterEntryId,
+);

@@ -16,6 +16,7 @@ pub mod pay_runs;
 pub mod payouts;
 pub mod placements;
 pub mod queue;
+pub mod register_entries;
 pub mod reports;
 pub mod tasks;
 
@@ -65,6 +66,9 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(outside_income::withdraw_outside_income)
         .service(outside_income::import_register_statement)
         .service(outside_income::accept_register_statement)
+        .service(register_entries::list_register_entries)
+        .service(register_entries::export_register_entries)
+        .service(register_entries::mark_register_entry_registered)
         .service(tasks::create_task)
         .service(tasks::list_tasks)
         .service(tasks::get_task)

@@ -31,6 +31,7 @@ pub mod placements;
 pub mod planning;
 pub mod principal;
 pub mod queue;
+pub mod register_entries;
 pub mod register_statements;
 pub mod scope;
 pub mod stats;

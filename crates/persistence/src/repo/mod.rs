@@ -18,6 +18,7 @@ pub mod outside_income;
 pub mod pay_runs;
 pub mod periods;
 pub mod placements;
+pub mod register_entries;
 pub mod shift_reports;
 pub mod tasks;
 

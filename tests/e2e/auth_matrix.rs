@@ -130,6 +130,17 @@ fn endpoints() -> Vec<Endpoint> {
             409,
             Some(json!({ "amount": "50000", "reason": "Satsregulering" })),
         ),
+        // ATP rates are scheme-wide figures like the caps: the operator sets a year's rate (before
+        // it is read below), every role reads them.
+        ep(
+            M::PUT,
+            "/api/v1/atp-rates/{year}",
+            OPERATOR,
+            200,
+            Some(json!({ "employee_per_hour": "0.53", "employer_per_hour": "1.06", "reason": "ATP-satser" })),
+        ),
+        ep(M::GET, "/api/v1/atp-rates", EVERY_ROLE, 200, None),
+        ep(M::GET, "/api/v1/atp-rates/{year}", EVERY_ROLE, 200, None),
         ep(
             M::POST,
             "/api/v1/companies",
@@ -499,10 +510,10 @@ both_backends! {
         // The company on the offer, acceptance, declining and rejection of a placement it was
         // never given.
         assert_eq!(hidden, 4);
-        // The operator on every endpoint but its 5 (reading caps twice, previewing and setting
-        // a cap, reading the audit log); the coordinator, the company and the citizen on the
-        // operator's 2 cap changes.
-        let operator_refused = endpoints().len() - 5;
+        // The operator on every endpoint but its 8 (reading caps twice, previewing and setting
+        // a cap, reading the audit log, setting and reading ATP rates twice); the coordinator,
+        // the company and the citizen on the operator's 2 cap changes and 1 ATP rate change.
+        let operator_refused = endpoints().len() - 8;
         // 16 coordinator-only endpoints (with GET /audit, which the operator also reads, and the
         // transfer of a citizen) and 5 of outside income and register statements × 2 roles, /me
         // and /me/balance × 2, and the citizen on GET /companies/{id}, GET /citizens/{id}/balance and the 4 employment and payout writes.
@@ -517,7 +528,7 @@ both_backends! {
         // × 2 roles. Register entries: 3 coordinator-only endpoints × 2 roles.
         assert_eq!(
             refused,
-            operator_refused + 2 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 + 4 - 4 + 3 * 2 + 3 * 2
+            operator_refused + 3 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 + 4 - 4 + 3 * 2 + 3 * 2
         );
     }
 

@@ -11,6 +11,7 @@
 mod fixtures;
 mod support;
 
+mod atp_rates;
 mod audit;
 mod audit_chain;
 mod balance;

@@ -22,7 +22,7 @@ use crate::routes;
     tags(
         (name = "citizens", description = "Citizens and their own view"),
         (name = "frikort", description = "Frikort cards: issue, deactivate, reactivate, control"),
-        (name = "caps", description = "The yearly tax-free amounts"),
+        (name = "caps", description = "The yearly tax-free amounts, and the yearly ATP rates for casual workers"),
         (name = "companies", description = "Employers"),
         (name = "employments", description = "Registrations of frikort employments (§ 6)"),
         (name = "payouts", description = "Payouts, their exempt/taxable split, reversals and adjustments"),

@@ -9,6 +9,7 @@
 //! this crate ever echoes the input of a CPR parse.
 
 pub mod allocation;
+pub mod atp;
 pub mod calendar;
 pub mod caps;
 pub mod citizen;
@@ -34,6 +35,9 @@ pub use allocation::{
     AdjustmentCause, Allocation, AllocationInput, Appended, CardCoverage, Coverage, CoveredDays, EmploymentSpan,
     OutsideIncomeFacts, PayoutFacts, Projection, Split, SplitChange, YearTotals, allocate, append_payout,
     card_coverage, project, split_changes, within_employment,
+};
+pub use atp::{
+    Atp, AtpRate, AtpRateError, MAX_ATP_ORE_PER_HOUR, ResolvedAtpRate, atp_due_date, atp_for, resolve_atp_rate,
 };
 pub use calendar::{copenhagen_date, copenhagen_midnight_utc, today_in_copenhagen};
 pub use caps::{

@@ -447,6 +447,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    atp_rates (year) {
+        year -> Integer,
+        employee_ore_per_hour -> BigInt,
+        employer_ore_per_hour -> BigInt,
+        set_by -> Text,
+        set_at -> Timestamp,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
     register_entries (id) {
         id -> Text,
         payout_id -> Text,
@@ -526,4 +537,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     pay_runs,
     pay_run_payouts,
     register_entries,
+    atp_rates,
 );

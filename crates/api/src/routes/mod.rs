@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per resource.
 
+pub mod atp_rates;
 pub mod audit;
 pub mod balance;
 pub mod caps;
@@ -47,6 +48,9 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(caps::get_cap)
         .service(caps::set_cap)
         .service(caps::preview_cap)
+        .service(atp_rates::list_atp_rates)
+        .service(atp_rates::get_atp_rate)
+        .service(atp_rates::set_atp_rate)
         .service(companies::register_self)
         .service(companies::get_self)
         .service(companies::create_company)

@@ -2,6 +2,7 @@
 //! (see [`crate::db::write_transaction`]) so several steps and their audit entry commit together.
 
 pub mod accounting;
+pub mod atp_rates;
 pub mod audit;
 pub mod audit_chain;
 pub mod caps;

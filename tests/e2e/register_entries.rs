@@ -47,7 +47,7 @@ fn change_ore(e: &Value) -> i64 {
 /// Sums of the entries net of corrections and of the payouts' exempt amounts, in øre.
 async fn reconciled(app: &TestApp, w: &Employee, employments: &[(&str, &str)]) -> (i64, i64) {
     let all = entries(app, &w.coordinator, "all").await;
-    let net: i64 = all.iter().filter(|e| e["status"] != "cancelled").map(|e| change_ore(e)).sum();
+    let net: i64 = all.iter().filter(|e| e["status"] != "cancelled").map(change_ore).sum();
     let mut exempt = 0;
     for (token, employment) in employments {
         exempt += payouts_of(app, token, employment).await.iter().map(|p| ore(&p["exempt"])).sum::<i64>();
@@ -195,9 +195,9 @@ both_backends! {
         check("the cap back").await;
         let registered: i64 = entries(&app, &w.coordinator, "all").await.iter()
             .filter(|e| ["registered", "needs_correction", "corrected"].contains(&e["status"].as_str().unwrap()))
-            .map(|e| change_ore(e))
+            .map(change_ore)
             .sum();
-        let pending: i64 = entries(&app, &w.coordinator, "pending").await.iter().map(|e| change_ore(e)).sum();
+        let pending: i64 = entries(&app, &w.coordinator, "pending").await.iter().map(change_ore).sum();
         let (_, exempt) = reconciled(&app, &w, &both).await;
         assert_eq!(registered + pending, exempt, "what is registered plus what is to do is the exempt total");
     }

@@ -179,6 +179,8 @@ impl NationalReference {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use proptest::prelude::*;
 
     use super::*;
@@ -286,7 +288,7 @@ mod tests {
         ) {
             let mut chain = Chain::default();
             for (target, register) in steps {
-                let target = target * 100_00;
+                let target = target * 10_000;
                 chain.apply(target);
                 prop_assert_eq!(chain.net(), target);
                 if register {

@@ -80,17 +80,25 @@ fn stored(row: &AtpRateRow) -> Result<AtpRate, ServiceError> {
         .map_err(|e| ServiceError::internal(format!("the stored ATP rate of {} is invalid: {e}", row.year)))
 }
 
-/// The table as the domain reads it, with its rows by year.
-pub fn table(conn: &mut DbConn) -> Result<(BTreeMap<i32, AtpRate>, BTreeMap<i32, AtpRateRow>), ServiceError> {
+/// The rate table as the domain reads it, with the rows that set it.
+#[derive(Debug, Clone, Default)]
+pub struct RateTable {
+    /// The rate of each year that has one.
+    pub rates: BTreeMap<i32, AtpRate>,
+    /// The row of each such year.
+    pub rows: BTreeMap<i32, AtpRateRow>,
+}
+
+/// The stored table.
+pub fn table(conn: &mut DbConn) -> Result<RateTable, ServiceError> {
     let rows = atp_rates::list(conn)?;
     let rates = rows.iter().map(|r| Ok((r.year, stored(r)?))).collect::<Result<_, ServiceError>>()?;
-    Ok((rates, rows.into_iter().map(|r| (r.year, r)).collect()))
+    Ok(RateTable { rates, rows: rows.into_iter().map(|r| (r.year, r)).collect() })
 }
 
 /// The rate in force for a year, or `None` when no year up to it has one.
 pub fn in_force(conn: &mut DbConn, year: i32) -> Result<Option<ResolvedAtpRate>, ServiceError> {
-    let (rates, _) = table(conn)?;
-    Ok(resolve_atp_rate(year, &rates))
+    Ok(resolve_atp_rate(year, &table(conn)?.rates))
 }
 
 /// Every year with a rate of its own, in year order (every role but an unregistered company).
@@ -103,7 +111,7 @@ pub fn list(conn: &mut DbConn, principal: &Principal) -> Result<Vec<AtpRateRow>,
 /// has a rate.
 pub fn get(conn: &mut DbConn, principal: &Principal, year: CapYear) -> Result<AtpRateOfYear, ServiceError> {
     ensure_reader(principal)?;
-    let (rates, rows) = table(conn)?;
+    let RateTable { rates, rows } = table(conn)?;
     let resolved = resolve_atp_rate(year.get(), &rates).ok_or(ServiceError::NotFound("ATP rate"))?;
     let source =
         rows.get(&resolved.source_year).cloned().ok_or_else(|| ServiceError::internal("a resolved rate has no row"))?;
@@ -115,8 +123,7 @@ pub fn get(conn: &mut DbConn, principal: &Principal, year: CapYear) -> Result<At
 pub fn set(conn: &mut DbConn, principal: &Principal, cmd: &SetAtpRate) -> Result<AtpRateOfYear, ServiceError> {
     principal.operator()?;
     let year = cmd.year.get();
-    let (rates, _) = table(conn)?;
-    let previous = resolve_atp_rate(year, &rates);
+    let previous = resolve_atp_rate(year, &table(conn)?.rates);
     let row = AtpRateRow {
         year,
         employee_per_hour: cmd.rate.employee_per_hour(),

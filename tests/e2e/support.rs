@@ -136,6 +136,7 @@ fn test_settings(db: &TestDatabase, keys: KeySource) -> Settings {
             period: Duration::from_millis(1),
             burst: std::num::NonZeroU32::new(10_000).expect("not zero"),
         },
+        sign_in: Default::default(),
     }
 }
 
@@ -187,6 +188,7 @@ pub fn claims(role: Role, sub: &str) -> Claims {
         company_id: None,
         cvr: None,
         citizen_id: None,
+        cpr: None,
     }
 }
 

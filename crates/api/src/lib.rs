@@ -11,6 +11,8 @@ pub mod guess_guard;
 pub mod http;
 pub mod idempotency;
 pub mod json;
+pub mod jwks;
+pub mod oidc;
 pub mod openapi;
 pub mod pages;
 pub mod request_id;

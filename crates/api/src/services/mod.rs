@@ -35,6 +35,7 @@ pub mod queue;
 pub mod register_entries;
 pub mod register_statements;
 pub mod scope;
+pub mod sign_in;
 pub mod stats;
 pub mod tasks;
 pub mod transit;

@@ -43,7 +43,7 @@ const CAP_YEAR: &str = "2030";
 /// `{task_to_open}`, `{task_to_complete}`, `{task_to_cancel}`, `{interested}`,
 /// `{offer_to_accept}`, `{offer_to_decline}`, `{accepted_to_approve}`, `{accepted_to_reject}`,
 /// `{placement_to_cancel}`, `{placement_to_no_show}`, `{placement}`, `{shift_to_report}`,
-/// `{report_to_confirm}`, `{report_to_dispute}` and `{pay_run}`.
+/// `{report_to_confirm}`, `{report_to_dispute}`, `{pay_run}` and `{register_entry}`.
 struct Endpoint {
     method: Method,
     template: &'static str,
@@ -130,6 +130,17 @@ fn endpoints() -> Vec<Endpoint> {
             409,
             Some(json!({ "amount": "50000", "reason": "Satsregulering" })),
         ),
+        // ATP rates are scheme-wide figures like the caps: the operator sets a year's rate (before
+        // it is read below), every role reads them.
+        ep(
+            M::PUT,
+            "/api/v1/atp-rates/{year}",
+            OPERATOR,
+            200,
+            Some(json!({ "employee_per_hour": "0.53", "employer_per_hour": "1.06", "reason": "ATP-satser" })),
+        ),
+        ep(M::GET, "/api/v1/atp-rates", EVERY_ROLE, 200, None),
+        ep(M::GET, "/api/v1/atp-rates/{year}", EVERY_ROLE, 200, None),
         ep(
             M::POST,
             "/api/v1/companies",
@@ -212,6 +223,16 @@ fn endpoints() -> Vec<Endpoint> {
             ),
         ),
         ep(M::POST, "/api/v1/register-statements/{statement}/acceptance", COORDINATOR, 200, None),
+        // --- Register entries (coordinators only: they do the paperwork for the companies) ---
+        ep(M::GET, "/api/v1/register-entries", COORDINATOR, 200, None),
+        ep(M::GET, "/api/v1/register-entries/export", COORDINATOR, 200, None),
+        ep(
+            M::POST,
+            "/api/v1/register-entries/{register_entry}/registered",
+            COORDINATOR,
+            200,
+            Some(json!({ "national_reference": "SF-2024-000001" })),
+        ),
         // --- Small jobs ---
         // The records' company is registered already: 409 `company_exists` is as far as a
         // registered company's token gets, past authorization (other roles: 403). An unregistered
@@ -341,6 +362,7 @@ impl Records {
             .replace("{outside_income}", &self.outside_income)
             .replace("{statement}", &self.statement)
             .replace("{pay_run}", &self.pay_run)
+            .replace("{register_entry}", &self.register_entry)
             .replace("{employment_to_end}", one_shot(&self.employments_to_end, role))
             .replace("{payout_to_reverse}", one_shot(&self.payouts_to_reverse, role))
             .replace("{now}", &chrono::Utc::now().to_rfc3339())
@@ -488,10 +510,10 @@ both_backends! {
         // The company on the offer, acceptance, declining and rejection of a placement it was
         // never given.
         assert_eq!(hidden, 4);
-        // The operator on every endpoint but its 5 (reading caps twice, previewing and setting
-        // a cap, reading the audit log); the coordinator, the company and the citizen on the
-        // operator's 2 cap changes.
-        let operator_refused = endpoints().len() - 5;
+        // The operator on every endpoint but its 8 (reading caps twice, previewing and setting
+        // a cap, reading the audit log, setting and reading ATP rates twice); the coordinator,
+        // the company and the citizen on the operator's 2 cap changes and 1 ATP rate change.
+        let operator_refused = endpoints().len() - 8;
         // 16 coordinator-only endpoints (with GET /audit, which the operator also reads, and the
         // transfer of a citizen) and 5 of outside income and register statements × 2 roles, /me
         // and /me/balance × 2, and the citizen on GET /companies/{id}, GET /citizens/{id}/balance and the 4 employment and payout writes.
@@ -503,8 +525,11 @@ both_backends! {
         // cancelling tasks; reporting hours) and on cancelling or no-showing an approved
         // placement; the citizen on the 4 pay run endpoints; less the 4 hidden from the company.
         // GTFS and reports: 3 coordinator-only endpoints (import, current feed, transport gaps)
-        // × 2 roles.
-        assert_eq!(refused, operator_refused + 2 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 + 4 - 4 + 3 * 2);
+        // × 2 roles. Register entries: 3 coordinator-only endpoints × 2 roles.
+        assert_eq!(
+            refused,
+            operator_refused + 3 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 + 4 - 4 + 3 * 2 + 3 * 2
+        );
     }
 
     async fn every_endpoint_succeeds_for_each_role_it_serves(app) {

@@ -871,6 +871,8 @@ pub struct Records {
     pub reports_to_dispute: [String; 3],
     /// A coordinator's pay run for the company (so both see it) paying one shift of `placement`.
     pub pay_run: String,
+    /// The pending register entry of a payout no row reverses.
+    pub register_entry: String,
     pub coordinator: String,
     pub company: String,
     pub citizen: String,
@@ -961,8 +963,19 @@ impl Records {
         let run = commit_pay_run(app, &coordinator, &body).await;
         run.expect(201);
         let pay_run = run.body["run"]["id"].as_str().expect("a pay run id").to_owned();
+        let pending = app.get("/api/v1/register-entries?status=pending&limit=200", &coordinator).await;
+        pending.expect(200);
+        let register_entry = pending.body["items"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .find(|e| !payouts_to_reverse.iter().any(|p| e["payout_id"] == p.as_str()))
+            .and_then(|e| e["id"].as_str())
+            .expect("the pay run's payout is to be registered")
+            .to_owned();
 
         Records {
+            register_entry,
             citizen,
             task,
             draft_task: draft,

@@ -11,6 +11,7 @@
 mod fixtures;
 mod support;
 
+mod atp_rates;
 mod audit;
 mod audit_chain;
 mod balance;
@@ -30,6 +31,7 @@ mod pay_runs;
 mod payouts;
 mod placements;
 mod queue;
+mod register_entries;
 mod tasks;
 mod transfers;
 mod transit;

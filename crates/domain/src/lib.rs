@@ -9,6 +9,7 @@
 //! this crate ever echoes the input of a CPR parse.
 
 pub mod allocation;
+pub mod atp;
 pub mod calendar;
 pub mod caps;
 pub mod citizen;
@@ -25,6 +26,7 @@ pub mod money;
 pub mod municipality;
 pub mod pay;
 pub mod pay_run;
+pub mod register_entry;
 pub mod register_statement;
 pub mod schedule;
 pub mod stats;
@@ -33,6 +35,9 @@ pub use allocation::{
     AdjustmentCause, Allocation, AllocationInput, Appended, CardCoverage, Coverage, CoveredDays, EmploymentSpan,
     OutsideIncomeFacts, PayoutFacts, Projection, Split, SplitChange, YearTotals, allocate, append_payout,
     card_coverage, project, split_changes, within_employment,
+};
+pub use atp::{
+    Atp, AtpRate, AtpRateError, MAX_ATP_ORE_PER_HOUR, ResolvedAtpRate, atp_due_date, atp_for, resolve_atp_rate,
 };
 pub use calendar::{copenhagen_date, copenhagen_midnight_utc, today_in_copenhagen};
 pub use caps::{
@@ -69,6 +74,11 @@ pub use pay::{
 };
 pub use pay_run::{
     PaidAmounts, PayLine, PayRunError, PayRunTotals, PayableShift, PaymentMethod, income_year, pay_lines,
+};
+pub use register_entry::{
+    ChainState, EntryAction, NationalReference, NationalReferenceError, PendingEntry, REGISTRATION_DEADLINE_DAY,
+    RegisterEntryId, RegisterEntryKind, RegisterEntryStatus, is_overdue, plan as plan_register_entries,
+    registration_due,
 };
 pub use register_statement::{
     Difference, DifferenceKind, KnownOutsideIncome, LineError, MAX_STATEMENT_LINES, Reconciliation, STATEMENT_HEADER,

@@ -446,6 +446,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    atp_rates (year) {
+        year -> Integer,
+        employee_ore_per_hour -> BigInt,
+        employer_ore_per_hour -> BigInt,
+        set_by -> Text,
+        set_at -> Timestamp,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
+    register_entries (id) {
+        id -> Text,
+        payout_id -> Text,
+        citizen_id -> Text,
+        company_id -> Text,
+        year -> Integer,
+        kind -> Text,
+        corrects_id -> Nullable<Text>,
+        card_number -> Text,
+        previous_exempt_ore -> BigInt,
+        exempt_ore -> BigInt,
+        status -> Text,
+        due_on -> Date,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        registered_by -> Nullable<Text>,
+        registered_at -> Nullable<Timestamp>,
+        national_reference -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(frikort_cards -> citizens (citizen_id));
 diesel::joinable!(municipality_periods -> citizens (citizen_id));
 diesel::joinable!(tasks -> companies (company_id));
@@ -466,6 +499,9 @@ diesel::joinable!(outside_income -> citizens (citizen_id));
 diesel::joinable!(pay_runs -> companies (company_id));
 diesel::joinable!(pay_run_payouts -> pay_runs (pay_run_id));
 diesel::joinable!(pay_run_payouts -> payouts (payout_id));
+diesel::joinable!(register_entries -> payouts (payout_id));
+diesel::joinable!(register_entries -> citizens (citizen_id));
+diesel::joinable!(register_entries -> companies (company_id));
 diesel::joinable!(gtfs_stops -> gtfs_feeds (feed_id));
 diesel::joinable!(gtfs_service_days -> gtfs_feeds (feed_id));
 diesel::joinable!(gtfs_connections -> gtfs_feeds (feed_id));
@@ -500,4 +536,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     gtfs_connections,
     pay_runs,
     pay_run_payouts,
+    register_entries,
+    atp_rates,
 );

@@ -89,8 +89,9 @@ use smaajob_domain::coded::{Coded, parse_code};
 use smaajob_domain::ids::RecordId;
 use smaajob_domain::{
     Actor, AdjustmentCause, CardEventKind, CardId, CardStatus, CitizenId, CompanyId, Coverage, EmploymentId, Money,
-    OutsideIncomeId, PaymentMethod, PayoutId, PlacementId, PlacementState, RegisterStatementId, ReportStatus,
-    ShiftReportId, StatementStatus, TaskId, TaskStatus, Verification,
+    OutsideIncomeId, PaymentMethod, PayoutId, PlacementId, PlacementState, RegisterEntryId, RegisterEntryKind,
+    RegisterEntryStatus, RegisterStatementId, ReportStatus, ShiftReportId, StatementStatus, TaskId, TaskStatus,
+    Verification,
 };
 
 use crate::db::MultiBackend;
@@ -431,11 +432,11 @@ pub mod nullable_json_string {
 // Every domain enum stored in a Text column. Add each one as its column becomes typed.
 text_columns!(read_code:
     Actor, TaskStatus, PlacementState, Coverage, AdjustmentCause, CardStatus, CardEventKind, Verification, ReportStatus,
-    StatementStatus, PaymentMethod,
+    StatementStatus, PaymentMethod, RegisterEntryKind, RegisterEntryStatus,
 );
 
 // Every typed id stored in a Text column.
 text_columns!(read_id:
     CitizenId, CompanyId, TaskId, PlacementId, EmploymentId, PayoutId, CardId, ShiftReportId, OutsideIncomeId,
-    RegisterStatementId,
+    RegisterStatementId, RegisterEntryId,
 );

@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per resource.
 
+pub mod atp_rates;
 pub mod audit;
 pub mod balance;
 pub mod caps;
@@ -16,6 +17,7 @@ pub mod pay_runs;
 pub mod payouts;
 pub mod placements;
 pub mod queue;
+pub mod register_entries;
 pub mod reports;
 pub mod tasks;
 
@@ -46,6 +48,9 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(caps::get_cap)
         .service(caps::set_cap)
         .service(caps::preview_cap)
+        .service(atp_rates::list_atp_rates)
+        .service(atp_rates::get_atp_rate)
+        .service(atp_rates::set_atp_rate)
         .service(companies::register_self)
         .service(companies::get_self)
         .service(companies::create_company)
@@ -65,6 +70,9 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(outside_income::withdraw_outside_income)
         .service(outside_income::import_register_statement)
         .service(outside_income::accept_register_statement)
+        .service(register_entries::list_register_entries)
+        .service(register_entries::export_register_entries)
+        .service(register_entries::mark_register_entry_registered)
         .service(tasks::create_task)
         .service(tasks::list_tasks)
         .service(tasks::get_task)

@@ -1,4 +1,5 @@
-//! Re-running a citizen-year's allocation and recording what changed.
+//! Re-running a citizen-year's allocation and recording what changed: the splits, an adjustment
+//! per changed split, and the register entries that follow each payout's exempt part.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ use smaajob_persistence::repo::outside_income::{self, OutsideIncomeRow};
 use smaajob_persistence::repo::{caps, employments, frikort, new_id, now};
 
 use crate::services::error::ServiceError;
+use crate::services::register_entries;
 
 /// The outcome of a re-allocation.
 #[derive(Debug)]
@@ -203,6 +205,11 @@ fn rerun(
         let Some(split) = allocation.splits.get(p.id.as_str()) else { continue };
         if before.get(p.id.as_str()) != Some(split) {
             accounting::set_split(conn, &p.id, split.exempt, split.taxable, split.coverage)?;
+            if p.exempt != split.exempt {
+                let mut changed = p.clone();
+                with_split(&mut changed, split);
+                register_entries::follow_split(conn, &changed)?;
+            }
         }
     }
     let new_payout = match new_payout {
@@ -213,6 +220,7 @@ fn rerun(
                 .ok_or_else(|| ServiceError::internal("the new payout was not allocated"))?;
             with_split(&mut payout, &split);
             accounting::insert_payout(conn, &payout)?;
+            register_entries::follow_split(conn, &payout)?;
             Some(payout)
         }
         None => None,
@@ -279,6 +287,7 @@ pub fn register(
     let appended = append_payout(totals, periods, &spans, &facts(&payout, false));
     with_split(&mut payout, &appended.split);
     accounting::insert_payout(conn, &payout)?;
+    register_entries::follow_split(conn, &payout)?;
     employer_totals::add(conn, &share_of(&payout, &appended.split)?)?;
     let year = CitizenYearRow {
         gross: appended.totals.gross,

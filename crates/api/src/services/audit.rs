@@ -167,7 +167,7 @@ pub struct AuditList {
 
 /// The kinds of target of the scheme-wide settings, whose changes are filed in no municipality's
 /// log and read by the operator.
-pub const SCHEME_TARGETS: &[&str] = &["cap"];
+pub const SCHEME_TARGETS: &[&str] = &["cap", "atp_rate"];
 
 /// The part of the log a principal reads: a coordinator their municipality's, the operator the
 /// scheme-wide settings' (never an entry about a citizen or a company); 403 for other roles.

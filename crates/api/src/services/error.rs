@@ -63,6 +63,7 @@ pub enum Code {
     WorkPeriodStraddlesCardChange,
     PayoutAlreadyReversed,
     OutsideIncomeAlreadyWithdrawn,
+    RegisterEntryNotPending,
     StatementFormatUnknown,
     StatementNotPending,
     StatementStale,
@@ -144,6 +145,7 @@ smaajob_domain::coded_enum!(Code, "problem code" {
     PayoutAlreadyReversed => "payout_already_reversed",
     // Outside income and register statements.
     OutsideIncomeAlreadyWithdrawn => "outside_income_already_withdrawn",
+    RegisterEntryNotPending => "register_entry_not_pending",
     StatementFormatUnknown => "statement_format_unknown",
     StatementNotPending => "statement_not_pending",
     StatementStale => "statement_stale",

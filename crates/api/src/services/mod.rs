@@ -11,6 +11,7 @@
 //! - Who may see what is decided once, in [`scope`].
 //! - Modules here never import `crate::routes`; a test in `tests/layering.rs` keeps it so.
 pub mod allocation;
+pub mod atp_rates;
 pub mod audit;
 pub mod balance;
 pub mod caps;
@@ -31,6 +32,7 @@ pub mod placements;
 pub mod planning;
 pub mod principal;
 pub mod queue;
+pub mod register_entries;
 pub mod register_statements;
 pub mod scope;
 pub mod sign_in;

@@ -2,6 +2,7 @@
 //! (see [`crate::db::write_transaction`]) so several steps and their audit entry commit together.
 
 pub mod accounting;
+pub mod atp_rates;
 pub mod audit;
 pub mod audit_chain;
 pub mod caps;
@@ -18,6 +19,7 @@ pub mod outside_income;
 pub mod pay_runs;
 pub mod periods;
 pub mod placements;
+pub mod register_entries;
 pub mod shift_reports;
 pub mod tasks;
 

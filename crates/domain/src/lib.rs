@@ -23,6 +23,7 @@ pub mod lifecycle;
 pub mod matching;
 pub mod money;
 pub mod municipality;
+pub mod notification;
 pub mod pay;
 pub mod pay_run;
 pub mod register_statement;

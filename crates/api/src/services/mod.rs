@@ -24,6 +24,7 @@ pub mod gtfs;
 pub mod guesses;
 pub mod hours;
 pub mod matching;
+pub mod notifications;
 pub mod outside_income;
 pub mod pay_runs;
 pub mod payouts;

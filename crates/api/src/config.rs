@@ -53,6 +53,17 @@ pub struct Settings {
     pub guess_limits: crate::services::guesses::GuessLimits,
     /// The per-source request rate where a citizen is named by CPR number.
     pub source_rate: crate::guess_guard::SourceRateConfig,
+    /// The dispatcher of notifications and where webhooks may point.
+    pub notify: NotifySettings,
+}
+
+/// Notifications: the dispatcher's settings and the webhook URL policy.
+#[derive(Debug, Clone, Default)]
+pub struct NotifySettings {
+    /// How the dispatcher runs and sends.
+    pub dispatch: crate::dispatch::DispatchSettings,
+    /// Where webhook subscriptions may point.
+    pub webhook_urls: crate::services::webhooks::UrlPolicy,
 }
 
 /// Where keys come from, as configured (environment or flags).

@@ -38,3 +38,4 @@ pub mod stats;
 pub mod tasks;
 pub mod transit;
 pub mod transport_gaps;
+pub mod webhooks;

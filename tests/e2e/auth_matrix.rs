@@ -326,6 +326,22 @@ fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/reports/transport-gaps", COORDINATOR, 200, None),
         ep(M::GET, "/api/v1/queue", COORDINATOR, 200, None),
         ep(M::GET, "/api/v1/stats/placements", COORDINATOR, 200, None),
+        // --- Notifications ---
+        // Webhooks are kept by companies (their own) and coordinators (their integrations); a
+        // public address literal needs no name lookup. A subscription no caller owns is 404 for
+        // both, past authorization: owners' subscriptions are tested in notifications.rs.
+        ep(
+            M::POST,
+            "/api/v1/webhook-subscriptions",
+            COORDINATOR_OR_OWN_COMPANY,
+            201,
+            Some(json!({ "url": "https://93.184.216.34/hook", "event_types": ["placement.approved"] })),
+        ),
+        ep(M::GET, "/api/v1/webhook-subscriptions", COORDINATOR_OR_OWN_COMPANY, 200, None),
+        ep(M::POST, "/api/v1/webhook-subscriptions/{unknown}/secret", COORDINATOR_OR_OWN_COMPANY, 404, None),
+        ep(M::DELETE, "/api/v1/webhook-subscriptions/{unknown}", COORDINATOR_OR_OWN_COMPANY, 404, None),
+        ep(M::GET, "/api/v1/dead-letters", COORDINATOR, 200, None),
+        ep(M::POST, "/api/v1/dead-letters/{unknown}/resend", COORDINATOR, 404, None),
     ]
 }
 
@@ -336,6 +352,7 @@ impl Records {
             .replace("{applicant}", &self.applicant_id)
             .replace("{company}", &self.company_id)
             .replace("{year}", CAP_YEAR)
+            .replace("{unknown}", "00000000-0000-4000-8000-000000000000")
             .replace("{frikort}", &self.frikort)
             .replace("{employment}", &self.employment_id)
             .replace("{outside_income}", &self.outside_income)

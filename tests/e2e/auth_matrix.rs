@@ -520,8 +520,12 @@ both_backends! {
         // cancelling tasks; reporting hours) and on cancelling or no-showing an approved
         // placement; the citizen on the 4 pay run endpoints; less the 4 hidden from the company.
         // GTFS and reports: 3 coordinator-only endpoints (import, current feed, transport gaps)
-        // × 2 roles.
-        assert_eq!(refused, operator_refused + 2 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 + 4 - 4 + 3 * 2);
+        // × 2 roles. Notifications: the citizen on the 4 webhook subscription endpoints, and the
+        // 2 coordinator-only dead-letter endpoints × 2 roles.
+        assert_eq!(
+            refused,
+            operator_refused + 2 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 + 4 - 4 + 3 * 2 + 4 + 2 * 2
+        );
     }
 
     async fn every_endpoint_succeeds_for_each_role_it_serves(app) {

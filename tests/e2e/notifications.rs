@@ -55,7 +55,8 @@ impl Receiver {
                 web::post().to(move |req: HttpRequest, body: web::Bytes| {
                     let (m, s) = (m.clone(), s.clone());
                     async move {
-                        let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                        let header =
+                            |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
                         match m.load(Ordering::SeqCst) {
                             FAIL => return HttpResponse::InternalServerError().finish(),
                             SLOW => {
@@ -355,7 +356,9 @@ async fn a_slow_receiver_times_out_into_dead_letters_without_slowing_the_api(bac
     until("the dead letter", || message(&app, &id).state == MessageState::Dead).await;
     let attempts = outbox::attempts_of(&mut app.pool.get().unwrap(), &id).unwrap();
     assert_eq!(attempts.len(), 3);
-    assert!(attempts.iter().all(|a| a.duration_ms >= 900 && a.error.as_deref().is_some_and(|e| e.contains("POST failed"))));
+    assert!(
+        attempts.iter().all(|a| a.duration_ms >= 900 && a.error.as_deref().is_some_and(|e| e.contains("POST failed")))
+    );
     assert!(receiver.deliveries().is_empty());
 }
 
@@ -375,7 +378,8 @@ async fn a_company_with_a_contact_address_gets_its_notice_by_e_mail_through_the_
     };
     let (w, _, p) = accepted_offer(&app).await;
     approval(&app, &w.coord, &p).await;
-    let id = of_type(&messages(&app, RecipientKind::Company, &w.company_id), EventType::PlacementApproved)[0].id.clone();
+    let id =
+        of_type(&messages(&app, RecipientKind::Company, &w.company_id), EventType::PlacementApproved)[0].id.clone();
     until("the e-mail", || message(&app, &id).state == MessageState::Delivered).await;
     let mails = smtp.mails();
     assert_eq!(mails.len(), 1, "{mails:?}");

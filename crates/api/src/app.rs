@@ -180,9 +180,12 @@ impl Application {
             webhook_urls: settings.notify.webhook_urls,
         });
         if settings.notify.dispatch.in_process {
-            let dispatcher =
-                crate::dispatch::Dispatcher::new(pool.clone(), settings.data_key.clone(), settings.notify.dispatch.clone())
-                    .map_err(StartError::Config)?;
+            let dispatcher = crate::dispatch::Dispatcher::new(
+                pool.clone(),
+                settings.data_key.clone(),
+                settings.notify.dispatch.clone(),
+            )
+            .map_err(StartError::Config)?;
             actix_web::rt::spawn(dispatcher.run());
         }
         spawn_idempotency_purge(pool.clone(), settings.idempotency_ttl);

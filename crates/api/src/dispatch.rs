@@ -143,9 +143,16 @@ pub fn verify_signature(
 
 /// Where one message goes, read just before it is sent.
 enum Target {
-    Webhook { url: String, secret: String },
-    Email { to: String },
-    Sms { to: String },
+    Webhook {
+        url: String,
+        secret: String,
+    },
+    Email {
+        to: String,
+    },
+    Sms {
+        to: String,
+    },
     /// The message cannot be sent (its subscription was deleted, the address is gone).
     Unsendable(String),
 }
@@ -237,15 +244,20 @@ impl Dispatcher {
     async fn target(&self, m: &OutboxRow) -> Result<Target, String> {
         let pool = self.pool.clone();
         let key = self.key.clone();
-        let (channel, kind, recipient, sub) = (m.channel, m.recipient_kind, m.recipient.clone(), m.subscription_id.clone());
+        let (channel, kind, recipient, sub) =
+            (m.channel, m.recipient_kind, m.recipient.clone(), m.subscription_id.clone());
         web::block(move || -> Result<Target, RepoError> {
             let mut conn = pool.get()?;
             let conn = &mut conn;
             Ok(match (channel, kind) {
                 (Channel::Webhook, _) => {
-                    let Some(id) = sub else { return Ok(Target::Unsendable("a webhook message without a subscription".into())) };
+                    let Some(id) = sub else {
+                        return Ok(Target::Unsendable("a webhook message without a subscription".into()));
+                    };
                     match webhooks::find(conn, &id) {
-                        Ok(s) => Target::Webhook { secret: key.decrypt(id.as_str(), &s.secret_ciphertext)?, url: s.url },
+                        Ok(s) => {
+                            Target::Webhook { secret: key.decrypt(id.as_str(), &s.secret_ciphertext)?, url: s.url }
+                        }
                         Err(RepoError::NotFound) => Target::Unsendable("the subscription was deleted".into()),
                         Err(e) => return Err(e),
                     }
@@ -311,7 +323,9 @@ impl Dispatcher {
         let next = match &outcome {
             Ok(()) => Finish::Delivered,
             Err(_) => match self.settings.retry.after_failure(u32::try_from(m.failures + 1).unwrap_or(u32::MAX)) {
-                AfterFailure::RetryIn(d) => Finish::RetryAt(at + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)),
+                AfterFailure::RetryIn(d) => {
+                    Finish::RetryAt(at + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX))
+                }
                 AfterFailure::Dead => Finish::Dead,
             },
         };
@@ -367,7 +381,10 @@ mod tests {
         let header = signature(SECRET, 1_700_000_000, body);
         let five_min = Duration::from_secs(300);
         assert_eq!(verify_signature(SECRET, &header, b"{}", 1_700_000_000, five_min), Err(SignatureError::Mismatch));
-        assert_eq!(verify_signature("whsec_other", &header, body, 1_700_000_000, five_min), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_signature("whsec_other", &header, body, 1_700_000_000, five_min),
+            Err(SignatureError::Mismatch)
+        );
         let moved = header.replace("t=1700000000", "t=1700000001");
         assert_eq!(verify_signature(SECRET, &moved, body, 1_700_000_000, five_min), Err(SignatureError::Mismatch));
         assert_eq!(verify_signature(SECRET, "v1=abc", body, 1_700_000_000, five_min), Err(SignatureError::Malformed));

@@ -207,7 +207,9 @@ impl NotifyArgs {
                     from: self.smtp_from.clone(),
                 }),
                 sms: match &self.sms_url {
-                    Some(url) => smaajob_api::sms::SmsSettings::Http { url: url.clone(), token: self.sms_token.clone() },
+                    Some(url) => {
+                        smaajob_api::sms::SmsSettings::Http { url: url.clone(), token: self.sms_token.clone() }
+                    }
                     None => smaajob_api::sms::SmsSettings::Log,
                 },
             },

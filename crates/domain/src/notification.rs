@@ -259,9 +259,7 @@ pub mod texts {
     pub fn cap_threshold(percent: u8, year: i32, for_citizen: bool) -> String {
         let whose = if for_citizen { "Du har" } else { "En borger har" };
         if percent >= 100 {
-            short(format!(
-                "{whose} nu tjent hele frikortets beløb for {year}. Løn herefter er skattepligtig."
-            ))
+            short(format!("{whose} nu tjent hele frikortets beløb for {year}. Løn herefter er skattepligtig."))
         } else {
             short(format!("{whose} nu brugt {percent} % af frikortets beløb for {year}."))
         }

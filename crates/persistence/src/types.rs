@@ -438,6 +438,8 @@ text_columns!(read_code:
 text_columns!(read_id: CitizenId, CompanyId, TaskId, PlacementId, EmploymentId, PayoutId, CardId, ShiftReportId);
 
 // The notifications' codes and ids.
-use smaajob_domain::notification::{Channel, EventType, MessageId, MessageState, RecipientKind, SubscriptionId, SubscriptionOwner};
+use smaajob_domain::notification::{
+    Channel, EventType, MessageId, MessageState, RecipientKind, SubscriptionId, SubscriptionOwner,
+};
 text_columns!(read_code: EventType, RecipientKind, Channel, MessageState, SubscriptionOwner);
 text_columns!(read_id: MessageId, SubscriptionId);

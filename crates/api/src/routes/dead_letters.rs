@@ -1,8 +1,8 @@
 //! Dead letters (`/dead-letters`): messages the dispatcher gave up on after the configured
 //! failures. A coordinator lists the municipality's and sends one again.
 
-use chrono::{DateTime, Utc};
 use actix_web::{get, post, web};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

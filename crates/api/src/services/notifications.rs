@@ -3,9 +3,7 @@
 //! and channel. Nothing is sent here; the dispatcher sends after the commit. Coordinators list
 //! their municipality's dead letters and send them again.
 
-use smaajob_domain::notification::{
-    Channel, EventType, MessageId, MessageState, RecipientKind, SubscriptionOwner,
-};
+use smaajob_domain::notification::{Channel, EventType, MessageId, MessageState, RecipientKind, SubscriptionOwner};
 use smaajob_persistence::DbConn;
 use smaajob_persistence::repo::outbox::{self, OutboxRow};
 use smaajob_persistence::repo::{Page, companies, new_id, now, webhooks};
@@ -75,11 +73,10 @@ pub fn notify(conn: &mut DbConn, event: &Event, tells: &[Tell]) -> Result<usize,
                 (RecipientKind::Citizen, id.clone(), vec![(channel, None)])
             }
             Recipient::Company(id) => {
-                let mut channels: Vec<_> =
-                    webhooks::taking(conn, SubscriptionOwner::Company, id, event.kind.as_str())?
-                        .into_iter()
-                        .map(|s| (Channel::Webhook, Some(s.id)))
-                        .collect();
+                let mut channels: Vec<_> = webhooks::taking(conn, SubscriptionOwner::Company, id, event.kind.as_str())?
+                    .into_iter()
+                    .map(|s| (Channel::Webhook, Some(s.id)))
+                    .collect();
                 if companies::find(conn, id)?.contact_email.is_some() {
                     channels.push((Channel::Email, None));
                 }
@@ -137,7 +134,11 @@ pub fn notify(conn: &mut DbConn, event: &Event, tells: &[Tell]) -> Result<usize,
 }
 
 /// One page of the coordinator's municipality's dead letters.
-pub fn dead_letters(conn: &mut DbConn, principal: &Principal, page: Page) -> Result<(Vec<OutboxRow>, i64), ServiceError> {
+pub fn dead_letters(
+    conn: &mut DbConn,
+    principal: &Principal,
+    page: Page,
+) -> Result<(Vec<OutboxRow>, i64), ServiceError> {
     let own = principal.coordinator()?.to_string();
     Ok(outbox::dead_of_municipality(conn, own.as_str(), page)?)
 }

@@ -74,7 +74,11 @@ impl WebhookUrl {
             "https" => {}
             "http" if loopback && policy.allow_loopback => {}
             "http" if loopback => {
-                f.push(field, "not_https", "webhook URLs must use https (plain http to the loopback address is for development, and is off)");
+                f.push(
+                    field,
+                    "not_https",
+                    "webhook URLs must use https (plain http to the loopback address is for development, and is off)",
+                );
                 return None;
             }
             _ => {
@@ -88,7 +92,11 @@ impl WebhookUrl {
             AddressClass::Private => !policy.allow_private,
         });
         if refused {
-            f.push(field, "private_address", "the URL points into a private or local network, which is not allowed here");
+            f.push(
+                field,
+                "private_address",
+                "the URL points into a private or local network, which is not allowed here",
+            );
             return None;
         }
         Some(WebhookUrl(url.to_string()))

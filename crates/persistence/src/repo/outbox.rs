@@ -142,12 +142,7 @@ pub fn claim_due(
 /// Records the attempt a dispatcher made on a message it claimed (with `attempts` as it was
 /// claimed) and what follows. Returns false, recording nothing, when another dispatcher recorded
 /// an attempt meanwhile (its claim ran out during a slow send): the first record stands.
-pub fn finish(
-    conn: &mut DbConn,
-    claimed: &OutboxRow,
-    attempt: &AttemptRow,
-    next: &Finish,
-) -> Result<bool, RepoError> {
+pub fn finish(conn: &mut DbConn, claimed: &OutboxRow, attempt: &AttemptRow, next: &Finish) -> Result<bool, RepoError> {
     let mine = outbox::table.find(claimed.id.as_str()).filter(outbox::attempts.eq(claimed.attempts));
     let failures = if attempt.succeeded { claimed.failures } else { claimed.failures + 1 };
     let (state, next_at, delivered_at) = match next {
@@ -188,11 +183,7 @@ pub fn attempts_of(conn: &mut DbConn, id: &MessageId) -> Result<Vec<AttemptRow>,
 }
 
 /// Messages of one event type to one recipient, oldest first (for pages and tests).
-pub fn of_recipient(
-    conn: &mut DbConn,
-    kind: RecipientKind,
-    recipient: &str,
-) -> Result<Vec<OutboxRow>, RepoError> {
+pub fn of_recipient(conn: &mut DbConn, kind: RecipientKind, recipient: &str) -> Result<Vec<OutboxRow>, RepoError> {
     Ok(outbox::table
         .filter(outbox::recipient_kind.eq(Code::from(kind)))
         .filter(outbox::recipient.eq(recipient))

@@ -70,7 +70,12 @@ pub fn of_owner(
 }
 
 /// Every subscription of an owner that takes the event type `code`.
-pub fn taking(conn: &mut DbConn, kind: SubscriptionOwner, owner: &str, code: &str) -> Result<Vec<SubscriptionRow>, RepoError> {
+pub fn taking(
+    conn: &mut DbConn,
+    kind: SubscriptionOwner,
+    owner: &str,
+    code: &str,
+) -> Result<Vec<SubscriptionRow>, RepoError> {
     let all: Vec<SubscriptionRow> = webhook_subscriptions::table
         .filter(webhook_subscriptions::owner_kind.eq(Code::from(kind)))
         .filter(webhook_subscriptions::owner.eq(owner))

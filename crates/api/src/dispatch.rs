@@ -8,15 +8,13 @@
 //! dispatcher killed mid-send loses its claim when the lease runs out and the message is sent
 //! again with the same id, which receivers deduplicate by.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use actix_web::web;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use smaajob_domain::notification::{AfterFailure, Channel, MessageId, RecipientKind, RetryPolicy};
+use smaajob_domain::notification::{AfterFailure, Channel, RecipientKind, RetryPolicy};
 use smaajob_persistence::crypto::DataKey;
 use smaajob_persistence::repo::outbox::{self, AttemptRow, Finish, OutboxRow};
 use smaajob_persistence::repo::{citizens, companies, now, webhooks};
@@ -156,9 +154,6 @@ enum Target {
     /// The message cannot be sent (its subscription was deleted, the address is gone).
     Unsendable(String),
 }
-
-/// A boxed future of a send's outcome.
-pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + 'a>>;
 
 /// Sends and records; one per process (or per `smaajob dispatch`).
 #[derive(Clone)]
@@ -342,11 +337,6 @@ impl Dispatcher {
         .map_err(|e| e.to_string())?;
         Ok(())
     }
-}
-
-/// Whether the id is that of a message (for the receivers' deduplication in tests and tools).
-pub fn message_id(text: &str) -> Option<MessageId> {
-    MessageId::parse(text).ok()
 }
 
 #[cfg(test)]

@@ -1,10 +1,13 @@
 //! SMS notices through a provider: an adapter that posts to an HTTP endpoint you configure, and
 //! one that only logs (development). A phone number is never logged whole.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::dispatch::Sending;
+/// A boxed future of a send's outcome.
+pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + 'a>>;
 
 /// Which provider sends SMS, as configured.
 #[derive(Debug, Clone, PartialEq, Eq)]

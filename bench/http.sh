@@ -12,6 +12,10 @@
 #              one into an empty database (PostgreSQL and SQLite, 32 connections)
 #   candidates — GET /tasks/{id}/candidates with 10,000 citizens on SQLite, 8 connections, vs
 #              GET /healthz in the same run (bench/seed_matching.py)
+#   profile  — not part of `all`: instructions per request (valgrind's callgrind, immune to the
+#              machine's load) of GET /healthz, GET /caps/{year} and the balance read, on SQLite
+#              and on PostgreSQL, N requests each (REQUESTS, default 300), one at a time
+#              (bench/callgrind.py); the dumps are kept in PROFILE_DIR when it is set
 #   statements — not part of `all`: SQL statements per payout and per balance read, counted from
 #              PostgreSQL's statement log (bench/statements.py; needs read access to the server's log)
 # Every section prints the server's peak resident memory (VmHWM, P5) and the ratios.
@@ -66,10 +70,10 @@ stop() { kill "$server" && wait "$server" 2>/dev/null || true; }
 start() {
     local log=$work/serve-$RANDOM.log
     port=
-    (cd "$work" && exec "$bin" serve --bind 127.0.0.1:0 --database-url "$1" >"$log" 2>&1) &
+    (cd "$work" && exec ${WRAP:-} "$bin" serve --bind 127.0.0.1:0 --database-url "$1" >"$log" 2>&1) &
     server=$!
     pids+=("$server")
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 600); do
         port=$(sed -nE 's/.*listening on port ([0-9]+).*/\1/p' "$log" | head -n1)
         [ -n "$port" ] && break
         sleep 0.1
@@ -202,6 +206,29 @@ if [ "$what" = all ] || [ "$what" = flat ]; then
         done
         echo "RESULT flat payouts $backend: empty $(rps "$work/payouts-empty.txt") req/s, 1,000,000 payouts $(rps "$work/payouts-full.txt") req/s:" \
             "cost ratio $(ratio "$(rps "$work/payouts-empty.txt")" "$(rps "$work/payouts-full.txt")") (target <= 1.5)"
+    done
+fi
+
+if [ "$what" = profile ]; then
+    for backend in ${PROFILE_BACKENDS:-sqlite postgres}; do
+        if [ "$backend" = sqlite ]; then
+            url="sqlite://$work/profile.sqlite3"
+        else
+            db=smaajob_profile_$$
+            pg_setup "$db"
+            url="$base/$db"
+        fi
+        WRAP="valgrind --tool=callgrind --instr-atstart=no --dump-instr=no" start "$url"
+        python3 bench/seed.py --base "http://127.0.0.1:$port" --token "$token" --citizens 1 --payouts 50 >"$work/one.txt"
+        citizen=$(cut -d' ' -f1 "$work/one.txt")
+        echo "== instructions per request, $backend, ${REQUESTS:-300} requests each, one at a time"
+        python3 bench/callgrind.py --pid "$server" --dir "$work" --base "http://127.0.0.1:$port" --token "$token" \
+            --requests "${REQUESTS:-300}" healthz=/healthz caps=/api/v1/caps/$(date +%Y) \
+            "balance=/api/v1/citizens/$citizen/balance"
+        stop
+        if [ -n "${PROFILE_DIR:-}" ]; then
+            mkdir -p "$PROFILE_DIR/$backend" && cp "$work"/profile-* "$PROFILE_DIR/$backend/"
+        fi
     done
 fi
 

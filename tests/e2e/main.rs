@@ -45,6 +45,7 @@ mod outside_probe;
 mod pages;
 mod privacy;
 mod problems;
+mod sign_in;
 mod spec_conformance;
 mod story;
 mod strict_input;

@@ -77,7 +77,8 @@ impl Browser {
     /// seconds ago and begun `age` seconds ago.
     fn signed_in_aged(app: &TestApp, user: SessionUser, age: i64, idle: i64) -> Browser {
         let now = chrono::Utc::now().timestamp();
-        let session = Session { user: Some(user), csrf: CSRF.into(), issued_at: now - age, seen_at: now - idle };
+        let session =
+            Session { user: Some(user), csrf: CSRF.into(), issued_at: now - age, seen_at: now - idle, pending: None };
         let sealed = Sealer::new(&app.data_key.session_key(), false).seal(&session);
         Browser { cookie: Some(sealed.value().to_owned()), ..Browser::new(app) }
     }
@@ -134,6 +135,7 @@ fn citizen_user(id: &str) -> SessionUser {
         municipality: None,
         company_id: None,
         citizen_id: Some(id.into()),
+        issuer: None,
     }
 }
 
@@ -145,6 +147,7 @@ fn coordinator_user(municipality: &str) -> SessionUser {
         municipality: Some(municipality.into()),
         company_id: None,
         citizen_id: None,
+        issuer: None,
     }
 }
 
@@ -156,6 +159,7 @@ fn company_user(id: &str) -> SessionUser {
         municipality: None,
         company_id: Some(id.into()),
         citizen_id: None,
+        issuer: None,
     }
 }
 

@@ -141,6 +141,7 @@ fn test_settings(db: &TestDatabase, keys: KeySource) -> Settings {
             dispatch: smaajob_api::dispatch::DispatchSettings { in_process: false, ..Default::default() },
             ..Default::default()
         },
+        sign_in: Default::default(),
     }
 }
 
@@ -192,6 +193,7 @@ pub fn claims(role: Role, sub: &str) -> Claims {
         company_id: None,
         cvr: None,
         citizen_id: None,
+        cpr: None,
     }
 }
 

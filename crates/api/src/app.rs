@@ -158,10 +158,22 @@ impl Application {
         let port = local.port();
         // Browsers send a Secure cookie over plain HTTP to a loopback address only; anywhere
         // else the site is served over HTTPS (behind a proxy) and the cookie must be Secure.
+        let sign_ins = if settings.sign_in.issuers.is_empty() {
+            crate::oidc::SignIns::none()
+        } else {
+            let http = crate::jwks::http_client().map_err(|e| StartError::Config(e.to_string()))?;
+            crate::oidc::SignIns::discover(&settings.sign_in, http)
+                .await
+                .map_err(|e| StartError::Config(e.to_string()))?
+        };
         let pages = web::Data::new(crate::pages::Pages {
             sealer: crate::pages::session::Sealer::new(&settings.data_key.session_key(), !local.ip().is_loopback()),
-            // No OpenID Connect issuer can be configured yet.
-            dev_sign_in: crate::pages::DevSignIn::decide(local.ip(), settings.database_url.kind(), false),
+            dev_sign_in: crate::pages::DevSignIn::decide(
+                local.ip(),
+                settings.database_url.kind(),
+                !sign_ins.is_empty(),
+            ),
+            sign_ins: Arc::new(sign_ins),
         });
         if pages.dev_sign_in == crate::pages::DevSignIn::Available {
             tracing::warn!(url = %format!("http://{local}/"), "development sign-in is on: anyone at this machine can sign in as a demo user");

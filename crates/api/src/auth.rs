@@ -1,6 +1,11 @@
 //! Bearer-token authentication: HS256 with a shared secret (embedded default) or RS256/ES256
-//! against a PEM public key or a JWKS file (an external identity provider). Issuer, audience,
-//! expiry and not-before are always checked; `alg: none` and unexpected algorithms are refused.
+//! against a PEM public key, a JWKS file or a JWKS URL (an external identity provider; see
+//! [`crate::jwks`] for how its keys are cached and refreshed). Issuer, audience, expiry and
+//! not-before are always checked; `alg: none` and unexpected algorithms are refused.
+//!
+//! A citizen's token names them by Småjob's id (`citizen_id`, development tokens) or by the
+//! CPR number an identity provider asserts (`cpr`), which is looked up by its keyed hash and
+//! never logged.
 
 use std::sync::Arc;
 
@@ -10,10 +15,11 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::{Cvr, MunicipalityCode};
-use smaajob_persistence::repo::companies;
+use smaajob_domain::{Cpr, Cvr, MunicipalityCode};
+use smaajob_persistence::repo::{citizens, companies};
 
 use crate::error::ApiError;
+use crate::jwks::RemoteJwks;
 use crate::services::error::Code;
 use crate::services::principal::Principal;
 pub use crate::services::principal::Role;
@@ -49,9 +55,12 @@ pub struct Claims {
     /// Company scope: the CVR number, as an identity provider for businesses asserts it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cvr: Option<String>,
-    /// Citizen scope: the citizen id.
+    /// Citizen scope: the citizen id (Småjob's own development tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub citizen_id: Option<String>,
+    /// Citizen scope: the CPR number, as an identity provider for citizens asserts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpr: Option<String>,
 }
 
 /// The `aud` claim: identity providers often send a list.
@@ -86,11 +95,14 @@ impl Claims {
             Role::Operator => {
                 // The operator acts for the whole scheme: a scope claim would mean the token was
                 // meant for someone else, so it is refused rather than ignored.
-                let scoped =
-                    c.municipality.is_some() || c.company_id.is_some() || c.cvr.is_some() || c.citizen_id.is_some();
+                let scoped = c.municipality.is_some()
+                    || c.company_id.is_some()
+                    || c.cvr.is_some()
+                    || c.citizen_id.is_some()
+                    || c.cpr.is_some();
                 if scoped {
                     return Err(ApiError::invalid_token(
-                        "an operator token carries no `municipality`, `company_id`, `cvr` or `citizen_id` claim",
+                        "an operator token carries no `municipality`, `company_id`, `cvr`, `citizen_id` or `cpr` claim",
                     ));
                 }
                 Principal::Operator { sub: c.sub }
@@ -113,10 +125,18 @@ impl Claims {
                     return Err(ApiError::invalid_token("a company token must carry the `cvr` or `company_id` claim"));
                 }
             },
-            Role::Citizen => {
-                let citizen_id = c.citizen_id.clone().ok_or_else(|| missing("citizen_id"))?;
-                Principal::Citizen { sub: c.sub, citizen_id }
-            }
+            Role::Citizen => match (c.citizen_id, c.cpr) {
+                (Some(citizen_id), _) => Principal::Citizen { sub: c.sub, citizen_id },
+                (None, Some(cpr)) => {
+                    // The parse error would quote the number: the refusal names the claim only.
+                    let cpr = Cpr::parse(&cpr)
+                        .map_err(|_| ApiError::invalid_token("the token's `cpr` is not a valid CPR number"))?;
+                    return Ok(Claimed::Cpr { sub: c.sub, cpr });
+                }
+                (None, None) => {
+                    return Err(ApiError::invalid_token("a citizen token must carry the `cpr` or `citizen_id` claim"));
+                }
+            },
         }))
     }
 }
@@ -125,6 +145,7 @@ impl Claims {
 enum Claimed {
     Ready(Principal),
     Cvr { sub: String, cvr: Cvr },
+    Cpr { sub: String, cpr: Cpr },
 }
 
 /// Where verification keys come from.
@@ -135,12 +156,15 @@ pub enum KeySource {
     Pem(Vec<u8>),
     /// A JWKS document (keys chosen by `kid`, RS256/ES256 only).
     Jwks(String),
+    /// A JWKS URL, fetched when a token names a key not held yet (RS256/ES256 only).
+    JwksUrl(Arc<RemoteJwks<JwkSet>>),
 }
 
 enum Keys {
     Shared { decoding: DecodingKey, encoding: EncodingKey },
     Single { decoding: DecodingKey, alg: Algorithm },
     Set(JwkSet),
+    Remote(Arc<RemoteJwks<JwkSet>>),
 }
 
 /// Verifies (and, with a shared secret, mints) tokens.
@@ -198,6 +222,7 @@ impl Authenticator {
             KeySource::Jwks(json) => {
                 Keys::Set(serde_json::from_str(&json).map_err(|e| AuthConfigError::BadJwks(e.to_string()))?)
             }
+            KeySource::JwksUrl(remote) => Keys::Remote(remote),
         };
         Ok(Authenticator { keys, issuer: issuer.to_owned(), audience: audience.to_owned() })
     }
@@ -222,28 +247,26 @@ impl Authenticator {
         }
     }
 
-    /// Verifies a token and returns the caller it speaks for (a CVR is not looked up here).
-    fn verify(&self, token: &str) -> Result<Claimed, ApiError> {
+    /// Verifies a token and returns the caller it speaks for (a CVR or CPR is not looked up
+    /// here). With a JWKS URL, a `kid` not held yet fetches the set again (at most once per
+    /// refresh floor).
+    async fn verify(&self, token: &str) -> Result<Claimed, ApiError> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| ApiError::invalid_token("the token is malformed or uses an unsupported algorithm"))?;
         let (key, alg) = match &self.keys {
             Keys::Shared { decoding, .. } => (decoding.clone(), Algorithm::HS256),
             Keys::Single { decoding, alg } => (decoding.clone(), *alg),
-            Keys::Set(set) => {
+            Keys::Set(set) => key_from_set(set, &header)?,
+            Keys::Remote(remote) => {
                 let kid = header
                     .kid
                     .as_deref()
                     .ok_or_else(|| ApiError::invalid_token("the token has no `kid` to pick a key"))?;
-                let jwk =
-                    set.find(kid).ok_or_else(|| ApiError::invalid_token("the token's `kid` is not a known key"))?;
-                let key = DecodingKey::from_jwk(jwk)
-                    .map_err(|_| ApiError::invalid_token("the token's key cannot be used"))?;
-                // Only asymmetric algorithms are trusted from a key set.
-                let alg = match header.alg {
-                    Algorithm::RS256 | Algorithm::ES256 => header.alg,
-                    _ => return Err(ApiError::invalid_token("the token's algorithm is not accepted")),
-                };
-                (key, alg)
+                let set = remote.for_kid(kid).await.map_err(|e| {
+                    tracing::error!(error = %e, "the identity provider's keys could not be fetched");
+                    ApiError::Unavailable("the identity provider's signing keys cannot be fetched right now".into())
+                })?;
+                key_from_set(&set, &header)?
             }
         };
         if header.alg != alg {
@@ -273,6 +296,18 @@ impl Authenticator {
     }
 }
 
+/// The key a token's `kid` names in a key set, and its algorithm (asymmetric only).
+fn key_from_set(set: &JwkSet, header: &Header) -> Result<(DecodingKey, Algorithm), ApiError> {
+    let kid = header.kid.as_deref().ok_or_else(|| ApiError::invalid_token("the token has no `kid` to pick a key"))?;
+    let jwk = set.find(kid).ok_or_else(|| ApiError::invalid_token("the token's `kid` is not a known key"))?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|_| ApiError::invalid_token("the token's key cannot be used"))?;
+    // Only asymmetric algorithms are trusted from a key set.
+    match header.alg {
+        Algorithm::RS256 | Algorithm::ES256 => Ok((key, header.alg)),
+        _ => Err(ApiError::invalid_token("the token's algorithm is not accepted")),
+    }
+}
+
 /// Reads the bearer token from a request.
 fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| ApiError::Unauthorized {
@@ -294,14 +329,27 @@ impl FromRequest for Principal {
     type Future = LocalBoxFuture<'static, Result<Principal, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let claimed = match req.app_data::<web::Data<Arc<Authenticator>>>() {
-            Some(auth) => bearer(req).and_then(|t| auth.verify(t)),
-            None => Err(ApiError::Internal("authenticator not configured".into())),
-        };
+        let auth = req.app_data::<web::Data<Arc<Authenticator>>>().map(|a| a.get_ref().clone());
+        let token = bearer(req).map(str::to_owned);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            match claimed? {
+            let auth = auth.ok_or_else(|| ApiError::Internal("authenticator not configured".into()))?;
+            let claimed = auth.verify(&token?).await?;
+            match claimed {
                 Claimed::Ready(p) => Ok(p),
+                // A citizens' identity provider asserts the CPR number; it is looked up by its
+                // keyed hash. A citizen not enrolled here is refused (there is nothing of theirs).
+                Claimed::Cpr { sub, cpr } => {
+                    let state = state.ok_or_else(|| ApiError::Internal("state not configured".into()))?;
+                    let hash = state.data_key.lookup_hash(cpr.digits());
+                    let found = state.read(move |conn| Ok(citizens::find_id_by_cpr_hash(conn, &hash)?)).await?;
+                    match found {
+                        Some(citizen_id) => Ok(Principal::Citizen { sub, citizen_id }),
+                        None => {
+                            Err(ApiError::Forbidden("the citizen this token names is not enrolled in Småjob".into()))
+                        }
+                    }
+                }
                 // A business identity provider asserts the CVR; the company it registered here is looked up.
                 Claimed::Cvr { sub, cvr } => {
                     let state = state.ok_or_else(|| ApiError::Internal("state not configured".into()))?;

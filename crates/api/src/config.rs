@@ -53,6 +53,9 @@ pub struct Settings {
     pub guess_limits: crate::services::guesses::GuessLimits,
     /// The per-source request rate where a citizen is named by CPR number.
     pub source_rate: crate::guess_guard::SourceRateConfig,
+    /// The identity providers people sign in at on the pages (none: only the development
+    /// sign-in, where it is allowed).
+    pub sign_in: crate::oidc::SignInConfig,
     /// The dispatcher of notifications and where webhooks may point.
     pub notify: NotifySettings,
 }
@@ -75,6 +78,11 @@ pub struct KeyInputs {
     pub jwt_public_key: Option<PathBuf>,
     /// `SMAAJOB_JWKS_PATH`: path to a JWKS file (RS256/ES256).
     pub jwks_path: Option<PathBuf>,
+    /// `SMAAJOB_JWKS_URL`: an identity provider's JWKS URL (RS256/ES256), fetched when a token
+    /// names a key not held yet.
+    pub jwks_url: Option<String>,
+    /// `SMAAJOB_JWKS_REFRESH_FLOOR`: the shortest time between two fetches of the JWKS URL.
+    pub jwks_refresh_floor: Option<std::time::Duration>,
     /// `SMAAJOB_DATA_KEY`: base64 32-byte key for personal data.
     pub data_key: Option<String>,
     /// `SMAAJOB_JWT_ISSUER`.
@@ -103,6 +111,9 @@ pub enum ConfigError {
         /// The error.
         source: std::io::Error,
     },
+    /// The HTTP client for identity providers could not be built.
+    #[error("the HTTP client for identity providers cannot be built: {0}")]
+    HttpClient(String),
     /// `token` found no secrets file to sign with, and creates none: a token signed with a new
     /// secret would only be refused by the server.
     #[error(
@@ -137,7 +148,10 @@ pub fn resolve_keys(
     inputs: &KeyInputs,
 ) -> Result<(Authenticator, DataKey, Option<PathBuf>), ConfigError> {
     let needs_local = inputs.data_key.is_none()
-        || (inputs.jwt_secret.is_none() && inputs.jwt_public_key.is_none() && inputs.jwks_path.is_none());
+        || (inputs.jwt_secret.is_none()
+            && inputs.jwt_public_key.is_none()
+            && inputs.jwks_path.is_none()
+            && inputs.jwks_url.is_none());
     let (local, created) = match (needs_local, url.kind(), url.sqlite_path()) {
         (false, _, _) => (None, None),
         (true, BackendKind::Sqlite, Some(path)) => {
@@ -148,7 +162,7 @@ pub fn resolve_keys(
             let which = if inputs.data_key.is_none() {
                 "SMAAJOB_DATA_KEY"
             } else {
-                "SMAAJOB_JWT_SECRET (or SMAAJOB_JWT_PUBLIC_KEY / SMAAJOB_JWKS_PATH)"
+                "SMAAJOB_JWT_SECRET (or SMAAJOB_JWT_PUBLIC_KEY / SMAAJOB_JWKS_PATH / SMAAJOB_JWKS_URL)"
             };
             return Err(ConfigError::MissingSecret(which));
         }
@@ -166,12 +180,17 @@ pub fn resolve_keys(
 /// file of an SQLite database, which must already exist (unlike [`resolve_keys`], this never
 /// creates one). Returns the secrets file used, if any, so the caller can name it.
 pub fn token_keys(url: &DatabaseUrl, inputs: &KeyInputs) -> Result<(Authenticator, Option<PathBuf>), ConfigError> {
-    let configured = inputs.jwt_secret.is_some() || inputs.jwt_public_key.is_some() || inputs.jwks_path.is_some();
+    let configured = inputs.jwt_secret.is_some()
+        || inputs.jwt_public_key.is_some()
+        || inputs.jwks_path.is_some()
+        || inputs.jwks_url.is_some();
     if configured {
         return Ok((authenticator(inputs, None)?, None));
     }
     let Some(sqlite) = url.sqlite_path() else {
-        return Err(ConfigError::MissingSecret("SMAAJOB_JWT_SECRET (or SMAAJOB_JWT_PUBLIC_KEY / SMAAJOB_JWKS_PATH)"));
+        return Err(ConfigError::MissingSecret(
+            "SMAAJOB_JWT_SECRET (or SMAAJOB_JWT_PUBLIC_KEY / SMAAJOB_JWKS_PATH / SMAAJOB_JWKS_URL)",
+        ));
     };
     let path = local_secrets_path(sqlite);
     let local: LocalSecrets = match std::fs::read(&path) {
@@ -189,6 +208,10 @@ pub fn token_keys(url: &DatabaseUrl, inputs: &KeyInputs) -> Result<(Authenticato
 fn authenticator(inputs: &KeyInputs, local: Option<&LocalSecrets>) -> Result<Authenticator, ConfigError> {
     let source = if let Some(path) = &inputs.jwt_public_key {
         KeySource::Pem(read(path)?)
+    } else if let Some(url) = &inputs.jwks_url {
+        let http = crate::jwks::http_client().map_err(|e| ConfigError::HttpClient(e.to_string()))?;
+        let floor = inputs.jwks_refresh_floor.unwrap_or(crate::jwks::DEFAULT_REFRESH_FLOOR);
+        KeySource::JwksUrl(std::sync::Arc::new(crate::jwks::RemoteJwks::new(url.clone(), http, floor)))
     } else if let Some(path) = &inputs.jwks_path {
         KeySource::Jwks(String::from_utf8_lossy(&read(path)?).into_owned())
     } else if let Some(secret) = &inputs.jwt_secret {

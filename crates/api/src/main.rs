@@ -14,7 +14,7 @@ use smaajob_api::guess_guard::SourceRateConfig;
 use smaajob_api::services::gtfs;
 use smaajob_api::services::guesses::{GuessCount, GuessLimits};
 use smaajob_api::telemetry::{self, LogFormat};
-use smaajob_api::{Application, demo, openapi};
+use smaajob_api::{Application, demo, oidc, openapi};
 use smaajob_domain::{Money, MunicipalityCode};
 use smaajob_persistence::repo::audit_chain;
 use smaajob_persistence::{DatabaseUrl, connect, run_migrations, write_transaction};
@@ -32,7 +32,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate(DbArgs),
     /// Print a signed development token (HS256 with the configured or local secret).
@@ -105,6 +105,14 @@ struct DbArgs {
     /// JWKS file of an external identity provider (RS256/ES256, keys by `kid`).
     #[arg(long, env = "SMAAJOB_JWKS_PATH", global = true)]
     jwks_path: Option<PathBuf>,
+    /// JWKS URL of an external identity provider (RS256/ES256, keys by `kid`), fetched again
+    /// when a token names a key not held yet.
+    #[arg(long, env = "SMAAJOB_JWKS_URL", global = true)]
+    jwks_url: Option<String>,
+    /// The shortest time between two fetches of a JWKS URL (a token naming an unknown key
+    /// within it is refused without asking the provider).
+    #[arg(long, env = "SMAAJOB_JWKS_REFRESH_FLOOR", default_value = "1m", value_parser = humantime::parse_duration, global = true)]
+    jwks_refresh_floor: Duration,
     /// Expected token issuer.
     #[arg(long, env = "SMAAJOB_JWT_ISSUER", global = true)]
     jwt_issuer: Option<String>,
@@ -125,6 +133,8 @@ impl DbArgs {
             jwt_secret: self.jwt_secret.clone(),
             jwt_public_key: self.jwt_public_key.clone(),
             jwks_path: self.jwks_path.clone(),
+            jwks_url: self.jwks_url.clone(),
+            jwks_refresh_floor: Some(self.jwks_refresh_floor),
             data_key: self.data_key.clone(),
             issuer: self.jwt_issuer.clone(),
             audience: self.jwt_audience.clone(),
@@ -266,7 +276,138 @@ struct ServeArgs {
     #[command(flatten)]
     notify: NotifyArgs,
     #[command(flatten)]
+    sign_in: SignInArgs,
+    #[command(flatten)]
     db: DbArgs,
+}
+
+/// The identity providers of the pages' sign-in, one per kind of user, and the claims that
+/// say who someone is. An issuer is configured when its URL is set; it then needs a client id
+/// and a redirect URL too.
+#[derive(Args, Clone)]
+struct SignInArgs {
+    /// Citizens' issuer (MitID through NemLog-in or a broker).
+    #[arg(long, env = "SMAAJOB_OIDC_CITIZEN_ISSUER")]
+    oidc_citizen_issuer: Option<String>,
+    /// Småjob's client id at the citizens' issuer.
+    #[arg(long, env = "SMAAJOB_OIDC_CITIZEN_CLIENT_ID")]
+    oidc_citizen_client_id: Option<String>,
+    /// Småjob's client secret at the citizens' issuer.
+    #[arg(long, env = "SMAAJOB_OIDC_CITIZEN_CLIENT_SECRET", hide_env_values = true)]
+    oidc_citizen_client_secret: Option<String>,
+    /// The citizens' redirect URL: `{public URL}/log-ind/oidc/borger/retur`.
+    #[arg(long, env = "SMAAJOB_OIDC_CITIZEN_REDIRECT_URL")]
+    oidc_citizen_redirect_url: Option<String>,
+    /// Scopes asked of the citizens' issuer beyond `openid`, separated by spaces.
+    #[arg(long, env = "SMAAJOB_OIDC_CITIZEN_SCOPES", default_value = "profile")]
+    oidc_citizen_scopes: String,
+    /// Companies' issuer (MitID Erhverv).
+    #[arg(long, env = "SMAAJOB_OIDC_COMPANY_ISSUER")]
+    oidc_company_issuer: Option<String>,
+    /// Småjob's client id at the companies' issuer.
+    #[arg(long, env = "SMAAJOB_OIDC_COMPANY_CLIENT_ID")]
+    oidc_company_client_id: Option<String>,
+    /// Småjob's client secret at the companies' issuer.
+    #[arg(long, env = "SMAAJOB_OIDC_COMPANY_CLIENT_SECRET", hide_env_values = true)]
+    oidc_company_client_secret: Option<String>,
+    /// The companies' redirect URL: `{public URL}/log-ind/oidc/virksomhed/retur`.
+    #[arg(long, env = "SMAAJOB_OIDC_COMPANY_REDIRECT_URL")]
+    oidc_company_redirect_url: Option<String>,
+    /// Scopes asked of the companies' issuer beyond `openid`, separated by spaces.
+    #[arg(long, env = "SMAAJOB_OIDC_COMPANY_SCOPES", default_value = "profile")]
+    oidc_company_scopes: String,
+    /// Coordinators' issuer (the municipality's own identity provider).
+    #[arg(long, env = "SMAAJOB_OIDC_COORDINATOR_ISSUER")]
+    oidc_coordinator_issuer: Option<String>,
+    /// Småjob's client id at the coordinators' issuer.
+    #[arg(long, env = "SMAAJOB_OIDC_COORDINATOR_CLIENT_ID")]
+    oidc_coordinator_client_id: Option<String>,
+    /// Småjob's client secret at the coordinators' issuer.
+    #[arg(long, env = "SMAAJOB_OIDC_COORDINATOR_CLIENT_SECRET", hide_env_values = true)]
+    oidc_coordinator_client_secret: Option<String>,
+    /// The coordinators' redirect URL: `{public URL}/log-ind/oidc/koordinator/retur`.
+    #[arg(long, env = "SMAAJOB_OIDC_COORDINATOR_REDIRECT_URL")]
+    oidc_coordinator_redirect_url: Option<String>,
+    /// Scopes asked of the coordinators' issuer beyond `openid`, separated by spaces.
+    #[arg(long, env = "SMAAJOB_OIDC_COORDINATOR_SCOPES", default_value = "profile")]
+    oidc_coordinator_scopes: String,
+    /// The citizens' issuer's claim with the CPR number.
+    #[arg(long, env = "SMAAJOB_OIDC_CPR_CLAIM", default_value = oidc::DEFAULT_CPR_CLAIM)]
+    oidc_cpr_claim: String,
+    /// The companies' issuer's claim with the CVR number.
+    #[arg(long, env = "SMAAJOB_OIDC_CVR_CLAIM", default_value = oidc::DEFAULT_CVR_CLAIM)]
+    oidc_cvr_claim: String,
+    /// The coordinators' issuer's claim with the municipality code.
+    #[arg(long, env = "SMAAJOB_OIDC_MUNICIPALITY_CLAIM", default_value = oidc::DEFAULT_MUNICIPALITY_CLAIM)]
+    oidc_municipality_claim: String,
+    /// The coordinators' issuer's claim with groups or roles (a string or a list).
+    #[arg(long, env = "SMAAJOB_OIDC_COORDINATOR_CLAIM", default_value = oidc::DEFAULT_COORDINATOR_CLAIM)]
+    oidc_coordinator_claim: String,
+    /// The value in that claim that makes a person a coordinator.
+    #[arg(long, env = "SMAAJOB_OIDC_COORDINATOR_VALUE", default_value = oidc::DEFAULT_COORDINATOR_VALUE)]
+    oidc_coordinator_value: String,
+}
+
+impl SignInArgs {
+    fn config(&self, jwks_refresh_floor: Duration) -> Result<oidc::SignInConfig, String> {
+        let one = |kind: oidc::IssuerKind,
+                   issuer: &Option<String>,
+                   client_id: &Option<String>,
+                   secret: &Option<String>,
+                   redirect: &Option<String>,
+                   scopes: &str|
+         -> Result<Option<oidc::IssuerConfig>, String> {
+            let Some(issuer) = issuer.clone() else { return Ok(None) };
+            let upper = format!("{:?}", kind).to_uppercase();
+            let client_id = client_id.clone().ok_or(format!("SMAAJOB_OIDC_{upper}_CLIENT_ID must be set"))?;
+            let redirect_url = redirect.clone().ok_or(format!("SMAAJOB_OIDC_{upper}_REDIRECT_URL must be set"))?;
+            Ok(Some(oidc::IssuerConfig {
+                kind,
+                issuer,
+                client_id,
+                client_secret: secret.clone(),
+                redirect_url,
+                scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+            }))
+        };
+        let issuers = [
+            one(
+                oidc::IssuerKind::Citizen,
+                &self.oidc_citizen_issuer,
+                &self.oidc_citizen_client_id,
+                &self.oidc_citizen_client_secret,
+                &self.oidc_citizen_redirect_url,
+                &self.oidc_citizen_scopes,
+            )?,
+            one(
+                oidc::IssuerKind::Company,
+                &self.oidc_company_issuer,
+                &self.oidc_company_client_id,
+                &self.oidc_company_client_secret,
+                &self.oidc_company_redirect_url,
+                &self.oidc_company_scopes,
+            )?,
+            one(
+                oidc::IssuerKind::Coordinator,
+                &self.oidc_coordinator_issuer,
+                &self.oidc_coordinator_client_id,
+                &self.oidc_coordinator_client_secret,
+                &self.oidc_coordinator_redirect_url,
+                &self.oidc_coordinator_scopes,
+            )?,
+        ];
+        Ok(oidc::SignInConfig {
+            issuers: issuers.into_iter().flatten().collect(),
+            claims: oidc::ClaimMapping {
+                cpr: self.oidc_cpr_claim.clone(),
+                cvr: self.oidc_cvr_claim.clone(),
+                municipality: self.oidc_municipality_claim.clone(),
+                coordinator_claim: self.oidc_coordinator_claim.clone(),
+                coordinator_value: self.oidc_coordinator_value.clone(),
+            },
+            jwks_refresh_floor: Some(jwks_refresh_floor),
+        })
+    }
 }
 
 #[derive(Args)]
@@ -301,7 +442,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => serve(cli.serve),
-        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Serve(args)) => serve(*args),
         Some(Command::Migrate(db)) => migrate(db),
         Some(Command::Dispatch(args)) => dispatch(args),
         Some(Command::Token(args)) => token(args),
@@ -375,6 +516,7 @@ fn serve(args: ServeArgs) -> CliResult {
         )?,
         source_rate: SourceRateConfig { period: args.source_rate_period, burst: args.source_rate_burst },
         notify: args.notify.settings()?,
+        sign_in: args.sign_in.config(args.db.jwks_refresh_floor)?,
     };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
@@ -494,6 +636,9 @@ fn token(args: TokenArgs) -> CliResult {
             Role::Citizen => Some(args.citizen_id.clone().ok_or_else(|| scope_missing("citizen-id"))?),
             _ => None,
         },
+        // A CPR number on a command line ends up in shell histories: development tokens name
+        // a citizen by id.
+        cpr: None,
     };
     let token = auth.mint(&claims).ok_or(
         "tokens can only be minted with an HS256 secret; this configuration verifies an identity provider's keys",

@@ -515,6 +515,25 @@ mod tests {
         assert!(!err.is_transient());
     }
 
+    /// Without the query planner stability guarantee, SQLite plans every statement with a bound
+    /// `LIMIT` again on each execution (see the workspace's `.cargo/config.toml`).
+    #[test]
+    fn the_bundled_sqlite_keeps_plans_independent_of_bound_values() {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            n: i32,
+        }
+        let db = crate::testing::TestDatabase::sqlite();
+        let pool = connect(db.url(), 1).expect("connects");
+        let mut conn = pool.get().expect("a connection");
+        let found =
+            diesel::sql_query("SELECT COUNT(*) AS n FROM pragma_compile_options WHERE compile_options = 'ENABLE_QPSG'")
+                .get_result::<Row>(&mut conn)
+                .expect("the compile options");
+        assert_eq!(found.n, 1, "SQLite is built without SQLITE_ENABLE_QPSG");
+    }
+
     #[test]
     fn a_password_with_an_at_sign_is_still_hidden() {
         let url = DatabaseUrl::parse("postgresql://u:p@ss@h/db").expect("valid");

@@ -70,6 +70,8 @@ pub struct Pages {
     pub sealer: Sealer,
     /// Whether the development sign-in is offered.
     pub dev_sign_in: DevSignIn,
+    /// The identity providers people sign in at.
+    pub sign_ins: std::sync::Arc<crate::oidc::SignIns>,
 }
 
 /// Registers the pages and the style sheet.
@@ -85,6 +87,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/static/app.css", web::get().to(style_sheet))
     .route("/log-ind", web::get().to(sign_in::page))
     .route("/log-ind/udvikler", web::post().to(sign_in::dev_sign_in))
+    .route("/log-ind/oidc/{kind}", web::get().to(sign_in::start_oidc))
+    .route("/log-ind/oidc/{kind}/retur", web::get().to(sign_in::oidc_return))
     .route("/log-ud", web::post().to(sign_in::sign_out))
     .route("/borger", web::get().to(citizen::start))
     .route("/borger/tilbud/{id}/{answer}", web::post().to(citizen::answer_offer))

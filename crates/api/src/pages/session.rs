@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use smaajob_domain::MunicipalityCode;
 use subtle::ConstantTimeEq;
 
+use crate::oidc::{IssuerKind, PendingSignIn};
 use crate::services::principal::{Principal, Role};
 
 /// The cookie's name.
@@ -44,6 +45,10 @@ pub struct SessionUser {
     /// A citizen's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub citizen_id: Option<String>,
+    /// The identity provider they signed in at (none: the development sign-in), whose session
+    /// sign-out ends too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<IssuerKind>,
 }
 
 impl SessionUser {
@@ -74,12 +79,22 @@ pub struct Session {
     pub issued_at: i64,
     /// When the session was last used (seconds since the epoch).
     pub seen_at: i64,
+    /// A sign-in started at an identity provider: its state, nonce and PKCE verifier, until
+    /// the provider sends the browser back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingSignIn>,
 }
 
 impl Session {
     /// A new session for `user` (or nobody), with a fresh form token.
     pub fn new(user: Option<SessionUser>, now: i64) -> Session {
-        Session { user, csrf: URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()), issued_at: now, seen_at: now }
+        Session {
+            user,
+            csrf: URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()),
+            issued_at: now,
+            seen_at: now,
+            pending: None,
+        }
     }
 
     /// Whether `sent` is this session's form token (compared in constant time).
@@ -99,6 +114,8 @@ impl Session {
 }
 
 /// What the request's cookie holds.
+// Made once per request and taken apart at once: boxing the session would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found {
     /// No session cookie.

@@ -1,6 +1,12 @@
-//! Signing in and out. Until an identity provider is configured, the only way in is the
-//! development sign-in: offered only on a loopback address with SQLite (see [`DevSignIn`]),
-//! where a person picks one of the demo data set's users.
+//! Signing in and out. People sign in at the configured identity providers (OpenID Connect's
+//! code flow with PKCE, see [`crate::oidc`]): the flow's state, nonce and PKCE verifier wait in
+//! the sealed session cookie until the provider sends the browser back, and only a browser
+//! holding that cookie can finish the sign-in it started. Who the provider's claims name here
+//! is found by `services::sign_in`.
+//!
+//! Until an identity provider is configured, the only way in is the development sign-in:
+//! offered only on a loopback address with SQLite (see [`DevSignIn`]), where a person picks
+//! one of the demo data set's users.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,11 +14,13 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::demo;
+use crate::oidc::{Asserted, IssuerKind, SIGN_IN_TIMEOUT_SECONDS};
 use crate::pages::layout::{self, csrf_field};
 use crate::pages::session::{self, Found, Session, SessionUser};
 use crate::pages::text::Lang;
 use crate::pages::{DevSignIn, NoticeQuery, Pages, html as html_response, see_other, start_of};
 use crate::services::principal::Role;
+use crate::services::sign_in::{self as sign_in_service, Member, NotMember};
 use crate::state::AppState;
 
 /// One user the development sign-in offers.
@@ -36,6 +44,7 @@ async fn choices(req: &HttpRequest) -> Vec<Choice> {
                 municipality: Some((*code).into()),
                 company_id: None,
                 citizen_id: None,
+                issuer: None,
             },
         })
         .collect();
@@ -53,6 +62,7 @@ async fn choices(req: &HttpRequest) -> Vec<Choice> {
                         municipality: None,
                         company_id: Some(id),
                         citizen_id: None,
+                        issuer: None,
                     },
                 });
             }
@@ -66,6 +76,7 @@ async fn choices(req: &HttpRequest) -> Vec<Choice> {
                         municipality: None,
                         company_id: None,
                         citizen_id: Some(id),
+                        issuer: None,
                     },
                 });
             }
@@ -81,6 +92,7 @@ fn body(
     dev: DevSignIn,
     csrf: &str,
     choices: &[Choice],
+    issuers: &[IssuerKind],
     notice: Option<&str>,
     problem: Option<&str>,
 ) -> Markup {
@@ -90,6 +102,13 @@ fn body(
         (layout::notice(notice))
         @if let Some(p) = problem { p.problem role="alert" { (p) } }
         p { (t.sign_in_intro) }
+        @if !issuers.is_empty() {
+            ul.sign-in {
+                @for kind in issuers {
+                    li { a.button href=(format!("/log-ind/oidc/{}", kind.slug())) { (issuer_label(lang, *kind)) } }
+                }
+            }
+        }
         @match dev {
             DevSignIn::Available => {
                 section.card aria-labelledby="dev-title" {
@@ -111,7 +130,8 @@ fn body(
                     }
                 }
             }
-            _ => { p { (t.no_sign_in_configured) } }
+            _ if issuers.is_empty() => { p { (t.no_sign_in_configured) } }
+            _ => {}
         }
     }
 }
@@ -136,7 +156,7 @@ async fn render(
         lang,
         lang.t().sign_in_title,
         None,
-        body(lang, pages.dev_sign_in, &session.csrf, &choices, notice, problem),
+        body(lang, pages.dev_sign_in, &session.csrf, &choices, &pages.sign_ins.kinds(), notice, problem),
     );
     let mut res = html_response(status, markup);
     let _ = res.add_cookie(&pages.sealer.seal(&session));
@@ -205,7 +225,8 @@ pub async fn dev_sign_in(req: HttpRequest, form: web::Form<DevForm>) -> HttpResp
     res
 }
 
-/// `POST /log-ud`: ends the session in this browser.
+/// `POST /log-ud`: ends the session in this browser and, for a person who signed in at an
+/// identity provider that offers it, sends the browser on to end the session there too.
 pub async fn sign_out(req: HttpRequest, form: web::Form<super::CsrfOnly>) -> HttpResponse {
     let signed_in = match super::signed_in_form(&req, &form.csrf).await {
         Ok(s) => s,
@@ -213,7 +234,159 @@ pub async fn sign_out(req: HttpRequest, form: web::Form<super::CsrfOnly>) -> Htt
     };
     let Ok(pages) = super::pages(&req) else { return see_other("/log-ind") };
     tracing::info!(sub = %signed_in.user.sub, "signed out");
-    let mut res = see_other("/log-ind?ok=ud");
+    let at_provider = signed_in.user.issuer.and_then(|kind| pages.sign_ins.get(kind)).and_then(|provider| {
+        let after = provider.post_logout_url()?;
+        provider.end_session_url(&after)
+    });
+    let mut res = see_other(at_provider.as_deref().unwrap_or("/log-ind?ok=ud"));
     let _ = res.add_cookie(&pages.sealer.removal());
+    res
+}
+
+/// The sign-in button's text for an issuer.
+fn issuer_label(lang: Lang, kind: IssuerKind) -> &'static str {
+    let t = lang.t();
+    match kind {
+        IssuerKind::Citizen => t.sign_in_citizen,
+        IssuerKind::Company => t.sign_in_company,
+        IssuerKind::Coordinator => t.sign_in_coordinator,
+    }
+}
+
+/// `GET /log-ind/oidc/{kind}`: sends the browser to the kind's identity provider, keeping the
+/// flow's state, nonce and PKCE verifier in the session cookie.
+pub async fn start_oidc(req: HttpRequest, kind: web::Path<String>) -> HttpResponse {
+    let pages = match super::pages(&req) {
+        Ok(p) => p.clone(),
+        Err(res) => return res,
+    };
+    let lang = Lang::of(&req);
+    let Some(provider) = IssuerKind::from_slug(&kind).and_then(|k| pages.sign_ins.get(k)) else {
+        return refused(&req, &pages, lang, StatusCode::NOT_FOUND, lang.t().sign_in_unknown_issuer).await;
+    };
+    let now = session::now();
+    let (location, pending) = provider.start(now);
+    // A new anonymous session: whoever was signed in here is not, once they sign in again.
+    let session = Session { pending: Some(pending), ..Session::new(None, now) };
+    let mut res = see_other(&location);
+    let _ = res.add_cookie(&pages.sealer.seal(&session));
+    res
+}
+
+/// What the identity provider sends back (RFC 6749 § 4.1.2).
+#[derive(Debug, Deserialize)]
+pub struct ProviderAnswer {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// `GET /log-ind/oidc/{kind}/retur`: finishes a sign-in the same browser started: the answer
+/// must carry the `state` its session keeps, for the same issuer, within ten minutes; the code
+/// is traded with the PKCE verifier, the ID token checked with the nonce. Anything else gets
+/// the sign-in page with a reason, never a session.
+pub async fn oidc_return(
+    req: HttpRequest,
+    kind: web::Path<String>,
+    answer: web::Query<ProviderAnswer>,
+) -> HttpResponse {
+    let pages = match super::pages(&req) {
+        Ok(p) => p.clone(),
+        Err(res) => return res,
+    };
+    let lang = Lang::of(&req);
+    let t = lang.t();
+    let Some(provider) = IssuerKind::from_slug(&kind).and_then(|k| pages.sign_ins.get(k)) else {
+        return refused(&req, &pages, lang, StatusCode::NOT_FOUND, t.sign_in_unknown_issuer).await;
+    };
+    let now = session::now();
+    let found = pages.sealer.open(&req, now);
+    let Found::Live(Session { pending: Some(pending), .. }) = found else {
+        let notice = if found == Found::Invalid { t.session_invalid } else { t.sign_in_failed };
+        return refused(&req, &pages, lang, StatusCode::UNAUTHORIZED, notice).await;
+    };
+    if pending.kind != provider.kind() || now - pending.started_at > SIGN_IN_TIMEOUT_SECONDS {
+        return refused(&req, &pages, lang, StatusCode::UNAUTHORIZED, t.sign_in_failed).await;
+    }
+    let state_matches = answer
+        .state
+        .as_deref()
+        .is_some_and(|sent| bool::from(subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), pending.state.as_bytes())));
+    if !state_matches {
+        tracing::warn!(issuer = provider.kind().slug(), "a sign-in answer did not carry the state it was sent");
+        return refused(&req, &pages, lang, StatusCode::FORBIDDEN, t.sign_in_failed).await;
+    }
+    if let Some(error) = &answer.error {
+        // The provider's own error code (access_denied, login_required, …): never a claim.
+        tracing::info!(issuer = provider.kind().slug(), error = %error, "the identity provider ended the sign-in");
+        return refused(&req, &pages, lang, StatusCode::UNAUTHORIZED, t.sign_in_cancelled).await;
+    }
+    let Some(code) = answer.code.clone() else {
+        return refused(&req, &pages, lang, StatusCode::BAD_REQUEST, t.sign_in_failed).await;
+    };
+    let identity = match provider.finish(&pending, code, pages.sign_ins.claims()).await {
+        Ok(identity) => identity,
+        Err(e) => {
+            // The error names claims, never their values.
+            tracing::warn!(issuer = provider.kind().slug(), error = %e, "sign-in refused");
+            return refused(&req, &pages, lang, StatusCode::UNAUTHORIZED, t.sign_in_failed).await;
+        }
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return refused(&req, &pages, lang, StatusCode::INTERNAL_SERVER_ERROR, t.error).await;
+    };
+    let key = state.data_key.clone();
+    let asserted = identity.asserted.clone();
+    let member = state
+        .read(move |conn| {
+            Ok(match &asserted {
+                Asserted::Citizen(cpr) => sign_in_service::citizen_by_cpr(conn, &key, cpr)?,
+                Asserted::Company(cvr) => sign_in_service::company_by_cvr(conn, cvr)?,
+                Asserted::Coordinator(m) => Ok(Member::Coordinator { municipality: *m }),
+            })
+        })
+        .await;
+    let member = match member {
+        Ok(Ok(member)) => member,
+        Ok(Err(not)) => {
+            tracing::info!(sub = %identity.sub, issuer = provider.kind().slug(), "signed in at the provider, unknown here");
+            let notice = match not {
+                NotMember::UnknownCitizen => t.sign_in_unknown_citizen,
+                NotMember::UnknownCompany => t.sign_in_unknown_company,
+            };
+            return refused(&req, &pages, lang, StatusCode::FORBIDDEN, notice).await;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the sign-in could not look up who signed in");
+            return refused(&req, &pages, lang, StatusCode::SERVICE_UNAVAILABLE, t.error).await;
+        }
+    };
+    let mut user = SessionUser {
+        role: identity.kind.role(),
+        sub: identity.sub,
+        name: identity.name.unwrap_or_else(|| layout::role_name(lang, identity.kind.role()).to_owned()),
+        municipality: None,
+        company_id: None,
+        citizen_id: None,
+        issuer: Some(identity.kind),
+    };
+    match member {
+        Member::Citizen { citizen_id } => user.citizen_id = Some(citizen_id),
+        Member::Company { company_id, name } => {
+            user.company_id = Some(company_id);
+            user.name = name;
+        }
+        Member::Coordinator { municipality } => user.municipality = Some(municipality.to_string()),
+    }
+    tracing::info!(sub = %user.sub, role = user.role.as_str(), "signed in");
+    let location = start_of(&user);
+    // A new session (and form token) at sign-in; the pending flow is gone with the old one,
+    // so the same answer cannot be used twice from this browser.
+    let session = Session::new(Some(user), now);
+    let mut res = see_other(location);
+    let _ = res.add_cookie(&pages.sealer.seal(&session));
     res
 }

@@ -34,6 +34,7 @@ pub mod principal;
 pub mod queue;
 pub mod register_statements;
 pub mod scope;
+pub mod sign_in;
 pub mod stats;
 pub mod tasks;
 pub mod transit;

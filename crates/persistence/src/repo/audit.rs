@@ -91,11 +91,18 @@ where
         }
         // The chain's last id, read once (from the municipality index) rather than returned by
         // every insert: with the head locked, no other transaction has appended to it since.
-        let log = match list.first().and_then(|e| e.municipality.as_deref()) {
-            Some(m) => audit_log::table.filter(audit_log::municipality.eq(m)).into_boxed(),
-            None => audit_log::table.filter(audit_log::municipality.is_null()).into_boxed(),
+        // Two fixed-shape queries rather than one boxed one, so that each stays prepared on the
+        // connection (diesel caches only statements whose shape is known at compile time).
+        let last_id: Option<i64> = match list.first().and_then(|e| e.municipality.as_deref()) {
+            Some(m) => audit_log::table
+                .filter(audit_log::municipality.eq(m))
+                .select(diesel::dsl::max(audit_log::id))
+                .first(conn)?,
+            None => audit_log::table
+                .filter(audit_log::municipality.is_null())
+                .select(diesel::dsl::max(audit_log::id))
+                .first(conn)?,
         };
-        let last_id: Option<i64> = log.select(diesel::dsl::max(audit_log::id)).first(conn)?;
         head.last_id = last_id.unwrap_or(head.last_id);
         audit_chain::save_head(conn, chain, &head)?;
     }

@@ -347,6 +347,22 @@ fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/reports/transport-gaps", COORDINATOR, 200, None),
         ep(M::GET, "/api/v1/queue", COORDINATOR, 200, None),
         ep(M::GET, "/api/v1/stats/placements", COORDINATOR, 200, None),
+        // --- Notifications ---
+        // Webhooks are kept by companies (their own) and coordinators (their integrations); a
+        // public address literal needs no name lookup. A subscription no caller owns is 404 for
+        // both, past authorization: owners' subscriptions are tested in notifications.rs.
+        ep(
+            M::POST,
+            "/api/v1/webhook-subscriptions",
+            COORDINATOR_OR_OWN_COMPANY,
+            201,
+            Some(json!({ "url": "https://93.184.216.34/hook", "event_types": ["placement.approved"] })),
+        ),
+        ep(M::GET, "/api/v1/webhook-subscriptions", COORDINATOR_OR_OWN_COMPANY, 200, None),
+        ep(M::POST, "/api/v1/webhook-subscriptions/{unknown}/secret", COORDINATOR_OR_OWN_COMPANY, 404, None),
+        ep(M::DELETE, "/api/v1/webhook-subscriptions/{unknown}", COORDINATOR_OR_OWN_COMPANY, 404, None),
+        ep(M::GET, "/api/v1/dead-letters", COORDINATOR, 200, None),
+        ep(M::POST, "/api/v1/dead-letters/{unknown}/resend", COORDINATOR, 404, None),
     ]
 }
 
@@ -357,6 +373,7 @@ impl Records {
             .replace("{applicant}", &self.applicant_id)
             .replace("{company}", &self.company_id)
             .replace("{year}", CAP_YEAR)
+            .replace("{unknown}", "00000000-0000-4000-8000-000000000000")
             .replace("{frikort}", &self.frikort)
             .replace("{employment}", &self.employment_id)
             .replace("{outside_income}", &self.outside_income)
@@ -525,10 +542,12 @@ both_backends! {
         // cancelling tasks; reporting hours) and on cancelling or no-showing an approved
         // placement; the citizen on the 4 pay run endpoints; less the 4 hidden from the company.
         // GTFS and reports: 3 coordinator-only endpoints (import, current feed, transport gaps)
-        // × 2 roles. Register entries: 3 coordinator-only endpoints × 2 roles.
+        // × 2 roles. Register entries: 3 coordinator-only endpoints × 2 roles. Notifications: the
+        // citizen on the 4 webhook subscription endpoints, and the 2 coordinator-only dead-letter
+        // endpoints × 2 roles.
         assert_eq!(
             refused,
-            operator_refused + 3 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 + 4 - 4 + 3 * 2 + 3 * 2
+            operator_refused + 3 * 3 + (16 + 5) * 2 + 2 * 2 + 6 + 10 * 2 + 6 * 2 + 7 + 2 + 4 - 4 + 3 * 2 + 3 * 2 + 4 + 2 * 2
         );
     }
 

@@ -26,6 +26,7 @@ mod guessing;
 mod hours;
 mod idempotency_expiry;
 mod matching;
+mod notifications;
 mod outside_income;
 mod pay_runs;
 mod payouts;

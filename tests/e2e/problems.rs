@@ -477,6 +477,7 @@ async fn the_server_starts_on_a_fresh_sqlite_database_every_time() {
             idempotency_ttl: smaajob_api::config::DEFAULT_IDEMPOTENCY_TTL,
             guess_limits: smaajob_api::services::guesses::GuessLimits::default(),
             source_rate: smaajob_api::guess_guard::DEFAULT_SOURCE_RATE,
+            notify: Default::default(),
             sign_in: Default::default(),
         };
         if let Err(e) = smaajob_api::Application::build(settings).await {

@@ -136,6 +136,11 @@ fn test_settings(db: &TestDatabase, keys: KeySource) -> Settings {
             period: Duration::from_millis(1),
             burst: std::num::NonZeroU32::new(10_000).expect("not zero"),
         },
+        // The dispatcher runs only in the tests of notifications, which start it with their settings.
+        notify: smaajob_api::config::NotifySettings {
+            dispatch: smaajob_api::dispatch::DispatchSettings { in_process: false, ..Default::default() },
+            ..Default::default()
+        },
         sign_in: Default::default(),
     }
 }

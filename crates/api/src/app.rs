@@ -189,7 +189,17 @@ impl Application {
             idempotency_ttl: settings.idempotency_ttl,
             guess_limits: settings.guess_limits,
             transit: std::sync::Arc::new(crate::services::transit::TransitCache::new()),
+            webhook_urls: settings.notify.webhook_urls,
         });
+        if settings.notify.dispatch.in_process {
+            let dispatcher = crate::dispatch::Dispatcher::new(
+                pool.clone(),
+                settings.data_key.clone(),
+                settings.notify.dispatch.clone(),
+            )
+            .map_err(StartError::Config)?;
+            actix_web::rt::spawn(dispatcher.run());
+        }
         spawn_idempotency_purge(pool.clone(), settings.idempotency_ttl);
         let source_rate = web::Data::new(
             SourceRate::new(settings.source_rate)

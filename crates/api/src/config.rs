@@ -56,6 +56,17 @@ pub struct Settings {
     /// The identity providers people sign in at on the pages (none: only the development
     /// sign-in, where it is allowed).
     pub sign_in: crate::oidc::SignInConfig,
+    /// The dispatcher of notifications and where webhooks may point.
+    pub notify: NotifySettings,
+}
+
+/// Notifications: the dispatcher's settings and the webhook URL policy.
+#[derive(Debug, Clone, Default)]
+pub struct NotifySettings {
+    /// How the dispatcher runs and sends.
+    pub dispatch: crate::dispatch::DispatchSettings,
+    /// Where webhook subscriptions may point.
+    pub webhook_urls: crate::services::webhooks::UrlPolicy,
 }
 
 /// Where keys come from, as configured (environment or flags).

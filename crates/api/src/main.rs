@@ -42,6 +42,9 @@ enum Command {
     /// Public-transport timetables (GTFS).
     #[command(subcommand)]
     Gtfs(GtfsCommand),
+    /// Send the notifications' outbox (as the server does in its process), until stopped. Run one
+    /// on SQLite; on PostgreSQL several may run side by side.
+    Dispatch(DispatchArgs),
     /// Print the OpenAPI document.
     Openapi,
     /// The audit log's hash chains.
@@ -140,6 +143,95 @@ impl DbArgs {
 }
 
 #[derive(Args, Clone)]
+struct DispatchArgs {
+    #[command(flatten)]
+    notify: NotifyArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+/// The notifications: the dispatcher, its channels and where webhooks may point.
+#[derive(Args, Clone)]
+struct NotifyArgs {
+    /// Run the dispatcher inside the server (`false` when `smaajob dispatch` runs it apart).
+    #[arg(long, env = "SMAAJOB_DISPATCHER", default_value_t = true, action = clap::ArgAction::Set)]
+    dispatcher: bool,
+    /// Attempts per message before it is a dead letter.
+    #[arg(long, env = "SMAAJOB_DISPATCH_MAX_ATTEMPTS", default_value_t = 8)]
+    dispatch_max_attempts: u32,
+    /// The wait after a first failure; it doubles with each further one.
+    #[arg(long, env = "SMAAJOB_DISPATCH_BACKOFF", default_value = "10s", value_parser = humantime::parse_duration)]
+    dispatch_backoff: Duration,
+    /// The longest wait between two attempts.
+    #[arg(long, env = "SMAAJOB_DISPATCH_BACKOFF_MAX", default_value = "1h", value_parser = humantime::parse_duration)]
+    dispatch_backoff_max: Duration,
+    /// How long one send may take.
+    #[arg(long, env = "SMAAJOB_DISPATCH_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    dispatch_timeout: Duration,
+    /// How long the dispatcher waits when nothing was due.
+    #[arg(long, env = "SMAAJOB_DISPATCH_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
+    dispatch_poll: Duration,
+    /// The SMTP relay for e-mail notices (plain SMTP, a local relay); without one, e-mail fails.
+    #[arg(long, env = "SMAAJOB_SMTP_HOST")]
+    smtp_host: Option<String>,
+    /// The relay's port.
+    #[arg(long, env = "SMAAJOB_SMTP_PORT", default_value_t = 25)]
+    smtp_port: u16,
+    /// The sender of e-mail notices.
+    #[arg(long, env = "SMAAJOB_SMTP_FROM", default_value = "Småjob <noreply@localhost>")]
+    smtp_from: String,
+    /// The SMS provider's HTTP endpoint; without one, SMS are only logged (development).
+    #[arg(long, env = "SMAAJOB_SMS_URL")]
+    sms_url: Option<String>,
+    /// The SMS provider's API token.
+    #[arg(long, env = "SMAAJOB_SMS_TOKEN", hide_env_values = true)]
+    sms_token: Option<String>,
+    /// Allow webhook URLs over plain http to the loopback address (development only).
+    #[arg(long, env = "SMAAJOB_WEBHOOK_ALLOW_LOOPBACK", default_value_t = false, action = clap::ArgAction::Set)]
+    webhook_allow_loopback: bool,
+    /// Allow webhook URLs into private networks (an integration inside the municipality's network).
+    #[arg(long, env = "SMAAJOB_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    webhook_allow_private: bool,
+}
+
+impl NotifyArgs {
+    fn settings(&self) -> Result<smaajob_api::config::NotifySettings, Box<dyn std::error::Error>> {
+        use smaajob_api::dispatch::DispatchSettings;
+        if self.dispatch_max_attempts == 0 {
+            return Err("--dispatch-max-attempts must be at least 1".into());
+        }
+        Ok(smaajob_api::config::NotifySettings {
+            dispatch: DispatchSettings {
+                in_process: self.dispatcher,
+                poll_interval: self.dispatch_poll,
+                batch: 50,
+                retry: smaajob_domain::notification::RetryPolicy {
+                    max_attempts: self.dispatch_max_attempts,
+                    base_delay: self.dispatch_backoff,
+                    max_delay: self.dispatch_backoff_max,
+                },
+                send_timeout: self.dispatch_timeout,
+                smtp: self.smtp_host.clone().map(|host| smaajob_api::mail::SmtpRelay {
+                    host,
+                    port: self.smtp_port,
+                    from: self.smtp_from.clone(),
+                }),
+                sms: match &self.sms_url {
+                    Some(url) => {
+                        smaajob_api::sms::SmsSettings::Http { url: url.clone(), token: self.sms_token.clone() }
+                    }
+                    None => smaajob_api::sms::SmsSettings::Log,
+                },
+            },
+            webhook_urls: smaajob_api::services::webhooks::UrlPolicy {
+                allow_loopback: self.webhook_allow_loopback,
+                allow_private: self.webhook_allow_private,
+            },
+        })
+    }
+}
+
+#[derive(Args, Clone)]
 struct ServeArgs {
     /// Address to listen on; `:PORT` listens on 127.0.0.1 (`:0` picks a free port).
     #[arg(long, env = "SMAAJOB_BIND", default_value = "127.0.0.1:8080")]
@@ -181,6 +273,8 @@ struct ServeArgs {
     /// Per source address on the endpoints that take a CPR number: requests allowed at once.
     #[arg(long, env = "SMAAJOB_SOURCE_RATE_BURST", default_value_t = NonZeroU32::new(10).expect("ten is not zero"))]
     source_rate_burst: NonZeroU32,
+    #[command(flatten)]
+    notify: NotifyArgs,
     #[command(flatten)]
     sign_in: SignInArgs,
     #[command(flatten)]
@@ -350,6 +444,7 @@ fn main() -> ExitCode {
         None => serve(cli.serve),
         Some(Command::Serve(args)) => serve(*args),
         Some(Command::Migrate(db)) => migrate(db),
+        Some(Command::Dispatch(args)) => dispatch(args),
         Some(Command::Token(args)) => token(args),
         Some(Command::Demo(db)) => load_demo(db),
         Some(Command::Gtfs(GtfsCommand::Import(args))) => import_gtfs(args),
@@ -420,6 +515,7 @@ fn serve(args: ServeArgs) -> CliResult {
             args.guess_lock_max,
         )?,
         source_rate: SourceRateConfig { period: args.source_rate_period, burst: args.source_rate_burst },
+        notify: args.notify.settings()?,
         sign_in: args.sign_in.config(args.db.jwks_refresh_floor)?,
     };
     actix_web::rt::System::new().block_on(async move {
@@ -439,6 +535,20 @@ fn serve(args: ServeArgs) -> CliResult {
         }
         app.run_until_stopped().await?;
         Ok(())
+    })
+}
+
+fn dispatch(args: DispatchArgs) -> CliResult {
+    telemetry::init(args.db.log_format);
+    let (url, _, key) = keys(&args.db)?;
+    let settings = args.notify.settings()?.dispatch;
+    let pool = connect(&url, 4)?;
+    run_migrations(&mut *pool.get()?)?;
+    tracing::info!(database = %url.redacted(), "dispatching notifications");
+    actix_web::rt::System::new().block_on(async move {
+        let dispatcher = smaajob_api::dispatch::Dispatcher::new(pool, key, settings)?;
+        dispatcher.run().await;
+        Ok::<(), Box<dyn std::error::Error>>(())
     })
 }
 

@@ -36,6 +36,7 @@ use crate::routes;
         (name = "hours", description = "Hours worked per shift, confirmed for pay"),
         (name = "pay runs", description = "Pay runs: confirmed hours paid on a payment date, previewed first"),
         (name = "queue", description = "The coordinator's queue and time-to-placement statistics"),
+        (name = "notifications", description = "Signed webhooks for companies and coordinators' integrations, and the dead letters of the notifications' outbox"),
         (name = "audit", description = "Who read or changed what"),
         (name = "operations", description = "Health and readiness"),
     )

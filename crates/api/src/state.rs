@@ -26,6 +26,8 @@ pub struct AppState {
     pub guess_limits: crate::services::guesses::GuessLimits,
     /// The bus profiles of tasks' shifts, kept until the feed or the task changes.
     pub transit: std::sync::Arc<crate::services::transit::TransitCache>,
+    /// Where webhook subscriptions may point.
+    pub webhook_urls: crate::services::webhooks::UrlPolicy,
 }
 
 impl AppState {

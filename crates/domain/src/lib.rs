@@ -24,6 +24,7 @@ pub mod lifecycle;
 pub mod matching;
 pub mod money;
 pub mod municipality;
+pub mod notification;
 pub mod pay;
 pub mod pay_run;
 pub mod register_entry;

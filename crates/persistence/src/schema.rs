@@ -479,6 +479,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        event_key -> Nullable<Text>,
+        recipient_kind -> Text,
+        recipient -> Text,
+        channel -> Text,
+        subscription_id -> Nullable<Text>,
+        municipality -> Nullable<Text>,
+        text -> Text,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        failures -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    outbox_attempts (message_id, attempt) {
+        message_id -> Text,
+        attempt -> Integer,
+        at -> Timestamp,
+        succeeded -> Bool,
+        error -> Nullable<Text>,
+        duration_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Text,
+        owner_kind -> Text,
+        owner -> Text,
+        url -> Text,
+        event_types -> Text,
+        secret_ciphertext -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        secret_rotated_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(frikort_cards -> citizens (citizen_id));
 diesel::joinable!(municipality_periods -> citizens (citizen_id));
 diesel::joinable!(tasks -> companies (company_id));
@@ -505,6 +554,7 @@ diesel::joinable!(register_entries -> companies (company_id));
 diesel::joinable!(gtfs_stops -> gtfs_feeds (feed_id));
 diesel::joinable!(gtfs_service_days -> gtfs_feeds (feed_id));
 diesel::joinable!(gtfs_connections -> gtfs_feeds (feed_id));
+diesel::joinable!(outbox_attempts -> outbox (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     caps,
@@ -538,4 +588,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pay_run_payouts,
     register_entries,
     atp_rates,
+    outbox,
+    outbox_attempts,
+    webhook_subscriptions,
 );

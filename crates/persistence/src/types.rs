@@ -440,3 +440,10 @@ text_columns!(read_id:
     CitizenId, CompanyId, TaskId, PlacementId, EmploymentId, PayoutId, CardId, ShiftReportId, OutsideIncomeId,
     RegisterStatementId, RegisterEntryId,
 );
+
+// The notifications' codes and ids.
+use smaajob_domain::notification::{
+    Channel, EventType, MessageId, MessageState, RecipientKind, SubscriptionId, SubscriptionOwner,
+};
+text_columns!(read_code: EventType, RecipientKind, Channel, MessageState, SubscriptionOwner);
+text_columns!(read_id: MessageId, SubscriptionId);

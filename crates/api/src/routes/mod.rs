@@ -6,6 +6,7 @@ pub mod balance;
 pub mod caps;
 pub mod citizens;
 pub mod companies;
+pub mod dead_letters;
 pub mod employments;
 pub mod frikort;
 pub mod gtfs;
@@ -20,6 +21,7 @@ pub mod queue;
 pub mod register_entries;
 pub mod reports;
 pub mod tasks;
+pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -108,5 +110,11 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(pay_runs::list_pay_runs)
         .service(pay_runs::get_pay_run)
         .service(queue::queue)
-        .service(queue::placement_stats);
+        .service(queue::placement_stats)
+        .service(webhooks::create_subscription)
+        .service(webhooks::list_subscriptions)
+        .service(webhooks::rotate_secret)
+        .service(webhooks::delete_subscription)
+        .service(dead_letters::list_dead_letters)
+        .service(dead_letters::resend_dead_letter);
 }

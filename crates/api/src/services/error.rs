@@ -87,6 +87,7 @@ pub enum Code {
     PaidMeanwhile,
     TaskWithoutLocation,
     InvalidGtfs,
+    NotADeadLetter,
 }
 
 smaajob_domain::coded_enum!(Code, "problem code" {
@@ -173,6 +174,8 @@ smaajob_domain::coded_enum!(Code, "problem code" {
     // Matching.
     TaskWithoutLocation => "task_without_location",
     InvalidGtfs => "invalid_gtfs",
+    // Notifications.
+    NotADeadLetter => "not_a_dead_letter",
 });
 
 /// One invalid input field: its name in the command (the JSON path of the request body), a

@@ -13,6 +13,7 @@ use smaajob_persistence::{DbConn, RepoError};
 use crate::services::audit;
 use crate::services::common::today_copenhagen;
 use crate::services::error::{Code, Fields, OrNotFound, ServiceError, checked};
+use crate::services::notifications::events;
 use crate::services::placements::was_approved;
 use crate::services::principal::Principal;
 use crate::services::scope::{self, ScopedPlacement};
@@ -172,6 +173,7 @@ pub fn report(
             Some(details),
         ),
     )?;
+    events::hours_reported(conn, &row, &task, &citizen)?;
     Ok(Report { row, worked: cmd.worked, payout: None })
 }
 
@@ -253,7 +255,7 @@ pub fn dispute(
     id: &ShiftReportId,
     reason: &str,
 ) -> Result<Report, ServiceError> {
-    let Answerable { scoped: ScopedPlacement { placement, citizen, .. }, .. } = answerable(conn, principal, id)?;
+    let Answerable { report, scoped: ScopedPlacement { placement, citizen, task } } = answerable(conn, principal, id)?;
     if !shift_reports::answer(conn, id, ReportStatus::Disputed, principal.sub(), now(), Some(reason))? {
         return Err(answered_meanwhile());
     }
@@ -269,5 +271,6 @@ pub fn dispute(
             Some(details),
         ),
     )?;
+    events::hours_disputed(conn, &report, &task, &citizen)?;
     Report::read(shift_reports::find_with_payout(conn, id)?)
 }

@@ -15,6 +15,7 @@ use crate::services::allocation::{Reallocated, card_periods, lock_year, realloca
 use crate::services::audit::{self, Audited};
 use crate::services::common::{check_not_before_scheme, today_copenhagen};
 use crate::services::error::{Code, Fields, OrNotFound, ServiceError, checked};
+use crate::services::notifications::events;
 use crate::services::principal::Principal;
 use crate::services::scope::{self, LockedEmployment};
 
@@ -264,6 +265,7 @@ pub fn record(
             "the frikort was active for only part of the work period; register two payouts, split where the card was deactivated or reactivated",
         ));
     }
+    let exempt_before = year_row.exempt;
     let sequence = year_row.next_sequence;
     year_row.next_sequence += 1;
     let row = PayoutRow {
@@ -309,6 +311,7 @@ pub fn record(
             Some(details),
         ),
     )?;
+    events::payout_registered(conn, &payout, citizen, exempt_before, &r.totals)?;
     Ok(receipt(principal, payout, split, false, r))
 }
 

@@ -24,6 +24,7 @@ use crate::services::allocation::{cap_for, card_periods};
 use crate::services::audit;
 use crate::services::common::today_copenhagen;
 use crate::services::error::{Code, ServiceError};
+use crate::services::notifications::events;
 use crate::services::planning::planned_shifts;
 use crate::services::principal::Principal;
 use crate::services::scope::{self, ScopedPlacement, ScopedTask};
@@ -127,6 +128,7 @@ pub fn offer(conn: &mut DbConn, principal: &Principal, cmd: &Offer) -> Result<Pl
         conn,
         audit::entry(principal, "placement.offered", "placement", &p.id, Some(&citizen.municipality), Some(details)),
     )?;
+    events::placement_step(conn, PlacementAction::Offer, &p.id, &task, &citizen)?;
     Placement::read(p, &task, citizen.name)
 }
 
@@ -307,6 +309,7 @@ fn step(
             Some(details),
         ),
     )?;
+    events::placement_step(conn, action, id, &task, &citizen)?;
     Placement::read(p, &task, citizen.name)
 }
 
@@ -550,6 +553,7 @@ pub fn approve(
         conn,
         audit::entry(principal, "employment.registered", "employment", employment.id.as_str(), m, Some(details)),
     )?;
+    events::placement_approved(conn, id, employment.id.as_str(), &task, &citizen)?;
     Ok(Approval {
         placement: Placement::read(p, &task, citizen.name)?,
         employment,

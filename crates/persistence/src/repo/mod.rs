@@ -15,6 +15,7 @@ pub mod gtfs;
 pub mod guesses;
 pub mod idempotency;
 pub mod matching;
+pub mod outbox;
 pub mod outside_income;
 pub mod pay_runs;
 pub mod periods;
@@ -22,6 +23,7 @@ pub mod placements;
 pub mod register_entries;
 pub mod shift_reports;
 pub mod tasks;
+pub mod webhooks;
 
 /// The current time as stored: UTC, truncated to microseconds so SQLite (nanoseconds) and
 /// PostgreSQL (microseconds) hold the same value.

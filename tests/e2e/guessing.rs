@@ -10,6 +10,7 @@ use smaajob_api::Settings;
 use smaajob_api::services::guesses::{GuessCount, GuessLimits};
 
 use crate::fixtures::*;
+use crate::on_both_backends;
 use crate::support::{Backend, Resp, TestApp, spawn, spawn_with};
 
 const START: &str = "2024-01-01";
@@ -63,27 +64,6 @@ async fn companies(app: &TestApp, coordinator: &str, n: u32) -> Vec<(String, Str
         out.push((id.clone(), app.company(&id)));
     }
     out
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[actix_web::test]
-                async fn $name() {
-                    super::$name(crate::support::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[actix_web::test]
-                async fn $name() {
-                    super::$name(crate::support::Backend::Postgres).await
-                }
-            )*
-        }
-    };
 }
 
 on_both_backends! {

@@ -17,8 +17,9 @@ use smaajob_api::dispatch::{MESSAGE_ID_HEADER, SIGNATURE_HEADER, verify_signatur
 use smaajob_domain::notification::{EventType, MessageId, MessageState, RecipientKind};
 use smaajob_persistence::repo::outbox::{self, OutboxRow};
 
-#[allow(unused_imports)]
 use crate::fixtures::*;
+#[allow(unused_imports)]
+use crate::on_both_backends;
 #[allow(unused_imports)]
 use crate::support::*;
 
@@ -196,27 +197,6 @@ async fn accepted_offer(app: &TestApp) -> (Hiring, String, String) {
     let citizen = holder(app, &w.coord, 1).await;
     let p = accepted(app, &w.coord, &t, &citizen).await;
     (w, citizen, p)
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[actix_web::test]
-                async fn $name() {
-                    super::$name(crate::support::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[actix_web::test]
-                async fn $name() {
-                    super::$name(crate::support::Backend::Postgres).await
-                }
-            )*
-        }
-    };
 }
 
 on_both_backends!(

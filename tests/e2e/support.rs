@@ -346,6 +346,31 @@ macro_rules! both_backends {
     };
 }
 
+/// Runs each named `async fn NAME(backend: Backend)` once on SQLite and once on PostgreSQL, as
+/// `sqlite::NAME` and `postgres::NAME`, for tests that spawn their own server (with settings of
+/// their own) rather than the default one [`both_backends!`] gives.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    super::$name($crate::support::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    super::$name($crate::support::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Requests with extra headers.
 

@@ -169,15 +169,28 @@ async fn in_a_browser_a_citizen_accepts_an_offer_a_coordinator_approves_it_from_
 }
 
 /// Presses the button of the form posting to `action` and returns the notice the page answers with.
+/// Presses the button of the form posting to `action` and returns the notice of the page it
+/// leads to.
 async fn submit(c: &Client, action: &str) -> String {
-    c.find(Locator::Css(&format!("form[action='{action}'] button"))).await.unwrap().click().await.unwrap();
+    press_and_load(c, action).await;
     c.wait().for_element(Locator::Css("p.notice")).await.unwrap().text().await.unwrap()
 }
 
+/// Presses the form's button and waits until the page it posts to has replaced this one: the
+/// page before may carry a notice of its own, which must not be read as the answer.
+async fn press_and_load(c: &Client, action: &str) {
+    let before = c.find(Locator::Css("html")).await.unwrap();
+    c.find(Locator::Css(&format!("form[action='{action}'] button"))).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // An element of the old document answers until the new one has loaded, then it is stale.
+    while before.tag_name().await.is_ok() {
+        assert!(Instant::now() < deadline, "{action}: no new page after 30 s");
+        actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 async fn sign_out(c: &Client) {
-    c.find(Locator::Css("form[action='/log-ud'] button")).await.unwrap().click().await.unwrap();
-    let signed_out = c.wait().for_element(Locator::Css("p.notice")).await.unwrap().text().await.unwrap();
-    assert_eq!(signed_out, "Du er logget ud.");
+    assert_eq!(submit(c, "/log-ud").await, "Du er logget ud.");
 }
 
 async fn placement_state(app: &TestApp, id: &str) -> String {

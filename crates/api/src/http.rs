@@ -76,6 +76,14 @@ pub fn path_year(raw: &str) -> Option<i32> {
     saturating::integer(raw).map(saturating::to_i32)
 }
 
+/// A year of the frikort in a path (`/caps/{year}`, `/atp-rates/{year}`): a year outside the ones
+/// the frikort covers names no record, like a path that is not a whole number.
+pub fn path_cap_year(raw: &str) -> Result<smaajob_domain::CapYear, ApiError> {
+    path_year(raw)
+        .and_then(|y| smaajob_domain::CapYear::parse(y).ok())
+        .ok_or_else(|| ApiError::NotFound("the frikort exists from 2019 to 2100".into()))
+}
+
 /// Integers in query strings and paths that are too large for their type are read as the type's
 /// largest (or smallest) value, so they meet the same range check, and the same 422, as any other
 /// out-of-range number; only a value that is not an integer at all is a 400 (or, in a path, names

@@ -4,12 +4,11 @@
 use actix_web::{get, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::CapYear;
 use smaajob_persistence::repo::atp_rates::AtpRateRow;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::http::{path_year, utc};
+use crate::http::{path_cap_year, utc};
 use crate::json::Json;
 use crate::responses::{ApiErrors, JsonBody, NotFound};
 use crate::services::atp_rates::{self as service, AtpRateOfYear, SetAtpRate};
@@ -73,12 +72,6 @@ fn view(r: &AtpRateOfYear) -> AtpRateView {
     AtpRateView { year: r.year, provisional: r.resolved.provisional, ..row_view(&r.source) }
 }
 
-fn year_of(raw: &str) -> Result<CapYear, ApiError> {
-    path_year(raw)
-        .and_then(|y| CapYear::parse(y).ok())
-        .ok_or_else(|| ApiError::NotFound("the frikort exists from 2019 to 2100".into()))
-}
-
 /// Every year with an ATP rate of its own, in year order.
 #[utoipa::path(
     tag = "caps",
@@ -116,7 +109,7 @@ pub async fn get_atp_rate(
     year: web::Path<String>,
 ) -> Result<web::Json<AtpRateView>, ApiError> {
     ensure_reader(&principal)?;
-    let year = year_of(&year)?;
+    let year = path_cap_year(&year)?;
     let rate = state.read(move |conn| Ok(service::get(conn, &principal, year)?)).await?;
     Ok(web::Json(view(&rate)))
 }
@@ -141,7 +134,7 @@ pub async fn set_atp_rate(
     body: Json<SetAtpRateRequest>,
 ) -> Result<web::Json<AtpRateView>, ApiError> {
     principal.operator()?;
-    let year = year_of(&year)?;
+    let year = path_cap_year(&year)?;
     let cmd = SetAtpRate::parse(year.get(), &body.employee_per_hour, &body.employer_per_hour, body.reason.as_deref())?;
     let set = state.write(move |conn| Ok(service::set(conn, &principal, &cmd)?)).await?;
     Ok(web::Json(view(&set)))

@@ -5,11 +5,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use smaajob_domain::CapYear;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::http::{PageQuery, Paged, path_year, utc};
+use crate::http::{PageQuery, Paged, path_cap_year, path_year, utc};
 use crate::idempotency::{self, Idempotency, IdempotencyHeader, Reply};
 use crate::json::Json;
 use crate::responses::{ApiErrors, Conflict, Invalid, JsonBody, NotFound};
@@ -212,9 +211,7 @@ pub async fn get_cap(
     year: web::Path<String>,
 ) -> Result<web::Json<CapView>, ApiError> {
     service::ensure_reader(&principal)?;
-    let year = path_year(&year)
-        .and_then(|y| CapYear::parse(y).ok())
-        .ok_or_else(|| ApiError::NotFound("the frikort exists from 2019 to 2100".into()))?;
+    let year = path_cap_year(&year)?;
     let cap = state.read(move |conn| Ok(service::get(conn, &principal, year)?)).await?;
     Ok(web::Json(view(cap)))
 }
